@@ -10,9 +10,11 @@ mod code;
 mod redact;
 mod sid;
 mod status;
+mod time;
 
 pub use address::{Address, AddressError, E164};
 pub use code::{Level, TwilioCode};
 pub use redact::Redacted;
 pub use sid::{Sid, SidError, SidKind};
 pub use status::{CallStatus, Direction, StatusParseError};
+pub use time::{Rfc2822, UnixMillis};
