@@ -56,6 +56,8 @@ codes! {
     HTTP_INVALID_REDIRECT = 11216;
     /// HTTP error response code.
     HTTP_ERROR_RESPONSE = 11217;
+    /// TLS handshake error.
+    HTTP_TLS_HANDSHAKE = 11220;
     /// Invalid connection-override retry policy.
     INVALID_RETRY_POLICY = 11243;
     /// TwiML response body too large (over 64 kB).
