@@ -5,6 +5,14 @@
 //! `application/x-www-form-urlencoded` body and sign URL + sorted parameters; GET requests
 //! append the parameters to the query string (after any query the URL already has) and sign
 //! that final URL alone, as Twilio does.
+//!
+//! The URL requested and signed is the configured one (without its `#` fragment) in the form
+//! the HTTP client actually puts on the wire, because that is the URL the application rebuilds
+//! from the request it receives and hands to its validator: scheme and host lowercased, a
+//! default port dropped, an empty path written as `/`, non-ASCII percent-encoded (the WHATWG URL
+//! rules of the `url` crate, which reqwest also applies). An empty query's `?` is dropped as
+//! well, since twilio-python's validator drops it. A URL already in that form, as nearly every
+//! configured URL is, is signed byte for byte as configured.
 
 use std::fmt;
 use std::str::FromStr;
@@ -140,7 +148,8 @@ where
     V: AsRef<str>,
 {
     let (url, overrides) = split_configured_url(configured_url)?;
-    check_url(url)?;
+    let url = wire_url(url)?;
+    let url = url.as_str();
     if idempotency_token.is_empty() || !idempotency_token.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(RequestError::InvalidIdempotencyToken);
     }
@@ -183,9 +192,10 @@ where
     })
 }
 
-/// Accepts absolute `http`/`https` URLs with a host and no whitespace or control characters
-/// (which an HTTP client would re-encode, breaking the signature).
-fn check_url(url: &str) -> Result<(), RequestError> {
+/// The URL as sent: an absolute `http`/`https` URL with a host, in the `url` crate's
+/// serialization, without an empty query's `?`. Whitespace and control characters are refused
+/// rather than silently encoded: they are almost always a configuration mistake.
+fn wire_url(url: &str) -> Result<String, RequestError> {
     let invalid = |reason: &str| RequestError::InvalidUrl {
         url: url.to_owned(),
         reason: reason.to_owned(),
@@ -200,7 +210,12 @@ fn check_url(url: &str) -> Result<(), RequestError> {
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(invalid("missing host"));
     }
-    Ok(())
+    let empty_query = parsed.query() == Some("");
+    let mut wire = String::from(parsed);
+    if empty_query {
+        wire.pop();
+    }
+    Ok(wire)
 }
 
 #[cfg(test)]
@@ -370,6 +385,32 @@ mod tests {
             let err = build_request(Method::Post, "https://app.test/", params(), &key, token)
                 .unwrap_err();
             assert_eq!(err, RequestError::InvalidIdempotencyToken);
+        }
+    }
+
+    #[test]
+    fn url_is_signed_in_its_wire_form() {
+        let key = SigningKey::auth_token(TOKEN);
+        let cases = [
+            (
+                "https://mycompany.com/myapp.php?foo=1&bar=2",
+                "https://mycompany.com/myapp.php?foo=1&bar=2",
+            ),
+            ("HTTPS://App.Test:443/Voice?", "https://app.test/Voice"),
+            ("http://app.test", "http://app.test/"),
+            (
+                "http://app.test:8080/a/../b?x=%41",
+                "http://app.test:8080/b?x=%41",
+            ),
+            ("https://app.test/caf\u{e9}", "https://app.test/caf%C3%A9"),
+        ];
+        for (configured, wire) in cases {
+            let request = build_request(Method::Post, configured, params(), &key, "t").unwrap();
+            assert_eq!(request.url, wire);
+            assert_eq!(
+                request.header("X-Twilio-Signature"),
+                Some(key.sign(wire, params()).as_str())
+            );
         }
     }
 
