@@ -4,7 +4,8 @@
 //! is here so it can be tested without sockets. POST requests carry the parameters as an
 //! `application/x-www-form-urlencoded` body and sign URL + sorted parameters; GET requests
 //! append the parameters to the query string (after any query the URL already has) and sign
-//! that final URL alone, as Twilio does.
+//! that final URL alone, as Twilio does. Twilio's `X-Home-Region` header is not sent: Dialtone
+//! has no regions.
 //!
 //! The URL requested and signed is the configured one (without its `#` fragment) in the form
 //! the HTTP client actually puts on the wire, because that is the URL the application rebuilds
