@@ -104,8 +104,16 @@ codes! {
     DIAL_NUMBER_INVALID_SEND_DIGITS = 13222;
     /// Dial: invalid phone number format.
     DIAL_INVALID_PHONE_NUMBER = 13223;
+    /// Dial: the number is not supported or invalid (Dialtone: no PSTN legs).
+    DIAL_NUMBER_NOT_SUPPORTED = 13224;
+    /// Dial: call blocked (Dialtone: a WhatsApp call may not be bridged to the phone network).
+    DIAL_CALL_BLOCKED = 13225;
+    /// Dial->SIP: invalid SIP URI.
+    DIAL_SIP_INVALID_URI = 13243;
     /// Dial: invalid callerId, too long.
     DIAL_CALLER_ID_TOO_LONG = 13248;
+    /// Dial: invalid recordingStatusCallbackEvent.
+    DIAL_INVALID_RECORDING_EVENT = 13621;
     /// TwiML verb not supported.
     VERB_NOT_SUPPORTED = 13750;
     /// Invalid call state for the requested update.

@@ -1,5 +1,11 @@
 //! `<Connect>`: connect the call to a stream, room, agent... (not executed by the engine yet).
 
+use dialtone_types::TwilioCode;
+
+use crate::parse::{Cx, NodeId};
+use crate::verbs::stream::{parse_nouns, write_nouns};
+use crate::write::XmlWriter;
+
 use crate::{Method, StreamNoun};
 
 /// `<Connect action method>`.
@@ -13,4 +19,77 @@ pub struct Connect {
     pub nouns: Vec<StreamNoun>,
     /// Unknown attributes, kept as written.
     pub extra: Vec<(String, String)>,
+}
+
+impl Connect {
+    pub(crate) fn parse(cx: &mut Cx<'_, '_>, id: NodeId) -> Self {
+        const N: &str = "Connect";
+        let tree = cx.tree;
+        let mut v = Self::default();
+        for a in tree.attrs(id) {
+            match a.name {
+                "action" => v.action = Some(a.value.to_string()),
+                "method" => v.method = cx.method(N, a, TwilioCode::SCHEMA_WARNING, Method::Post),
+                _ => cx.unknown_attr(N, a, &mut v.extra),
+            }
+        }
+        cx.no_text(N, id);
+        v.nouns = parse_nouns(cx, N, id);
+        v
+    }
+
+    pub(crate) fn write(&self, w: &mut XmlWriter) {
+        w.open("Connect");
+        w.attr_opt("action", self.action.as_deref());
+        w.method("method", self.method);
+        w.extra(&self.extra);
+        write_nouns(w, "Connect", &self.nouns);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::{codes, only_verb};
+    use crate::{Connect, Element, Method, Stream, StreamNoun, StreamTrack, Verb};
+
+    #[test]
+    fn stream_and_other_nouns() {
+        let Verb::Connect(c) = only_verb(
+            r#"<Response><Connect action="/after" method="GET"><Stream name="s1" url="wss://m/s" track="both_tracks"><Parameter name="a" value="1"/></Stream><Room participantIdentity="x">r1</Room></Connect></Response>"#,
+        ) else {
+            panic!("not a Connect")
+        };
+        assert_eq!(
+            (c.action.as_deref(), c.method),
+            (Some("/after"), Method::Get)
+        );
+        assert_eq!(
+            c.nouns[0],
+            StreamNoun::Stream(Stream {
+                url: Some("wss://m/s".into()),
+                name: Some("s1".into()),
+                track: StreamTrack::Both,
+                parameters: vec![("a".into(), "1".into())],
+                ..Stream::default()
+            })
+        );
+        assert_eq!(
+            c.nouns[1],
+            StreamNoun::Other(Element {
+                name: "Room".into(),
+                attributes: vec![("participantIdentity".into(), "x".into())],
+                text: "r1".into(),
+                children: vec![],
+            })
+        );
+        assert_eq!(Connect::default().method, Method::Post);
+        assert_eq!(
+            codes("<Response><Connect><Foo/></Connect></Response>"),
+            [(12200, 1, 20)]
+        );
+        assert_eq!(
+            codes(r#"<Response><Connect><Stream track="x"/></Connect></Response>"#),
+            [(12200, 1, 28)]
+        );
+    }
 }

@@ -4,7 +4,7 @@ mod connect;
 pub mod dial;
 mod echo;
 mod enqueue;
-mod gather;
+pub(crate) mod gather;
 mod hangup;
 mod leave;
 mod pause;
@@ -18,7 +18,7 @@ mod say;
 mod sms;
 mod start;
 mod stop;
-mod stream;
+pub(crate) mod stream;
 
 pub use connect::Connect;
 pub use dial::{
@@ -43,7 +43,11 @@ pub use start::Start;
 pub use stop::Stop;
 pub use stream::{Stream, StreamNoun, StreamTrack};
 
-use crate::UnknownElement;
+use dialtone_types::TwilioCode;
+
+use crate::parse::{Cx, NodeId, Tree};
+use crate::write::XmlWriter;
+use crate::{Context, UnknownElement};
 
 /// A parsed `<Response>`: its verbs in document order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -120,5 +124,134 @@ impl Verb {
             Self::Sms(_) => "Sms",
             Self::Unknown(e) => &e.name,
         }
+    }
+}
+
+/// Every TwiML verb name, to suggest the right case for `<say>` and friends.
+const VERB_NAMES: &[&str] = &[
+    "Say", "Play", "Pause", "Gather", "Hangup", "Redirect", "Reject", "Record", "Dial", "Enqueue",
+    "Leave", "Connect", "Start", "Stop", "Refer", "Pay", "Echo", "Sms",
+];
+
+impl Verb {
+    fn parse(cx: &mut Cx<'_, '_>, id: NodeId) -> Self {
+        match cx.tree.node(id).name {
+            "Say" => Self::Say(Say::parse(cx, id)),
+            "Play" => Self::Play(Play::parse(cx, id)),
+            "Pause" => Self::Pause(Pause::parse(cx, id)),
+            "Gather" => Self::Gather(Gather::parse(cx, id)),
+            "Hangup" => Self::Hangup(Hangup::parse(cx, id)),
+            "Redirect" => Self::Redirect(Redirect::parse(cx, id)),
+            "Reject" => Self::Reject(Reject::parse(cx, id)),
+            "Record" => Self::Record(Record::parse(cx, id)),
+            "Dial" => Self::Dial(Dial::parse(cx, id)),
+            "Enqueue" => Self::Enqueue(Enqueue::parse(cx, id)),
+            "Leave" => Self::Leave(Leave::parse(cx, id)),
+            "Connect" => Self::Connect(Connect::parse(cx, id)),
+            "Start" => Self::Start(Start::parse(cx, id)),
+            "Stop" => Self::Stop(Stop::parse(cx, id)),
+            "Refer" => Self::Refer(Refer::parse(cx, id)),
+            "Pay" => Self::Pay(Pay::parse(cx, id)),
+            "Echo" => Self::Echo(Echo::parse(cx, id)),
+            "Sms" => Self::Sms(Sms::parse(cx, id)),
+            name => {
+                let pos = cx.tree.node(id).pos;
+                let message = match VERB_NAMES.iter().find(|v| v.eq_ignore_ascii_case(name)) {
+                    Some(right) => format!(
+                        "Element '{name}' is not a TwiML verb (TwiML is case-sensitive: did you mean '{right}'?); it is skipped"
+                    ),
+                    None => format!("Element '{name}' is not a TwiML verb; it is skipped"),
+                };
+                cx.warn(TwilioCode::SCHEMA_WARNING, pos, message);
+                Self::Unknown(cx.element(id))
+            }
+        }
+    }
+
+    fn write(&self, w: &mut XmlWriter) {
+        match self {
+            Self::Say(v) => v.write(w),
+            Self::Play(v) => v.write(w),
+            Self::Pause(v) => v.write(w),
+            Self::Gather(v) => v.write(w),
+            Self::Hangup(v) => v.write(w),
+            Self::Redirect(v) => v.write(w),
+            Self::Reject(v) => v.write(w),
+            Self::Record(v) => v.write(w),
+            Self::Dial(v) => v.write(w),
+            Self::Enqueue(v) => v.write(w),
+            Self::Leave(v) => v.write(w),
+            Self::Connect(v) => v.write(w),
+            Self::Start(v) => v.write(w),
+            Self::Stop(v) => v.write(w),
+            Self::Refer(v) => v.write(w),
+            Self::Pay(v) => v.write(w),
+            Self::Echo(v) => v.write(w),
+            Self::Sms(v) => v.write(w),
+            Self::Unknown(e) => w.element(e),
+        }
+    }
+}
+
+/// Whisper documents (`<Number url>`, `<WhatsApp url>`) may only use these verbs.
+fn check_whisper(cx: &mut Cx<'_, '_>, verb: &Verb, pos: usize) {
+    match verb {
+        Verb::Play(_) | Verb::Say(_) | Verb::Gather(_) | Verb::Hangup(_) | Verb::Unknown(_) => {}
+        Verb::Dial(_) => {
+            cx.error(
+                TwilioCode::DIAL_IN_DIAL_SEGMENT,
+                pos,
+                "Dial: Cannot Dial out from a Dial Call Segment (a whisper document may not contain <Dial>)".to_owned(),
+            );
+            cx.unusable = true;
+        }
+        other => {
+            let name = other.name();
+            cx.error(
+                TwilioCode::SCHEMA_WARNING,
+                pos,
+                format!("<{name}> is not allowed in a whisper document (only <Play>, <Say>, <Gather> and <Hangup> are)"),
+            );
+            cx.unusable = true;
+        }
+    }
+}
+
+/// Builds the document from the tree whose root is `<Response>`.
+pub(crate) fn document_from_tree(cx: &mut Cx<'_, '_>) -> Document {
+    let tree = cx.tree;
+    let mut ignored = Vec::new();
+    for a in tree.attrs(Tree::ROOT) {
+        cx.unknown_attr("Response", a, &mut ignored);
+    }
+    cx.no_text("Response", Tree::ROOT);
+    let mut verbs = Vec::new();
+    for id in tree.children(Tree::ROOT) {
+        let verb = Verb::parse(cx, id);
+        if cx.context == Context::Whisper {
+            check_whisper(cx, &verb, tree.node(id).pos);
+        }
+        verbs.push(verb);
+    }
+    Document { verbs }
+}
+
+impl Document {
+    /// TwiML text for this document, as the helper libraries write it (declaration, one line).
+    /// Attributes equal to Twilio's default are omitted; parsing the result gives `self` back.
+    pub fn to_xml(&self) -> String {
+        let mut w = XmlWriter::default();
+        w.out.push_str(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+        w.open("Response");
+        if self.verbs.is_empty() {
+            w.end_empty();
+        } else {
+            w.end_start();
+            for verb in &self.verbs {
+                verb.write(&mut w);
+            }
+            w.close("Response");
+        }
+        w.out
     }
 }

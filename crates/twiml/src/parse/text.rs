@@ -1,0 +1,201 @@
+//! Character-level rules: entity and character references, end-of-line and attribute-value
+//! normalization. Only the five predefined entities exist; nothing else is ever expanded.
+
+use std::borrow::Cow;
+
+/// Why a reference could not be resolved (always a 12100).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RefError {
+    /// `&name;` where `name` is not one of the five predefined entities.
+    Undefined(String),
+    /// `&#...;` that is not a number or not an XML character.
+    BadCharRef(String),
+    /// `&` without a closing `;`.
+    Unterminated,
+    /// A raw `<` inside an attribute value.
+    LessThanInAttribute,
+}
+
+impl RefError {
+    pub(crate) fn message(&self) -> String {
+        match self {
+            Self::Undefined(name) => format!(
+                "undefined entity '&{name};' (only &amp; &lt; &gt; &quot; &apos; and character references are allowed)"
+            ),
+            Self::BadCharRef(r) => format!("invalid character reference '&{r};'"),
+            Self::Unterminated => "'&' must be escaped as '&amp;'".to_owned(),
+            Self::LessThanInAttribute => {
+                "'<' is not allowed in an attribute value (escape it as '&lt;')".to_owned()
+            }
+        }
+    }
+}
+
+/// True for the characters XML 1.0 allows in a document (minus U+FFFE/U+FFFF checks, which
+/// cannot be written in UTF-8 by accident often enough to matter).
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+}
+
+/// XML whitespace.
+pub(crate) const fn is_xml_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Resolves the body of a reference (`amp`, `#38`, `#x26`) to its text.
+pub(crate) fn resolve_reference(body: &str) -> Result<Cow<'static, str>, RefError> {
+    let fixed = match body {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        _ => {
+            let Some(num) = body.strip_prefix('#') else {
+                return Err(RefError::Undefined(body.to_owned()));
+            };
+            let code = match num.strip_prefix('x') {
+                Some(hex) if !hex.is_empty() && hex.len() <= 6 => u32::from_str_radix(hex, 16),
+                None if !num.is_empty()
+                    && num.len() <= 7
+                    && num.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    num.parse::<u32>()
+                }
+                _ => return Err(RefError::BadCharRef(body.to_owned())),
+            };
+            let c = code
+                .ok()
+                .and_then(char::from_u32)
+                .filter(|c| is_xml_char(*c))
+                .ok_or_else(|| RefError::BadCharRef(body.to_owned()))?;
+            return Ok(Cow::Owned(c.to_string()));
+        }
+    };
+    Ok(Cow::Borrowed(fixed))
+}
+
+/// Normalizes line ends in character data: `\r\n` and lone `\r` become `\n`.
+pub(crate) fn normalize_eol(s: &str) -> Cow<'_, str> {
+    if !s.as_bytes().contains(&b'\r') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Normalizes an attribute value as XML requires: references resolved, literal tab, line feed
+/// and carriage return (and `\r\n`) become one space each. Borrows when nothing changes.
+pub(crate) fn attribute_value(raw: &str) -> Result<Cow<'_, str>, (usize, RefError)> {
+    let bytes = raw.as_bytes();
+    let Some(first) = bytes
+        .iter()
+        .position(|&b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
+    else {
+        return Ok(Cow::Borrowed(raw));
+    };
+    let mut out = String::with_capacity(raw.len());
+    out.push_str(&raw[..first]);
+    let mut i = first;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'&' => {
+                let rest = &raw[i + 1..];
+                let end = rest.find(';').ok_or((i, RefError::Unterminated))?;
+                let body = &rest[..end];
+                let resolved = resolve_reference(body).map_err(|e| (i, e))?;
+                out.push_str(&resolved);
+                i += end + 2;
+            }
+            b'<' => return Err((i, RefError::LessThanInAttribute)),
+            b'\r' => {
+                out.push(' ');
+                i += if bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+            }
+            b'\t' | b'\n' => {
+                out.push(' ');
+                i += 1;
+            }
+            _ => {
+                let next = bytes[i..]
+                    .iter()
+                    .position(|&b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
+                    .map_or(bytes.len(), |p| i + p);
+                out.push_str(&raw[i..next]);
+                i = next;
+            }
+        }
+    }
+    Ok(Cow::Owned(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predefined_and_char_refs() {
+        assert_eq!(resolve_reference("amp").unwrap(), "&");
+        assert_eq!(resolve_reference("#38").unwrap(), "&");
+        assert_eq!(resolve_reference("#x1F600").unwrap(), "\u{1F600}");
+        assert_eq!(
+            resolve_reference("lol").unwrap_err(),
+            RefError::Undefined("lol".to_owned())
+        );
+        assert!(matches!(
+            resolve_reference("#0"),
+            Err(RefError::BadCharRef(_))
+        ));
+        assert!(matches!(
+            resolve_reference("#xD800"),
+            Err(RefError::BadCharRef(_))
+        ));
+        assert!(matches!(
+            resolve_reference("#"),
+            Err(RefError::BadCharRef(_))
+        ));
+        assert!(matches!(
+            resolve_reference("#99999999999"),
+            Err(RefError::BadCharRef(_))
+        ));
+    }
+
+    #[test]
+    fn attribute_values_are_normalized() {
+        assert!(matches!(
+            attribute_value("plain"),
+            Ok(Cow::Borrowed("plain"))
+        ));
+        assert_eq!(attribute_value("a&amp;b").unwrap(), "a&b");
+        assert_eq!(attribute_value("a\r\nb\tc&#10;").unwrap(), "a b c\n");
+        assert_eq!(
+            attribute_value("x&y").unwrap_err(),
+            (1, RefError::Unterminated)
+        );
+        assert_eq!(
+            attribute_value("x<y").unwrap_err(),
+            (1, RefError::LessThanInAttribute)
+        );
+    }
+
+    #[test]
+    fn eol_normalization() {
+        assert_eq!(normalize_eol("a\r\nb\rc\n"), "a\nb\nc\n");
+        assert!(matches!(normalize_eol("abc"), Cow::Borrowed(_)));
+    }
+}

@@ -1,0 +1,397 @@
+//! First pass: a streaming quick-xml read into a flat arena of elements.
+//!
+//! The arena borrows names, attribute values and text from the input whenever no unescaping is
+//! needed. Nesting is kept on an explicit stack (no recursion) and bounded by [`MAX_DEPTH`];
+//! DTDs are refused, so no entity is ever expanded beyond the five predefined ones.
+
+use std::borrow::Cow;
+
+use quick_xml::events::Event;
+use quick_xml::events::attributes::{AttrError, Attributes};
+use quick_xml::reader::Reader;
+
+use super::text::{self, is_xml_space};
+
+/// Deepest element nesting accepted; TwiML never needs more than 4 levels.
+pub(crate) const MAX_DEPTH: usize = 32;
+
+const NONE: u32 = u32::MAX;
+
+/// Index of an element in the arena.
+pub(crate) type NodeId = u32;
+
+/// An attribute as written, its value normalized.
+#[derive(Debug)]
+pub(crate) struct RawAttr<'a> {
+    pub name: &'a str,
+    pub value: Cow<'a, str>,
+    /// Byte offset of the attribute name.
+    pub pos: usize,
+}
+
+/// One element of the document.
+#[derive(Debug)]
+pub(crate) struct Node<'a> {
+    pub name: &'a str,
+    /// Byte offset of the `<`.
+    pub pos: usize,
+    attrs: (u32, u32),
+    /// Concatenated character data of the element's own text nodes, trimmed of literal
+    /// whitespace at both ends (whitespace written as references is kept).
+    pub text: Cow<'a, str>,
+    /// Byte offset of the first text character (meaningful when `text` is not empty).
+    pub text_pos: usize,
+    first_child: u32,
+    next_sibling: u32,
+}
+
+/// The whole document; node 0 is the root element.
+#[derive(Debug)]
+pub(crate) struct Tree<'a> {
+    nodes: Vec<Node<'a>>,
+    attrs: Vec<RawAttr<'a>>,
+}
+
+/// A well-formedness failure (always 12100).
+#[derive(Debug)]
+pub(crate) struct SyntaxError {
+    pub pos: usize,
+    pub message: String,
+}
+
+impl SyntaxError {
+    fn new(pos: usize, message: impl Into<String>) -> Self {
+        Self {
+            pos,
+            message: message.into(),
+        }
+    }
+}
+
+impl<'a> Tree<'a> {
+    /// The root element.
+    pub const ROOT: NodeId = 0;
+
+    pub fn node(&self, id: NodeId) -> &Node<'a> {
+        &self.nodes[id as usize]
+    }
+
+    pub fn attrs(&self, id: NodeId) -> &[RawAttr<'a>] {
+        let (start, end) = self.node(id).attrs;
+        &self.attrs[start as usize..end as usize]
+    }
+
+    pub fn children(&self, id: NodeId) -> Children<'_, 'a> {
+        Children {
+            tree: self,
+            next: self.node(id).first_child,
+        }
+    }
+}
+
+/// Iterator over the child elements of one element.
+#[derive(Debug)]
+pub(crate) struct Children<'t, 'a> {
+    tree: &'t Tree<'a>,
+    next: u32,
+}
+
+impl Iterator for Children<'_, '_> {
+    type Item = NodeId;
+
+    fn next(&mut self) -> Option<NodeId> {
+        if self.next == NONE {
+            return None;
+        }
+        let id = self.next;
+        self.next = self.tree.node(id).next_sibling;
+        Some(id)
+    }
+}
+
+/// An element still open while reading.
+struct Open {
+    node: u32,
+    last_child: u32,
+    /// Bytes of literal whitespace at the end of the node's text so far.
+    trailing_ws: usize,
+}
+
+struct Builder<'a> {
+    src: &'a str,
+    nodes: Vec<Node<'a>>,
+    attrs: Vec<RawAttr<'a>>,
+    stack: Vec<Open>,
+    root_done: bool,
+}
+
+/// Reads `src` (valid UTF-8, BOM removed) into a tree.
+pub(crate) fn build(src: &str) -> Result<Tree<'_>, SyntaxError> {
+    let mut reader = Reader::from_str(src);
+    let mut b = Builder {
+        src,
+        nodes: Vec::with_capacity(16),
+        attrs: Vec::with_capacity(32),
+        stack: Vec::with_capacity(8),
+        root_done: false,
+    };
+    loop {
+        let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        let event = match reader.read_event() {
+            Ok(event) => event,
+            Err(e) => {
+                let at = usize::try_from(reader.error_position()).unwrap_or(pos);
+                return Err(SyntaxError::new(at, xml_error_message(&e)));
+            }
+        };
+        match event {
+            Event::Decl(_) if pos != 0 => {
+                return Err(SyntaxError::new(
+                    pos,
+                    "the XML declaration must be at the very start of the document",
+                ));
+            }
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::DocType(_) => {
+                return Err(SyntaxError::new(
+                    pos,
+                    "DOCTYPE declarations are not allowed in TwiML",
+                ));
+            }
+            Event::Start(e) => b.open(pos, e.len(), e.name().0.len(), true)?,
+            Event::Empty(e) => b.open(pos, e.len(), e.name().0.len(), false)?,
+            Event::End(_) => b.close(pos)?,
+            Event::Text(t) => b.literal(pos, t.into_inner())?,
+            Event::CData(c) => b.verbatim(pos, &c.into_inner(), true)?,
+            Event::GeneralRef(r) => {
+                let resolved =
+                    text::resolve_reference(&r).map_err(|e| SyntaxError::new(pos, e.message()))?;
+                b.verbatim(pos, &resolved, false)?;
+            }
+            Event::Eof => {
+                if let Some(open) = b.stack.last() {
+                    let name = b.nodes[open.node as usize].name;
+                    let at = b.nodes[open.node as usize].pos;
+                    return Err(SyntaxError::new(
+                        at,
+                        format!("element <{name}> is never closed"),
+                    ));
+                }
+                if !b.root_done {
+                    return Err(SyntaxError::new(pos, "the document has no root element"));
+                }
+                return Ok(Tree {
+                    nodes: b.nodes,
+                    attrs: b.attrs,
+                });
+            }
+        }
+    }
+}
+
+fn xml_error_message(e: &quick_xml::Error) -> String {
+    use quick_xml::errors::{Error, IllFormedError};
+    match e {
+        Error::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
+            format!("closing tag </{found}> does not match the open element <{expected}>")
+        }
+        Error::IllFormed(IllFormedError::UnmatchedEndTag(name)) => {
+            format!("closing tag </{name}> has no matching open element")
+        }
+        Error::IllFormed(IllFormedError::MissingEndTag(name)) => {
+            format!("element <{name}> is never closed")
+        }
+        Error::IllFormed(IllFormedError::UnclosedReference) => {
+            "'&' must be escaped as '&amp;'".to_owned()
+        }
+        other => format!("not well-formed XML: {other}"),
+    }
+}
+
+fn attr_error_offset(e: &AttrError) -> usize {
+    match *e {
+        AttrError::ExpectedEq(p)
+        | AttrError::ExpectedValue(p)
+        | AttrError::UnquotedValue(p)
+        | AttrError::ExpectedQuote(p, _)
+        | AttrError::Duplicated(p, _) => p,
+    }
+}
+
+fn offset_in(outer: &str, inner: &str) -> usize {
+    inner.as_ptr().addr().wrapping_sub(outer.as_ptr().addr())
+}
+
+fn trailing_ws(s: &str) -> usize {
+    s.bytes().rev().take_while(|b| is_xml_space(*b)).count()
+}
+
+impl<'a> Builder<'a> {
+    fn open(
+        &mut self,
+        pos: usize,
+        len: usize,
+        name_len: usize,
+        has_content: bool,
+    ) -> Result<(), SyntaxError> {
+        if self.stack.is_empty() && self.root_done {
+            return Err(SyntaxError::new(
+                pos,
+                "only one root element is allowed (found a second top-level element)",
+            ));
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(SyntaxError::new(
+                pos,
+                format!("elements are nested more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        // The event starts at `pos` with `<`; its content is the tag between `<` and `>`/`/>`.
+        let raw: &'a str = self
+            .src
+            .get(pos + 1..pos + 1 + len)
+            .ok_or_else(|| SyntaxError::new(pos, "internal error: tag outside the input"))?;
+        let name = raw.get(..name_len).unwrap_or(raw);
+        let attrs_start = self.attrs.len();
+        for attr in Attributes::new(raw, name_len) {
+            let attr = attr.map_err(|e| {
+                SyntaxError::new(
+                    pos + 1 + attr_error_offset(&e),
+                    format!("malformed attribute: {e}"),
+                )
+            })?;
+            let key = attr.key.0;
+            let key_pos = pos + 1 + offset_in(raw, key);
+            let value = match attr.value {
+                Cow::Borrowed(v) => text::attribute_value(v).map_err(|(i, e)| {
+                    SyntaxError::new(pos + 1 + offset_in(raw, v) + i, e.message())
+                })?,
+                Cow::Owned(v) => Cow::Owned(
+                    text::attribute_value(&v)
+                        .map_err(|(_, e)| SyntaxError::new(key_pos, e.message()))?
+                        .into_owned(),
+                ),
+            };
+            self.attrs.push(RawAttr {
+                name: key,
+                value,
+                pos: key_pos,
+            });
+        }
+        let id = u32::try_from(self.nodes.len()).unwrap_or(NONE - 1);
+        self.nodes.push(Node {
+            name,
+            pos,
+            attrs: (
+                u32::try_from(attrs_start).unwrap_or(0),
+                u32::try_from(self.attrs.len()).unwrap_or(0),
+            ),
+            text: Cow::Borrowed(""),
+            text_pos: pos,
+            first_child: NONE,
+            next_sibling: NONE,
+        });
+        if let Some(top) = self.stack.last_mut() {
+            if top.last_child == NONE {
+                self.nodes[top.node as usize].first_child = id;
+            } else {
+                self.nodes[top.last_child as usize].next_sibling = id;
+            }
+            top.last_child = id;
+        }
+        if has_content {
+            self.stack.push(Open {
+                node: id,
+                last_child: NONE,
+                trailing_ws: 0,
+            });
+        } else if self.stack.is_empty() {
+            self.root_done = true;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, pos: usize) -> Result<(), SyntaxError> {
+        let open = self
+            .stack
+            .pop()
+            .ok_or_else(|| SyntaxError::new(pos, "closing tag without an open element"))?;
+        let node = &mut self.nodes[open.node as usize];
+        if open.trailing_ws > 0 {
+            let keep = node.text.len().saturating_sub(open.trailing_ws);
+            node.text = match std::mem::take(&mut node.text) {
+                Cow::Borrowed(s) => Cow::Borrowed(s.get(..keep).unwrap_or(s)),
+                Cow::Owned(mut s) => {
+                    s.truncate(keep);
+                    Cow::Owned(s)
+                }
+            };
+        }
+        if self.stack.is_empty() {
+            self.root_done = true;
+        }
+        Ok(())
+    }
+
+    /// Character data as written: leading and trailing whitespace is not content.
+    fn literal(&mut self, pos: usize, raw: Cow<'a, str>) -> Result<(), SyntaxError> {
+        let Some(top) = self.stack.last_mut() else {
+            return match raw.bytes().position(|b| !is_xml_space(b)) {
+                None => Ok(()),
+                Some(i) => Err(SyntaxError::new(
+                    pos + i,
+                    "text is not allowed outside the root element",
+                )),
+            };
+        };
+        let node = &mut self.nodes[top.node as usize];
+        if node.text.is_empty() {
+            let lead = raw.bytes().take_while(|b| is_xml_space(*b)).count();
+            if lead == raw.len() {
+                return Ok(());
+            }
+            node.text_pos = pos + lead;
+            let rest = match raw {
+                Cow::Borrowed(s) => text::normalize_eol(&s[lead..]),
+                Cow::Owned(s) => Cow::Owned(text::normalize_eol(&s[lead..]).into_owned()),
+            };
+            top.trailing_ws = trailing_ws(&rest);
+            node.text = rest;
+        } else {
+            let piece = text::normalize_eol(&raw);
+            let tw = trailing_ws(&piece);
+            if tw == piece.len() {
+                top.trailing_ws += tw;
+            } else {
+                top.trailing_ws = tw;
+            }
+            node.text.to_mut().push_str(&piece);
+        }
+        Ok(())
+    }
+
+    /// Character data that is content even when it is whitespace (CDATA, references); line
+    /// ends are normalized in CDATA but not in a character reference such as `&#13;`.
+    fn verbatim(&mut self, pos: usize, content: &str, normalize: bool) -> Result<(), SyntaxError> {
+        let Some(top) = self.stack.last_mut() else {
+            return Err(SyntaxError::new(
+                pos,
+                "text is not allowed outside the root element",
+            ));
+        };
+        if content.is_empty() {
+            return Ok(());
+        }
+        let node = &mut self.nodes[top.node as usize];
+        if node.text.is_empty() {
+            node.text_pos = pos;
+        }
+        if normalize {
+            node.text.to_mut().push_str(&text::normalize_eol(content));
+        } else {
+            node.text.to_mut().push_str(content);
+        }
+        top.trailing_ws = 0;
+        Ok(())
+    }
+}
