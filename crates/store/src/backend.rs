@@ -1,0 +1,206 @@
+//! The [`Store`] handle: which database, how it is opened, and how queries reach it.
+//!
+//! SQLite allows one writer at a time; letting several pooled connections race for the write
+//! lock makes them sleep in SQLite's busy handler. So the SQLite backend keeps two pools: one
+//! connection for writes (callers queue fairly in the pool) and a few for reads, which WAL lets
+//! run beside the writer. PostgreSQL uses one pool for both.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::error::StoreError;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How long a SQLite connection waits for another process's write lock before failing.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Reader connections for a SQLite file (writes always go through a single connection).
+const SQLITE_READERS: u32 = 4;
+/// Connections to PostgreSQL.
+const POSTGRES_CONNECTIONS: u32 = 10;
+
+/// Which database a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// Embedded SQLite (a file, or memory).
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Pools {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A handle on the database; cheap to clone, shared by every task.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pools: Pools,
+}
+
+/// Runs `$body` with `$pool` bound to the pool for reads of the store's backend.
+///
+/// The body is expanded once per backend, so every query in it is typed for that driver.
+macro_rules! on_read {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pools {
+            $crate::backend::Pools::Sqlite { read: $pool, .. } => $body,
+            $crate::backend::Pools::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Like `on_read!`, with the pool for writes.
+macro_rules! on_write {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pools {
+            $crate::backend::Pools::Sqlite { write: $pool, .. } => $body,
+            $crate::backend::Pools::Postgres($pool) => $body,
+        }
+    };
+}
+
+impl Store {
+    /// Opens the database named by `url` and brings its schema up to date.
+    ///
+    /// Accepted forms: `sqlite://path/to/file.db` (the file and its directory are created if
+    /// missing), `sqlite::memory:` (private to this handle, gone when it is dropped), and
+    /// `postgres://user:password@host:port/database` (or `postgresql://`).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+            return Self::open_sqlite_memory().await;
+        }
+        if url.starts_with("sqlite:") {
+            if url.contains("mode=memory") {
+                return Self::open_sqlite_memory().await;
+            }
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::InvalidUrl(format!("{url}: {e}")))?;
+            return Self::open_sqlite(options).await;
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::InvalidUrl(format!("{e}")))?;
+            return Self::connect_postgres(options).await;
+        }
+        Err(StoreError::InvalidUrl(
+            "expected sqlite://PATH, sqlite::memory: or postgres://...".to_owned(),
+        ))
+    }
+
+    /// Opens (creating if needed) the SQLite database file at `path`.
+    pub async fn open_sqlite_file(path: &Path) -> Result<Self, StoreError> {
+        Self::open_sqlite(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    /// A fresh in-memory SQLite database, private to this handle.
+    ///
+    /// It uses a single connection: an in-memory database lives only while a connection to it
+    /// is open, and one connection keeps SQLite's shared-cache locking out of the picture.
+    pub async fn open_sqlite_memory() -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")
+            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::backend("open in-memory SQLite", e))?;
+        let store = Self {
+            pools: Pools::Sqlite {
+                read: pool.clone(),
+                write: pool,
+            },
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn open_sqlite(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let dir = options.get_filename().parent().unwrap_or(Path::new(""));
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::InvalidUrl(format!("cannot create directory {}: {e}", dir.display()))
+            })?;
+        }
+        // The writer opens (and creates) the file first, so readers find it in WAL mode.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| StoreError::backend("open SQLite database", e))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(SQLITE_READERS)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::backend("open SQLite database for reading", e))?;
+        let store = Self {
+            pools: Pools::Sqlite { read, write },
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects to PostgreSQL with explicit options (tests use it to pick a database).
+    pub async fn connect_postgres(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::backend("connect to PostgreSQL", e))?;
+        let store = Self {
+            pools: Pools::Postgres(pool),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the backend's pending migrations (done by every constructor).
+    async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await,
+            Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+        .map_err(StoreError::Migrate)
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> BackendKind {
+        match self.pools {
+            Pools::Sqlite { .. } => BackendKind::Sqlite,
+            Pools::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// Closes every connection, waiting for queries in progress. Later calls fail.
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
+    }
+}

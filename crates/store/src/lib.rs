@@ -1,0 +1,46 @@
+//! Persistence for Dialtone: everything that must outlive the process.
+//!
+//! The REST API reads and writes accounts, API keys, applications and calls here; the runtime
+//! records every webhook it makes (call events), every error it reports (notifications) and
+//! every status callback it owes (the durable outbox), so that a restart finds live calls to
+//! finish and callbacks still to deliver.
+//!
+//! Two backends behave the same: SQLite, embedded and the default (one file, WAL, no server to
+//! run), and PostgreSQL, for several nodes sharing one database. Both run the same SQL text
+//! (`$1` placeholders work in both); each has its own migrations because their DDL differs.
+//! The [`Store`] handle dispatches on the backend with a small macro, so every query is typed
+//! exactly for the driver that runs it.
+//!
+//! The store never reads the clock and never invents identifiers: times ([`UnixMillis`]) and
+//! SIDs are passed in, which keeps it deterministic under test. Every query about an account's
+//! resource takes the [`AccountSid`](dialtone_types::Sid): another account's resource is simply
+//! not found.
+//!
+//! [`UnixMillis`]: dialtone_types::UnixMillis
+#![warn(missing_docs)]
+
+// Macro-defining modules come first: `macro_rules!` is visible only after its definition.
+#[macro_use]
+mod backend;
+#[macro_use]
+mod outbox;
+mod accounts;
+mod applications;
+mod calls;
+mod convert;
+mod error;
+mod events;
+mod keys;
+mod notifications;
+mod page;
+
+pub use accounts::Account;
+pub use applications::{Application, ApplicationUpdate, NewApplication};
+pub use backend::{BackendKind, Store};
+pub use calls::{Call, CallFilter, CallUpdate, DateOp, DateParseError, NewCall, TimeRange};
+pub use error::StoreError;
+pub use events::{CallEvent, NewCallEvent, RESPONSE_BODY_EXCERPT_MAX};
+pub use keys::ApiKey;
+pub use notifications::{NewNotification, Notification};
+pub use outbox::{NewOutboxItem, OutboxItem, OutboxState};
+pub use page::{Page, PageRequest, PageSize, PageStart, PageToken, PageTokenError};
