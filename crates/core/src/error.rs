@@ -1,0 +1,56 @@
+//! Why the engine refused an input.
+//!
+//! Only commands that a caller can get wrong are refused (REST updates, call creation). Network
+//! events that arrive late, twice or out of order are never errors: they are absorbed and
+//! reported as [`Handled::Stale`](crate::Handled::Stale).
+
+use dialtone_types::{CallStatus, Sid, TwilioCode};
+
+/// An input the engine refused; nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// The call is not live in this engine (never existed, or already ended and dropped).
+    #[error("call {0} is not live in this engine")]
+    UnknownCall(Sid),
+    /// A REST update the call's state does not allow (Twilio 21220).
+    #[error("call {sid} is {status}: it cannot be {action}")]
+    InvalidState {
+        /// The call.
+        sid: Sid,
+        /// Its status when the command arrived.
+        status: CallStatus,
+        /// What was asked: `redirected`, `canceled`, `completed`.
+        action: &'static str,
+    },
+    /// A WhatsApp call whose `From` is not a voice-enabled sender of the account (Twilio 37008).
+    #[error("from must be whatsapp: followed by a voice-enabled WhatsApp sender of the account")]
+    InvalidWhatsAppFrom,
+    /// Dialtone has no phone-network legs; WhatsApp calls may never reach the PSTN (13224).
+    #[error("calls to the phone network are not supported: Dialtone has no PSTN legs")]
+    PstnNotSupported,
+    /// A feature Dialtone does not implement (13750).
+    #[error("not supported: {0}")]
+    Unsupported(&'static str),
+    /// Inline TwiML that cannot run (its diagnostic code, e.g. 12100 or 32018).
+    #[error("invalid TwiML ({code}): {message}")]
+    InvalidTwiml {
+        /// The parser's error code.
+        code: TwilioCode,
+        /// The parser's message.
+        message: String,
+    },
+}
+
+impl EngineError {
+    /// The Twilio code a REST API should answer with.
+    pub fn code(&self) -> TwilioCode {
+        match self {
+            Self::UnknownCall(_) => TwilioCode::NOT_FOUND,
+            Self::InvalidState { .. } => TwilioCode::INVALID_CALL_STATE,
+            Self::InvalidWhatsAppFrom => TwilioCode::WHATSAPP_INVALID_FROM,
+            Self::PstnNotSupported => TwilioCode::DIAL_NUMBER_NOT_SUPPORTED,
+            Self::Unsupported(_) => TwilioCode::VERB_NOT_SUPPORTED,
+            Self::InvalidTwiml { code, .. } => *code,
+        }
+    }
+}

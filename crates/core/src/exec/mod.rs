@@ -1,0 +1,169 @@
+//! The TwiML executor: runs a call's document verb by verb until one has to wait.
+//!
+//! One file per verb. Each executor returns [`Flow::Next`] (go on with the next verb) or
+//! [`Flow::Wait`] (a fetch, a media command, a timer or a `<Dial>` will resume the call).
+//! Waiting verbs that involve the caller reset the `<Redirect>` loop counter.
+
+pub(crate) mod gather;
+mod hangup;
+mod pause;
+mod play;
+mod redirect;
+mod reject;
+mod say;
+mod unsupported;
+
+use dialtone_twiml::{Method, Verb};
+use dialtone_types::{Level, Sid, TwilioCode};
+use url::Url;
+
+use crate::call::Wait;
+use crate::engine::{Engine, Handled};
+use crate::output::{MediaCommand, MediaId, MediaRequest, Output};
+
+/// What the executor does after a verb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Run the next verb now.
+    Next,
+    /// Stop: something will resume the call.
+    Wait,
+}
+
+/// Verbs a whisper document may use (`<Number url>`, `<WhatsApp url>`).
+fn allowed_in_whisper(verb: &Verb) -> bool {
+    matches!(
+        verb,
+        Verb::Say(_) | Verb::Play(_) | Verb::Gather(_) | Verb::Hangup(_)
+    )
+}
+
+/// Resolves `raw` against the document URL `base` (absolute URLs stand alone).
+pub(crate) fn resolve_against(base: Option<&Url>, raw: &str) -> Option<Url> {
+    match base {
+        Some(base) => base.join(raw).ok(),
+        None => Url::parse(raw).ok(),
+    }
+}
+
+impl Engine {
+    /// Runs `sid`'s document from its program counter.
+    pub(crate) fn run(&mut self, sid: Sid) {
+        loop {
+            let Some(call) = self.calls.get_mut(&sid) else {
+                return;
+            };
+            if !call.is_live() {
+                return;
+            }
+            let Some(doc) = call.program.doc.clone() else {
+                return;
+            };
+            let index = call.program.pc;
+            let Some(verb) = doc.verbs.get(index) else {
+                self.document_ended(sid);
+                return;
+            };
+            call.program.pc += 1;
+            if call.parent.is_some() && !allowed_in_whisper(verb) {
+                let code = if matches!(verb, Verb::Dial(_)) {
+                    TwilioCode::DIAL_IN_DIAL_SEGMENT
+                } else {
+                    TwilioCode::SCHEMA_WARNING
+                };
+                let message = format!(
+                    "<{}> is not allowed in a whisper document; skipped",
+                    verb.name()
+                );
+                self.io
+                    .notify(sid, code, Level::Warning, message, None, None);
+                continue;
+            }
+            let flow = match verb {
+                Verb::Say(say) => self.exec_say(sid, say),
+                Verb::Play(play) => self.exec_play(sid, play),
+                Verb::Pause(pause) => self.exec_pause(sid, pause),
+                Verb::Gather(gather) => self.exec_gather(sid, index, gather),
+                Verb::Hangup(_) => self.exec_hangup(sid),
+                Verb::Reject(reject) => self.exec_reject(sid, reject),
+                Verb::Redirect(redirect) => self.exec_redirect(sid, redirect),
+                Verb::Dial(dial) => self.exec_dial(sid, &doc, index, dial),
+                other => self.exec_unsupported(sid, other),
+            };
+            if flow == Flow::Wait {
+                return;
+            }
+        }
+    }
+
+    /// Resolves `raw` against the call's document URL; 11100 and `None` when impossible.
+    pub(crate) fn resolve(&mut self, sid: Sid, raw: &str) -> Option<Url> {
+        let base = self.calls.get(&sid).and_then(|c| c.program.url.clone());
+        let resolved = resolve_against(base.as_deref(), raw);
+        if resolved.is_none() {
+            self.io.notify(
+                sid,
+                TwilioCode::INVALID_URL,
+                Level::Error,
+                format!("invalid URL {raw:?}"),
+                base.as_deref(),
+                None::<Method>,
+            );
+        }
+        resolved
+    }
+
+    /// Sends a media command and waits for it.
+    pub(crate) fn play_media(&mut self, sid: Sid, command: MediaCommand) -> Flow {
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return Flow::Wait;
+        };
+        if !call.is_live() {
+            return Flow::Wait;
+        }
+        let id = self.io.next_media();
+        call.wait = Wait::Media(id);
+        call.redirects = 0;
+        self.io.push(Output::Media(MediaRequest {
+            call: sid,
+            id,
+            command,
+        }));
+        Flow::Wait
+    }
+
+    /// A media command finished on `sid`.
+    pub(crate) fn media_finished(&mut self, sid: Sid, id: MediaId) -> Handled {
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return Handled::Stale;
+        };
+        match &mut call.wait {
+            Wait::Media(m) if *m == id => {
+                call.wait = Wait::Idle;
+                self.run(sid);
+            }
+            Wait::AppError(m) if *m == id => self.hangup_call(sid),
+            Wait::Gather(run) if run.media == Some(id) => {
+                run.media = None;
+                self.gather_next_prompt(sid);
+            }
+            _ => return Handled::Stale,
+        }
+        Handled::Applied
+    }
+
+    /// DTMF digits on `sid`: for a `<Gather>`, or `*` for `<Dial hangupOnStar>`.
+    pub(crate) fn on_digits(&mut self, sid: Sid, digits: &str) -> Handled {
+        let Some(call) = self.calls.get(&sid) else {
+            return Handled::Stale;
+        };
+        if matches!(call.wait, Wait::Gather(_)) {
+            self.gather_digits(sid, digits);
+            return Handled::Applied;
+        }
+        if digits.contains('*') && self.hangup_on_star(sid) {
+            return Handled::Applied;
+        }
+        Handled::Stale
+    }
+}

@@ -1,0 +1,126 @@
+//! Everything that moves the engine forward. Each input comes with the time it happened.
+
+use dialtone_twiml::Method;
+use dialtone_types::{E164, Sid, TwilioCode};
+use url::Url;
+
+use crate::config::CallSetup;
+use crate::output::{MediaId, RequestId};
+
+/// One input to [`Engine::handle_input`](crate::Engine::handle_input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A call arrives or is created through REST.
+    StartCall(Box<CallSetup>),
+    /// The answer to an [`Output::Fetch`](crate::Output::Fetch).
+    Fetched {
+        /// The call the request was made for.
+        call: Sid,
+        /// The request id of the fetch.
+        request: RequestId,
+        /// What came back.
+        result: FetchResult,
+    },
+    /// Something happened on a call's leg.
+    Leg {
+        /// The call.
+        call: Sid,
+        /// What happened.
+        event: LegEvent,
+    },
+    /// A REST update of a live call.
+    Rest {
+        /// The call.
+        call: Sid,
+        /// The update.
+        command: RestCommand,
+    },
+    /// The account's voice-enabled WhatsApp senders (replaces the previous set); a `<Dial>`
+    /// `callerId` for `<WhatsApp>` must be one of them (else 37008).
+    SetSenders {
+        /// The account.
+        account: Sid,
+        /// Its voice-enabled senders.
+        senders: Vec<E164>,
+    },
+}
+
+/// The outcome of fetching a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchResult {
+    /// An HTTP response (after following redirects).
+    Response {
+        /// The status code.
+        status: u16,
+        /// The `Content-Type` header, if any.
+        content_type: Option<String>,
+        /// The body.
+        body: Vec<u8>,
+    },
+    /// No usable response; the runtime already mapped the failure to a Twilio code
+    /// (11200, 11205, 11210, 11215, 1122x...).
+    Failed {
+        /// The code.
+        code: TwilioCode,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl FetchResult {
+    /// A `200 text/xml` response with `body`.
+    pub fn xml(body: impl Into<Vec<u8>>) -> Self {
+        Self::Response {
+            status: 200,
+            content_type: Some("text/xml".to_owned()),
+            body: body.into(),
+        }
+    }
+}
+
+/// Events on a leg (the transport under a call).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LegEvent {
+    /// The far end is ringing.
+    Ringing,
+    /// The far end answered.
+    Answered,
+    /// The far end is busy.
+    Busy,
+    /// The far end declined (a WhatsApp user pressing decline): reported as `busy`.
+    Rejected,
+    /// The far end did not answer (the leg gave up by itself).
+    NoAnswer,
+    /// The leg could not be placed; the code says why (37000 no WhatsApp call permission,
+    /// 37003, 37004, 37006, 37007...).
+    Failed {
+        /// The Twilio code.
+        code: TwilioCode,
+        /// What went wrong.
+        message: String,
+    },
+    /// The far end hung up.
+    HungUp,
+    /// DTMF digits pressed on this leg.
+    Digits(String),
+    /// A media command finished playing.
+    MediaFinished(MediaId),
+}
+
+/// REST updates of a live call (`POST /Calls/{Sid}.json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestCommand {
+    /// `Url`/`Method`: continue with the document at this URL.
+    RedirectUrl {
+        /// The new URL.
+        url: Url,
+        /// GET or POST.
+        method: Method,
+    },
+    /// `Twiml`: continue with this document.
+    RedirectTwiml(String),
+    /// `Status=completed`: hang up (or cancel, if not answered yet).
+    Complete,
+    /// `Status=canceled`: cancel a call that is not answered yet (else 21220).
+    Cancel,
+}

@@ -1,0 +1,354 @@
+//! How calls start, get answered and end, and how leg events are routed.
+//!
+//! Terminal statuses (see `docs/call-states.md`):
+//! - the far end hangs up: `completed` if answered; else `canceled` (inbound: the caller gave
+//!   up while the TwiML had not answered) or `no-answer` (a REST-created call);
+//! - the engine hangs up (`<Hangup>`, end of document, time limit): `completed`;
+//! - REST `Status=completed` on an unanswered call, or `Status=canceled`: `canceled`.
+
+use std::sync::Arc;
+
+use dialtone_twiml::{Context, Document};
+use dialtone_types::{Address, CallStatus, Direction, Level, Sid, TwilioCode};
+
+use crate::call::{Call, Program, Wait};
+use crate::config::{CallSetup, TwimlSource};
+use crate::engine::{Engine, Handled};
+use crate::error::EngineError;
+use crate::input::LegEvent;
+use crate::output::{FetchPurpose, MediaCommand, MediaRequest, Output, StartLeg};
+use crate::status_callback::Subscription;
+use crate::timer::Timer;
+
+/// Which leg command ends a call the engine ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LegEnd {
+    /// The far end already hung up: nothing to send.
+    Gone,
+    /// `HangupLeg`.
+    Hangup,
+    /// `CancelLeg` (not answered yet).
+    Cancel,
+}
+
+impl Engine {
+    /// Creates a call from an inbound arrival or a REST create.
+    pub(crate) fn start_call(&mut self, setup: CallSetup) -> Result<Sid, EngineError> {
+        match setup.direction {
+            Direction::OutboundDial => {
+                return Err(EngineError::Unsupported(
+                    "outbound-dial calls are created by <Dial>",
+                ));
+            }
+            Direction::OutboundApi => match &setup.to {
+                Address::Phone(_) => return Err(EngineError::PstnNotSupported),
+                Address::Sip(_) => return Err(EngineError::Unsupported("SIP legs")),
+                Address::WhatsApp(_) => {
+                    if !self.is_voice_sender(setup.account, &setup.from) {
+                        return Err(EngineError::InvalidWhatsAppFrom);
+                    }
+                }
+                Address::Client(_) => {}
+            },
+            Direction::Inbound => {}
+        }
+        let inline = match &setup.app.twiml {
+            TwimlSource::Inline(text) => Some(Self::parse_inline(text)?),
+            TwimlSource::Url { .. } => None,
+        };
+
+        let sid = self.io.new_call_sid();
+        let mut call = Call::new(
+            sid,
+            setup.account,
+            setup.direction,
+            Arc::from(setup.from.to_string()),
+            Arc::from(setup.to.to_string()),
+            self.io.now,
+        );
+        call.pstn = match setup.direction {
+            Direction::Inbound => setup.from.is_pstn(),
+            _ => setup.to.is_pstn(),
+        };
+        call.time_limit_secs = setup.time_limit_secs;
+        call.callbacks = setup
+            .app
+            .status_callback
+            .as_ref()
+            .map(|c| Box::new(Subscription::new(c.url.clone(), c.method, c.events)));
+        call.app = Some(Arc::new(setup.app));
+        let warnings = inline.map(|(doc, warnings)| {
+            call.program = Program {
+                doc: Some(doc),
+                url: None,
+                pc: 0,
+            };
+            warnings
+        });
+        tracing::debug!(%sid, direction = %setup.direction, "call started");
+        self.calls.insert(sid, call);
+        for d in warnings.unwrap_or_default() {
+            self.io.notify(sid, d.code, d.level, d.message, None, None);
+        }
+
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return Ok(sid);
+        };
+        if setup.direction == Direction::Inbound {
+            call.set_status(&mut self.io, CallStatus::Ringing);
+            self.begin_twiml(sid);
+        } else {
+            self.io.push(Output::CallUpdated(call.snapshot()));
+            call.set_status(&mut self.io, CallStatus::Initiated);
+            call.arm_in(&mut self.io, Timer::Ring, setup.timeout_secs);
+            self.io.push(Output::StartLeg(StartLeg {
+                call: sid,
+                parent: None,
+                from: Arc::clone(&call.from),
+                to: Arc::clone(&call.to),
+                parameters: Vec::new(),
+            }));
+        }
+        Ok(sid)
+    }
+
+    /// Parses inline TwiML (REST `Twiml`, 4000 characters at most).
+    pub(crate) fn parse_inline(
+        text: &str,
+    ) -> Result<(Arc<Document>, Vec<dialtone_twiml::Diagnostic>), EngineError> {
+        let parsed = dialtone_twiml::parse(text.as_bytes(), Context::Rest);
+        if let Some(doc) = parsed.document {
+            return Ok((Arc::new(doc), parsed.diagnostics));
+        }
+        let (code, message) = parsed.first_error().map_or_else(
+            || (TwilioCode::PARSE_FAILURE, "unusable TwiML".to_owned()),
+            |d| (d.code, d.message.clone()),
+        );
+        Err(EngineError::InvalidTwiml { code, message })
+    }
+
+    /// True when `from` is `whatsapp:` + a voice-enabled sender of `account`.
+    pub(crate) fn is_voice_sender(&self, account: Sid, from: &Address) -> bool {
+        let Address::WhatsApp(number) = from else {
+            return false;
+        };
+        self.senders
+            .get(&account)
+            .is_some_and(|list| list.contains(number))
+    }
+
+    /// Starts the call's TwiML: the inline document, or a fetch of the voice URL.
+    pub(crate) fn begin_twiml(&mut self, sid: Sid) {
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return;
+        };
+        if call.program.doc.is_some() {
+            self.run(sid);
+            return;
+        }
+        let Some(app) = call.app.clone() else {
+            return;
+        };
+        match &app.twiml {
+            TwimlSource::Url { url, method } => {
+                self.request(sid, FetchPurpose::Twiml, url.clone(), *method, |_| {});
+            }
+            TwimlSource::Inline(text) => match Self::parse_inline(text) {
+                Ok((doc, _)) => {
+                    if let Some(call) = self.calls.get_mut(&sid) {
+                        call.program = Program {
+                            doc: Some(doc),
+                            url: None,
+                            pc: 0,
+                        };
+                    }
+                    self.run(sid);
+                }
+                Err(e) => {
+                    self.io
+                        .notify(sid, e.code(), Level::Error, e.to_string(), None, None);
+                    self.app_error(sid);
+                }
+            },
+        }
+    }
+
+    /// Routes a leg event.
+    pub(crate) fn on_leg_event(&mut self, sid: Sid, event: LegEvent) -> Handled {
+        let Some(call) = self.calls.get(&sid) else {
+            return Handled::Stale;
+        };
+        if !call.is_live() {
+            return Handled::Stale;
+        }
+        let child = call.parent.is_some();
+        match event {
+            LegEvent::MediaFinished(id) => self.media_finished(sid, id),
+            LegEvent::Digits(digits) => self.on_digits(sid, &digits),
+            other if child => self.child_leg_event(sid, other),
+            other => self.parent_leg_event(sid, other),
+        }
+    }
+
+    fn parent_leg_event(&mut self, sid: Sid, event: LegEvent) -> Handled {
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return Handled::Stale;
+        };
+        let placing = call.direction == Direction::OutboundApi && !call.is_answered();
+        match event {
+            LegEvent::Ringing if call.status == CallStatus::Initiated => {
+                call.set_status(&mut self.io, CallStatus::Ringing);
+                Handled::Applied
+            }
+            LegEvent::Answered if placing => {
+                call.timers.stop(Timer::Ring);
+                call.set_status(&mut self.io, CallStatus::InProgress);
+                let limit = call.time_limit_secs;
+                call.arm_in(&mut self.io, Timer::TimeLimit, limit);
+                self.begin_twiml(sid);
+                Handled::Applied
+            }
+            LegEvent::Busy | LegEvent::Rejected if placing => {
+                call.set_status(&mut self.io, CallStatus::Busy);
+                Handled::Applied
+            }
+            LegEvent::NoAnswer if placing => {
+                call.set_status(&mut self.io, CallStatus::NoAnswer);
+                Handled::Applied
+            }
+            LegEvent::Failed { code, message } if placing => {
+                self.io.notify(sid, code, Level::Error, message, None, None);
+                call.set_status(&mut self.io, CallStatus::Failed);
+                Handled::Applied
+            }
+            LegEvent::Failed { .. } | LegEvent::HungUp => {
+                let status = if call.is_answered() {
+                    CallStatus::Completed
+                } else if call.direction == Direction::Inbound {
+                    CallStatus::Canceled
+                } else {
+                    CallStatus::NoAnswer
+                };
+                self.end_parent(sid, status, LegEnd::Gone);
+                Handled::Applied
+            }
+            _ => Handled::Stale,
+        }
+    }
+
+    /// Answers an inbound parent that is not answered yet (`AnswerLeg`, `in-progress`).
+    pub(crate) fn ensure_answered(&mut self, sid: Sid) {
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return;
+        };
+        if call.is_answered() || call.parent.is_some() || !call.is_live() {
+            return;
+        }
+        self.io.push(Output::AnswerLeg { call: sid });
+        call.set_status(&mut self.io, CallStatus::InProgress);
+        let limit = call.time_limit_secs;
+        call.arm_in(&mut self.io, Timer::TimeLimit, limit);
+    }
+
+    /// Ends a parent call: tears down its `<Dial>` (requesting `action`, whose TwiML will be
+    /// ignored), sends the leg command, and sets the terminal status.
+    pub(crate) fn end_parent(&mut self, sid: Sid, status: CallStatus, leg: LegEnd) {
+        let dial = self.calls.get_mut(&sid).and_then(|c| c.dial.take());
+        let outcome = dial.map(|d| {
+            let outcome = self.tear_down_dial(sid, &d);
+            (d, outcome)
+        });
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return;
+        };
+        match leg {
+            LegEnd::Gone => {}
+            LegEnd::Hangup => self.io.push(Output::HangupLeg { call: sid }),
+            LegEnd::Cancel => self.io.push(Output::CancelLeg { call: sid }),
+        }
+        call.set_status(&mut self.io, status);
+        if let Some((dial, outcome)) = outcome {
+            self.request_dial_action(sid, &dial, &outcome);
+        }
+    }
+
+    /// The engine hangs up a call: a parent ends `completed`; a child ends (`completed` if
+    /// answered) and its parent's `<Dial>` carries on.
+    pub(crate) fn hangup_call(&mut self, sid: Sid) {
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return;
+        };
+        if !call.is_live() {
+            return;
+        }
+        if call.parent.is_some() {
+            let answered = call.is_answered();
+            self.io.push(if answered {
+                Output::HangupLeg { call: sid }
+            } else {
+                Output::CancelLeg { call: sid }
+            });
+            call.set_status(
+                &mut self.io,
+                if answered {
+                    CallStatus::Completed
+                } else {
+                    CallStatus::Canceled
+                },
+            );
+            self.child_ended(sid);
+        } else {
+            self.end_parent(sid, CallStatus::Completed, LegEnd::Hangup);
+        }
+    }
+
+    /// A REST-created call rang for its whole `Timeout`.
+    pub(crate) fn ring_timeout(&mut self, sid: Sid) {
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return;
+        };
+        if call.is_answered() {
+            return;
+        }
+        self.io.push(Output::CancelLeg { call: sid });
+        call.set_status(&mut self.io, CallStatus::NoAnswer);
+    }
+
+    /// `TimeLimit` (parent) or `<Dial timeLimit>` (child) reached.
+    pub(crate) fn time_limit_reached(&mut self, sid: Sid) {
+        tracing::debug!(%sid, "time limit reached");
+        self.hangup_call(sid);
+    }
+
+    /// Twilio's "application error" message, then hang-up. A child (whisper) is hung up and
+    /// not bridged.
+    pub(crate) fn app_error(&mut self, sid: Sid) {
+        self.ensure_answered(sid);
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return;
+        };
+        if !call.is_live() {
+            return;
+        }
+        let id = self.io.next_media();
+        call.wait = Wait::AppError(id);
+        self.io.push(Output::Media(MediaRequest {
+            call: sid,
+            id,
+            command: MediaCommand::ApplicationError,
+        }));
+    }
+
+    /// The document ran out of verbs: a parent hangs up; a child's whisper accepted the call.
+    pub(crate) fn document_ended(&mut self, sid: Sid) {
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return;
+        };
+        call.wait = Wait::Idle;
+        if call.parent.is_some() {
+            self.whisper_accepted(sid);
+        } else {
+            self.end_parent(sid, CallStatus::Completed, LegEnd::Hangup);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! REST updates of a live call (`POST /Calls/{Sid}.json`).
+//!
+//! - `Url`/`Twiml` redirect a parent: whatever it was doing stops (media, gather, pause; a
+//!   `<Dial>` is left without `action`, its children `canceled`/`completed`) and the new
+//!   document runs. A REST-created call not answered yet keeps ringing and will run the new
+//!   document once answered. Redirecting a `<Dial>` child is not supported.
+//! - `Status=completed` hangs up (an unanswered call ends `canceled`).
+//! - `Status=canceled` cancels an unanswered call; on an answered one it is 21220.
+//! - Any update of a call that already ended is 21220 while the engine still holds it; calls
+//!   the engine dropped are `UnknownCall` (the API layer answers 21220 if its store knows it).
+
+use std::sync::Arc;
+
+use dialtone_types::{CallStatus, Direction, Sid};
+
+use crate::call::{Program, Wait};
+use crate::config::TwimlSource;
+use crate::engine::{Engine, Handled};
+use crate::error::EngineError;
+use crate::input::RestCommand;
+use crate::lifecycle::LegEnd;
+use crate::output::{FetchPurpose, Output};
+use crate::timer::Timer;
+
+impl Engine {
+    pub(crate) fn on_rest(
+        &mut self,
+        sid: Sid,
+        command: RestCommand,
+    ) -> Result<Handled, EngineError> {
+        let Some(call) = self.calls.get(&sid) else {
+            return Err(EngineError::UnknownCall(sid));
+        };
+        let action = match command {
+            RestCommand::RedirectUrl { .. } | RestCommand::RedirectTwiml(_) => "redirected",
+            RestCommand::Complete => "completed",
+            RestCommand::Cancel => "canceled",
+        };
+        let invalid = EngineError::InvalidState {
+            sid,
+            status: call.status,
+            action,
+        };
+        if !call.is_live() {
+            return Err(invalid);
+        }
+        let answered = call.is_answered();
+        let child = call.parent.is_some();
+        match command {
+            RestCommand::Cancel if answered => Err(invalid),
+            RestCommand::Cancel | RestCommand::Complete => {
+                if child {
+                    self.hangup_call(sid);
+                } else if answered {
+                    self.end_parent(sid, CallStatus::Completed, LegEnd::Hangup);
+                } else {
+                    let leg = if call.direction == Direction::OutboundApi {
+                        LegEnd::Cancel
+                    } else {
+                        LegEnd::Hangup
+                    };
+                    self.end_parent(sid, CallStatus::Canceled, leg);
+                }
+                Ok(Handled::Applied)
+            }
+            RestCommand::RedirectUrl { .. } | RestCommand::RedirectTwiml(_) if child => {
+                Err(EngineError::Unsupported("redirecting a <Dial> child call"))
+            }
+            RestCommand::RedirectUrl { url, method } => {
+                if self.placing(sid) {
+                    self.replace_app_twiml(sid, TwimlSource::Url { url, method });
+                } else {
+                    self.interrupt(sid);
+                    self.request(sid, FetchPurpose::Redirect, url, method, |_| {});
+                }
+                Ok(Handled::Applied)
+            }
+            RestCommand::RedirectTwiml(text) => {
+                let (doc, warnings) = Self::parse_inline(&text)?;
+                for d in warnings {
+                    self.io.notify(sid, d.code, d.level, d.message, None, None);
+                }
+                if self.placing(sid) {
+                    self.replace_app_twiml(sid, TwimlSource::Inline(Arc::from(text)));
+                    if let Some(call) = self.calls.get_mut(&sid) {
+                        call.program = Program {
+                            doc: Some(doc),
+                            url: None,
+                            pc: 0,
+                        };
+                    }
+                } else {
+                    self.interrupt(sid);
+                    if let Some(call) = self.calls.get_mut(&sid) {
+                        call.program = Program {
+                            doc: Some(doc),
+                            url: None,
+                            pc: 0,
+                        };
+                    }
+                    self.run(sid);
+                }
+                Ok(Handled::Applied)
+            }
+        }
+    }
+
+    /// A REST-created call still being placed (not answered).
+    fn placing(&self, sid: Sid) -> bool {
+        self.calls
+            .get(&sid)
+            .is_some_and(|c| c.direction == Direction::OutboundApi && !c.is_answered())
+    }
+
+    fn replace_app_twiml(&mut self, sid: Sid, twiml: TwimlSource) {
+        if let Some(call) = self.calls.get_mut(&sid)
+            && let Some(app) = call.app.as_mut()
+        {
+            Arc::make_mut(app).twiml = twiml;
+            call.program = Program::default();
+        }
+    }
+
+    /// Stops whatever the call is doing, before a redirect.
+    fn interrupt(&mut self, sid: Sid) {
+        self.abort_dial(sid);
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return;
+        };
+        let playing = match &call.wait {
+            Wait::Media(id) | Wait::AppError(id) => Some(*id),
+            Wait::Gather(run) => run.media,
+            _ => None,
+        };
+        if let Some(id) = playing {
+            self.io.push(Output::StopMedia { call: sid, id });
+        }
+        call.timers.stop(Timer::Pause);
+        call.timers.stop(Timer::Gather);
+        call.fetch = None;
+        call.redirects = 0;
+        call.wait = Wait::Idle;
+    }
+}

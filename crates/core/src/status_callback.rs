@@ -1,0 +1,84 @@
+//! Call-progress status callbacks (`statusCallback`/`statusCallbackEvent`).
+//!
+//! One subscription per call (the noun's for a `<Dial>` child, the application's for a
+//! parent). Events map from statuses: `initiated`, `ringing`, `answered` (sent with
+//! `CallStatus=in-progress`) and `completed` (sent for every terminal status, with
+//! `CallDuration`). With a URL and no events, only `completed` is sent. `SequenceNumber`
+//! counts the callbacks actually sent for the call, from 0 with no gaps.
+
+use dialtone_twiml::{Method, StatusCallbackEvents};
+use dialtone_types::CallStatus;
+use url::Url;
+
+use crate::call::Call;
+use crate::io::Io;
+use crate::output::{Output, StatusCallback};
+use crate::params::Value;
+
+/// Where and what to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Subscription {
+    pub(crate) url: Url,
+    pub(crate) method: Method,
+    pub(crate) events: StatusCallbackEvents,
+}
+
+impl Subscription {
+    /// Applies Twilio's default: a URL with no events means `completed` only.
+    pub(crate) fn new(url: Url, method: Method, events: StatusCallbackEvents) -> Self {
+        let events = if events.is_empty() {
+            StatusCallbackEvents::COMPLETED
+        } else {
+            events
+        };
+        Self {
+            url,
+            method,
+            events,
+        }
+    }
+
+    fn wants(&self, status: CallStatus) -> bool {
+        match status {
+            CallStatus::Queued => false,
+            CallStatus::Initiated => self.events.initiated,
+            CallStatus::Ringing => self.events.ringing,
+            CallStatus::InProgress => self.events.answered,
+            CallStatus::Completed
+            | CallStatus::Busy
+            | CallStatus::NoAnswer
+            | CallStatus::Failed
+            | CallStatus::Canceled => self.events.completed,
+        }
+    }
+}
+
+impl Call {
+    /// Sends the callback for the move to `status`, if subscribed.
+    ///
+    /// Parameters: the standard set, then `CallDuration` (terminal only), `CallbackSource`,
+    /// `SequenceNumber`, `Timestamp`.
+    pub(crate) fn send_status_callback(&mut self, io: &mut Io, status: CallStatus) {
+        let Some(sub) = self.callbacks.as_deref() else {
+            return;
+        };
+        if !sub.wants(status) {
+            return;
+        }
+        let mut params = self.standard_params(status, 4);
+        if status.is_terminal() {
+            params.push("CallDuration", self.duration(io.now));
+        }
+        params.push("CallbackSource", "call-progress-events");
+        params.push("SequenceNumber", u64::from(self.sequence));
+        params.push("Timestamp", Value::Time(io.now));
+        let callback = StatusCallback {
+            call: self.sid,
+            url: sub.url.clone(),
+            method: sub.method,
+            params,
+        };
+        self.sequence += 1;
+        io.push(Output::StatusCallback(callback));
+    }
+}

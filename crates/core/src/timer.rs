@@ -1,0 +1,149 @@
+//! Named timers, quinn-style: a small fixed table per call and one queue for the engine.
+//!
+//! Each call owns a [`TimerTable`] with one slot per [`Timer`]. The engine keeps a min-heap of
+//! `(deadline, call, timer)` entries; re-arming or stopping a timer only touches the table, and
+//! heap entries that no longer match their table slot (or whose call is gone) are skipped when
+//! they surface. So every armed timer belongs to a live call, and a stale wake-up is harmless.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use dialtone_types::{Sid, UnixMillis};
+
+/// Why the engine wants to wake up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Timer {
+    /// A REST-created call rings too long (`Timeout`, default 60 s): `no-answer`.
+    Ring,
+    /// `<Dial timeout>`: the dialed parties did not answer in time (on the parent).
+    Dial,
+    /// Maximum duration: the call's `TimeLimit`, or `<Dial timeLimit>` on a bridged child.
+    TimeLimit,
+    /// `<Pause length>`, also inside `<Gather>`.
+    Pause,
+    /// `<Gather timeout>`: no further digit in time.
+    Gather,
+}
+
+impl Timer {
+    const COUNT: usize = 5;
+
+    /// Every timer, in table order.
+    pub const ALL: [Self; Self::COUNT] = [
+        Self::Ring,
+        Self::Dial,
+        Self::TimeLimit,
+        Self::Pause,
+        Self::Gather,
+    ];
+
+    const fn index(self) -> usize {
+        match self {
+            Self::Ring => 0,
+            Self::Dial => 1,
+            Self::TimeLimit => 2,
+            Self::Pause => 3,
+            Self::Gather => 4,
+        }
+    }
+
+    /// A short name for logs and docs.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ring => "ring",
+            Self::Dial => "dial",
+            Self::TimeLimit => "time-limit",
+            Self::Pause => "pause",
+            Self::Gather => "gather",
+        }
+    }
+}
+
+/// One deadline slot per [`Timer`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TimerTable([Option<UnixMillis>; Timer::COUNT]);
+
+impl TimerTable {
+    pub(crate) fn get(&self, timer: Timer) -> Option<UnixMillis> {
+        self.0[timer.index()]
+    }
+
+    pub(crate) fn set(&mut self, timer: Timer, at: UnixMillis) {
+        self.0[timer.index()] = Some(at);
+    }
+
+    pub(crate) fn stop(&mut self, timer: Timer) {
+        self.0[timer.index()] = None;
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0 = [None; Timer::COUNT];
+    }
+
+    /// The armed timers with their deadlines.
+    pub(crate) fn armed(&self) -> impl Iterator<Item = (Timer, UnixMillis)> + '_ {
+        Timer::ALL
+            .into_iter()
+            .filter_map(|t| self.get(t).map(|at| (t, at)))
+    }
+}
+
+/// The engine-wide queue of deadlines (lazy deletion; see the module docs).
+#[derive(Debug, Default)]
+pub(crate) struct TimerQueue {
+    heap: BinaryHeap<Reverse<(UnixMillis, Sid, Timer)>>,
+}
+
+impl TimerQueue {
+    pub(crate) fn push(&mut self, at: UnixMillis, sid: Sid, timer: Timer) {
+        self.heap.push(Reverse((at, sid, timer)));
+    }
+
+    pub(crate) fn peek(&self) -> Option<(UnixMillis, Sid, Timer)> {
+        self.heap.peek().map(|Reverse(e)| *e)
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<(UnixMillis, Sid, Timer)> {
+        self.heap.pop().map(|Reverse(e)| e)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.heap.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dialtone_types::SidKind;
+
+    #[test]
+    fn table_arms_and_stops() {
+        let mut t = TimerTable::default();
+        t.set(Timer::Dial, UnixMillis(30_000));
+        t.set(Timer::Pause, UnixMillis(0));
+        assert_eq!(
+            t.armed().collect::<Vec<_>>(),
+            vec![
+                (Timer::Dial, UnixMillis(30_000)),
+                (Timer::Pause, UnixMillis(0))
+            ]
+        );
+        t.stop(Timer::Dial);
+        assert_eq!(t.get(Timer::Dial), None);
+        t.clear();
+        assert_eq!(t.armed().count(), 0);
+    }
+
+    #[test]
+    fn queue_pops_earliest_first() {
+        let mut q = TimerQueue::default();
+        let a = Sid::new(SidKind::Call, 1);
+        q.push(UnixMillis(5), a, Timer::Gather);
+        q.push(UnixMillis(2), a, Timer::Ring);
+        assert_eq!(q.peek(), Some((UnixMillis(2), a, Timer::Ring)));
+        assert_eq!(q.pop(), Some((UnixMillis(2), a, Timer::Ring)));
+        assert_eq!(q.pop(), Some((UnixMillis(5), a, Timer::Gather)));
+        assert_eq!(q.len(), 0);
+    }
+}
