@@ -1,0 +1,521 @@
+//! The virtual-time world: an engine, scripted applications and legs, and a record of
+//! everything that happened.
+//!
+//! Time only moves when the world runs: [`World::run_until_idle`] feeds the earliest
+//! scheduled event (a scripted leg event, a fetch answer, a media completion) or fires the
+//! engine's earliest timer, drains the outputs, reacts to them, and repeats until nothing is
+//! left. Events for legs the engine already ended (canceled, hung up) and completions of
+//! stopped media are dropped, as a real network would. Inputs given directly with
+//! [`World::input`] bypass scripting, to test out-of-order or duplicate events.
+
+mod app;
+mod leg;
+mod record;
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::time::Duration;
+
+use dialtone_core::{
+    AppConfig, CallSetup, CallSnapshot, Engine, EngineConfig, EngineError, Handled, Input,
+    LegEvent, MediaCommand, MediaId, Notification, Output, RestCommand, SequentialSids,
+};
+use dialtone_types::{Address, CallStatus, Direction, E164, Sid, SidKind, UnixMillis};
+use url::Url;
+
+pub use app::AppResponse;
+pub use leg::{LegScript, Outcome};
+pub use record::{Webhook, WebhookKind};
+
+/// 2026-01-01T00:00:00Z: where virtual time starts.
+pub const EPOCH: UnixMillis = UnixMillis(1_767_225_600_000);
+
+/// A scheduled input.
+#[derive(Debug)]
+struct Scheduled {
+    at: UnixMillis,
+    seq: u64,
+    input: Input,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl Eq for Scheduled {}
+
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Scheduled {
+    /// Reversed: `BinaryHeap` is a max-heap and the earliest event must come first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// How much the world keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recording {
+    /// Every output, webhook, notification and call snapshot (tests).
+    Full,
+    /// Counters only (benchmarks).
+    Counters,
+}
+
+/// Counts of what happened, kept in every recording mode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Outputs drained.
+    pub outputs: u64,
+    /// Document fetches.
+    pub fetches: u64,
+    /// Status callbacks.
+    pub status_callbacks: u64,
+    /// Bridges.
+    pub bridges: u64,
+    /// Calls that reached a terminal status.
+    pub ended_calls: u64,
+    /// Inputs the engine handled.
+    pub inputs: u64,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct World {
+    engine: Engine,
+    now: UnixMillis,
+    account: Sid,
+    seq: u64,
+    queue: BinaryHeap<Scheduled>,
+    apps: HashMap<String, AppResponse>,
+    legs: HashMap<String, LegScript>,
+    fetch_latency: Duration,
+    media_duration: Duration,
+    /// Legs the engine ended, and the from-address of inbound parents (for their scripts).
+    dead_legs: HashSet<Sid>,
+    inbound_from: HashMap<Sid, String>,
+    stopped_media: HashSet<MediaId>,
+    recording: Recording,
+    outputs: Vec<(UnixMillis, Output)>,
+    webhooks: Vec<Webhook>,
+    notifications: Vec<Notification>,
+    calls: BTreeMap<Sid, CallSnapshot>,
+    counters: Counters,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn normalize(url: &str) -> String {
+    Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.to_string())
+}
+
+impl World {
+    /// A world at [`EPOCH`] with SIDs counting from 1, recording everything.
+    pub fn new() -> Self {
+        Self::with(EngineConfig::default(), Recording::Full)
+    }
+
+    /// A world with these engine settings and recording mode.
+    pub fn with(config: EngineConfig, recording: Recording) -> Self {
+        Self {
+            engine: Engine::new(config, SequentialSids::default()),
+            now: EPOCH,
+            account: Sid::new(SidKind::Account, 0xACC),
+            seq: 0,
+            queue: BinaryHeap::new(),
+            apps: HashMap::new(),
+            legs: HashMap::new(),
+            fetch_latency: Duration::ZERO,
+            media_duration: Duration::from_secs(2),
+            dead_legs: HashSet::new(),
+            inbound_from: HashMap::new(),
+            stopped_media: HashSet::new(),
+            recording,
+            outputs: Vec::new(),
+            webhooks: Vec::new(),
+            notifications: Vec::new(),
+            calls: BTreeMap::new(),
+            counters: Counters::default(),
+        }
+    }
+
+    // ----- setup -----
+
+    /// The account every call belongs to.
+    pub fn account(&self) -> Sid {
+        self.account
+    }
+
+    /// Current virtual time.
+    pub fn now(&self) -> UnixMillis {
+        self.now
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The engine, mutably (for property tests that inject raw inputs).
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    /// Declares the account's voice-enabled WhatsApp senders (`+E164` each).
+    pub fn senders(&mut self, senders: &[&str]) {
+        let senders = senders.iter().filter_map(|s| E164::parse(s).ok()).collect();
+        let account = self.account;
+        let _ = self.input(Input::SetSenders { account, senders });
+    }
+
+    /// Serves `twiml` (200 `text/xml`) at `url`.
+    pub fn serve(&mut self, url: &str, twiml: &str) {
+        self.respond(url, AppResponse::twiml(twiml));
+    }
+
+    /// Scripts any response at `url`.
+    pub fn respond(&mut self, url: &str, response: AppResponse) {
+        self.apps.insert(normalize(url), response);
+    }
+
+    /// How long each fetch takes (default 0).
+    pub fn set_fetch_latency(&mut self, latency: Duration) {
+        self.fetch_latency = latency;
+    }
+
+    /// How long each `<Say>`/`<Play>` plays (default 2 s).
+    pub fn set_media_duration(&mut self, duration: Duration) {
+        self.media_duration = duration;
+    }
+
+    /// Scripts the far end at `address` (`whatsapp:+...`, `client:...`): outgoing legs to it,
+    /// and inbound calls from it (after their answer).
+    pub fn leg(&mut self, address: &str, script: LegScript) {
+        self.legs.insert(address.to_owned(), script);
+    }
+
+    // ----- calls -----
+
+    /// An inbound call `from` → `to`, whose voice URL is `url` (POST).
+    ///
+    /// # Panics
+    /// On a relative URL or an address not in a Twilio form: a mistake in the test itself.
+    pub fn inbound(&mut self, from: &str, to: &str, url: &str) -> Sid {
+        let url = Url::parse(url).unwrap_or_else(|e| panic!("voice URL {url:?}: {e}"));
+        self.inbound_with(from, to, AppConfig::url(url))
+            .unwrap_or_else(|e| panic!("inbound call refused: {e}"))
+    }
+
+    /// An inbound call with a full application config.
+    pub fn inbound_with(&mut self, from: &str, to: &str, app: AppConfig) -> Result<Sid, EngineError> {
+        let setup = self.setup(Direction::Inbound, from, to, app)?;
+        self.start(setup)
+    }
+
+    /// A REST-created (`outbound-api`) call.
+    pub fn outbound_api(&mut self, from: &str, to: &str, app: AppConfig) -> Result<Sid, EngineError> {
+        let setup = self.setup(Direction::OutboundApi, from, to, app)?;
+        self.start(setup)
+    }
+
+    fn setup(&self, direction: Direction, from: &str, to: &str, app: AppConfig) -> Result<CallSetup, EngineError> {
+        let bad = |_| EngineError::Unsupported("address not in a Twilio form");
+        let from: Address = from.parse().map_err(bad)?;
+        let to: Address = to.parse().map_err(bad)?;
+        Ok(CallSetup::new(self.account, direction, from, to, app))
+    }
+
+    /// Starts a call from a full setup.
+    pub fn start(&mut self, setup: CallSetup) -> Result<Sid, EngineError> {
+        let from = setup.from.to_string();
+        let inbound = setup.direction == Direction::Inbound;
+        match self.input(Input::StartCall(Box::new(setup)))? {
+            Handled::Started(sid) => {
+                if inbound {
+                    self.inbound_from.insert(sid, from);
+                }
+                self.drain();
+                Ok(sid)
+            }
+            _ => Err(EngineError::Unsupported("the engine did not start a call")),
+        }
+    }
+
+    /// Gives the engine `input` now and drains its outputs.
+    pub fn input(&mut self, input: Input) -> Result<Handled, EngineError> {
+        self.counters.inputs += 1;
+        let result = self.engine.handle_input(self.now, input);
+        self.drain();
+        result
+    }
+
+    /// A REST update now.
+    pub fn rest(&mut self, call: Sid, command: RestCommand) -> Result<Handled, EngineError> {
+        self.input(Input::Rest { call, command })
+    }
+
+    /// Schedules `input` after `delay`.
+    pub fn schedule(&mut self, delay: Duration, input: Input) {
+        let at = self.now.plus_millis(duration_ms(delay));
+        self.seq += 1;
+        self.queue.push(Scheduled {
+            at,
+            seq: self.seq,
+            input,
+        });
+    }
+
+    /// The far end of `call` hangs up after `delay`.
+    pub fn hang_up_after(&mut self, call: Sid, delay: Duration) {
+        self.schedule(delay, Input::Leg {
+            call,
+            event: LegEvent::HungUp,
+        });
+    }
+
+    /// `digits` pressed on `call` after `delay`.
+    pub fn press_after(&mut self, call: Sid, delay: Duration, digits: &str) {
+        self.schedule(delay, Input::Leg {
+            call,
+            event: LegEvent::Digits(digits.to_owned()),
+        });
+    }
+
+    // ----- running -----
+
+    /// Runs until no event is scheduled and no timer is armed.
+    pub fn run_until_idle(&mut self) {
+        self.run_until(UnixMillis(u64::MAX));
+    }
+
+    /// Runs for `d` of virtual time.
+    pub fn advance(&mut self, d: Duration) {
+        let deadline = self.now.plus_millis(duration_ms(d));
+        self.run_until(deadline);
+        self.now = self.now.max(deadline);
+    }
+
+    /// Runs every event and timer due at or before `deadline`.
+    pub fn run_until(&mut self, deadline: UnixMillis) {
+        self.drain();
+        loop {
+            let event_at = self.queue.peek().map(|e| e.at);
+            let timer_at = self.engine.poll_timeout();
+            let next = match (event_at, timer_at) {
+                (Some(e), Some(t)) => e.min(t),
+                (Some(e), None) => e,
+                (None, Some(t)) => t,
+                (None, None) => return,
+            };
+            if next > deadline {
+                return;
+            }
+            self.now = self.now.max(next);
+            if event_at == Some(next) {
+                if let Some(event) = self.queue.pop() {
+                    self.feed(event.input);
+                }
+            } else {
+                self.engine.handle_timeout(self.now);
+            }
+            self.drain();
+        }
+    }
+
+    fn feed(&mut self, input: Input) {
+        if let Input::Leg { call, event } = &input {
+            if self.dead_legs.contains(call) {
+                return;
+            }
+            if let LegEvent::MediaFinished(id) = event
+                && self.stopped_media.remove(id)
+            {
+                return;
+            }
+        }
+        self.counters.inputs += 1;
+        // Scripted inputs are never refused; a refusal would show in the records anyway.
+        let _ = self.engine.handle_input(self.now, input);
+    }
+
+    fn drain(&mut self) {
+        while let Some(output) = self.engine.poll_output() {
+            self.react(&output);
+            self.counters.outputs += 1;
+            if self.recording == Recording::Full {
+                self.outputs.push((self.now, output));
+            }
+        }
+    }
+
+    fn react(&mut self, output: &Output) {
+        match output {
+            Output::Fetch(req) => {
+                self.counters.fetches += 1;
+                let result = self
+                    .apps
+                    .get(req.url.as_str())
+                    .map_or_else(|| AppResponse::not_found().to_result(), AppResponse::to_result);
+                if self.recording == Recording::Full {
+                    self.webhooks.push(Webhook {
+                        at: self.now,
+                        kind: WebhookKind::Fetch(req.purpose),
+                        call: req.call,
+                        method: req.method,
+                        url: req.url.to_string(),
+                        params: req.params.to_pairs(),
+                    });
+                }
+                self.schedule(self.fetch_latency, Input::Fetched {
+                    call: req.call,
+                    request: req.request,
+                    result,
+                });
+            }
+            Output::StatusCallback(cb) => {
+                self.counters.status_callbacks += 1;
+                if self.recording == Recording::Full {
+                    self.webhooks.push(Webhook {
+                        at: self.now,
+                        kind: WebhookKind::StatusCallback,
+                        call: cb.call,
+                        method: cb.method,
+                        url: cb.url.to_string(),
+                        params: cb.params.to_pairs(),
+                    });
+                }
+            }
+            Output::StartLeg(leg) => {
+                let script = self.legs.get(&*leg.to).cloned().unwrap_or_default();
+                for (delay, event) in script.ringing_events() {
+                    self.schedule(delay, Input::Leg {
+                        call: leg.call,
+                        event,
+                    });
+                }
+                if let Some(answer) = script.answer_delay() {
+                    for (delay, event) in script.answered_events() {
+                        self.schedule(answer + delay, Input::Leg {
+                            call: leg.call,
+                            event,
+                        });
+                    }
+                }
+            }
+            Output::AnswerLeg { call } => {
+                let script = self
+                    .inbound_from
+                    .get(call)
+                    .and_then(|from| self.legs.get(from))
+                    .cloned();
+                for (delay, event) in script.map(|s| s.answered_events()).unwrap_or_default() {
+                    self.schedule(delay, Input::Leg { call: *call, event });
+                }
+            }
+            Output::RejectLeg { call, .. }
+            | Output::CancelLeg { call }
+            | Output::HangupLeg { call } => {
+                self.dead_legs.insert(*call);
+            }
+            Output::Media(media) => {
+                if !matches!(
+                    media.command,
+                    MediaCommand::Say { loop_count: 0, .. } | MediaCommand::Play { loop_count: 0, .. }
+                ) {
+                    self.schedule(self.media_duration, Input::Leg {
+                        call: media.call,
+                        event: LegEvent::MediaFinished(media.id),
+                    });
+                }
+            }
+            Output::StopMedia { id, .. } => {
+                self.stopped_media.insert(*id);
+            }
+            Output::Bridge { .. } => self.counters.bridges += 1,
+            Output::Unbridge { .. } => {}
+            Output::CallUpdated(snapshot) => {
+                if snapshot.status.is_terminal() {
+                    self.counters.ended_calls += 1;
+                    self.dead_legs.insert(snapshot.sid);
+                    self.inbound_from.remove(&snapshot.sid);
+                }
+                if self.recording == Recording::Full {
+                    self.calls.insert(snapshot.sid, snapshot.clone());
+                }
+            }
+            Output::Notification(n) => {
+                if self.recording == Recording::Full {
+                    self.notifications.push(n.clone());
+                }
+            }
+        }
+    }
+
+    // ----- records -----
+
+    /// Every webhook request (fetches and status callbacks), in order.
+    pub fn webhooks(&self) -> &[Webhook] {
+        &self.webhooks
+    }
+
+    /// Every output with the virtual time it was drained.
+    pub fn outputs(&self) -> &[(UnixMillis, Output)] {
+        &self.outputs
+    }
+
+    /// Every notification, in order.
+    pub fn notifications(&self) -> &[Notification] {
+        &self.notifications
+    }
+
+    /// The latest snapshot of every call seen, ended ones included.
+    pub fn calls(&self) -> &BTreeMap<Sid, CallSnapshot> {
+        &self.calls
+    }
+
+    /// The latest status of `call`.
+    pub fn status(&self, call: Sid) -> Option<CallStatus> {
+        self.calls.get(&call).map(|c| c.status)
+    }
+
+    /// The children `<Dial>` created for `parent`, in creation order.
+    pub fn children_of(&self, parent: Sid) -> Vec<Sid> {
+        self.calls
+            .values()
+            .filter(|c| c.parent == Some(parent))
+            .map(|c| c.sid)
+            .collect()
+    }
+
+    /// Counters.
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// Forgets the records (not the calls): for benchmarks and long runs.
+    pub fn clear_records(&mut self) {
+        self.outputs.clear();
+        self.webhooks.clear();
+        self.notifications.clear();
+        self.calls.clear();
+    }
+
+    /// True when nothing is scheduled and no timer is armed.
+    pub fn is_idle(&mut self) -> bool {
+        self.queue.is_empty() && self.engine.poll_timeout().is_none()
+    }
+}

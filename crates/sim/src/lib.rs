@@ -1,0 +1,15 @@
+//! Test and benchmark tooling for Dialtone's call engine.
+//!
+//! [`harness::World`] drives a [`dialtone_core::Engine`] in virtual time: applications are
+//! scripted by URL (TwiML, HTTP status, transport failure), legs by address (answer after N
+//! seconds, busy, decline, no answer, unreachable, no WhatsApp permission, hang up after N
+//! seconds, press digits), and every output is recorded so tests can assert the exact
+//! webhook requests, statuses and notifications. Nothing here reads the clock: a day of calls
+//! runs in microseconds, identically every time.
+//!
+//! (The simulated WhatsApp network — a fake Meta Graph API — will live here too.)
+#![warn(missing_docs)]
+
+pub mod harness;
+
+pub use harness::{AppResponse, LegScript, Webhook, WebhookKind, World};
