@@ -24,6 +24,10 @@ impl Engine {
         index: usize,
         dial: &Dial,
     ) -> Flow {
+        // Without answerOnBridge, Twilio answers the parent before anything is dialed.
+        if !dial.answer_on_bridge {
+            self.ensure_answered(sid);
+        }
         let Some(call) = self.calls.get_mut(&sid) else {
             return Flow::Wait;
         };
@@ -71,9 +75,6 @@ impl Engine {
             return self.dial_finished(sid, &state, &DialOutcome::failed_without_child());
         }
 
-        if !dial.answer_on_bridge {
-            self.ensure_answered(sid);
-        }
         let Some(call) = self.calls.get_mut(&sid) else {
             return Flow::Wait;
         };

@@ -50,3 +50,87 @@ pub fn view(w: &Webhook) -> (String, String, Vec<(String, String)>) {
 pub fn hook(kind: &str, line: &str, params: &[(&str, &str)]) -> (String, String, Vec<(String, String)>) {
     (kind.to_owned(), line.to_owned(), pairs(params))
 }
+
+/// Who a call is, for building its standard parameters.
+#[derive(Debug, Clone)]
+pub struct Party {
+    pub sid: String,
+    pub direction: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub parent: Option<String>,
+}
+
+impl Party {
+    /// An inbound parent.
+    pub fn inbound(n: u128, from: &'static str, to: &'static str) -> Self {
+        Self {
+            sid: ca_str(n),
+            direction: "inbound",
+            from,
+            to,
+            parent: None,
+        }
+    }
+
+    /// A `<Dial>` child of call `parent`.
+    pub fn child(n: u128, parent: u128, from: &'static str, to: &'static str) -> Self {
+        Self {
+            sid: ca_str(n),
+            direction: "outbound-dial",
+            from,
+            to,
+            parent: Some(ca_str(parent)),
+        }
+    }
+
+    /// Standard voice parameters with `CallStatus=status`, then `extra`.
+    pub fn params(&self, status: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut p = pairs(&[
+            ("AccountSid", ACCOUNT),
+            ("ApiVersion", "2010-04-01"),
+            ("CallSid", &self.sid),
+            ("CallStatus", status),
+            ("Direction", self.direction),
+            ("From", self.from),
+        ]);
+        if let Some(parent) = &self.parent {
+            p.push(("ParentCallSid".to_owned(), parent.clone()));
+        }
+        p.push(("To".to_owned(), self.to.to_owned()));
+        p.extend(pairs(extra));
+        p
+    }
+
+    /// A status callback's parameters.
+    pub fn callback(&self, status: &str, seq: u32, at_secs: u64, duration: Option<&str>) -> Vec<(String, String)> {
+        let mut p = self.params(status, &[]);
+        if let Some(d) = duration {
+            p.push(("CallDuration".to_owned(), d.to_owned()));
+        }
+        p.extend(pairs(&[
+            ("CallbackSource", "call-progress-events"),
+            ("SequenceNumber", &seq.to_string()),
+            ("Timestamp", &ts(at_secs)),
+        ]));
+        p
+    }
+}
+
+/// An expected webhook from already-built parameters.
+pub fn hook_p(kind: &str, line: &str, params: Vec<(String, String)>) -> (String, String, Vec<(String, String)>) {
+    (kind.to_owned(), line.to_owned(), params)
+}
+
+/// All webhooks of a world, as views.
+pub fn views(w: &dialtone_sim::World) -> Vec<(String, String, Vec<(String, String)>)> {
+    w.webhooks().iter().map(view).collect()
+}
+
+/// Notifications as `(call, code, level)`.
+pub fn notes(w: &dialtone_sim::World) -> Vec<(String, u32, dialtone_types::Level)> {
+    w.notifications()
+        .iter()
+        .map(|n| (n.call.to_string(), n.code.0, n.level))
+        .collect()
+}
