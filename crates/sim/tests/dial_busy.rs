@@ -28,8 +28,16 @@ fn busy_without_action_runs_the_next_verb() {
     assert_eq!(
         views(&w),
         vec![
-            hook_p("fetch:Twiml", "POST https://app.test/voice", p.params("ringing", &[])),
-            hook_p("status", "POST https://app.test/cb", c.callback("busy", 0, 1, Some("0"))),
+            hook_p(
+                "fetch:Twiml",
+                "POST https://app.test/voice",
+                p.params("ringing", &[])
+            ),
+            hook_p(
+                "status",
+                "POST https://app.test/cb",
+                c.callback("busy", 0, 1, Some("0"))
+            ),
         ]
     );
     let says: Vec<&str> = w
@@ -56,8 +64,16 @@ fn a_declining_whatsapp_user_is_busy_after_ringing() {
     assert_eq!(
         got[1..],
         [
-            hook_p("status", "POST https://app.test/cb", c.callback("ringing", 0, 1, None)),
-            hook_p("status", "POST https://app.test/cb", c.callback("busy", 1, 3, Some("0"))),
+            hook_p(
+                "status",
+                "POST https://app.test/cb",
+                c.callback("ringing", 0, 1, None)
+            ),
+            hook_p(
+                "status",
+                "POST https://app.test/cb",
+                c.callback("busy", 1, 3, Some("0"))
+            ),
         ]
     );
     assert_eq!(w.status(ca(2)), Some(CallStatus::Busy));

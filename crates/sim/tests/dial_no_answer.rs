@@ -17,7 +17,10 @@ fn timeout_ends_the_child_no_answer_and_requests_action() {
         "https://app.test/voice",
         r#"<Response><Dial callerId="whatsapp:+15550001111" timeout="10" action="https://app.test/after?step=1" method="GET"><WhatsApp statusCallback="https://cb.test/s">+15557770000</WhatsApp></Dial></Response>"#,
     );
-    w.serve("https://app.test/after?step=1", "<Response><Say>Nobody there</Say></Response>");
+    w.serve(
+        "https://app.test/after?step=1",
+        "<Response><Say>Nobody there</Say></Response>",
+    );
     w.leg("whatsapp:+15557770000", LegScript::no_answer());
     let parent = w.inbound("client:agent", "client:dialtone", "https://app.test/voice");
     w.run_until_idle();
@@ -27,8 +30,16 @@ fn timeout_ends_the_child_no_answer_and_requests_action() {
     assert_eq!(
         views(&w),
         vec![
-            hook_p("fetch:Twiml", "POST https://app.test/voice", p.params("ringing", &[])),
-            hook_p("status", "POST https://cb.test/s", c.callback("no-answer", 0, 10, Some("0"))),
+            hook_p(
+                "fetch:Twiml",
+                "POST https://app.test/voice",
+                p.params("ringing", &[])
+            ),
+            hook_p(
+                "status",
+                "POST https://cb.test/s",
+                c.callback("no-answer", 0, 10, Some("0"))
+            ),
             hook_p(
                 "fetch:Action",
                 "GET https://app.test/after?step=1",

@@ -24,7 +24,10 @@ fn world() -> World {
         "https://app.test/whisper",
         "<Response><Say>Call from Acme</Say></Response>",
     );
-    w.serve("https://app.test/dial-done", "<Response><Hangup/></Response>");
+    w.serve(
+        "https://app.test/dial-done",
+        "<Response><Hangup/></Response>",
+    );
     w.leg(
         "whatsapp:+15557770000",
         LegScript::answers_after(secs(4)).hangs_up_after(secs(30)),
@@ -45,7 +48,12 @@ fn child_params(status: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn status_hook(status: &str, seq: &str, at: u64, duration: Option<&str>) -> (String, String, Vec<(String, String)>) {
+fn status_hook(
+    status: &str,
+    seq: &str,
+    at: u64,
+    duration: Option<&str>,
+) -> (String, String, Vec<(String, String)>) {
     let mut p: Vec<(String, String)> = child_params(status)
         .into_iter()
         .map(|(n, v)| (n.to_owned(), v))
@@ -53,10 +61,17 @@ fn status_hook(status: &str, seq: &str, at: u64, duration: Option<&str>) -> (Str
     if let Some(d) = duration {
         p.push(("CallDuration".to_owned(), d.to_owned()));
     }
-    p.push(("CallbackSource".to_owned(), "call-progress-events".to_owned()));
+    p.push((
+        "CallbackSource".to_owned(),
+        "call-progress-events".to_owned(),
+    ));
     p.push(("SequenceNumber".to_owned(), seq.to_owned()));
     p.push(("Timestamp".to_owned(), ts(at)));
-    ("status".to_owned(), "POST https://app.test/status".to_owned(), p)
+    (
+        "status".to_owned(),
+        "POST https://app.test/status".to_owned(),
+        p,
+    )
 }
 
 #[test]
@@ -144,7 +159,10 @@ fn legs_media_and_bridge_in_order_and_parent_answered_at_bridge() {
     assert_eq!(
         commands,
         vec![
-            (0, format!("start {child} whatsapp:+15550001111 -> whatsapp:+15557770000")),
+            (
+                0,
+                format!("start {child} whatsapp:+15550001111 -> whatsapp:+15557770000")
+            ),
             (4_000, format!("say {child} Call from Acme")),
             // The whisper took 2 s; only then is the parent answered and bridged.
             (6_000, format!("answer {parent}")),
@@ -185,7 +203,10 @@ fn parent_is_answered_before_dialing_without_answer_on_bridge() {
             _ => None,
         })
         .collect();
-    assert_eq!(first_two, vec![format!("answer {parent}"), format!("start {}", ca(2))]);
+    assert_eq!(
+        first_two,
+        vec![format!("answer {parent}"), format!("start {}", ca(2))]
+    );
     // No action: the document ends after the Dial and the parent hangs up when the child does.
     assert_eq!(w.status(parent), Some(CallStatus::Completed));
     assert_eq!(w.calls()[&parent].duration, Some(34));

@@ -15,7 +15,12 @@ fn app(fallback: bool) -> AppConfig {
             url: Url::parse("https://app.test/voice").unwrap(),
             method: Method::Post,
         },
-        fallback: fallback.then(|| (Url::parse("https://backup.test/fallback").unwrap(), Method::Post)),
+        fallback: fallback.then(|| {
+            (
+                Url::parse("https://backup.test/fallback").unwrap(),
+                Method::Post,
+            )
+        }),
         status_callback: None,
     }
 }
@@ -36,29 +41,47 @@ fn media(w: &World) -> Vec<String> {
 #[test]
 fn invalid_xml_goes_to_the_fallback_with_error_code_and_url() {
     let mut w = World::new();
-    w.serve("https://app.test/voice", "<Response><Say>unclosed</Response>");
-    w.serve("https://backup.test/fallback", "<Response><Say>We are on it</Say></Response>");
-    let call = w.inbound_with("client:alice", "client:support", app(true)).unwrap();
+    w.serve(
+        "https://app.test/voice",
+        "<Response><Say>unclosed</Response>",
+    );
+    w.serve(
+        "https://backup.test/fallback",
+        "<Response><Say>We are on it</Say></Response>",
+    );
+    let call = w
+        .inbound_with("client:alice", "client:support", app(true))
+        .unwrap();
     w.run_until_idle();
 
     let p = Party::inbound(1, "client:alice", "client:support");
     assert_eq!(
         views(&w),
         vec![
-            hook_p("fetch:Twiml", "POST https://app.test/voice", p.params("ringing", &[])),
+            hook_p(
+                "fetch:Twiml",
+                "POST https://app.test/voice",
+                p.params("ringing", &[])
+            ),
             hook_p(
                 "fetch:Fallback",
                 "POST https://backup.test/fallback",
                 p.params(
                     "ringing",
-                    &[("ErrorCode", "12100"), ("ErrorUrl", "https://app.test/voice")]
+                    &[
+                        ("ErrorCode", "12100"),
+                        ("ErrorUrl", "https://app.test/voice")
+                    ]
                 )
             ),
         ]
     );
     assert_eq!(notes(&w), vec![(ca_str(1), 12100, Level::Error)]);
     let n = &w.notifications()[0];
-    assert_eq!(n.url.as_ref().map(Url::as_str), Some("https://app.test/voice"));
+    assert_eq!(
+        n.url.as_ref().map(Url::as_str),
+        Some("https://app.test/voice")
+    );
     assert_eq!(n.method, Some(Method::Post));
     assert_eq!(media(&w), vec!["say We are on it"]);
     assert_eq!(w.status(call), Some(CallStatus::Completed));
@@ -75,7 +98,9 @@ fn http_500_without_fallback_plays_the_application_error_and_hangs_up() {
             body: b"oops".to_vec(),
         },
     );
-    let call = w.inbound_with("client:alice", "client:support", app(false)).unwrap();
+    let call = w
+        .inbound_with("client:alice", "client:support", app(false))
+        .unwrap();
     w.run_until_idle();
     assert_eq!(notes(&w), vec![(ca_str(1), 11200, Level::Error)]);
     assert_eq!(media(&w), vec!["ApplicationError"]);
@@ -88,7 +113,10 @@ fn http_500_without_fallback_plays_the_application_error_and_hangs_up() {
             _ => None,
         })
         .collect();
-    assert_eq!(legs, vec![format!("answer {call}"), format!("hangup {call}")]);
+    assert_eq!(
+        legs,
+        vec![format!("answer {call}"), format!("hangup {call}")]
+    );
     assert_eq!(w.status(call), Some(CallStatus::Completed));
 }
 
@@ -111,11 +139,16 @@ fn a_failing_fallback_ends_in_the_application_error() {
             body: b"<Response/>".to_vec(),
         },
     );
-    let call = w.inbound_with("client:alice", "client:support", app(true)).unwrap();
+    let call = w
+        .inbound_with("client:alice", "client:support", app(true))
+        .unwrap();
     w.run_until_idle();
     assert_eq!(
         notes(&w),
-        vec![(ca_str(1), 11205, Level::Error), (ca_str(1), 12300, Level::Error)]
+        vec![
+            (ca_str(1), 11205, Level::Error),
+            (ca_str(1), 12300, Level::Error)
+        ]
     );
     assert_eq!(w.webhooks()[1].param("ErrorCode"), Some("11205"));
     assert_eq!(media(&w), vec!["ApplicationError"]);
@@ -133,9 +166,15 @@ fn plain_text_that_is_not_twiml_is_read_aloud_then_hung_up() {
             body: b"Hello there".to_vec(),
         },
     );
-    let call = w.inbound_with("client:alice", "client:support", app(true)).unwrap();
+    let call = w
+        .inbound_with("client:alice", "client:support", app(true))
+        .unwrap();
     w.run_until_idle();
     assert_eq!(media(&w), vec!["say Hello there"]);
-    assert_eq!(w.webhooks().len(), 1, "no fallback for a readable text body");
+    assert_eq!(
+        w.webhooks().len(),
+        1,
+        "no fallback for a readable text body"
+    );
     assert_eq!(w.status(call), Some(CallStatus::Completed));
 }

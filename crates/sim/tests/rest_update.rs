@@ -36,8 +36,16 @@ fn redirect_interrupts_the_pause_and_fetches_the_new_url() {
     assert_eq!(
         views(&w),
         vec![
-            hook_p("fetch:Twiml", "POST https://app.test/voice", p.params("ringing", &[])),
-            hook_p("fetch:Redirect", "GET https://app.test/next", p.params("in-progress", &[])),
+            hook_p(
+                "fetch:Twiml",
+                "POST https://app.test/voice",
+                p.params("ringing", &[])
+            ),
+            hook_p(
+                "fetch:Redirect",
+                "GET https://app.test/next",
+                p.params("in-progress", &[])
+            ),
         ]
     );
     assert_eq!(w.status(call), Some(CallStatus::Completed));
@@ -68,7 +76,9 @@ fn cancel_of_an_answered_call_is_21220_and_changes_nothing() {
 fn complete_hangs_up_then_the_call_is_gone() {
     let (mut w, call) = in_a_long_pause();
     assert_eq!(w.rest(call, RestCommand::Complete), Ok(Handled::Applied));
-    assert!(matches!(w.outputs().last(), Some((_, Output::CallUpdated(s))) if s.status == CallStatus::Completed));
+    assert!(
+        matches!(w.outputs().last(), Some((_, Output::CallUpdated(s))) if s.status == CallStatus::Completed)
+    );
     let again = w.rest(call, RestCommand::Complete).unwrap_err();
     assert_eq!(again, EngineError::UnknownCall(call));
 }
@@ -76,7 +86,10 @@ fn complete_hangs_up_then_the_call_is_gone() {
 #[test]
 fn redirect_with_inline_twiml_runs_it_at_once() {
     let (mut w, call) = in_a_long_pause();
-    let r = w.rest(call, RestCommand::RedirectTwiml("<Response><Reject/></Response>".to_owned()));
+    let r = w.rest(
+        call,
+        RestCommand::RedirectTwiml("<Response><Reject/></Response>".to_owned()),
+    );
     assert_eq!(r, Ok(Handled::Applied));
     // <Reject> on an answered call acts as <Hangup>.
     assert_eq!(w.status(call), Some(CallStatus::Completed));
@@ -94,7 +107,9 @@ fn cancel_of_a_ringing_rest_call_cancels_its_leg() {
     assert_eq!(w.status(call), Some(CallStatus::Ringing));
     assert_eq!(w.rest(call, RestCommand::Cancel), Ok(Handled::Applied));
     assert_eq!(w.status(call), Some(CallStatus::Canceled));
-    assert!(matches!(w.outputs().iter().rev().nth(1), Some((_, Output::CancelLeg { call: c })) if *c == call));
+    assert!(
+        matches!(w.outputs().iter().rev().nth(1), Some((_, Output::CancelLeg { call: c })) if *c == call)
+    );
     // No TwiML was ever fetched.
     assert!(w.webhooks().is_empty());
 }

@@ -29,7 +29,11 @@ fn expect_37008(w: &World, parser_13214: bool) {
     assert_eq!(
         views(w),
         vec![
-            hook_p("fetch:Twiml", "POST https://app.test/voice", p.params("ringing", &[])),
+            hook_p(
+                "fetch:Twiml",
+                "POST https://app.test/voice",
+                p.params("ringing", &[])
+            ),
             // No child: no DialCallSid, no DialCallDuration.
             hook_p(
                 "fetch:Action",

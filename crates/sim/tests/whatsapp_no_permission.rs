@@ -17,7 +17,11 @@ fn permission_refusal_fails_the_child_with_37000() {
     );
     w.serve("https://app.test/done", "<Response/>");
     w.leg("whatsapp:+15557770000", LegScript::no_permission());
-    let parent = w.inbound("whatsapp:+447700900123", "whatsapp:+15550001111", "https://app.test/voice");
+    let parent = w.inbound(
+        "whatsapp:+447700900123",
+        "whatsapp:+15550001111",
+        "https://app.test/voice",
+    );
     w.run_until_idle();
 
     let p = Party::inbound(1, "whatsapp:+447700900123", "whatsapp:+15550001111");
@@ -25,9 +29,21 @@ fn permission_refusal_fails_the_child_with_37000() {
     assert_eq!(
         views(&w),
         vec![
-            hook_p("fetch:Twiml", "POST https://app.test/voice", p.params("ringing", &[])),
-            hook_p("status", "POST https://app.test/cb", c.callback("initiated", 0, 0, None)),
-            hook_p("status", "POST https://app.test/cb", c.callback("failed", 1, 1, Some("0"))),
+            hook_p(
+                "fetch:Twiml",
+                "POST https://app.test/voice",
+                p.params("ringing", &[])
+            ),
+            hook_p(
+                "status",
+                "POST https://app.test/cb",
+                c.callback("initiated", 0, 0, None)
+            ),
+            hook_p(
+                "status",
+                "POST https://app.test/cb",
+                c.callback("failed", 1, 1, Some("0"))
+            ),
             hook_p(
                 "fetch:Action",
                 "POST https://app.test/done",

@@ -221,18 +221,34 @@ impl World {
     }
 
     /// An inbound call with a full application config.
-    pub fn inbound_with(&mut self, from: &str, to: &str, app: AppConfig) -> Result<Sid, EngineError> {
+    pub fn inbound_with(
+        &mut self,
+        from: &str,
+        to: &str,
+        app: AppConfig,
+    ) -> Result<Sid, EngineError> {
         let setup = self.setup(Direction::Inbound, from, to, app)?;
         self.start(setup)
     }
 
     /// A REST-created (`outbound-api`) call.
-    pub fn outbound_api(&mut self, from: &str, to: &str, app: AppConfig) -> Result<Sid, EngineError> {
+    pub fn outbound_api(
+        &mut self,
+        from: &str,
+        to: &str,
+        app: AppConfig,
+    ) -> Result<Sid, EngineError> {
         let setup = self.setup(Direction::OutboundApi, from, to, app)?;
         self.start(setup)
     }
 
-    fn setup(&self, direction: Direction, from: &str, to: &str, app: AppConfig) -> Result<CallSetup, EngineError> {
+    fn setup(
+        &self,
+        direction: Direction,
+        from: &str,
+        to: &str,
+        app: AppConfig,
+    ) -> Result<CallSetup, EngineError> {
         let bad = |_| EngineError::Unsupported("address not in a Twilio form");
         let from: Address = from.parse().map_err(bad)?;
         let to: Address = to.parse().map_err(bad)?;
@@ -281,18 +297,24 @@ impl World {
 
     /// The far end of `call` hangs up after `delay`.
     pub fn hang_up_after(&mut self, call: Sid, delay: Duration) {
-        self.schedule(delay, Input::Leg {
-            call,
-            event: LegEvent::HungUp,
-        });
+        self.schedule(
+            delay,
+            Input::Leg {
+                call,
+                event: LegEvent::HungUp,
+            },
+        );
     }
 
     /// `digits` pressed on `call` after `delay`.
     pub fn press_after(&mut self, call: Sid, delay: Duration, digits: &str) {
-        self.schedule(delay, Input::Leg {
-            call,
-            event: LegEvent::Digits(digits.to_owned()),
-        });
+        self.schedule(
+            delay,
+            Input::Leg {
+                call,
+                event: LegEvent::Digits(digits.to_owned()),
+            },
+        );
     }
 
     // ----- running -----
@@ -366,10 +388,10 @@ impl World {
         match output {
             Output::Fetch(req) => {
                 self.counters.fetches += 1;
-                let result = self
-                    .apps
-                    .get(req.url.as_str())
-                    .map_or_else(|| AppResponse::not_found().to_result(), AppResponse::to_result);
+                let result = self.apps.get(req.url.as_str()).map_or_else(
+                    || AppResponse::not_found().to_result(),
+                    AppResponse::to_result,
+                );
                 if self.recording == Recording::Full {
                     self.webhooks.push(Webhook {
                         at: self.now,
@@ -380,11 +402,14 @@ impl World {
                         params: req.params.to_pairs(),
                     });
                 }
-                self.schedule(self.fetch_latency, Input::Fetched {
-                    call: req.call,
-                    request: req.request,
-                    result,
-                });
+                self.schedule(
+                    self.fetch_latency,
+                    Input::Fetched {
+                        call: req.call,
+                        request: req.request,
+                        result,
+                    },
+                );
             }
             Output::StatusCallback(cb) => {
                 self.counters.status_callbacks += 1;
@@ -402,17 +427,23 @@ impl World {
             Output::StartLeg(leg) => {
                 let script = self.legs.get(&*leg.to).cloned().unwrap_or_default();
                 for (delay, event) in script.ringing_events() {
-                    self.schedule(delay, Input::Leg {
-                        call: leg.call,
-                        event,
-                    });
+                    self.schedule(
+                        delay,
+                        Input::Leg {
+                            call: leg.call,
+                            event,
+                        },
+                    );
                 }
                 if let Some(answer) = script.answer_delay() {
                     for (delay, event) in script.answered_events() {
-                        self.schedule(answer + delay, Input::Leg {
-                            call: leg.call,
-                            event,
-                        });
+                        self.schedule(
+                            answer + delay,
+                            Input::Leg {
+                                call: leg.call,
+                                event,
+                            },
+                        );
                     }
                 }
             }
@@ -434,12 +465,16 @@ impl World {
             Output::Media(media) => {
                 if !matches!(
                     media.command,
-                    MediaCommand::Say { loop_count: 0, .. } | MediaCommand::Play { loop_count: 0, .. }
+                    MediaCommand::Say { loop_count: 0, .. }
+                        | MediaCommand::Play { loop_count: 0, .. }
                 ) {
-                    self.schedule(self.media_duration, Input::Leg {
-                        call: media.call,
-                        event: LegEvent::MediaFinished(media.id),
-                    });
+                    self.schedule(
+                        self.media_duration,
+                        Input::Leg {
+                            call: media.call,
+                            event: LegEvent::MediaFinished(media.id),
+                        },
+                    );
                 }
             }
             Output::StopMedia { id, .. } => {

@@ -47,7 +47,11 @@ pub fn view(w: &Webhook) -> (String, String, Vec<(String, String)>) {
 }
 
 /// Expected webhook.
-pub fn hook(kind: &str, line: &str, params: &[(&str, &str)]) -> (String, String, Vec<(String, String)>) {
+pub fn hook(
+    kind: &str,
+    line: &str,
+    params: &[(&str, &str)],
+) -> (String, String, Vec<(String, String)>) {
     (kind.to_owned(), line.to_owned(), pairs(params))
 }
 
@@ -103,7 +107,13 @@ impl Party {
     }
 
     /// A status callback's parameters.
-    pub fn callback(&self, status: &str, seq: u32, at_secs: u64, duration: Option<&str>) -> Vec<(String, String)> {
+    pub fn callback(
+        &self,
+        status: &str,
+        seq: u32,
+        at_secs: u64,
+        duration: Option<&str>,
+    ) -> Vec<(String, String)> {
         let mut p = self.params(status, &[]);
         if let Some(d) = duration {
             p.push(("CallDuration".to_owned(), d.to_owned()));
@@ -118,7 +128,11 @@ impl Party {
 }
 
 /// An expected webhook from already-built parameters.
-pub fn hook_p(kind: &str, line: &str, params: Vec<(String, String)>) -> (String, String, Vec<(String, String)>) {
+pub fn hook_p(
+    kind: &str,
+    line: &str,
+    params: Vec<(String, String)>,
+) -> (String, String, Vec<(String, String)>) {
     (kind.to_owned(), line.to_owned(), params)
 }
 
