@@ -12,5 +12,6 @@ mod write;
 
 pub use common::{Element, Method, StatusCallbackEvents, UnknownElement};
 pub use diagnostic::{Context, Diagnostic, Parsed};
+pub use dialtone_types::{Level, TwilioCode};
 pub use parse::{MAX_DOCUMENT_BYTES, MAX_REST_CHARS, parse};
 pub use verbs::*;

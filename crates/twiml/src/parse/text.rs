@@ -37,6 +37,17 @@ pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
 }
 
+/// True for an XML `Name` (element and attribute names). ASCII characters follow the XML rules;
+/// any non-ASCII character is accepted.
+pub(crate) fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let start = |c: char| c.is_ascii_alphabetic() || matches!(c, '_' | ':') || !c.is_ascii();
+    start(first) && chars.all(|c| start(c) || c.is_ascii_digit() || matches!(c, '-' | '.'))
+}
+
 /// XML whitespace.
 pub(crate) const fn is_xml_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -191,6 +202,16 @@ mod tests {
             attribute_value("x<y").unwrap_err(),
             (1, RefError::LessThanInAttribute)
         );
+    }
+
+    #[test]
+    fn names() {
+        for ok in ["Say", "amazon:effect", "say-as", "_x", "é1"] {
+            assert!(is_xml_name(ok), "{ok}");
+        }
+        for bad in ["", "1a", "-a", "a\"b", "a/b", ".a"] {
+            assert!(!is_xml_name(bad), "{bad}");
+        }
     }
 
     #[test]

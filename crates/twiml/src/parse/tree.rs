@@ -252,6 +252,12 @@ impl<'a> Builder<'a> {
             .get(pos + 1..pos + 1 + len)
             .ok_or_else(|| SyntaxError::new(pos, "internal error: tag outside the input"))?;
         let name = raw.get(..name_len).unwrap_or(raw);
+        if !text::is_xml_name(name) {
+            return Err(SyntaxError::new(
+                pos + 1,
+                format!("'{name}' is not a valid element name"),
+            ));
+        }
         let attrs_start = self.attrs.len();
         for attr in Attributes::new(raw, name_len) {
             let attr = attr.map_err(|e| {
@@ -262,6 +268,12 @@ impl<'a> Builder<'a> {
             })?;
             let key = attr.key.0;
             let key_pos = pos + 1 + offset_in(raw, key);
+            if !text::is_xml_name(key) {
+                return Err(SyntaxError::new(
+                    key_pos,
+                    format!("'{key}' is not a valid attribute name"),
+                ));
+            }
             let value = match attr.value {
                 Cow::Borrowed(v) => text::attribute_value(v).map_err(|(i, e)| {
                     SyntaxError::new(pos + 1 + offset_in(raw, v) + i, e.message())
