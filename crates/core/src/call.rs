@@ -58,7 +58,7 @@ pub(crate) enum Wait {
 pub(crate) struct PendingFetch {
     pub(crate) id: RequestId,
     pub(crate) purpose: FetchPurpose,
-    pub(crate) url: Url,
+    pub(crate) url: Arc<Url>,
     pub(crate) method: dialtone_twiml::Method,
 }
 

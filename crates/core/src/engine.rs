@@ -112,6 +112,11 @@ impl Engine {
         self.calls.get(&sid).map(Call::snapshot)
     }
 
+    /// True while `sid` is live in the engine (ended calls are dropped at once).
+    pub fn is_live(&self, sid: Sid) -> bool {
+        self.calls.get(&sid).is_some_and(Call::is_live)
+    }
+
     /// How many calls are live.
     pub fn live_calls(&self) -> usize {
         self.calls.len()

@@ -98,7 +98,7 @@ impl Engine {
         &mut self,
         sid: Sid,
         purpose: FetchPurpose,
-        url: Url,
+        url: Arc<Url>,
         method: Method,
         extra: impl FnOnce(&mut Params),
     ) {
@@ -112,7 +112,7 @@ impl Engine {
             request,
             call: sid,
             purpose,
-            url: url.clone(),
+            url: Arc::clone(&url),
             method,
             params,
         }));
@@ -154,7 +154,7 @@ impl Engine {
                 if let Some(call) = self.calls.get_mut(&sid) {
                     call.program = Program {
                         doc: Some(doc),
-                        url: Some(Arc::new(pending.url)),
+                        url: Some(Arc::clone(&pending.url)),
                         pc: 0,
                     };
                     call.wait = Wait::Idle;
@@ -286,7 +286,7 @@ impl Engine {
                 d.code,
                 d.level,
                 format!("{}:{}: {}", d.line, d.column, d.message),
-                Some(&pending.url),
+                Some(Arc::clone(&pending.url)),
                 Some(pending.method),
             );
         }
@@ -299,7 +299,7 @@ impl Engine {
                 failure.code,
                 Level::Error,
                 failure.message,
-                Some(&pending.url),
+                Some(Arc::clone(&pending.url)),
                 Some(pending.method),
             );
         }
@@ -314,7 +314,7 @@ impl Engine {
         match fallback {
             Some((url, method)) => {
                 let error_url: Arc<str> = Arc::from(pending.url.as_str());
-                self.request(sid, FetchPurpose::Fallback, url, method, |p| {
+                self.request(sid, FetchPurpose::Fallback, Arc::new(url), method, |p| {
                     p.push("ErrorCode", u64::from(failure.code.0));
                     p.push("ErrorUrl", Value::Text(error_url));
                 });

@@ -69,7 +69,7 @@ impl Io {
         code: TwilioCode,
         level: Level,
         message: impl Into<String>,
-        url: Option<&url::Url>,
+        url: Option<std::sync::Arc<url::Url>>,
         method: Option<dialtone_twiml::Method>,
     ) {
         let message = message.into();
@@ -79,7 +79,7 @@ impl Io {
             code,
             level,
             message,
-            url: url.cloned(),
+            url,
             method,
         }));
     }

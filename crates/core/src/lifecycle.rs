@@ -71,11 +71,13 @@ impl Engine {
             _ => setup.to.is_pstn(),
         };
         call.time_limit_secs = setup.time_limit_secs;
-        call.callbacks = setup
-            .app
-            .status_callback
-            .as_ref()
-            .map(|c| Box::new(Subscription::new(c.url.clone(), c.method, c.events)));
+        call.callbacks = setup.app.status_callback.as_ref().map(|c| {
+            Box::new(Subscription::new(
+                Arc::new(c.url.clone()),
+                c.method,
+                c.events,
+            ))
+        });
         call.app = Some(Arc::new(setup.app));
         let warnings = inline.map(|(doc, warnings)| {
             call.program = Program {
@@ -151,7 +153,13 @@ impl Engine {
         };
         match &app.twiml {
             TwimlSource::Url { url, method } => {
-                self.request(sid, FetchPurpose::Twiml, url.clone(), *method, |_| {});
+                self.request(
+                    sid,
+                    FetchPurpose::Twiml,
+                    Arc::new(url.clone()),
+                    *method,
+                    |_| {},
+                );
             }
             TwimlSource::Inline(text) => match Self::parse_inline(text) {
                 Ok((doc, _)) => {

@@ -101,8 +101,8 @@ pub struct FetchRequest {
     pub call: Sid,
     /// Why.
     pub purpose: FetchPurpose,
-    /// The absolute URL (may carry a connection-override fragment).
-    pub url: Url,
+    /// The absolute URL (may carry a connection-override fragment); shared, not copied.
+    pub url: Arc<Url>,
     /// GET (parameters in the query) or POST (form body).
     pub method: Method,
     /// The parameters, in order.
@@ -114,8 +114,8 @@ pub struct FetchRequest {
 pub struct StatusCallback {
     /// The call the event is about.
     pub call: Sid,
-    /// Where to send it.
-    pub url: Url,
+    /// Where to send it; shared with the subscription.
+    pub url: Arc<Url>,
     /// GET or POST.
     pub method: Method,
     /// The parameters, in order (`SequenceNumber`, `Timestamp`, `CallbackSource`...).
@@ -232,7 +232,7 @@ pub struct Notification {
     /// For a human.
     pub message: String,
     /// The request URL involved, if any.
-    pub url: Option<Url>,
+    pub url: Option<Arc<Url>>,
     /// Its method.
     pub method: Option<Method>,
 }

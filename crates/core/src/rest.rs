@@ -71,7 +71,7 @@ impl Engine {
                     self.replace_app_twiml(sid, TwimlSource::Url { url, method });
                 } else {
                     self.interrupt(sid);
-                    self.request(sid, FetchPurpose::Redirect, url, method, |_| {});
+                    self.request(sid, FetchPurpose::Redirect, Arc::new(url), method, |_| {});
                 }
                 Ok(Handled::Applied)
             }

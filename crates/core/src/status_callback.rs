@@ -6,6 +6,8 @@
 //! `CallDuration`). With a URL and no events, only `completed` is sent. `SequenceNumber`
 //! counts the callbacks actually sent for the call, from 0 with no gaps.
 
+use std::sync::Arc;
+
 use dialtone_twiml::{Method, StatusCallbackEvents};
 use dialtone_types::CallStatus;
 use url::Url;
@@ -18,14 +20,14 @@ use crate::params::Value;
 /// Where and what to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Subscription {
-    pub(crate) url: Url,
+    pub(crate) url: Arc<Url>,
     pub(crate) method: Method,
     pub(crate) events: StatusCallbackEvents,
 }
 
 impl Subscription {
     /// Applies Twilio's default: a URL with no events means `completed` only.
-    pub(crate) fn new(url: Url, method: Method, events: StatusCallbackEvents) -> Self {
+    pub(crate) fn new(url: Arc<Url>, method: Method, events: StatusCallbackEvents) -> Self {
         let events = if events.is_empty() {
             StatusCallbackEvents::COMPLETED
         } else {
@@ -74,7 +76,7 @@ impl Call {
         params.push("Timestamp", Value::Time(io.now));
         let callback = StatusCallback {
             call: self.sid,
-            url: sub.url.clone(),
+            url: Arc::clone(&sub.url),
             method: sub.method,
             params,
         };

@@ -79,7 +79,7 @@ fn invalid_xml_goes_to_the_fallback_with_error_code_and_url() {
     assert_eq!(notes(&w), vec![(ca_str(1), 12100, Level::Error)]);
     let n = &w.notifications()[0];
     assert_eq!(
-        n.url.as_ref().map(Url::as_str),
+        n.url.as_deref().map(Url::as_str),
         Some("https://app.test/voice")
     );
     assert_eq!(n.method, Some(Method::Post));

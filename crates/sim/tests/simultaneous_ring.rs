@@ -30,42 +30,42 @@ fn first_to_answer_wins_and_the_others_are_canceled() {
     w.inbound("client:caller", "client:sales", "https://app.test/voice");
     w.run_until_idle();
 
-    let a = Party::child(2, 1, "whatsapp:+15550001111", "whatsapp:+15557770001");
-    let b = Party::child(3, 1, "whatsapp:+15550001111", "whatsapp:+15557770002");
-    let c = Party::child(4, 1, "whatsapp:+15550001111", "client:agent");
-    let p = Party::inbound(1, "client:caller", "client:sales");
+    let first = Party::child(2, 1, "whatsapp:+15550001111", "whatsapp:+15557770001");
+    let winner = Party::child(3, 1, "whatsapp:+15550001111", "whatsapp:+15557770002");
+    let agent = Party::child(4, 1, "whatsapp:+15550001111", "client:agent");
+    let parent = Party::inbound(1, "client:caller", "client:sales");
     assert_eq!(
         views(&w),
         vec![
             hook_p(
                 "fetch:Twiml",
                 "POST https://app.test/voice",
-                p.params("ringing", &[])
+                parent.params("ringing", &[])
             ),
             hook_p(
                 "status",
                 "POST https://app.test/c",
-                c.callback("initiated", 0, 0, None)
+                agent.callback("initiated", 0, 0, None)
             ),
             hook_p(
                 "status",
                 "POST https://app.test/a",
-                a.callback("canceled", 0, 3, Some("0"))
+                first.callback("canceled", 0, 3, Some("0"))
             ),
             hook_p(
                 "status",
                 "POST https://app.test/c",
-                c.callback("canceled", 1, 3, Some("0"))
+                agent.callback("canceled", 1, 3, Some("0"))
             ),
             hook_p(
                 "status",
                 "POST https://app.test/b",
-                b.callback("completed", 0, 13, Some("10"))
+                winner.callback("completed", 0, 13, Some("10"))
             ),
             hook_p(
                 "fetch:Action",
                 "POST https://app.test/done",
-                p.params(
+                parent.params(
                     "in-progress",
                     &[
                         ("DialCallStatus", "completed"),

@@ -6,6 +6,8 @@
 //! end), so a whisper decline reports `completed` with `DialBridged=false`. If the parent is
 //! gone, `action` is still requested and its TwiML ignored.
 
+use std::sync::Arc;
+
 use dialtone_types::{CallStatus, Sid};
 
 use super::{ChildOutcome, DialState};
@@ -98,7 +100,7 @@ impl Engine {
             return false;
         };
         let outcome = *outcome;
-        self.request(sid, FetchPurpose::Action, url, method, |p| {
+        self.request(sid, FetchPurpose::Action, Arc::new(url), method, |p| {
             p.push("DialCallStatus", outcome.status.as_str());
             if let Some(child) = outcome.child {
                 p.push("DialCallSid", child.sid);

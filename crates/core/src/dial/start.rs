@@ -178,7 +178,7 @@ impl Engine {
             (
                 raw.to_owned(),
                 resolve_against(dial.base.as_deref(), raw)
-                    .map(|url| Box::new(Subscription::new(url, method, events))),
+                    .map(|url| Box::new(Subscription::new(Arc::new(url), method, events))),
             )
         });
         let sid = self.io.new_call_sid();

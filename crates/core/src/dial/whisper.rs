@@ -7,6 +7,8 @@
 //! bridged); a whisper that cannot be fetched or run plays the application error to the
 //! child and hangs it up.
 
+use std::sync::Arc;
+
 use dialtone_types::{CallStatus, Sid};
 
 use crate::call::Wait;
@@ -68,7 +70,7 @@ impl Engine {
         }
         match whisper {
             Some((_, Some(url), method)) => {
-                self.request(sid, FetchPurpose::Whisper, url, method, |_| {});
+                self.request(sid, FetchPurpose::Whisper, Arc::new(url), method, |_| {});
             }
             Some((raw, None, _)) => {
                 self.io.notify(

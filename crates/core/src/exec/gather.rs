@@ -202,11 +202,8 @@ impl Engine {
             return;
         }
         let url = match gather.action.as_deref() {
-            Some(raw) => self.resolve(sid, raw),
-            None => self
-                .calls
-                .get(&sid)
-                .and_then(|c| c.program.url.as_deref().cloned()),
+            Some(raw) => self.resolve(sid, raw).map(Arc::new),
+            None => self.calls.get(&sid).and_then(|c| c.program.url.clone()),
         };
         let Some(url) = url else {
             // Inline TwiML has no URL to post the digits to.

@@ -106,7 +106,7 @@ impl Engine {
                 TwilioCode::INVALID_URL,
                 Level::Error,
                 format!("invalid URL {raw:?}"),
-                base.as_deref(),
+                base,
                 None::<Method>,
             );
         }

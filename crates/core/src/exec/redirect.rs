@@ -2,6 +2,8 @@
 //! resolve against the current document). More than `redirect_limit` redirects in a row
 //! without a verb that waits for the caller is a loop: 11215 and the application error.
 
+use std::sync::Arc;
+
 use dialtone_twiml::Redirect;
 use dialtone_types::{Level, Sid, TwilioCode};
 
@@ -25,13 +27,19 @@ impl Engine {
                 TwilioCode::HTTP_TOO_MANY_REDIRECTS,
                 Level::Error,
                 format!("redirect loop: more than {limit} <Redirect> in a row without any verb that waits for the caller"),
-                Some(&url),
+                Some(Arc::new(url)),
                 Some(redirect.method),
             );
             self.app_error(sid);
             return Flow::Wait;
         }
-        self.request(sid, FetchPurpose::Redirect, url, redirect.method, |_| {});
+        self.request(
+            sid,
+            FetchPurpose::Redirect,
+            Arc::new(url),
+            redirect.method,
+            |_| {},
+        );
         Flow::Wait
     }
 }

@@ -12,7 +12,7 @@ mod app;
 mod leg;
 mod record;
 
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::time::Duration;
 
@@ -30,32 +30,41 @@ pub use record::{Webhook, WebhookKind};
 /// 2026-01-01T00:00:00Z: where virtual time starts.
 pub const EPOCH: UnixMillis = UnixMillis(1_767_225_600_000);
 
-/// A scheduled input.
-#[derive(Debug)]
-struct Scheduled {
-    at: UnixMillis,
+/// Scheduled inputs: a min-heap of small `(time, sequence, slot)` keys over a slab of inputs,
+/// so the heap never moves the inputs themselves.
+#[derive(Debug, Default)]
+struct Schedule {
+    heap: BinaryHeap<Reverse<(UnixMillis, u64, usize)>>,
+    slots: Vec<Option<Input>>,
+    free: Vec<usize>,
     seq: u64,
-    input: Input,
 }
 
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
+impl Schedule {
+    fn push(&mut self, at: UnixMillis, input: Input) {
+        let slot = if let Some(slot) = self.free.pop() {
+            self.slots[slot] = Some(input);
+            slot
+        } else {
+            self.slots.push(Some(input));
+            self.slots.len() - 1
+        };
+        self.seq += 1;
+        self.heap.push(Reverse((at, self.seq, slot)));
     }
-}
 
-impl Eq for Scheduled {}
-
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+    fn next_at(&self) -> Option<UnixMillis> {
+        self.heap.peek().map(|Reverse((at, _, _))| *at)
     }
-}
 
-impl Ord for Scheduled {
-    /// Reversed: `BinaryHeap` is a max-heap and the earliest event must come first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.seq).cmp(&(self.at, self.seq))
+    fn pop(&mut self) -> Option<Input> {
+        let Reverse((_, _, slot)) = self.heap.pop()?;
+        self.free.push(slot);
+        self.slots.get_mut(slot).and_then(Option::take)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.heap.is_empty()
     }
 }
 
@@ -91,14 +100,12 @@ pub struct World {
     engine: Engine,
     now: UnixMillis,
     account: Sid,
-    seq: u64,
-    queue: BinaryHeap<Scheduled>,
+    queue: Schedule,
     apps: HashMap<String, AppResponse>,
     legs: HashMap<String, LegScript>,
     fetch_latency: Duration,
     media_duration: Duration,
-    /// Legs the engine ended, and the from-address of inbound parents (for their scripts).
-    dead_legs: HashSet<Sid>,
+    /// The from-address of inbound parents that have a script.
     inbound_from: HashMap<Sid, String>,
     stopped_media: HashSet<MediaId>,
     recording: Recording,
@@ -135,13 +142,11 @@ impl World {
             engine: Engine::new(config, SequentialSids::default()),
             now: EPOCH,
             account: Sid::new(SidKind::Account, 0xACC),
-            seq: 0,
-            queue: BinaryHeap::new(),
+            queue: Schedule::default(),
             apps: HashMap::new(),
             legs: HashMap::new(),
             fetch_latency: Duration::ZERO,
             media_duration: Duration::from_secs(2),
-            dead_legs: HashSet::new(),
             inbound_from: HashMap::new(),
             stopped_media: HashSet::new(),
             recording,
@@ -261,7 +266,7 @@ impl World {
         let inbound = setup.direction == Direction::Inbound;
         match self.input(Input::StartCall(Box::new(setup)))? {
             Handled::Started(sid) => {
-                if inbound {
+                if inbound && self.legs.contains_key(&from) {
                     self.inbound_from.insert(sid, from);
                 }
                 self.drain();
@@ -287,12 +292,7 @@ impl World {
     /// Schedules `input` after `delay`.
     pub fn schedule(&mut self, delay: Duration, input: Input) {
         let at = self.now.plus_millis(duration_ms(delay));
-        self.seq += 1;
-        self.queue.push(Scheduled {
-            at,
-            seq: self.seq,
-            input,
-        });
+        self.queue.push(at, input);
     }
 
     /// The far end of `call` hangs up after `delay`.
@@ -335,7 +335,7 @@ impl World {
     pub fn run_until(&mut self, deadline: UnixMillis) {
         self.drain();
         loop {
-            let event_at = self.queue.peek().map(|e| e.at);
+            let event_at = self.queue.next_at();
             let timer_at = self.engine.poll_timeout();
             let next = match (event_at, timer_at) {
                 (Some(e), Some(t)) => e.min(t),
@@ -348,8 +348,8 @@ impl World {
             }
             self.now = self.now.max(next);
             if event_at == Some(next) {
-                if let Some(event) = self.queue.pop() {
-                    self.feed(event.input);
+                if let Some(input) = self.queue.pop() {
+                    self.feed(input);
                 }
             } else {
                 self.engine.handle_timeout(self.now);
@@ -360,7 +360,7 @@ impl World {
 
     fn feed(&mut self, input: Input) {
         if let Input::Leg { call, event } = &input {
-            if self.dead_legs.contains(call) {
+            if !self.engine.is_live(*call) {
                 return;
             }
             if let LegEvent::MediaFinished(id) = event
@@ -425,8 +425,18 @@ impl World {
                 }
             }
             Output::StartLeg(leg) => {
-                let script = self.legs.get(&*leg.to).cloned().unwrap_or_default();
-                for (delay, event) in script.ringing_events() {
+                let default = LegScript::default();
+                let script = self.legs.get(&*leg.to).unwrap_or(&default);
+                let mut events = script.ringing_events();
+                if let Some(answer) = script.answer_delay() {
+                    events.extend(
+                        script
+                            .answered_events()
+                            .into_iter()
+                            .map(|(delay, event)| (answer + delay, event)),
+                    );
+                }
+                for (delay, event) in events {
                     self.schedule(
                         delay,
                         Input::Leg {
@@ -434,17 +444,6 @@ impl World {
                             event,
                         },
                     );
-                }
-                if let Some(answer) = script.answer_delay() {
-                    for (delay, event) in script.answered_events() {
-                        self.schedule(
-                            answer + delay,
-                            Input::Leg {
-                                call: leg.call,
-                                event,
-                            },
-                        );
-                    }
                 }
             }
             Output::AnswerLeg { call } => {
@@ -456,11 +455,6 @@ impl World {
                 for (delay, event) in script.map(|s| s.answered_events()).unwrap_or_default() {
                     self.schedule(delay, Input::Leg { call: *call, event });
                 }
-            }
-            Output::RejectLeg { call, .. }
-            | Output::CancelLeg { call }
-            | Output::HangupLeg { call } => {
-                self.dead_legs.insert(*call);
             }
             Output::Media(media) => {
                 if !matches!(
@@ -481,11 +475,14 @@ impl World {
                 self.stopped_media.insert(*id);
             }
             Output::Bridge { .. } => self.counters.bridges += 1,
-            Output::Unbridge { .. } => {}
+            // The engine forgets ended calls; later events for them are dropped in `feed`.
+            Output::RejectLeg { .. }
+            | Output::CancelLeg { .. }
+            | Output::HangupLeg { .. }
+            | Output::Unbridge { .. } => {}
             Output::CallUpdated(snapshot) => {
                 if snapshot.status.is_terminal() {
                     self.counters.ended_calls += 1;
-                    self.dead_legs.insert(snapshot.sid);
                     self.inbound_from.remove(&snapshot.sid);
                 }
                 if self.recording == Recording::Full {

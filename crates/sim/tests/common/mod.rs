@@ -38,7 +38,10 @@ pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// A compact, comparable view of a webhook: kind, "METHOD url", params.
-pub fn view(w: &Webhook) -> (String, String, Vec<(String, String)>) {
+pub type View = (String, String, Vec<(String, String)>);
+
+/// A compact, comparable view of a webhook: kind, "METHOD url", params.
+pub fn view(w: &Webhook) -> View {
     let kind = match w.kind {
         WebhookKind::Fetch(p) => format!("fetch:{p:?}"),
         WebhookKind::StatusCallback => "status".to_owned(),
@@ -47,11 +50,7 @@ pub fn view(w: &Webhook) -> (String, String, Vec<(String, String)>) {
 }
 
 /// Expected webhook.
-pub fn hook(
-    kind: &str,
-    line: &str,
-    params: &[(&str, &str)],
-) -> (String, String, Vec<(String, String)>) {
+pub fn hook(kind: &str, line: &str, params: &[(&str, &str)]) -> View {
     (kind.to_owned(), line.to_owned(), pairs(params))
 }
 
@@ -128,16 +127,12 @@ impl Party {
 }
 
 /// An expected webhook from already-built parameters.
-pub fn hook_p(
-    kind: &str,
-    line: &str,
-    params: Vec<(String, String)>,
-) -> (String, String, Vec<(String, String)>) {
+pub fn hook_p(kind: &str, line: &str, params: Vec<(String, String)>) -> View {
     (kind.to_owned(), line.to_owned(), params)
 }
 
 /// All webhooks of a world, as views.
-pub fn views(w: &dialtone_sim::World) -> Vec<(String, String, Vec<(String, String)>)> {
+pub fn views(w: &dialtone_sim::World) -> Vec<View> {
     w.webhooks().iter().map(view).collect()
 }
 

@@ -1,0 +1,123 @@
+//! Throughput and memory of complete `<Dial><WhatsApp>` flows, in virtual time, on one core.
+//!
+//! `cargo bench -p dialtone-sim --bench engine_flows [-- FLOWS [ALIVE]]`
+//!
+//! 1. Throughput: FLOWS (default 400 000) complete flows — voice fetch, `<Dial><WhatsApp>`
+//!    with whisper, action and all four status callbacks, ringing, answer, whisper `<Say>`,
+//!    bridge, callee hang-up, `action` fetch, `<Hangup>` — driven through the `World` harness
+//!    in batches of 1 000 concurrent calls, without recording.
+//! 2. Memory: ALIVE (default 100 000) bridged calls kept alive at once; the resident-set
+//!    growth divided by ALIVE (parent + child, plus the harness's pending events).
+//!
+//! A plain `main` (not criterion): the figures go to BENCHMARKS.md.
+
+// Counts become f64 only to print rates.
+#![allow(clippy::cast_precision_loss)]
+
+use std::time::{Duration, Instant};
+
+use dialtone_core::{AppConfig, EngineConfig};
+use dialtone_sim::LegScript;
+use dialtone_sim::harness::{Recording, World};
+use url::Url;
+
+const VOICE: &str = r#"<Response><Dial callerId="whatsapp:+15550001111" action="/done" answerOnBridge="true"><WhatsApp url="/whisper" statusCallback="/status" statusCallbackEvent="initiated ringing answered completed">+15557770000</WhatsApp></Dial></Response>"#;
+
+fn world(hangup_after: Duration) -> (World, AppConfig) {
+    let mut w = World::with(EngineConfig::default(), Recording::Counters);
+    w.senders(&["+15550001111"]);
+    w.serve("https://app.test/voice", VOICE);
+    w.serve(
+        "https://app.test/whisper",
+        "<Response><Say>Call from Acme</Say></Response>",
+    );
+    w.serve("https://app.test/done", "<Response><Hangup/></Response>");
+    w.leg(
+        "whatsapp:+15557770000",
+        LegScript::answers_after(Duration::from_secs(3)).hangs_up_after(hangup_after),
+    );
+    let app =
+        AppConfig::url(Url::parse("https://app.test/voice").unwrap_or_else(|e| panic!("{e}")));
+    (w, app)
+}
+
+/// CPU time of this thread, in nanoseconds (first field of schedstat): unlike wall time it
+/// does not count the time other processes on the machine took the core.
+fn cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let flows = args.first().copied().unwrap_or(400_000);
+    let alive = args.get(1).copied().unwrap_or(100_000);
+
+    // 1. Throughput.
+    let (mut w, app) = world(Duration::from_secs(10));
+    let batch = 1_000;
+    let start = Instant::now();
+    let cpu_start = cpu_ns();
+    let mut started = 0;
+    while started < flows {
+        for _ in 0..batch.min(flows - started) {
+            w.inbound_with("client:agent", "client:dialtone", app.clone())
+                .unwrap_or_else(|e| panic!("{e}"));
+            started += 1;
+        }
+        w.run_until_idle();
+    }
+    let elapsed = start.elapsed();
+    let cpu = cpu_ns().saturating_sub(cpu_start) as f64 / 1e9;
+    let c = w.counters();
+    assert_eq!(c.bridges, flows, "every flow must bridge");
+    assert_eq!(c.ended_calls, 2 * flows, "every parent and child must end");
+    assert_eq!(c.fetches, 3 * flows, "voice, whisper and action per flow");
+    assert_eq!(c.status_callbacks, 4 * flows);
+    println!(
+        "throughput: {flows} flows; wall {:.3} s = {:.0} flows/s; on-CPU {:.3} s = {:.0} flows/s ({:.2} us/flow); {} outputs, {} inputs",
+        elapsed.as_secs_f64(),
+        flows as f64 / elapsed.as_secs_f64(),
+        cpu,
+        flows as f64 / cpu,
+        cpu * 1e6 / flows as f64,
+        c.outputs,
+        c.inputs
+    );
+    drop(w);
+
+    // 2. Memory with ALIVE bridged calls.
+    let (mut w, app) = world(Duration::from_hours(24));
+    let before = rss_kib();
+    for _ in 0..alive {
+        w.inbound_with("client:agent", "client:dialtone", app.clone())
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    w.advance(Duration::from_secs(10));
+    let after = rss_kib();
+    assert_eq!(w.counters().bridges, alive);
+    assert_eq!(w.engine().live_calls() as u64, 2 * alive);
+    println!(
+        "memory: {alive} bridged calls alive ({} engine calls): RSS +{} KiB = {:.2} KiB per bridged call (parent + child)",
+        w.engine().live_calls(),
+        after.saturating_sub(before),
+        after.saturating_sub(before) as f64 / alive as f64
+    );
+}
