@@ -1,0 +1,107 @@
+//! Runtime settings. Every default is what a newcomer should get; tests shrink the times.
+
+use std::time::Duration;
+
+use dialtone_core::EngineConfig;
+
+/// Settings of [`start`](crate::start).
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// The engine's own limits.
+    pub engine: EngineConfig,
+    /// How long simulated media plays (see `docs/call-states.md`, "Media (simulated)").
+    pub media: MediaTiming,
+    /// When simulated softphones press their digits.
+    pub softphone: SoftphoneTiming,
+    /// Status-callback delivery.
+    pub outbox: OutboxConfig,
+    /// How long [`Handle::shutdown`](crate::Handle::shutdown) waits for in-flight status
+    /// callbacks before leaving the rest to the next start.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            engine: EngineConfig::default(),
+            media: MediaTiming::default(),
+            softphone: SoftphoneTiming::default(),
+            outbox: OutboxConfig::default(),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The deterministic duration model of simulated media (there is no audio yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaTiming {
+    /// `<Say>`: time per word (150 words per minute: 400 ms); a text without words counts as
+    /// one word.
+    pub per_word: Duration,
+    /// `<Play>`: time per loop; the file is not fetched, so its length is unknown.
+    pub per_play: Duration,
+    /// `<Play digits>`: time per DTMF tone (`w` is 500 ms and `W` 1 s, as at Twilio).
+    pub per_digit: Duration,
+    /// Twilio's "an application error has occurred" message.
+    pub application_error: Duration,
+    /// What `loop="0"` (repeat until stopped) means: Twilio caps it at 1000 repetitions.
+    pub endless_loops: u32,
+}
+
+impl Default for MediaTiming {
+    fn default() -> Self {
+        Self {
+            per_word: Duration::from_millis(400),
+            per_play: Duration::from_secs(5),
+            per_digit: Duration::from_millis(200),
+            application_error: Duration::from_secs(3),
+            endless_loops: 1000,
+        }
+    }
+}
+
+/// When simulated softphones act, beyond their own `AnswerAfter`/`HangupAfter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoftphoneTiming {
+    /// A softphone with `Digits` presses the first one this long after the call is answered
+    /// (time for the application to fetch and start its `<Gather>`).
+    pub digits_delay: Duration,
+    /// Time between two digits.
+    pub digit_interval: Duration,
+}
+
+impl Default for SoftphoneTiming {
+    fn default() -> Self {
+        Self {
+            digits_delay: Duration::from_secs(1),
+            digit_interval: Duration::from_millis(100),
+        }
+    }
+}
+
+/// Status-callback delivery from the durable outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxConfig {
+    /// Callbacks in flight at once (each of a different call).
+    pub concurrency: u32,
+    /// How long a claimed callback is reserved for this node; longer than any delivery
+    /// (15 s hard cap per attempt).
+    pub lease: Duration,
+    /// Deliveries of one callback before giving up; each delivery already includes the
+    /// in-request retries of the URL's `#rc`/`#rp` policy. Only failures the policy covers
+    /// (by default connection failures) are tried again.
+    pub max_deliveries: u32,
+    /// Wait before the second delivery; doubles for each further one.
+    pub backoff: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 64,
+            lease: Duration::from_secs(60),
+            max_deliveries: 4,
+            backoff: Duration::from_secs(1),
+        }
+    }
+}

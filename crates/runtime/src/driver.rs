@@ -1,0 +1,618 @@
+//! The engine's driver: the one task that owns the sans-IO [`Engine`].
+//!
+//! Shaped after quinn's `ConnectionDriver`: take one input (a command from a [`Handle`], a
+//! fetch result, a leg event), feed it with the current wall-clock time, drain every output
+//! and hand each to the IO that performs it, then sleep until the next engine timer or
+//! simulated-media end, whichever comes first. This is the only place that reads the clock
+//! for the engine. Outputs are dispatched without waiting for the network: fetches run as
+//! their own tasks, store writes queue behind their call's earlier writes, legs are started by
+//! their connector; only a full store queue makes the driver wait (backpressure).
+//!
+//! The driver also keeps what the engine forgets: each live call's account (outputs name only
+//! the call), the REST fields of its first store row, the softphone parameters of its voice
+//! request and which connector carries its leg.
+//!
+//! [`Handle`]: crate::Handle
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use dialtone_core::{
+    CallSetup, CallSnapshot, Engine, EngineError, Handled, Input, LegEvent, Output, RestCommand,
+    StatusCallback,
+};
+use dialtone_store::{Call, CallUpdate, NewCall, NewNotification, NewOutboxItem};
+use dialtone_types::{CallStatus, Sid, SidKind, UnixMillis};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::clock;
+use crate::config::MediaTiming;
+use crate::error::RuntimeError;
+use crate::fetch;
+use crate::legs::{LegConnector, LegEnd, LegEvents, LegStart};
+use crate::media::MediaClock;
+use crate::persist::Write;
+use crate::shared::Shared;
+use crate::softphone::Softphones;
+
+/// Inputs and commands the driver reads.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Start a call and answer with its stored record.
+    Create {
+        setup: Box<CallSetup>,
+        record: Box<NewCall>,
+        /// Voice SDK parameters for the voice URL.
+        extra: Vec<(String, String)>,
+        /// The softphone placing the call (inbound softphone calls).
+        caller: Option<String>,
+        reply: oneshot::Sender<Result<Call, RuntimeError>>,
+    },
+    /// A REST update of a live call; answered once its effects are stored.
+    Rest {
+        account: Sid,
+        call: Sid,
+        command: RestCommand,
+        reply: oneshot::Sender<Result<Call, RuntimeError>>,
+    },
+    /// A fetch result or leg event.
+    Input(Input),
+    /// End every live call, store it all, and stop.
+    Shutdown { done: oneshot::Sender<()> },
+}
+
+/// What the driver remembers about a live call.
+#[derive(Debug)]
+struct CallEntry {
+    account: Sid,
+    parent: Option<Sid>,
+    /// The row exists (or its insert is queued).
+    stored: bool,
+    /// The REST fields of the row to insert (API and softphone calls).
+    record: Option<Box<NewCall>>,
+    extra: Arc<[(String, String)]>,
+    connector: Option<Arc<dyn LegConnector>>,
+    ended: bool,
+}
+
+impl CallEntry {
+    fn new(account: Sid, parent: Option<Sid>) -> Self {
+        Self {
+            account,
+            parent,
+            stored: false,
+            record: None,
+            extra: Arc::new([]),
+            connector: None,
+            ended: false,
+        }
+    }
+}
+
+/// See the module docs.
+pub(crate) struct Driver {
+    engine: Engine,
+    rx: mpsc::Receiver<Command>,
+    tx: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+    calls: HashMap<Sid, CallEntry>,
+    media: MediaClock,
+    timing: MediaTiming,
+    softphones: Softphones,
+    whatsapp: Arc<dyn LegConnector>,
+    /// Inputs produced while dispatching (a leg refused at once), fed before sleeping.
+    local: VecDeque<Input>,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("engine", &self.engine)
+            .field("calls", &self.calls.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Inputs read per wake-up before outputs are dispatched again.
+const BATCH: usize = 64;
+
+impl Driver {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        engine: Engine,
+        rx: mpsc::Receiver<Command>,
+        tx: mpsc::Sender<Command>,
+        shared: Arc<Shared>,
+        timing: MediaTiming,
+        softphones: Softphones,
+        whatsapp: Arc<dyn LegConnector>,
+    ) -> Self {
+        Self {
+            engine,
+            rx,
+            tx,
+            shared,
+            calls: HashMap::new(),
+            media: MediaClock::default(),
+            timing,
+            softphones,
+            whatsapp,
+            local: VecDeque::new(),
+        }
+    }
+
+    /// Runs until shut down (or every handle is gone).
+    pub(crate) async fn run(mut self) {
+        loop {
+            self.drain().await;
+            let wake = self.next_wake();
+            let command = tokio::select! {
+                command = self.rx.recv() => command,
+                () = sleep_until(wake) => {
+                    self.fire_timers().await;
+                    continue;
+                }
+            };
+            let Some(command) = command else {
+                return;
+            };
+            if let Some(done) = self.handle(command).await {
+                self.stop(done).await;
+                return;
+            }
+            // Take what else is waiting, so a burst costs one drain per batch.
+            for _ in 1..BATCH {
+                let Ok(command) = self.rx.try_recv() else {
+                    break;
+                };
+                if let Some(done) = self.handle(command).await {
+                    self.stop(done).await;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The earlier of the next engine timer and the next media end.
+    fn next_wake(&mut self) -> Option<UnixMillis> {
+        match (self.engine.poll_timeout(), self.media.next_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    async fn fire_timers(&mut self) {
+        let now = clock::now();
+        self.engine.handle_timeout(now);
+        for (call, id) in self.media.finished(now) {
+            self.local.push_back(Input::Leg {
+                call,
+                event: LegEvent::MediaFinished(id),
+            });
+        }
+        self.drain().await;
+    }
+
+    /// Applies one command; returns the shutdown acknowledgement when asked to stop.
+    async fn handle(&mut self, command: Command) -> Option<oneshot::Sender<()>> {
+        match command {
+            Command::Create {
+                setup,
+                record,
+                extra,
+                caller,
+                reply,
+            } => self.create(setup, record, extra, caller, reply).await,
+            Command::Rest {
+                account,
+                call,
+                command,
+                reply,
+            } => self.rest(account, call, command, reply).await,
+            Command::Input(input) => self.input(input),
+            Command::Shutdown { done } => return Some(done),
+        }
+        None
+    }
+
+    fn input(&mut self, input: Input) {
+        let now = clock::now();
+        match self.engine.handle_input(now, input) {
+            Ok(Handled::Stale) => tracing::trace!("stale input absorbed"),
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "input refused"),
+        }
+    }
+
+    async fn create(
+        &mut self,
+        setup: Box<CallSetup>,
+        mut record: Box<NewCall>,
+        extra: Vec<(String, String)>,
+        caller: Option<String>,
+        reply: oneshot::Sender<Result<Call, RuntimeError>>,
+    ) {
+        let account = setup.account;
+        let sid = match self.engine.handle_input(clock::now(), Input::StartCall(setup)) {
+            Ok(Handled::Started(sid)) => sid,
+            Ok(other) => {
+                tracing::error!(?other, "the engine did not start the call");
+                let _ = reply.send(Err(RuntimeError::internal("the call could not start")));
+                return;
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e.into()));
+                return;
+            }
+        };
+        record.sid = sid;
+        let mut entry = CallEntry::new(account, None);
+        entry.record = Some(record);
+        entry.extra = extra.into();
+        if let Some(identity) = caller {
+            let phones: Arc<dyn LegConnector> = Arc::new(self.softphones.clone());
+            self.softphones
+                .attach_caller(account, &identity, LegEvents::new(sid, self.tx.clone()));
+            entry.connector = Some(phones);
+        }
+        self.calls.insert(sid, entry);
+        self.drain().await;
+        self.reply_after_writes(account, sid, reply).await;
+    }
+
+    async fn rest(
+        &mut self,
+        account: Sid,
+        call: Sid,
+        command: RestCommand,
+        reply: oneshot::Sender<Result<Call, RuntimeError>>,
+    ) {
+        let known = self.calls.get(&call).is_some_and(|c| c.account == account);
+        let result = if known {
+            self.engine
+                .handle_input(clock::now(), Input::Rest { call, command })
+        } else {
+            Err(EngineError::UnknownCall(call))
+        };
+        match result {
+            Ok(_) => {
+                self.drain().await;
+                self.reply_after_writes(account, call, reply).await;
+            }
+            Err(EngineError::UnknownCall(_)) => {
+                let _ = reply.send(Err(RuntimeError::invalid_state(format!(
+                    "Call {call} is not in progress: it cannot be modified"
+                ))));
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e.into()));
+            }
+        }
+    }
+
+    /// Answers `reply` with the stored call once every write queued so far for it landed.
+    async fn reply_after_writes(
+        &mut self,
+        account: Sid,
+        call: Sid,
+        reply: oneshot::Sender<Result<Call, RuntimeError>>,
+    ) {
+        let (tx, rx) = oneshot::channel();
+        self.shared
+            .persister
+            .send(Write::Fetch {
+                account,
+                call,
+                reply: tx,
+            })
+            .await;
+        tokio::spawn(async move {
+            let result = match rx.await {
+                Ok(result) => result.map_err(RuntimeError::from),
+                Err(_) => Err(RuntimeError::shutting_down()),
+            };
+            let _ = reply.send(result);
+        });
+    }
+
+    /// Feeds local inputs and dispatches outputs until the engine has nothing more to say.
+    async fn drain(&mut self) {
+        loop {
+            let mut outputs = Vec::new();
+            while let Some(output) = self.engine.poll_output() {
+                outputs.push(output);
+            }
+            if outputs.is_empty() {
+                match self.local.pop_front() {
+                    Some(input) => {
+                        self.input(input);
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            self.dispatch(outputs).await;
+        }
+        self.calls.retain(|_, c| !c.ended);
+    }
+
+    async fn dispatch(&mut self, outputs: Vec<Output>) {
+        let now = clock::now();
+        let mut outputs = outputs.into_iter().peekable();
+        while let Some(output) = outputs.next() {
+            match output {
+                Output::CallUpdated(snapshot) => {
+                    // The callbacks this status change owes are stored with it.
+                    let mut callbacks = Vec::new();
+                    while let Some(Output::StatusCallback(cb)) = outputs.peek() {
+                        if cb.call != snapshot.sid {
+                            break;
+                        }
+                        if let Some(Output::StatusCallback(cb)) = outputs.next() {
+                            callbacks.push(self.outbox_item(cb));
+                        }
+                    }
+                    self.persist_snapshot(&snapshot, callbacks, now).await;
+                }
+                Output::StatusCallback(cb) => {
+                    let Some(account) = self.account(cb.call) else {
+                        continue;
+                    };
+                    let item = self.outbox_item(cb);
+                    self.shared
+                        .persister
+                        .send(Write::Enqueue {
+                            account,
+                            callbacks: vec![item],
+                            now,
+                        })
+                        .await;
+                }
+                Output::Notification(n) => {
+                    let Some(account) = self.account(n.call) else {
+                        continue;
+                    };
+                    let notification = NewNotification {
+                        sid: self.shared.ids.sid(SidKind::Notification),
+                        error_code: n.code,
+                        level: n.level,
+                        message_text: n.message,
+                        request_url: n.url.map(|u| u.as_str().to_owned()),
+                        request_method: n.method.map(|m| m.as_str().to_owned()),
+                        response_body: None,
+                    };
+                    self.shared
+                        .persister
+                        .send(Write::Notify {
+                            account,
+                            call: n.call,
+                            notification: Box::new(notification),
+                            now,
+                        })
+                        .await;
+                }
+                Output::Fetch(request) => {
+                    let Some(entry) = self.calls.get(&request.call) else {
+                        tracing::debug!(call = %request.call, "fetch for an unknown call dropped");
+                        continue;
+                    };
+                    fetch::spawn(
+                        Arc::clone(&self.shared),
+                        entry.account,
+                        request,
+                        Arc::clone(&entry.extra),
+                        self.tx.clone(),
+                    );
+                }
+                Output::StartLeg(leg) => self.start_leg(leg),
+                Output::AnswerLeg { call } => {
+                    if let Some(c) = self.connector(call) {
+                        c.answer_leg(call);
+                    }
+                }
+                Output::RejectLeg { call, reason } => {
+                    if let Some(c) = self.connector(call) {
+                        c.end_leg(call, LegEnd::Reject(reason));
+                    }
+                }
+                Output::CancelLeg { call } => {
+                    if let Some(c) = self.connector(call) {
+                        c.end_leg(call, LegEnd::Cancel);
+                    }
+                }
+                Output::HangupLeg { call } => {
+                    if let Some(c) = self.connector(call) {
+                        c.end_leg(call, LegEnd::Hangup);
+                    }
+                }
+                Output::Bridge { parent, child } => {
+                    if let Some(c) = self.connector(child) {
+                        c.bridge(parent, child);
+                    }
+                }
+                Output::Unbridge { parent, child } => {
+                    if let Some(c) = self.connector(child) {
+                        c.unbridge(parent, child);
+                    }
+                }
+                Output::Media(media) => {
+                    let length = self.timing.duration(&media.command);
+                    self.media.start(now, media.call, media.id, length);
+                }
+                Output::StopMedia { call, id } => self.media.stop(call, id),
+            }
+        }
+    }
+
+    fn account(&self, call: Sid) -> Option<Sid> {
+        let account = self.calls.get(&call).map(|c| c.account);
+        if account.is_none() {
+            tracing::debug!(%call, "output for an unknown call dropped");
+        }
+        account
+    }
+
+    fn connector(&self, call: Sid) -> Option<Arc<dyn LegConnector>> {
+        self.calls.get(&call).and_then(|c| c.connector.clone())
+    }
+
+    fn start_leg(&mut self, leg: dialtone_core::StartLeg) {
+        let Some(entry) = self.calls.get_mut(&leg.call) else {
+            tracing::debug!(call = %leg.call, "leg for an unknown call dropped");
+            return;
+        };
+        let connector: Arc<dyn LegConnector> = if leg.to.starts_with("whatsapp:") {
+            Arc::clone(&self.whatsapp)
+        } else {
+            Arc::new(self.softphones.clone())
+        };
+        entry.connector = Some(Arc::clone(&connector));
+        let start = LegStart {
+            call: leg.call,
+            account: entry.account,
+            parent: leg.parent,
+            from: leg.from,
+            to: leg.to,
+            parameters: leg.parameters,
+        };
+        connector.start_leg(start, LegEvents::new(leg.call, self.tx.clone()));
+    }
+
+    fn outbox_item(&self, cb: StatusCallback) -> NewOutboxItem {
+        NewOutboxItem {
+            call_sid: cb.call,
+            url: cb.url.as_str().to_owned(),
+            method: cb.method.as_str().to_owned(),
+            params: cb.params.to_pairs(),
+            idempotency_token: self.shared.ids.token(),
+        }
+    }
+
+    async fn persist_snapshot(
+        &mut self,
+        snapshot: &CallSnapshot,
+        callbacks: Vec<NewOutboxItem>,
+        now: UnixMillis,
+    ) {
+        let entry = self
+            .calls
+            .entry(snapshot.sid)
+            .or_insert_with(|| CallEntry::new(snapshot.account, snapshot.parent));
+        let status = stored_status(snapshot.status);
+        let update = CallUpdate {
+            status: Some(status),
+            start_time: snapshot.start_time,
+            end_time: snapshot.end_time,
+            duration: snapshot
+                .duration
+                .map(|d| u32::try_from(d).unwrap_or(u32::MAX)),
+            ..CallUpdate::default()
+        };
+        let account = entry.account;
+        let write = if entry.stored {
+            Write::Update {
+                account,
+                call: snapshot.sid,
+                update,
+                callbacks,
+                now,
+            }
+        } else {
+            entry.stored = true;
+            let mut record = entry.record.take().unwrap_or_else(|| child_record(snapshot));
+            record.status = status;
+            let extra = CallUpdate {
+                status: None,
+                ..update
+            };
+            Write::Insert {
+                account,
+                call: record,
+                update: (extra != CallUpdate::default()).then_some(extra),
+                callbacks,
+                now,
+            }
+        };
+        if snapshot.status.is_terminal() {
+            entry.ended = true;
+            self.media.forget(snapshot.sid);
+            if let Some(connector) = entry.connector.take() {
+                connector.release(snapshot.sid);
+            }
+        }
+        self.shared.persister.send(write).await;
+    }
+
+    /// Ends every live call (parents first; their children follow), stores the results,
+    /// then acknowledges.
+    async fn stop(&mut self, done: oneshot::Sender<()>) {
+        let mut live: Vec<(bool, Sid)> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| !c.ended)
+            .map(|(sid, c)| (c.parent.is_some(), *sid))
+            .collect();
+        live.sort();
+        tracing::info!(calls = live.len(), "ending live calls for shutdown");
+        for (_, call) in live {
+            let now = clock::now();
+            if let Err(e) = self.engine.handle_input(
+                now,
+                Input::Rest {
+                    call,
+                    command: RestCommand::Complete,
+                },
+            ) {
+                tracing::trace!(%call, error = %e, "already ended");
+            }
+            self.drain().await;
+        }
+        let _ = done.send(());
+    }
+}
+
+/// The store shows `initiated` (a callback-only status) as `queued`.
+fn stored_status(status: CallStatus) -> CallStatus {
+    if status == CallStatus::Initiated {
+        CallStatus::Queued
+    } else {
+        status
+    }
+}
+
+/// The row of a `<Dial>` child, which has no REST fields of its own.
+fn child_record(s: &CallSnapshot) -> Box<NewCall> {
+    Box::new(NewCall {
+        sid: s.sid,
+        parent_call_sid: s.parent,
+        to: s.to.to_string(),
+        from: s.from.to_string(),
+        status: stored_status(s.status),
+        direction: s.direction,
+        application_sid: None,
+        url: None,
+        method: "POST".to_owned(),
+        twiml: None,
+        fallback_url: None,
+        fallback_method: "POST".to_owned(),
+        status_callback: None,
+        status_callback_method: "POST".to_owned(),
+        status_callback_events: Vec::new(),
+        timeout: 0,
+        time_limit: None,
+        caller_name: None,
+        forwarded_from: None,
+    })
+}
+
+/// Sleeps until `at` on the wall clock (forever when `None`).
+async fn sleep_until(at: Option<UnixMillis>) {
+    match at {
+        Some(at) => {
+            let wait = clock::until(clock::now(), at);
+            tokio::time::sleep_until(Instant::now() + wait).await;
+        }
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,452 @@
+//! The runtime's public face: what the REST API (and tests, and `dialtone bench`) call.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use dialtone_core::{
+    AppConfig, CallSetup, Method, RestCommand, StatusCallbackConfig, StatusCallbackEvents,
+    TwimlSource,
+};
+use dialtone_store::{Application, Call, CallUpdate, NewCall};
+use dialtone_types::{Address, Direction, Sid};
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::driver::Command;
+use crate::error::{
+    INVALID_APPLICATION, INVALID_CALLBACK_EVENT, INVALID_FROM, INVALID_TO, MISSING_TO,
+    RuntimeError,
+};
+use crate::shared::Shared;
+use crate::softphone::Softphones;
+
+/// Where a call's TwiML comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallSource {
+    /// Fetch it from this URL (`Url`).
+    Url(Url),
+    /// Run this document (`Twiml`, at most 4000 characters: the API checks).
+    Twiml(String),
+}
+
+/// A REST `Calls` create, validated by the API (an `ApplicationSid` already resolved to its
+/// URLs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateCall {
+    /// The account.
+    pub account: Sid,
+    /// `To`.
+    pub to: Address,
+    /// `From` (an address form: `client:x`, `whatsapp:+E164`, `+E164`).
+    pub from: String,
+    /// `Url` or `Twiml`.
+    pub source: CallSource,
+    /// `Method` for `Url`.
+    pub method: Method,
+    /// `FallbackUrl`.
+    pub fallback_url: Option<Url>,
+    /// `FallbackMethod`.
+    pub fallback_method: Method,
+    /// `StatusCallback`.
+    pub status_callback: Option<Url>,
+    /// `StatusCallbackMethod`.
+    pub status_callback_method: Method,
+    /// `StatusCallbackEvent` values: `initiated`, `ringing`, `answered`, `completed`
+    /// (empty: `completed` only). Anything else is 21626.
+    pub status_callback_events: Vec<String>,
+    /// `Timeout`, seconds of ringing.
+    pub timeout: u32,
+    /// `TimeLimit`, seconds once answered (default 4 h).
+    pub time_limit: Option<u32>,
+    /// The application the URLs came from.
+    pub application_sid: Option<Sid>,
+}
+
+/// The `Status` a REST update may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetStatus {
+    /// Hang up (or cancel, if not answered yet).
+    Completed,
+    /// Cancel a call not answered yet (21220 otherwise).
+    Canceled,
+}
+
+/// A REST `Calls/{Sid}` update.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpdateCall {
+    /// `Url` or `Twiml`: continue with this document.
+    pub redirect: Option<CallSource>,
+    /// `Method` for a `Url` redirect.
+    pub method: Method,
+    /// `Status`.
+    pub status: Option<TargetStatus>,
+    /// `FallbackUrl` (stored; the running engine keeps the fallback it started with).
+    pub fallback_url: Option<Url>,
+    /// `FallbackMethod`.
+    pub fallback_method: Option<Method>,
+    /// `StatusCallback` (stored; the running engine keeps its subscription).
+    pub status_callback: Option<Url>,
+    /// `StatusCallbackMethod`.
+    pub status_callback_method: Option<Method>,
+    /// `TimeLimit` (stored; the running engine keeps the limit it started with).
+    pub time_limit: Option<u32>,
+}
+
+/// Shutdown machinery, used once.
+#[derive(Debug)]
+pub(crate) struct Tasks {
+    pub(crate) driver: JoinHandle<()>,
+    pub(crate) writers: Vec<JoinHandle<()>>,
+    pub(crate) deliverer: JoinHandle<()>,
+    pub(crate) stop_deliverer: watch::Sender<Option<Instant>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) commands: mpsc::Sender<Command>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) softphones: Softphones,
+    pub(crate) accepting: AtomicBool,
+    pub(crate) grace: std::time::Duration,
+    pub(crate) tasks: Mutex<Option<Tasks>>,
+}
+
+/// A running runtime; cheap to clone, shared by the REST API's handlers.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Handle {
+    /// Creates a call (REST `Calls` create) and returns it as stored: `queued`, dialing.
+    pub async fn create_call(&self, req: CreateCall) -> Result<Call, RuntimeError> {
+        self.check_accepting()?;
+        let events = parse_events(&req.status_callback_events)?;
+        let from: Address = req.from.parse().map_err(|e| {
+            RuntimeError::invalid(INVALID_FROM, format!("Invalid From {:?}: {e}", req.from))
+        })?;
+        let (twiml, url, twiml_text) = match &req.source {
+            CallSource::Url(url) => (
+                TwimlSource::Url {
+                    url: url.clone(),
+                    method: req.method,
+                },
+                Some(url.to_string()),
+                None,
+            ),
+            CallSource::Twiml(text) => (
+                TwimlSource::Inline(Arc::from(text.as_str())),
+                None,
+                Some(text.clone()),
+            ),
+        };
+        let app = AppConfig {
+            twiml,
+            fallback: req.fallback_url.clone().map(|u| (u, req.fallback_method)),
+            status_callback: req.status_callback.clone().map(|url| StatusCallbackConfig {
+                url,
+                method: req.status_callback_method,
+                events,
+            }),
+        };
+        let mut setup = CallSetup::new(req.account, Direction::OutboundApi, from, req.to.clone(), app);
+        setup.timeout_secs = req.timeout;
+        if let Some(limit) = req.time_limit {
+            setup.time_limit_secs = limit;
+        }
+        let record = NewCall {
+            sid: req.account,
+            parent_call_sid: None,
+            to: req.to.to_string(),
+            from: req.from.clone(),
+            status: dialtone_types::CallStatus::Queued,
+            direction: Direction::OutboundApi,
+            application_sid: req.application_sid,
+            url,
+            method: req.method.as_str().to_owned(),
+            twiml: twiml_text,
+            fallback_url: req.fallback_url.as_ref().map(Url::to_string),
+            fallback_method: req.fallback_method.as_str().to_owned(),
+            status_callback: req.status_callback.as_ref().map(Url::to_string),
+            status_callback_method: req.status_callback_method.as_str().to_owned(),
+            status_callback_events: req.status_callback_events.clone(),
+            timeout: req.timeout,
+            time_limit: req.time_limit,
+            caller_name: None,
+            forwarded_from: None,
+        };
+        self.start(setup, record, Vec::new(), None).await
+    }
+
+    /// A call from the simulated softphone `identity` into `application`, as the Voice SDK
+    /// places one: `From=client:{identity}`, direction `inbound`, `params` sent with the
+    /// voice URL request. `to` is the SDK's `To` parameter (required: the engine needs an
+    /// address; Twilio sends whatever the SDK passed).
+    pub async fn start_softphone_call(
+        &self,
+        account: Sid,
+        identity: &str,
+        application: Application,
+        to: Option<String>,
+        params: Vec<(String, String)>,
+    ) -> Result<Call, RuntimeError> {
+        self.check_accepting()?;
+        let from: Address = format!("client:{identity}").parse().map_err(|e| {
+            RuntimeError::invalid(INVALID_FROM, format!("Invalid softphone identity: {e}"))
+        })?;
+        let to_text = to.ok_or_else(|| RuntimeError::invalid(MISSING_TO, "A 'To' is required"))?;
+        let to_addr: Address = to_text.parse().map_err(|e| {
+            RuntimeError::invalid(INVALID_TO, format!("Invalid To {to_text:?}: {e}"))
+        })?;
+        let voice_url = application
+            .voice_url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| {
+                RuntimeError::invalid(
+                    INVALID_APPLICATION,
+                    format!("Application {} has no VoiceUrl", application.sid),
+                )
+            })?;
+        let parse_url = |u: &str| {
+            Url::parse(u).map_err(|e| {
+                RuntimeError::invalid(
+                    dialtone_types::TwilioCode(21205),
+                    format!("Invalid URL {u:?} in application {}: {e}", application.sid),
+                )
+            })
+        };
+        let method = |m: &str| Method::parse(m).unwrap_or_default();
+        let url = parse_url(voice_url)?;
+        let fallback = match application.voice_fallback_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(u) => Some((parse_url(u)?, method(&application.voice_fallback_method))),
+            None => None,
+        };
+        let callback = match application.status_callback.as_deref().filter(|u| !u.is_empty()) {
+            Some(u) => Some(StatusCallbackConfig {
+                url: parse_url(u)?,
+                method: method(&application.status_callback_method),
+                events: StatusCallbackEvents::NONE,
+            }),
+            None => None,
+        };
+        let app = AppConfig {
+            twiml: TwimlSource::Url {
+                url: url.clone(),
+                method: method(&application.voice_method),
+            },
+            fallback,
+            status_callback: callback,
+        };
+        let setup = CallSetup::new(account, Direction::Inbound, from.clone(), to_addr.clone(), app);
+        let record = NewCall {
+            sid: account,
+            parent_call_sid: None,
+            to: to_addr.to_string(),
+            from: from.to_string(),
+            status: dialtone_types::CallStatus::Ringing,
+            direction: Direction::Inbound,
+            application_sid: Some(application.sid),
+            url: Some(url.to_string()),
+            method: method(&application.voice_method).as_str().to_owned(),
+            twiml: None,
+            fallback_url: application.voice_fallback_url.clone().filter(|u| !u.is_empty()),
+            fallback_method: method(&application.voice_fallback_method).as_str().to_owned(),
+            status_callback: application.status_callback.clone().filter(|u| !u.is_empty()),
+            status_callback_method: method(&application.status_callback_method)
+                .as_str()
+                .to_owned(),
+            status_callback_events: Vec::new(),
+            timeout: 60,
+            time_limit: None,
+            caller_name: None,
+            forwarded_from: None,
+        };
+        self.start(setup, record, params, Some(identity.to_owned()))
+            .await
+    }
+
+    async fn start(
+        &self,
+        setup: CallSetup,
+        record: NewCall,
+        extra: Vec<(String, String)>,
+        caller: Option<String>,
+    ) -> Result<Call, RuntimeError> {
+        let (reply, rx) = oneshot::channel();
+        self.command(Command::Create {
+            setup: Box::new(setup),
+            record: Box::new(record),
+            extra,
+            caller,
+            reply,
+        })
+        .await?;
+        rx.await.map_err(|_| RuntimeError::shutting_down())?
+    }
+
+    /// Updates a call (REST `Calls/{Sid}` update): redirect, complete, cancel, and the stored
+    /// fallback / status callback / time limit. 20404 if the account has no such call; 21220
+    /// if the call's state does not allow the update.
+    pub async fn update_call(
+        &self,
+        account: Sid,
+        call: Sid,
+        update: UpdateCall,
+    ) -> Result<Call, RuntimeError> {
+        self.check_accepting()?;
+        let stored = match self.inner.shared.store.fetch_call(account, call).await {
+            Ok(stored) => stored,
+            Err(dialtone_store::StoreError::NotFound(_)) => {
+                return Err(RuntimeError::call_not_found(account, call));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if stored.status.is_terminal() {
+            return Err(RuntimeError::invalid_state(format!(
+                "Call {call} is {}: it cannot be modified",
+                stored.status
+            )));
+        }
+        let command = match (&update.status, &update.redirect) {
+            (Some(TargetStatus::Canceled), _) => Some(RestCommand::Cancel),
+            (Some(TargetStatus::Completed), _) => Some(RestCommand::Complete),
+            (None, Some(CallSource::Url(url))) => Some(RestCommand::RedirectUrl {
+                url: url.clone(),
+                method: update.method,
+            }),
+            (None, Some(CallSource::Twiml(text))) => Some(RestCommand::RedirectTwiml(text.clone())),
+            (None, None) => None,
+        };
+        let fields = CallUpdate {
+            url: match &update.redirect {
+                Some(CallSource::Url(url)) if update.status.is_none() => Some(url.to_string()),
+                _ => None,
+            },
+            method: (update.status.is_none() && matches!(update.redirect, Some(CallSource::Url(_))))
+                .then(|| update.method.as_str().to_owned()),
+            twiml: match &update.redirect {
+                Some(CallSource::Twiml(text)) if update.status.is_none() => Some(text.clone()),
+                _ => None,
+            },
+            fallback_url: update.fallback_url.as_ref().map(Url::to_string),
+            fallback_method: update.fallback_method.map(|m| m.as_str().to_owned()),
+            status_callback: update.status_callback.as_ref().map(Url::to_string),
+            status_callback_method: update.status_callback_method.map(|m| m.as_str().to_owned()),
+            time_limit: update.time_limit,
+            ..CallUpdate::default()
+        };
+        if let Some(command) = command {
+            let (reply, rx) = oneshot::channel();
+            self.command(Command::Rest {
+                account,
+                call,
+                command,
+                reply,
+            })
+            .await?;
+            rx.await.map_err(|_| RuntimeError::shutting_down())??;
+        }
+        if fields == CallUpdate::default() {
+            return Ok(self.inner.shared.store.fetch_call(account, call).await?);
+        }
+        let now = crate::clock::now();
+        Ok(self
+            .inner
+            .shared
+            .store
+            .update_call(account, call, &fields, now)
+            .await?)
+    }
+
+    /// The simulated softphones.
+    pub fn softphones(&self) -> &Softphones {
+        &self.inner.softphones
+    }
+
+    /// Drains gracefully: refuses new work, ends the live calls (`completed`, or `canceled`
+    /// if not answered) with their callbacks, stores everything, and delivers status
+    /// callbacks until none is due or the grace period ends (the rest go out after the next
+    /// start). Later calls return at once.
+    pub async fn shutdown(&self) {
+        self.inner.accepting.store(false, Ordering::SeqCst);
+        let Some(tasks) = self.inner.tasks.lock().await.take() else {
+            return;
+        };
+        let deadline = Instant::now() + self.inner.grace;
+        let (done, ended) = oneshot::channel();
+        if self.inner.commands.send(Command::Shutdown { done }).await.is_ok() {
+            let _ = ended.await;
+        }
+        let _ = tasks.driver.await;
+        // Everything the ended calls owe is stored before the deliverer looks for the last
+        // callbacks; their events and notifications still go through the writers.
+        self.inner.shared.persister.flush().await;
+        self.inner.shared.outbox_wake.notify_one();
+        let _ = tasks.stop_deliverer.send(Some(deadline));
+        let _ = tasks.deliverer.await;
+        self.inner.shared.persister.close().await;
+        for writer in tasks.writers {
+            let _ = writer.await;
+        }
+        tracing::info!("runtime stopped");
+    }
+
+    fn check_accepting(&self) -> Result<(), RuntimeError> {
+        if self.inner.accepting.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err(RuntimeError::shutting_down())
+        }
+    }
+
+    async fn command(&self, command: Command) -> Result<(), RuntimeError> {
+        self.inner
+            .commands
+            .send(command)
+            .await
+            .map_err(|_| RuntimeError::shutting_down())
+    }
+}
+
+/// Parses `StatusCallbackEvent` values (21626 for anything else).
+fn parse_events(events: &[String]) -> Result<StatusCallbackEvents, RuntimeError> {
+    let mut set = StatusCallbackEvents::NONE;
+    for event in events {
+        match event.as_str() {
+            "initiated" => set.initiated = true,
+            "ringing" => set.ringing = true,
+            "answered" => set.answered = true,
+            "completed" => set.completed = true,
+            other => {
+                return Err(RuntimeError::invalid(
+                    INVALID_CALLBACK_EVENT,
+                    format!("Invalid StatusCallbackEvent {other:?}: expected initiated, ringing, answered or completed"),
+                ));
+            }
+        }
+    }
+    Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_validated() {
+        let set = parse_events(&["ringing".to_owned(), "completed".to_owned()]).unwrap();
+        assert_eq!(
+            set,
+            StatusCallbackEvents {
+                ringing: true,
+                completed: true,
+                ..StatusCallbackEvents::NONE
+            }
+        );
+        let err = parse_events(&["answer".to_owned()]).unwrap_err();
+        assert_eq!((err.code.0, err.http_status), (21626, 400));
+    }
+}

@@ -1,0 +1,104 @@
+//! The tokio IO shell around `dialtone-core`.
+//!
+//! The engine decides everything a call does but performs no IO. This crate performs it:
+//!
+//! - **driver** — one task owns the [`Engine`](dialtone_core::Engine): it feeds it inputs
+//!   with the wall-clock time, drains its outputs and sleeps until its next timer (quinn's
+//!   `ConnectionDriver` shape);
+//! - **fetch** / **sender** — TwiML requests signed with the account's Auth Token
+//!   (`X-Twilio-Signature`), with Twilio's connection overrides, redirects and 64 kB cap
+//!   (`dialtone-webhook` decides the wire format and the error codes); every request is
+//!   recorded as a call event;
+//! - **persist** — every store write, in order per call, off the engine's task;
+//! - **outbox** — status callbacks, stored with the status change that caused them and
+//!   delivered from the durable outbox, in order per call, with a stable idempotency token;
+//! - **recovery** — at start-up, calls a dead process left live are ended and their
+//!   `completed` callbacks enqueued; undelivered callbacks go out;
+//! - **legs** / **softphone** — the transports under calls: simulated `client:` softphones
+//!   now, a WhatsApp connector later (until then `whatsapp:` legs fail with 13224);
+//! - **media** — a simulated media clock (`docs/call-states.md`, "Media (simulated)").
+//!
+//! Start it with [`start`], use the returned [`Handle`], stop it with [`Handle::shutdown`].
+#![warn(missing_docs)]
+
+mod clock;
+mod config;
+mod driver;
+mod error;
+mod fetch;
+mod handle;
+mod ids;
+mod legs;
+mod media;
+mod outbox;
+mod persist;
+mod recovery;
+mod sender;
+mod shared;
+mod softphone;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use dialtone_core::{Engine, SeededSids};
+use dialtone_store::Store;
+use tokio::sync::{Mutex, Notify, mpsc, watch};
+
+pub use config::{MediaTiming, OutboxConfig, RuntimeConfig, SoftphoneTiming};
+pub use dialtone_core::Method;
+pub use error::RuntimeError;
+pub use handle::{CallSource, CreateCall, Handle, TargetStatus, UpdateCall};
+pub use legs::{LegConnector, LegEnd, LegEvents, LegStart, WHATSAPP_NOT_SUPPORTED, WhatsAppUnsupported};
+pub use softphone::{Behavior, Softphone, SoftphoneConfig, Softphones, UnknownBehavior};
+
+use crate::driver::Driver;
+use crate::handle::{Inner, Tasks};
+use crate::persist::Persister;
+use crate::shared::Shared;
+
+/// Commands queued for the engine's task before senders wait.
+const COMMAND_QUEUE: usize = 4096;
+
+/// Starts the runtime on the current tokio runtime: finishes what a previous process left
+/// (live calls, undelivered callbacks), then spawns the engine driver, the store writers and
+/// the status-callback deliverer.
+pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, RuntimeError> {
+    let outbox_wake = Arc::new(Notify::new());
+    let (persister, writers) = Persister::start(&store, Arc::clone(&outbox_wake));
+    let shared = Arc::new(Shared::new(store, persister, Arc::clone(&outbox_wake)));
+    let ended = recovery::recover(&shared.store, &shared.ids, clock::now()).await?;
+    if ended > 0 {
+        tracing::info!(calls = ended, "calls of the previous process ended");
+    }
+    let (stop_deliverer, stop) = watch::channel(None);
+    let deliverer = tokio::spawn(outbox::run(Arc::clone(&shared), config.outbox, stop));
+
+    let softphones = Softphones::new(config.softphone);
+    let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+    let engine = Engine::new(config.engine.clone(), SeededSids::new(ids::random_seed()));
+    let driver = Driver::new(
+        engine,
+        rx,
+        tx.clone(),
+        Arc::clone(&shared),
+        config.media,
+        softphones.clone(),
+        Arc::new(WhatsAppUnsupported),
+    );
+    let driver = tokio::spawn(driver.run());
+    Ok(Handle {
+        inner: Arc::new(Inner {
+            commands: tx,
+            shared,
+            softphones,
+            accepting: AtomicBool::new(true),
+            grace: config.shutdown_grace,
+            tasks: Mutex::new(Some(Tasks {
+                driver,
+                writers,
+                deliverer,
+                stop_deliverer,
+            })),
+        }),
+    })
+}

@@ -1,0 +1,300 @@
+//! Simulated softphones: `client:` endpoints that answer, refuse or ignore calls as told.
+//!
+//! They stand in for the Voice SDK in a browser until real WebRTC softphones exist, so that a
+//! newcomer can place a call to `client:alice` and watch it ring, be answered, press digits
+//! and hang up, with every webhook Twilio would send. They are registered per account (an
+//! identity of another account is not reachable), and an identity nobody registered is
+//! unreachable, as an offline Voice SDK client is.
+//!
+//! A softphone is both a [`LegConnector`] for legs that ring it (REST `To=client:x`,
+//! `<Dial><Client>`) and the caller of calls it places into an application
+//! ([`Handle::start_softphone_call`](crate::Handle::start_softphone_call)).
+
+mod leg;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use dialtone_types::{Redacted, Sid};
+use tokio::task::AbortHandle;
+
+use crate::config::SoftphoneTiming;
+use crate::legs::{LegConnector, LegEnd, LegEvents, LegStart};
+
+/// What a softphone does when it rings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Behavior {
+    /// Rings, then answers after `answer_after`.
+    #[default]
+    Answer,
+    /// Busy at once (the call ends `busy`).
+    Busy,
+    /// Rings, then declines after `answer_after` (reported `busy`, as a declined call).
+    Reject,
+    /// Rings until the caller gives up (`no-answer` at the call's timeout).
+    NoAnswer,
+    /// Cannot be reached (the call ends `failed`, code 21214).
+    Unreachable,
+}
+
+impl Behavior {
+    /// The API spelling: `answer`, `busy`, `reject`, `no-answer`, `unreachable`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Answer => "answer",
+            Self::Busy => "busy",
+            Self::Reject => "reject",
+            Self::NoAnswer => "no-answer",
+            Self::Unreachable => "unreachable",
+        }
+    }
+}
+
+impl fmt::Display for Behavior {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A behaviour name that is not one of the five.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown softphone behavior {0:?} (answer, busy, reject, no-answer, unreachable)")]
+pub struct UnknownBehavior(pub String);
+
+impl FromStr for Behavior {
+    type Err = UnknownBehavior;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "answer" => Self::Answer,
+            "busy" => Self::Busy,
+            "reject" => Self::Reject,
+            "no-answer" => Self::NoAnswer,
+            "unreachable" => Self::Unreachable,
+            other => return Err(UnknownBehavior(other.to_owned())),
+        })
+    }
+}
+
+/// How a softphone behaves (`POST /sim/v1/Clients`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoftphoneConfig {
+    /// The Voice SDK identity: `client:{identity}` reaches it.
+    pub identity: String,
+    /// What it does when it rings.
+    pub behavior: Behavior,
+    /// Ringing time before answering or declining (default 1 s).
+    pub answer_after: Duration,
+    /// Hangs up this long after the call is answered; `None` stays until the other side
+    /// hangs up.
+    pub hangup_after: Option<Duration>,
+    /// DTMF digits pressed once the call is answered.
+    pub digits: Option<String>,
+}
+
+impl SoftphoneConfig {
+    /// A softphone that answers after 1 s and stays on the call.
+    pub fn new(identity: impl Into<String>) -> Self {
+        Self {
+            identity: identity.into(),
+            behavior: Behavior::Answer,
+            answer_after: Duration::from_secs(1),
+            hangup_after: None,
+            digits: None,
+        }
+    }
+}
+
+/// A registered softphone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Softphone {
+    /// The account it belongs to.
+    pub account: Sid,
+    /// Its settings.
+    pub config: SoftphoneConfig,
+}
+
+/// What the softphones side holds for one live leg.
+#[derive(Debug)]
+struct LegState {
+    config: SoftphoneConfig,
+    events: LegEvents,
+    task: Option<AbortHandle>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    registry: Mutex<HashMap<Sid, BTreeMap<String, SoftphoneConfig>>>,
+    legs: Mutex<HashMap<Sid, LegState>>,
+    timing: SoftphoneTiming,
+}
+
+/// The registry of simulated softphones and their live legs; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Softphones {
+    inner: Arc<Inner>,
+}
+
+/// Locks `m`; a poisoned lock is still consistent here (every critical section is a single
+/// map operation), so it is used as is.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Softphones {
+    pub(crate) fn new(timing: SoftphoneTiming) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                registry: Mutex::new(HashMap::new()),
+                legs: Mutex::new(HashMap::new()),
+                timing,
+            }),
+        }
+    }
+
+    /// Registers (or replaces) the softphone `config.identity` of `account`.
+    pub fn register(&self, account: Sid, config: SoftphoneConfig) -> Softphone {
+        tracing::debug!(identity = %Redacted(&config.identity), behavior = %config.behavior, "softphone registered");
+        lock(&self.inner.registry)
+            .entry(account)
+            .or_default()
+            .insert(config.identity.clone(), config.clone());
+        Softphone { account, config }
+    }
+
+    /// The softphones of `account`, by identity.
+    pub fn list(&self, account: Sid) -> Vec<Softphone> {
+        lock(&self.inner.registry)
+            .get(&account)
+            .map(|phones| {
+                phones
+                    .values()
+                    .map(|config| Softphone {
+                        account,
+                        config: config.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The softphone `identity` of `account`, if registered.
+    pub fn get(&self, account: Sid, identity: &str) -> Option<Softphone> {
+        lock(&self.inner.registry)
+            .get(&account)
+            .and_then(|phones| phones.get(identity))
+            .map(|config| Softphone {
+                account,
+                config: config.clone(),
+            })
+    }
+
+    /// Unregisters `identity` of `account`; `false` if it was not registered. Calls in
+    /// progress keep going.
+    pub fn remove(&self, account: Sid, identity: &str) -> bool {
+        let mut registry = lock(&self.inner.registry);
+        let Some(phones) = registry.get_mut(&account) else {
+            return false;
+        };
+        let removed = phones.remove(identity).is_some();
+        if phones.is_empty() {
+            registry.remove(&account);
+        }
+        removed
+    }
+
+    /// Live legs held (for tests and metrics).
+    pub fn live_legs(&self) -> usize {
+        lock(&self.inner.legs).len()
+    }
+
+    /// Takes the caller side of a call the softphone `identity` places into an application:
+    /// once the application answers, it presses its digits and hangs up as configured.
+    pub(crate) fn attach_caller(&self, account: Sid, identity: &str, events: LegEvents) {
+        let config = self
+            .get(account, identity)
+            .map_or_else(|| SoftphoneConfig::new(identity), |s| s.config);
+        lock(&self.inner.legs).insert(
+            events.call(),
+            LegState {
+                config,
+                events,
+                task: None,
+            },
+        );
+    }
+
+    fn set_task(&self, call: Sid, task: AbortHandle) {
+        match lock(&self.inner.legs).get_mut(&call) {
+            Some(leg) => leg.task = Some(task),
+            None => task.abort(),
+        }
+    }
+
+    fn drop_leg(&self, call: Sid) {
+        if let Some(leg) = lock(&self.inner.legs).remove(&call)
+            && let Some(task) = leg.task
+        {
+            task.abort();
+        }
+    }
+
+    /// Forgets a leg that ended by itself (its own task finishing), without aborting it.
+    fn leg_done(&self, call: Sid) {
+        lock(&self.inner.legs).remove(&call);
+    }
+}
+
+impl LegConnector for Softphones {
+    fn start_leg(&self, leg: LegStart, events: LegEvents) {
+        let identity = leg.to.strip_prefix("client:").unwrap_or(&leg.to);
+        let config = self
+            .get(leg.account, identity)
+            .map(|s| s.config)
+            .unwrap_or_else(|| SoftphoneConfig {
+                behavior: Behavior::Unreachable,
+                ..SoftphoneConfig::new(identity)
+            });
+        tracing::debug!(call = %leg.call, identity = %Redacted(identity), behavior = %config.behavior, "ringing softphone");
+        lock(&self.inner.legs).insert(
+            leg.call,
+            LegState {
+                config: config.clone(),
+                events: events.clone(),
+                task: None,
+            },
+        );
+        let task = tokio::spawn(leg::ring(self.clone(), config, events));
+        self.set_task(leg.call, task.abort_handle());
+    }
+
+    fn answer_leg(&self, call: Sid) {
+        let state = lock(&self.inner.legs)
+            .get(&call)
+            .map(|leg| (leg.config.clone(), leg.events.clone()));
+        if let Some((config, events)) = state {
+            let task = tokio::spawn(leg::answered(self.clone(), config, events));
+            self.set_task(call, task.abort_handle());
+        }
+    }
+
+    fn end_leg(&self, call: Sid, how: LegEnd) {
+        tracing::trace!(%call, ?how, "softphone leg ended");
+        self.drop_leg(call);
+    }
+
+    fn bridge(&self, parent: Sid, child: Sid) {
+        tracing::trace!(%parent, %child, "softphone legs bridged");
+    }
+
+    fn unbridge(&self, parent: Sid, child: Sid) {
+        tracing::trace!(%parent, %child, "softphone legs unbridged");
+    }
+
+    fn release(&self, call: Sid) {
+        self.drop_leg(call);
+    }
+}
