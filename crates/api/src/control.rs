@@ -1,0 +1,231 @@
+//! The port through which the API drives live calls and simulated softphones.
+//!
+//! The REST layer validates requests and reads records from the store itself, but creating a
+//! call, changing a live one and ringing softphones belong to the runtime that owns the call
+//! tasks. The API states what it needs as this trait, in its own terms, so it compiles and is
+//! tested without a running engine (tests plug in a fake), and the binary plugs in the real
+//! runtime through a small adapter.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use dialtone_store::{Application, Call};
+use dialtone_twiml::Method;
+use dialtone_types::{Address, Sid, TwilioCode};
+use url::Url;
+
+/// A boxed future, so the trait can be used as `Arc<dyn CallControl>`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where a call's first TwiML document comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallSource {
+    /// Fetched from this URL (with the request's `Method`).
+    Url(Url),
+    /// Given inline (the REST `Twiml` parameter), already checked to be usable.
+    Twiml(String),
+}
+
+/// A validated `POST .../Calls.json`, with an `ApplicationSid` already resolved to the
+/// application's URLs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCallRequest {
+    /// The account placing the call.
+    pub account: Sid,
+    /// Who is called.
+    pub to: Address,
+    /// The caller ID presented.
+    pub from: String,
+    /// Where the TwiML comes from.
+    pub source: CallSource,
+    /// How `Url` is requested.
+    pub method: Method,
+    /// Requested when `Url` fails.
+    pub fallback_url: Option<Url>,
+    /// How `fallback_url` is requested.
+    pub fallback_method: Method,
+    /// Where status callbacks go.
+    pub status_callback: Option<Url>,
+    /// How status callbacks are requested.
+    pub status_callback_method: Method,
+    /// Subscribed events (`initiated`, `ringing`, `answered`, `completed`); `completed` when
+    /// none were given.
+    pub status_callback_events: Vec<String>,
+    /// Seconds to let the callee ring.
+    pub timeout: u32,
+    /// Longest the call may last, in seconds.
+    pub time_limit: Option<u32>,
+    /// The application whose URLs are used, if any.
+    pub application_sid: Option<Sid>,
+}
+
+/// The status a REST update asks a live call to move to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetStatus {
+    /// Hang up (an answered call) or cancel (an unanswered one).
+    Completed,
+    /// Cancel a call not answered yet.
+    Canceled,
+}
+
+/// A validated `POST .../Calls/{Sid}.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CallUpdateRequest {
+    /// New TwiML to run now.
+    pub redirect: Option<CallSource>,
+    /// How a redirect URL is requested.
+    pub method: Method,
+    /// End the call.
+    pub status: Option<TargetStatus>,
+    /// New fallback URL.
+    pub fallback_url: Option<Url>,
+    /// New fallback method.
+    pub fallback_method: Option<Method>,
+    /// New status callback URL.
+    pub status_callback: Option<Url>,
+    /// New status callback method.
+    pub status_callback_method: Option<Method>,
+    /// New time limit in seconds.
+    pub time_limit: Option<u32>,
+}
+
+impl CallUpdateRequest {
+    /// True when the request changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.redirect.is_none()
+            && self.status.is_none()
+            && self.fallback_url.is_none()
+            && self.fallback_method.is_none()
+            && self.status_callback.is_none()
+            && self.status_callback_method.is_none()
+            && self.time_limit.is_none()
+    }
+}
+
+/// How a simulated softphone reacts when it is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Behavior {
+    /// Rings, then answers after `answer_after`.
+    #[default]
+    Answer,
+    /// Answers busy.
+    Busy,
+    /// Rejects the call.
+    Reject,
+    /// Rings until the caller gives up.
+    NoAnswer,
+    /// Cannot be reached at all.
+    Unreachable,
+}
+
+impl Behavior {
+    /// The form value, e.g. `no-answer`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Answer => "answer",
+            Self::Busy => "busy",
+            Self::Reject => "reject",
+            Self::NoAnswer => "no-answer",
+            Self::Unreachable => "unreachable",
+        }
+    }
+
+    /// Parses a form value.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "answer" => Self::Answer,
+            "busy" => Self::Busy,
+            "reject" => Self::Reject,
+            "no-answer" => Self::NoAnswer,
+            "unreachable" => Self::Unreachable,
+            _ => return None,
+        })
+    }
+}
+
+/// A simulated softphone registered under an identity (`client:{identity}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Softphone {
+    /// The client identity.
+    pub identity: String,
+    /// How it reacts to a call.
+    pub behavior: Behavior,
+    /// Ringing time before it answers.
+    pub answer_after: Duration,
+    /// Time after answering before it hangs up; `None` stays until the other side hangs up.
+    pub hangup_after: Option<Duration>,
+    /// DTMF digits pressed after answering.
+    pub digits: Option<String>,
+}
+
+/// A softphone placing a call into an application, as the Voice SDK does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoftphoneCallRequest {
+    /// The account of the softphone and the application.
+    pub account: Sid,
+    /// The calling softphone's identity (`From=client:{identity}`).
+    pub identity: String,
+    /// The application whose `VoiceUrl` handles the call.
+    pub application: Application,
+    /// The `To` parameter, if given.
+    pub to: Option<String>,
+    /// Every other form parameter, passed to the `VoiceUrl` as the SDK does.
+    pub params: Vec<(String, String)>,
+}
+
+/// The engine refused a request; it says how the client should be answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ControlError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Twilio's code, e.g. 21220 (invalid call state) or 20404 (unknown call).
+    pub code: TwilioCode,
+    /// What went wrong, for the client.
+    pub message: String,
+}
+
+/// What the API needs from the call engine.
+pub trait CallControl: Send + Sync + 'static {
+    /// Places a call; returns it as stored (status `queued`).
+    fn create_call(&self, request: NewCallRequest) -> BoxFuture<'_, Result<Call, ControlError>>;
+
+    /// Changes live call `call` of `account`; returns it as it now is.
+    fn update_call(
+        &self,
+        account: Sid,
+        call: Sid,
+        request: CallUpdateRequest,
+    ) -> BoxFuture<'_, Result<Call, ControlError>>;
+
+    /// Registers (or replaces) a simulated softphone of `account`.
+    fn register_softphone(
+        &self,
+        account: Sid,
+        softphone: Softphone,
+    ) -> BoxFuture<'_, Result<Softphone, ControlError>>;
+
+    /// The softphones of `account`, by identity.
+    fn list_softphones(&self, account: Sid) -> BoxFuture<'_, Vec<Softphone>>;
+
+    /// Unregisters a softphone; `false` if there was none with that identity.
+    fn remove_softphone(&self, account: Sid, identity: String) -> BoxFuture<'_, bool>;
+
+    /// A call from a registered softphone into an application.
+    fn start_softphone_call(
+        &self,
+        request: SoftphoneCallRequest,
+    ) -> BoxFuture<'_, Result<Call, ControlError>>;
+}
+
+impl From<ControlError> for crate::error::ApiError {
+    fn from(e: ControlError) -> Self {
+        Self::Refused {
+            status: e.status,
+            code: e.code,
+            message: e.message,
+        }
+    }
+}

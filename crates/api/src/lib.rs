@@ -1,0 +1,52 @@
+//! Dialtone's REST API: Twilio's `2010-04-01` surface for programmable voice, served by axum.
+//!
+//! Applications written for Twilio, and Twilio's helper libraries, use it unchanged: same
+//! paths (`/2010-04-01/Accounts/{AccountSid}/Calls.json`...), HTTP Basic auth with the
+//! account's auth token or an API key, urlencoded requests, JSON representations with RFC 2822
+//! dates, Twilio's page envelope and Twilio's error body. Besides Twilio's resources it serves
+//! the softphone simulator (`/sim/v1/Clients`) and `GET /healthz`.
+//!
+//! The crate is the HTTP edge only. Records are read from [`dialtone_store`]; anything that
+//! touches a live call goes through the [`CallControl`] port, which the binary implements
+//! with the runtime and tests implement with a fake. Time and randomness come in through
+//! [`Clock`] and [`Entropy`], so tests can assert exact SIDs and dates.
+//!
+//! Every failure leaves through [`ApiError`] and renders Twilio's error body; no input makes
+//! a handler panic or answer 500 (a panic would still be caught and answered as Twilio's
+//! 20500, never dropped).
+#![warn(missing_docs)]
+
+mod auth;
+mod control;
+mod error;
+mod http;
+mod paging;
+mod params;
+mod render;
+mod resources;
+mod state;
+mod target;
+mod validate;
+
+pub use auth::Caller;
+pub use control::{
+    Behavior, BoxFuture, CallControl, CallSource, CallUpdateRequest, ControlError, NewCallRequest,
+    Softphone, SoftphoneCallRequest, TargetStatus,
+};
+pub use error::{ApiError, codes};
+pub use params::Params;
+pub use state::{ApiState, Clock, Entropy, Limits};
+
+use axum::Router;
+use axum::routing::get;
+
+/// The whole HTTP surface, ready to serve.
+pub fn router(state: ApiState) -> Router {
+    let api = Router::new()
+        .route("/healthz", get(http::healthz))
+        .merge(resources::accounts(&state))
+        .merge(resources::simulator(&state))
+        .fallback(http::not_found)
+        .method_not_allowed_fallback(http::method_not_allowed);
+    http::layers(api, &state).with_state(state)
+}

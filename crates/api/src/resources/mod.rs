@@ -1,0 +1,75 @@
+//! One module per REST resource, and the table of routes.
+
+pub(crate) mod accounts;
+pub(crate) mod applications;
+pub(crate) mod calls;
+pub(crate) mod keys;
+pub(crate) mod sim;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+
+use crate::auth::{account_auth, any_account_auth};
+use crate::state::ApiState;
+
+/// `/2010-04-01/Accounts/{account}...`, behind authentication for the account in the path.
+///
+/// Segments that end in `.json` are captured whole (`{call}` is `CA....json`) because a
+/// route parameter cannot be followed by text in its segment.
+pub(crate) fn accounts(state: &ApiState) -> Router<ApiState> {
+    const BASE: &str = "/2010-04-01/Accounts/{account}";
+    Router::new()
+        .route(BASE, get(accounts::fetch))
+        .route(
+            &format!("{BASE}/Keys.json"),
+            post(keys::create).get(keys::list),
+        )
+        .route(
+            &format!("{BASE}/Keys/{{key}}"),
+            get(keys::fetch).post(keys::update).delete(keys::delete),
+        )
+        .route(
+            &format!("{BASE}/Applications.json"),
+            post(applications::create).get(applications::list),
+        )
+        .route(
+            &format!("{BASE}/Applications/{{application}}"),
+            get(applications::fetch)
+                .post(applications::update)
+                .delete(applications::delete),
+        )
+        .route(
+            &format!("{BASE}/Calls.json"),
+            post(calls::create).get(calls::list),
+        )
+        .route(
+            &format!("{BASE}/Calls/{{call}}"),
+            get(calls::fetch).post(calls::update).delete(calls::delete),
+        )
+        .route(
+            &format!("{BASE}/Calls/{{call}}/Events.json"),
+            get(calls::events::list),
+        )
+        .route(
+            &format!("{BASE}/Calls/{{call}}/Notifications.json"),
+            get(calls::notifications::list),
+        )
+        .route(
+            &format!("{BASE}/Calls/{{call}}/Notifications/{{notification}}"),
+            get(calls::notifications::fetch),
+        )
+        .route_layer(from_fn_with_state(state.clone(), account_auth))
+}
+
+/// `/sim/v1/...`, behind authentication for whichever account the credentials name.
+pub(crate) fn simulator(state: &ApiState) -> Router<ApiState> {
+    Router::new()
+        .route("/sim/v1/Clients", post(sim::register).get(sim::list))
+        .route(
+            "/sim/v1/Clients/{identity}",
+            axum::routing::delete(sim::remove),
+        )
+        .route("/sim/v1/Clients/{identity}/Calls", post(sim::call))
+        .route_layer(from_fn_with_state(state.clone(), any_account_auth))
+}

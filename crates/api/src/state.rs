@@ -1,0 +1,99 @@
+//! What every handler shares: the store, the call engine, and the two inputs the API must not
+//! take from the machine directly (the clock and randomness), so tests fix them and assert
+//! exact SIDs and dates.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dialtone_store::Store;
+use dialtone_types::{Sid, SidKind, UnixMillis};
+
+use crate::control::CallControl;
+
+/// Wall-clock time for `date_created`/`date_updated`.
+pub trait Clock: Send + Sync + 'static {
+    /// Now, in milliseconds since the Unix epoch.
+    fn now(&self) -> UnixMillis;
+}
+
+/// Unpredictable 128-bit values for new SIDs and API key secrets.
+pub trait Entropy: Send + Sync + 'static {
+    /// A fresh random value. Secrets are made from it, so it must come from a CSPRNG.
+    fn next_u128(&self) -> u128;
+}
+
+/// Limits the HTTP layer enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes (413 above).
+    pub max_body_bytes: usize,
+    /// Longest a request may take before it is answered 503.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The state behind [`router`](crate::router). Cheap to clone.
+#[derive(Clone)]
+pub struct ApiState {
+    pub(crate) store: Store,
+    pub(crate) control: Arc<dyn CallControl>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) entropy: Arc<dyn Entropy>,
+    pub(crate) limits: Limits,
+}
+
+impl fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiState")
+            .field("store", &self.store)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApiState {
+    /// State over `store` and `control`, with the given clock and entropy and default limits.
+    pub fn new(
+        store: Store,
+        control: Arc<dyn CallControl>,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+    ) -> Self {
+        Self {
+            store,
+            control,
+            clock,
+            entropy,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Replaces the limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub(crate) fn now(&self) -> UnixMillis {
+        self.clock.now()
+    }
+
+    pub(crate) fn new_sid(&self, kind: SidKind) -> Sid {
+        Sid::new(kind, self.entropy.next_u128())
+    }
+
+    /// A 32-character secret (128 random bits in hex), as long as Twilio's key secrets.
+    pub(crate) fn new_secret(&self) -> String {
+        format!("{:032x}", self.entropy.next_u128())
+    }
+}
