@@ -1,5 +1,4 @@
-//! TwiML for Programmable Voice: a typed model, a parser/validator that reports Twilio's codes
-//! with line and column, and a serializer.
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 mod common;

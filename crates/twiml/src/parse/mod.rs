@@ -91,10 +91,7 @@ fn parse_raw(input: &[u8], context: Context) -> Outcome<'_> {
             return Err((d, body));
         }
     }
-    if let Some(i) = src
-        .bytes()
-        .position(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
-    {
+    if let Some(i) = text::find_control_char(src.as_bytes()) {
         let d = fatal(
             TwilioCode::PARSE_FAILURE,
             i,

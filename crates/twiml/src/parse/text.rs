@@ -37,9 +37,36 @@ pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
 }
 
+/// Position of the first C0 control character other than tab, line feed and carriage return
+/// (XML 1.0 forbids them). The common no-match case runs branch-free over 32-byte blocks.
+pub(crate) fn find_control_char(bytes: &[u8]) -> Option<usize> {
+    let bad = |b: u8| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r';
+    let mut blocks = bytes.chunks_exact(32);
+    let mut offset = 0;
+    for block in &mut blocks {
+        if block.iter().fold(false, |acc, &b| acc | bad(b)) {
+            return block.iter().position(|&b| bad(b)).map(|i| offset + i);
+        }
+        offset += 32;
+    }
+    blocks
+        .remainder()
+        .iter()
+        .position(|&b| bad(b))
+        .map(|i| offset + i)
+}
+
 /// True for an XML `Name` (element and attribute names). ASCII characters follow the XML rules;
 /// any non-ASCII character is accepted.
 pub(crate) fn is_xml_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.is_ascii() {
+        let start = |b: u8| b.is_ascii_alphabetic() || b == b'_' || b == b':';
+        return bytes.first().is_some_and(|&b| start(b))
+            && bytes
+                .iter()
+                .all(|&b| start(b) || b.is_ascii_digit() || b == b'-' || b == b'.');
+    }
     let mut chars = name.chars();
     let Some(first) = chars.next() else {
         return false;
@@ -202,6 +229,18 @@ mod tests {
             attribute_value("x<y").unwrap_err(),
             (1, RefError::LessThanInAttribute)
         );
+    }
+
+    #[test]
+    fn control_characters() {
+        assert_eq!(find_control_char(b"plain\t\r\n text"), None);
+        let mut long = vec![b'a'; 100];
+        long[70] = 0x01;
+        assert_eq!(find_control_char(&long), Some(70));
+        long[70] = b'a';
+        long[99] = 0x1f;
+        assert_eq!(find_control_char(&long), Some(99));
+        assert_eq!(find_control_char(b"\x00"), Some(0));
     }
 
     #[test]

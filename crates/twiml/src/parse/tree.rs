@@ -110,6 +110,7 @@ impl Iterator for Children<'_, '_> {
 }
 
 /// An element still open while reading.
+#[derive(Clone, Copy, Default)]
 struct Open {
     node: u32,
     last_child: u32,
@@ -121,7 +122,9 @@ struct Builder<'a> {
     src: &'a str,
     nodes: Vec<Node<'a>>,
     attrs: Vec<RawAttr<'a>>,
-    stack: Vec<Open>,
+    /// Open elements; a fixed array since depth is bounded (no allocation).
+    stack: [Open; MAX_DEPTH],
+    depth: usize,
     root_done: bool,
 }
 
@@ -132,7 +135,8 @@ pub(crate) fn build(src: &str) -> Result<Tree<'_>, SyntaxError> {
         src,
         nodes: Vec::with_capacity(16),
         attrs: Vec::with_capacity(32),
-        stack: Vec::with_capacity(8),
+        stack: [Open::default(); MAX_DEPTH],
+        depth: 0,
         root_done: false,
     };
     loop {
@@ -169,7 +173,7 @@ pub(crate) fn build(src: &str) -> Result<Tree<'_>, SyntaxError> {
                 b.verbatim(pos, &resolved, false)?;
             }
             Event::Eof => {
-                if let Some(open) = b.stack.last() {
+                if let Some(open) = b.top() {
                     let name = b.nodes[open.node as usize].name;
                     let at = b.nodes[open.node as usize].pos;
                     return Err(SyntaxError::new(
@@ -218,6 +222,28 @@ fn attr_error_offset(e: &AttrError) -> usize {
     }
 }
 
+/// Rejects a repeated attribute name: pairwise for the usual handful, sorted beyond that so a
+/// tag with thousands of attributes stays O(n log n).
+fn check_duplicates(attrs: &[RawAttr<'_>]) -> Result<(), SyntaxError> {
+    let duplicate = |a: &RawAttr<'_>| {
+        SyntaxError::new(a.pos, format!("attribute '{}' is repeated", a.name))
+    };
+    if attrs.len() <= 16 {
+        for (i, a) in attrs.iter().enumerate() {
+            if attrs[..i].iter().any(|b| b.name == a.name) {
+                return Err(duplicate(a));
+            }
+        }
+        return Ok(());
+    }
+    let mut sorted: Vec<&RawAttr<'_>> = attrs.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(b.name).then(a.pos.cmp(&b.pos)));
+    match sorted.windows(2).find(|w| w[0].name == w[1].name) {
+        Some(w) => Err(duplicate(w[1])),
+        None => Ok(()),
+    }
+}
+
 fn offset_in(outer: &str, inner: &str) -> usize {
     inner.as_ptr().addr().wrapping_sub(outer.as_ptr().addr())
 }
@@ -227,6 +253,10 @@ fn trailing_ws(s: &str) -> usize {
 }
 
 impl<'a> Builder<'a> {
+    fn top(&self) -> Option<&Open> {
+        self.depth.checked_sub(1).map(|i| &self.stack[i])
+    }
+
     fn open(
         &mut self,
         pos: usize,
@@ -234,13 +264,13 @@ impl<'a> Builder<'a> {
         name_len: usize,
         has_content: bool,
     ) -> Result<(), SyntaxError> {
-        if self.stack.is_empty() && self.root_done {
+        if self.depth == 0 && self.root_done {
             return Err(SyntaxError::new(
                 pos,
                 "only one root element is allowed (found a second top-level element)",
             ));
         }
-        if self.stack.len() >= MAX_DEPTH {
+        if self.depth >= MAX_DEPTH {
             return Err(SyntaxError::new(
                 pos,
                 format!("elements are nested more than {MAX_DEPTH} levels deep"),
@@ -259,7 +289,10 @@ impl<'a> Builder<'a> {
             ));
         }
         let attrs_start = self.attrs.len();
-        for attr in Attributes::new(raw, name_len) {
+        let mut iter = Attributes::new(raw, name_len);
+        // quick-xml's duplicate check allocates per tag; `check_duplicates` below does not.
+        iter.with_checks(false);
+        for attr in iter {
             let attr = attr.map_err(|e| {
                 SyntaxError::new(
                     pos + 1 + attr_error_offset(&e),
@@ -290,6 +323,7 @@ impl<'a> Builder<'a> {
                 pos: key_pos,
             });
         }
+        check_duplicates(&self.attrs[attrs_start..])?;
         let id = u32::try_from(self.nodes.len()).unwrap_or(NONE - 1);
         self.nodes.push(Node {
             name,
@@ -303,31 +337,33 @@ impl<'a> Builder<'a> {
             first_child: NONE,
             next_sibling: NONE,
         });
-        if let Some(top) = self.stack.last_mut() {
+        let nodes = &mut self.nodes;
+        if let Some(top) = self.depth.checked_sub(1).map(|i| &mut self.stack[i]) {
             if top.last_child == NONE {
-                self.nodes[top.node as usize].first_child = id;
+                nodes[top.node as usize].first_child = id;
             } else {
-                self.nodes[top.last_child as usize].next_sibling = id;
+                nodes[top.last_child as usize].next_sibling = id;
             }
             top.last_child = id;
         }
         if has_content {
-            self.stack.push(Open {
+            self.stack[self.depth] = Open {
                 node: id,
                 last_child: NONE,
                 trailing_ws: 0,
-            });
-        } else if self.stack.is_empty() {
+            };
+            self.depth += 1;
+        } else if self.depth == 0 {
             self.root_done = true;
         }
         Ok(())
     }
 
     fn close(&mut self, pos: usize) -> Result<(), SyntaxError> {
-        let open = self
-            .stack
-            .pop()
+        let open = *self
+            .top()
             .ok_or_else(|| SyntaxError::new(pos, "closing tag without an open element"))?;
+        self.depth -= 1;
         let node = &mut self.nodes[open.node as usize];
         if open.trailing_ws > 0 {
             let keep = node.text.len().saturating_sub(open.trailing_ws);
@@ -339,7 +375,7 @@ impl<'a> Builder<'a> {
                 }
             };
         }
-        if self.stack.is_empty() {
+        if self.depth == 0 {
             self.root_done = true;
         }
         Ok(())
@@ -347,7 +383,8 @@ impl<'a> Builder<'a> {
 
     /// Character data as written: leading and trailing whitespace is not content.
     fn literal(&mut self, pos: usize, raw: Cow<'a, str>) -> Result<(), SyntaxError> {
-        let Some(top) = self.stack.last_mut() else {
+        let nodes = &mut self.nodes;
+        let Some(top) = self.depth.checked_sub(1).map(|i| &mut self.stack[i]) else {
             return match raw.bytes().position(|b| !is_xml_space(b)) {
                 None => Ok(()),
                 Some(i) => Err(SyntaxError::new(
@@ -356,7 +393,7 @@ impl<'a> Builder<'a> {
                 )),
             };
         };
-        let node = &mut self.nodes[top.node as usize];
+        let node = &mut nodes[top.node as usize];
         if node.text.is_empty() {
             let lead = raw.bytes().take_while(|b| is_xml_space(*b)).count();
             if lead == raw.len() {
@@ -385,7 +422,8 @@ impl<'a> Builder<'a> {
     /// Character data that is content even when it is whitespace (CDATA, references); line
     /// ends are normalized in CDATA but not in a character reference such as `&#13;`.
     fn verbatim(&mut self, pos: usize, content: &str, normalize: bool) -> Result<(), SyntaxError> {
-        let Some(top) = self.stack.last_mut() else {
+        let nodes = &mut self.nodes;
+        let Some(top) = self.depth.checked_sub(1).map(|i| &mut self.stack[i]) else {
             return Err(SyntaxError::new(
                 pos,
                 "text is not allowed outside the root element",
@@ -394,7 +432,7 @@ impl<'a> Builder<'a> {
         if content.is_empty() {
             return Ok(());
         }
-        let node = &mut self.nodes[top.node as usize];
+        let node = &mut nodes[top.node as usize];
         if node.text.is_empty() {
             node.text_pos = pos;
         }
@@ -405,5 +443,27 @@ impl<'a> Builder<'a> {
         }
         top.trailing_ws = 0;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::build;
+
+    #[test]
+    fn duplicate_attributes_among_many_are_found() {
+        let attrs: String = (0..40).map(|i| format!(" a{i}=\"\"")).collect();
+        let doc = format!("<Response{attrs} a7=\"x\"/>");
+        let err = build(&doc).unwrap_err();
+        assert_eq!(err.pos, doc.rfind("a7").unwrap());
+        assert_eq!(err.message, "attribute 'a7' is repeated");
+        let ok = format!("<Response{attrs}/>");
+        assert!(build(&ok).is_ok());
+    }
+
+    #[test]
+    fn text_is_trimmed_but_references_are_kept() {
+        let tree = build("<R>\n  a &#32;b&#10; \r\n <x/> c \n</R>").unwrap();
+        assert_eq!(tree.node(0).text, "a  b\n \n  c");
     }
 }
