@@ -12,8 +12,7 @@ use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 
 fn corpus() -> Vec<Vec<u8>> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/twiml-valid");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/twiml-valid");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -73,7 +72,9 @@ fn main() {
     {
         let mut group = c.benchmark_group("twiml corpus");
         group.throughput(Throughput::Bytes(bytes as u64));
-        group.bench_function("quick-xml tokenize", |b| b.iter(|| tokenize(black_box(&docs))));
+        group.bench_function("quick-xml tokenize", |b| {
+            b.iter(|| tokenize(black_box(&docs)));
+        });
         group.bench_function("dialtone parse+validate", |b| {
             b.iter(|| parse_all(black_box(&docs)));
         });

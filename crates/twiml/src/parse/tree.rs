@@ -225,9 +225,8 @@ fn attr_error_offset(e: &AttrError) -> usize {
 /// Rejects a repeated attribute name: pairwise for the usual handful, sorted beyond that so a
 /// tag with thousands of attributes stays O(n log n).
 fn check_duplicates(attrs: &[RawAttr<'_>]) -> Result<(), SyntaxError> {
-    let duplicate = |a: &RawAttr<'_>| {
-        SyntaxError::new(a.pos, format!("attribute '{}' is repeated", a.name))
-    };
+    let duplicate =
+        |a: &RawAttr<'_>| SyntaxError::new(a.pos, format!("attribute '{}' is repeated", a.name));
     if attrs.len() <= 16 {
         for (i, a) in attrs.iter().enumerate() {
             if attrs[..i].iter().any(|b| b.name == a.name) {
@@ -448,11 +447,16 @@ impl<'a> Builder<'a> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::build;
 
     #[test]
     fn duplicate_attributes_among_many_are_found() {
-        let attrs: String = (0..40).map(|i| format!(" a{i}=\"\"")).collect();
+        let attrs = (0..40).fold(String::new(), |mut acc, i| {
+            let _ = write!(acc, " a{i}=\"\"");
+            acc
+        });
         let doc = format!("<Response{attrs} a7=\"x\"/>");
         let err = build(&doc).unwrap_err();
         assert_eq!(err.pos, doc.rfind("a7").unwrap());
