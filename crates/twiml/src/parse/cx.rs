@@ -176,6 +176,26 @@ impl<'t, 'a> Cx<'t, 'a> {
         }
     }
 
+    /// An optional integer in `min..=max`: out of range is clamped, not a number is ignored
+    /// (`None`); both warn with `code`.
+    pub fn opt_uint(
+        &mut self,
+        elem: &str,
+        a: &RawAttr<'_>,
+        code: TwilioCode,
+        range: (u32, u32),
+    ) -> Option<u32> {
+        if a.value.trim().parse::<u64>().is_err() {
+            let msg = format!(
+                "expected an integer from {} to {}; ignored",
+                range.0, range.1
+            );
+            self.invalid_value(code, elem, a, &msg);
+            return None;
+        }
+        Some(self.uint(elem, a, code, range, range.0))
+    }
+
     /// `statusCallbackEvent` of a noun that calls a party: whitespace (or comma) separated
     /// `initiated ringing answered completed`; unknown tokens warn (12200) and are ignored.
     pub fn call_events(&mut self, elem: &str, a: &RawAttr<'_>) -> StatusCallbackEvents {

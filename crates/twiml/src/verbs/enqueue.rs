@@ -53,7 +53,7 @@ impl Enqueue {
                 "waitUrl" => e.wait_url = Some(a.value.to_string()),
                 "waitUrlMethod" => e.wait_url_method = cx.method(E, a, W, Method::Post),
                 "workflowSid" => e.workflow_sid = Some(a.value.to_string()),
-                "maxQueueSize" => e.max_queue_size = Some(cx.uint(E, a, W, (1, 5000), 100)),
+                "maxQueueSize" => e.max_queue_size = cx.opt_uint(E, a, W, (1, 5000)),
                 _ => cx.unknown_attr(E, a, &mut e.extra),
             }
         }
@@ -70,8 +70,8 @@ impl Enqueue {
             let mut ignored = Vec::new();
             for a in tree.attrs(child) {
                 match a.name {
-                    "priority" => task.priority = Some(cx.uint("Task", a, W, (0, u32::MAX), 0)),
-                    "timeout" => task.timeout = Some(cx.uint("Task", a, W, (1, u32::MAX), 86_400)),
+                    "priority" => task.priority = cx.opt_uint("Task", a, W, (0, u32::MAX)),
+                    "timeout" => task.timeout = cx.opt_uint("Task", a, W, (1, u32::MAX)),
                     _ => cx.unknown_attr("Task", a, &mut ignored),
                 }
             }

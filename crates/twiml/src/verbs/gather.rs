@@ -158,7 +158,7 @@ impl Gather {
                         cx.warn(W, a.pos, format!("Gather: invalid finishOnKey value '{}' (one of 0-9, #, * or empty)", a.value));
                     }
                 }
-                "numDigits" => g.num_digits = Some(cx.uint(G, a, W, (1, 10_000), 1)),
+                "numDigits" => g.num_digits = cx.opt_uint(G, a, W, (1, 10_000)),
                 "actionOnEmptyResult" => g.action_on_empty_result = cx.boolean(G, a, W, false),
                 "input" => {
                     let mut input = GatherInput {
@@ -265,7 +265,9 @@ impl Gather {
 #[cfg(test)]
 mod tests {
     use crate::test_util::{codes, only_verb};
-    use crate::{Gather, GatherChild, GatherInput, Method, Pause, SpeechTimeout, Verb};
+    use crate::{
+        Context, Gather, GatherChild, GatherInput, Method, Pause, SpeechTimeout, Verb, parse,
+    };
 
     #[test]
     fn defaults() {
@@ -330,6 +332,15 @@ mod tests {
         assert_eq!(
             codes(r#"<Response><Gather timeout="0"/></Response>"#),
             [(12200, 1, 19)]
+        );
+        assert_eq!(
+            parse(
+                br#"<Response><Gather numDigits="x"/></Response>"#,
+                Context::Call
+            )
+            .document
+            .map(|d| d.verbs),
+            Some(vec![Verb::Gather(Gather::default())])
         );
         assert_eq!(
             codes("<Response><Gather>Press 1</Gather></Response>"),

@@ -166,7 +166,7 @@ impl Pay {
                 "securityCode" => p.security_code = cx.boolean(N, a, W, true),
                 "postalCode" => p.postal_code = a.value.to_string(),
                 "minPostalCodeLength" => {
-                    p.min_postal_code_length = Some(cx.uint(N, a, W, (0, 20), 0));
+                    p.min_postal_code_length = cx.opt_uint(N, a, W, (0, 20));
                 }
                 "paymentConnector" => p.payment_connector = text(),
                 "paymentMethod" => p.payment_method = text(),
