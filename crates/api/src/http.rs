@@ -42,6 +42,7 @@ async fn timeout(State(state): State<ApiState>, req: Request, next: Next) -> Res
 }
 
 /// A panic is a bug, never the client's fault: log it and answer Twilio's 500 body.
+#[allow(clippy::needless_pass_by_value)] // the signature CatchPanicLayer calls
 fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response<Body> {
     let what = err
         .downcast_ref::<&str>()

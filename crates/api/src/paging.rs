@@ -125,7 +125,7 @@ mod tests {
     use super::*;
     use dialtone_types::TwilioCode;
 
-    fn code(e: ApiError) -> TwilioCode {
+    fn code(e: &ApiError) -> TwilioCode {
         e.status_and_code().1.unwrap()
     }
 
@@ -144,7 +144,7 @@ mod tests {
             "PageToken=zz",
         ] {
             let e = Paging::from_params(&Params::parse(bad.as_bytes())).unwrap_err();
-            assert_eq!(code(e), TwilioCode(20007), "{bad}");
+            assert_eq!(code(&e), TwilioCode(20007), "{bad}");
         }
     }
 

@@ -1,0 +1,214 @@
+//! The softphone simulator's endpoints.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{NOW_TEXT, OTHER_TOKEN, Rig, TOKEN, account, error, other_account, path};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn register_list_remove() {
+    let rig = Rig::new().await;
+    let (status, alice) = rig
+        .post(
+            "/sim/v1/Clients",
+            "Identity=alice&Behavior=answer&AnswerAfter=0.25&HangupAfter=5&Digits=1%23",
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let ac = account().to_string();
+    assert_eq!(
+        alice,
+        json!({
+            "account_sid": ac,
+            "answer_after": 0.25,
+            "behavior": "answer",
+            "digits": "1#",
+            "hangup_after": 5.0,
+            "identity": "alice",
+            "uri": "/sim/v1/Clients/alice",
+        })
+    );
+    let (_, bob) = rig.post("/sim/v1/Clients", "Identity=b%C3%B6b%2F1").await;
+    assert_eq!(bob["answer_after"], 1.0);
+    assert_eq!(bob["behavior"], "answer");
+    assert_eq!(bob["hangup_after"], Value::Null);
+    assert_eq!(bob["uri"], "/sim/v1/Clients/b%C3%B6b%2F1");
+
+    let (status, list) = rig.get("/sim/v1/Clients").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        list,
+        json!({"clients": [alice, bob], "uri": "/sim/v1/Clients"})
+    );
+
+    // Another account sees its own (none).
+    let other = other_account().to_string();
+    let (_, theirs) = rig
+        .send_as(
+            Method::GET,
+            "/sim/v1/Clients",
+            "",
+            Some((&other, OTHER_TOKEN)),
+        )
+        .await;
+    assert_eq!(theirs["clients"], json!([]));
+    let (status, _) = rig
+        .send_as(
+            Method::DELETE,
+            "/sim/v1/Clients/alice",
+            "",
+            Some((&other, OTHER_TOKEN)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    assert_eq!(
+        rig.delete("/sim/v1/Clients/alice").await,
+        (StatusCode::NO_CONTENT, Value::Null)
+    );
+    let (status, body) = rig.delete("/sim/v1/Clients/alice").await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::NOT_FOUND,
+            error(
+                20404,
+                404,
+                "The requested resource /sim/v1/Clients/alice was not found"
+            )
+        )
+    );
+    assert_eq!(
+        rig.delete("/sim/v1/Clients/b%C3%B6b%2F1").await.0,
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn bad_registrations_and_credentials() {
+    let rig = Rig::new().await;
+    for (form, message) in [
+        ("", "Identity is required"),
+        (
+            "Identity=a+b",
+            "Identity is not valid: \"a b\" (1 to 256 characters, no spaces or control characters)",
+        ),
+        (
+            "Identity=a&Behavior=ring",
+            "Behavior is not valid: \"ring\". Use answer, busy, reject, no-answer or unreachable",
+        ),
+        (
+            "Identity=a&AnswerAfter=-1",
+            "AnswerAfter must be a number of seconds between 0 and 86400: \"-1\"",
+        ),
+    ] {
+        let (status, body) = rig.post("/sim/v1/Clients", form).await;
+        assert_eq!(
+            (status, body),
+            (StatusCode::BAD_REQUEST, error(20001, 400, message)),
+            "{form}"
+        );
+    }
+    let ac = account().to_string();
+    let (status, body) = rig
+        .send_as(Method::GET, "/sim/v1/Clients", "", Some((&ac, "wrong")))
+        .await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::UNAUTHORIZED, error(20003, 401, "Authenticate"))
+    );
+    let (status, _) = rig.send_as(Method::GET, "/sim/v1/Clients", "", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // An API key of the account works here too.
+    let (_, key) = rig.post(&path("/Keys.json"), "").await;
+    let (status, _) = rig
+        .send_as(
+            Method::GET,
+            "/sim/v1/Clients",
+            "",
+            Some((
+                key["sid"].as_str().unwrap(),
+                key["secret"].as_str().unwrap(),
+            )),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let _ = TOKEN;
+}
+
+#[tokio::test]
+async fn softphone_calls_an_application() {
+    let rig = Rig::new().await;
+    rig.post("/sim/v1/Clients", "Identity=alice").await;
+    let (_, app) = rig
+        .post(
+            &path("/Applications.json"),
+            "VoiceUrl=https%3A%2F%2Fapp.test%2Fv",
+        )
+        .await;
+    let app_sid = app["sid"].as_str().unwrap().to_owned();
+    let (status, call) = rig
+        .post(
+            "/sim/v1/Clients/alice/Calls",
+            &format!("ApplicationSid={app_sid}&To=client%3Abob&Lang=en&Lang=fr"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(call["direction"], "inbound");
+    assert_eq!(call["from"], "client:alice");
+    assert_eq!(call["to"], "client:bob");
+    assert_eq!(call["date_created"], NOW_TEXT);
+    {
+        let recorded = rig.control.recorded.lock().unwrap();
+        let request = &recorded.softphone_calls[0];
+        assert_eq!(request.identity, "alice");
+        assert_eq!(request.application.sid.to_string(), app_sid);
+        assert_eq!(request.to.as_deref(), Some("client:bob"));
+        assert_eq!(
+            request.params,
+            [
+                ("Lang".to_owned(), "en".to_owned()),
+                ("Lang".to_owned(), "fr".to_owned())
+            ]
+        );
+    }
+    // Unregistered softphone: 20404. Bad application: 21218.
+    let (status, body) = rig
+        .post(
+            "/sim/v1/Clients/carol/Calls",
+            &format!("ApplicationSid={app_sid}"),
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::NOT_FOUND,
+            error(
+                20404,
+                404,
+                "The requested resource /sim/v1/Clients/carol/Calls was not found"
+            )
+        )
+    );
+    for form in [
+        "",
+        "ApplicationSid=APx",
+        "ApplicationSid=AP000000000000000000000000000000ff",
+    ] {
+        let (status, body) = rig.post("/sim/v1/Clients/alice/Calls", form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{form}");
+        assert_eq!(body["code"], 21218, "{form}");
+    }
+    let (_, no_url) = rig
+        .post(&path("/Applications.json"), "FriendlyName=empty")
+        .await;
+    let (status, body) = rig
+        .post(
+            "/sim/v1/Clients/alice/Calls",
+            &format!("ApplicationSid={}", no_url["sid"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], 21218);
+}
