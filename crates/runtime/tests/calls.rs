@@ -1,0 +1,362 @@
+//! API-created calls and softphone calls against a real loopback application: the webhooks
+//! Twilio would send, in order, signed, and what the store records.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{App, Reply, account, config, ended, eventually, runtime};
+use dialtone_runtime::{Behavior, CallSource, CreateCall, Method, SoftphoneConfig};
+use dialtone_types::{CallStatus, Direction, Level, TwilioCode};
+
+fn create(app: &App, to: &str, path: &str) -> CreateCall {
+    CreateCall {
+        account: account(),
+        to: to.parse().unwrap(),
+        from: "+15550001111".to_owned(),
+        source: CallSource::Url(app.url(path)),
+        method: Method::Post,
+        fallback_url: None,
+        fallback_method: Method::Post,
+        status_callback: Some(app.url("/status")),
+        status_callback_method: Method::Post,
+        status_callback_events: ["initiated", "ringing", "answered", "completed"]
+            .map(str::to_owned)
+            .to_vec(),
+        timeout: 60,
+        time_limit: None,
+        application_sid: None,
+    }
+}
+
+fn answering(identity: &str) -> SoftphoneConfig {
+    SoftphoneConfig {
+        answer_after: Duration::from_millis(50),
+        ..SoftphoneConfig::new(identity)
+    }
+}
+
+#[tokio::test]
+async fn api_call_to_softphone_sends_signed_webhooks_in_order() {
+    let app = App::start().await;
+    app.route("/voice", Reply::Twiml("<Response><Say>Hello there</Say><Hangup/></Response>".to_owned()));
+    let (rt, store) = runtime().await;
+    rt.softphones().register(account(), answering("alice"));
+
+    let call = rt.create_call(create(&app, "client:alice", "/voice")).await.unwrap();
+    assert_eq!(call.status, CallStatus::Queued);
+    assert_eq!(call.direction, Direction::OutboundApi);
+    assert_eq!(call.to, "client:alice");
+    assert_eq!(call.from, "+15550001111");
+    assert_eq!(call.url.as_deref(), Some(app.url("/voice").as_str()));
+
+    let done = ended(&store, call.sid).await;
+    assert_eq!(done.status, CallStatus::Completed);
+    assert_eq!(done.duration, Some(0));
+    assert!(done.start_time.is_some() && done.end_time.is_some());
+
+    let callbacks = eventually("four callbacks", || async {
+        let seen = app.callbacks_of("/status", call.sid);
+        (seen.len() == 4).then_some(seen)
+    })
+    .await;
+    let statuses: Vec<_> = callbacks.iter().map(|c| c.param("CallStatus").unwrap()).collect();
+    assert_eq!(statuses, ["initiated", "ringing", "in-progress", "completed"]);
+    let sequence: Vec<_> = callbacks.iter().map(|c| c.param("SequenceNumber").unwrap()).collect();
+    assert_eq!(sequence, ["0", "1", "2", "3"]);
+    assert_eq!(
+        callbacks[3].names(),
+        [
+            "AccountSid", "ApiVersion", "CallSid", "CallStatus", "Direction", "From", "To",
+            "CallDuration", "CallbackSource", "SequenceNumber", "Timestamp"
+        ]
+    );
+    assert_eq!(callbacks[3].param("CallDuration"), Some("0"));
+    assert_eq!(callbacks[3].param("CallbackSource"), Some("call-progress-events"));
+    assert_eq!(callbacks[3].param("Direction"), Some("outbound-api"));
+    assert_eq!(callbacks[3].param("To"), Some("client:alice"));
+    let mut tokens: Vec<_> = callbacks.iter().map(|c| c.idempotency.clone().unwrap()).collect();
+    tokens.sort();
+    tokens.dedup();
+    assert_eq!(tokens.len(), 4, "one idempotency token per callback");
+
+    let voice = app.seen_at("/voice");
+    assert_eq!(voice.len(), 1);
+    assert_eq!(voice[0].method, "POST");
+    assert_eq!(voice[0].param("CallStatus"), Some("in-progress"));
+    assert_eq!(voice[0].param("AccountSid"), Some(account().to_string().as_str()));
+    assert_eq!(voice[0].user_agent.as_deref(), Some("TwilioProxy/1.1"));
+    for seen in app.seen() {
+        assert!(seen.signature_ok(), "bad signature on {}", seen.path);
+    }
+
+    // Every webhook is a call event: the voice request and the four callbacks.
+    let events = eventually("five events", || async {
+        let page = store
+            .list_events(account(), call.sid, &dialtone_store::PageRequest::first(dialtone_store::PageSize::new(50).unwrap()))
+            .await
+            .ok()?;
+        (page.items.len() == 5).then_some(page.items)
+    })
+    .await;
+    let voice_url = app.url("/voice");
+    let voice_events: Vec<_> = events
+        .iter()
+        .filter(|e| e.request_url == voice_url.as_str())
+        .collect();
+    assert_eq!(voice_events.len(), 1);
+    let voice_event = voice_events[0];
+    assert_eq!(voice_event.response_status, Some(200));
+    assert_eq!(voice_event.response_content_type.as_deref(), Some("text/xml"));
+    assert_eq!(
+        voice_event.response_body.as_deref(),
+        Some("<Response><Say>Hello there</Say><Hangup/></Response>")
+    );
+    assert_eq!(voice_event.request_method, "POST");
+    assert_eq!(
+        voice_event
+            .request_parameters
+            .iter()
+            .find(|(n, _)| n == "CallSid")
+            .map(|(_, v)| v.as_str()),
+        Some(call.sid.to_string().as_str())
+    );
+    let callback_events = events.len() - 1;
+    assert_eq!(callback_events, 4);
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn get_method_sends_query_parameters() {
+    let app = App::start().await;
+    app.route("/voice", Reply::Twiml("<Response><Hangup/></Response>".to_owned()));
+    let (rt, store) = runtime().await;
+    rt.softphones().register(account(), answering("alice"));
+    let mut req = create(&app, "client:alice", "/voice?x=1");
+    req.method = Method::Get;
+    req.status_callback = None;
+    let call = rt.create_call(req).await.unwrap();
+    ended(&store, call.sid).await;
+    let voice = app.seen_at("/voice");
+    assert_eq!(voice.len(), 1);
+    assert_eq!(voice[0].method, "GET");
+    assert_eq!(voice[0].param("x"), Some("1"));
+    assert_eq!(voice[0].param("CallSid"), Some(call.sid.to_string().as_str()));
+    assert!(voice[0].signature_ok());
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn softphone_behaviours_end_calls_as_twilio_does() {
+    let app = App::start().await;
+    app.route("/voice", Reply::Twiml("<Response><Pause length=\"5\"/></Response>".to_owned()));
+    let (rt, store) = runtime().await;
+    let phones = rt.softphones();
+    phones.register(account(), SoftphoneConfig { behavior: Behavior::Busy, ..answering("busy") });
+    phones.register(account(), SoftphoneConfig { behavior: Behavior::Reject, ..answering("rejecter") });
+    phones.register(account(), SoftphoneConfig { behavior: Behavior::NoAnswer, ..answering("sleepy") });
+    phones.register(account(), SoftphoneConfig { behavior: Behavior::Unreachable, ..answering("offline") });
+    phones.register(
+        account(),
+        SoftphoneConfig {
+            hangup_after: Some(Duration::from_millis(1100)),
+            ..answering("brief")
+        },
+    );
+
+    let mut cases = Vec::new();
+    for (to, expected) in [
+        ("client:busy", CallStatus::Busy),
+        ("client:rejecter", CallStatus::Busy),
+        ("client:sleepy", CallStatus::NoAnswer),
+        ("client:offline", CallStatus::Failed),
+        ("client:nobody", CallStatus::Failed),
+        ("client:brief", CallStatus::Completed),
+    ] {
+        let mut req = create(&app, to, "/voice");
+        req.timeout = 1;
+        let call = rt.create_call(req).await.unwrap();
+        cases.push((to, call.sid, expected));
+    }
+    for (to, sid, expected) in cases {
+        let done = ended(&store, sid).await;
+        assert_eq!(done.status, expected, "{to}");
+        let statuses: Vec<String> = eventually("the completed callback", || async {
+            let seen = app.callbacks_of("/status", sid);
+            seen.iter()
+                .any(|s| s.param("CallStatus") == Some(expected.as_str()))
+                .then(|| seen.iter().map(|s| s.param("CallStatus").unwrap().to_owned()).collect())
+        })
+        .await;
+        assert_eq!(statuses.first().map(String::as_str), Some("initiated"), "{to}");
+        assert_eq!(statuses.last().map(String::as_str), Some(expected.as_str()), "{to}");
+        match to {
+            "client:brief" => {
+                assert_eq!(done.duration, Some(1), "{to}");
+                assert_eq!(statuses, ["initiated", "ringing", "in-progress", "completed"]);
+            }
+            "client:busy" => assert_eq!(statuses, ["initiated", "busy"]),
+            "client:rejecter" | "client:sleepy" => assert_eq!(statuses.len(), 3, "{to}"),
+            _ => {
+                assert_eq!(statuses, ["initiated", "failed"], "{to}");
+                let notes = store
+                    .list_notifications(account(), sid, &dialtone_store::PageRequest::first(dialtone_store::PageSize::new(50).unwrap()))
+                    .await
+                    .unwrap()
+                    .items;
+                assert_eq!(notes.len(), 1, "{to}");
+                assert_eq!(notes[0].error_code, TwilioCode(21214));
+                assert_eq!(notes[0].level, Level::Error);
+            }
+        }
+    }
+    assert!(app.seen_at("/voice").len() == 1, "only the answered call fetched TwiML");
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn softphone_digits_reach_the_gather_action() {
+    let app = App::start().await;
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Gather numDigits=\"2\" action=\"/gathered\" timeout=\"5\"/></Response>".to_owned()),
+    );
+    app.route("/gathered", Reply::Twiml("<Response><Hangup/></Response>".to_owned()));
+    let (rt, store) = runtime().await;
+    rt.softphones().register(
+        account(),
+        SoftphoneConfig {
+            digits: Some("42".to_owned()),
+            ..answering("typist")
+        },
+    );
+    let call = rt.create_call(create(&app, "client:typist", "/voice")).await.unwrap();
+    let done = ended(&store, call.sid).await;
+    assert_eq!(done.status, CallStatus::Completed);
+    let gathered = app.seen_at("/gathered");
+    assert_eq!(gathered.len(), 1);
+    assert_eq!(gathered[0].param("Digits"), Some("42"));
+    assert!(gathered[0].signature_ok());
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn softphone_call_into_an_application_sends_sdk_parameters() {
+    let app = App::start().await;
+    app.route("/app", Reply::Twiml("<Response><Say>Hi</Say></Response>".to_owned()));
+    let (rt, store) = runtime().await;
+    rt.softphones().register(
+        account(),
+        SoftphoneConfig {
+            hangup_after: Some(Duration::from_secs(5)),
+            ..answering("bob")
+        },
+    );
+    let application = store
+        .create_application(
+            account(),
+            &dialtone_store::NewApplication {
+                sid: dialtone_types::Sid::new(dialtone_types::SidKind::Application, 7),
+                friendly_name: "test".to_owned(),
+                voice_url: Some(app.url("/app").to_string()),
+                voice_method: "POST".to_owned(),
+                voice_fallback_url: None,
+                voice_fallback_method: "POST".to_owned(),
+                status_callback: Some(app.url("/status").to_string()),
+                status_callback_method: "POST".to_owned(),
+            },
+            dialtone_types::UnixMillis(1_700_000_000_000),
+        )
+        .await
+        .unwrap();
+    let call = rt
+        .start_softphone_call(
+            account(),
+            "bob",
+            application,
+            Some("+15557654321".to_owned()),
+            vec![("Mood".to_owned(), "happy".to_owned()), ("From".to_owned(), "spoof".to_owned())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(call.direction, Direction::Inbound);
+    assert_eq!(call.from, "client:bob");
+    assert_eq!(call.application_sid.map(|s| s.to_string()), Some("AP00000000000000000000000000000007".to_owned()));
+    let done = ended(&store, call.sid).await;
+    assert_eq!(done.status, CallStatus::Completed);
+    let voice = app.seen_at("/app");
+    assert_eq!(voice.len(), 1);
+    assert_eq!(voice[0].param("Direction"), Some("inbound"));
+    assert_eq!(voice[0].param("From"), Some("client:bob"));
+    assert_eq!(voice[0].param("To"), Some("+15557654321"));
+    assert_eq!(voice[0].param("Mood"), Some("happy"));
+    assert!(voice[0].signature_ok());
+    // Only `completed` without events; the application's callback gets it.
+    let cbs = eventually("the completed callback", || async {
+        let seen = app.callbacks_of("/status", call.sid);
+        (!seen.is_empty()).then_some(seen)
+    })
+    .await;
+    assert_eq!(cbs.len(), 1);
+    assert_eq!(cbs[0].param("CallStatus"), Some("completed"));
+    assert_eq!(cbs[0].param("SequenceNumber"), Some("0"));
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn updates_redirect_and_end_live_calls() {
+    let app = App::start().await;
+    app.route("/voice", Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()));
+    app.route("/next", Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()));
+    let (rt, store) = runtime().await;
+    rt.softphones().register(account(), answering("alice"));
+    let call = rt.create_call(create(&app, "client:alice", "/voice")).await.unwrap();
+    eventually("the voice request", || async { (!app.seen_at("/voice").is_empty()).then_some(()) }).await;
+
+    let update = dialtone_runtime::UpdateCall {
+        redirect: Some(CallSource::Url(app.url("/next"))),
+        ..Default::default()
+    };
+    let updated = rt.update_call(account(), call.sid, update).await.unwrap();
+    assert_eq!(updated.url.as_deref(), Some(app.url("/next").as_str()));
+    eventually("the redirect request", || async { (!app.seen_at("/next").is_empty()).then_some(()) }).await;
+
+    let cancel = dialtone_runtime::UpdateCall {
+        status: Some(dialtone_runtime::TargetStatus::Canceled),
+        ..Default::default()
+    };
+    let err = rt.update_call(account(), call.sid, cancel).await.unwrap_err();
+    assert_eq!((err.code, err.http_status), (TwilioCode(21220), 400));
+
+    let complete = dialtone_runtime::UpdateCall {
+        status: Some(dialtone_runtime::TargetStatus::Completed),
+        ..Default::default()
+    };
+    let done = rt.update_call(account(), call.sid, complete.clone()).await.unwrap();
+    assert_eq!(done.status, CallStatus::Completed);
+    let err = rt.update_call(account(), call.sid, complete.clone()).await.unwrap_err();
+    assert_eq!(err.code, TwilioCode(21220));
+    let missing = dialtone_types::Sid::new(dialtone_types::SidKind::Call, 99);
+    let err = rt.update_call(account(), missing, complete).await.unwrap_err();
+    assert_eq!((err.code, err.http_status), (TwilioCode(20404), 404));
+    let _ = store;
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn invalid_requests_are_refused_with_twilio_codes() {
+    let app = App::start().await;
+    let (rt, _store) = runtime().await;
+    let mut req = create(&app, "client:alice", "/voice");
+    req.status_callback_events = vec!["answer".to_owned()];
+    assert_eq!(rt.create_call(req).await.unwrap_err().code, TwilioCode(21626));
+    let req = create(&app, "+15551230000", "/voice");
+    assert_eq!(rt.create_call(req).await.unwrap_err().code, TwilioCode(13224));
+    let mut req = create(&app, "client:alice", "/voice");
+    req.from = "not a number".to_owned();
+    assert_eq!(rt.create_call(req).await.unwrap_err().code, TwilioCode(21212));
+    rt.shutdown().await;
+    let err = rt.create_call(create(&app, "client:alice", "/voice")).await.unwrap_err();
+    assert_eq!((err.code, err.http_status), (TwilioCode(20503), 503));
+    let _ = config();
+}

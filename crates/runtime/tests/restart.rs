@@ -1,0 +1,181 @@
+//! Crash safety: a runtime killed with live calls and undelivered callbacks, then started
+//! again on the same database, ends every call and delivers every callback (duplicates only
+//! with the same idempotency token). And a graceful shutdown ends calls cleanly.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::{App, Reply, account, config, ended, eventually, store_with_account};
+use dialtone_runtime::{Behavior, CallSource, CreateCall, Method, SoftphoneConfig};
+use dialtone_store::{PageRequest, PageSize, Store};
+use dialtone_types::{CallStatus, Sid, TwilioCode};
+
+const CALLS: usize = 100;
+
+fn request(app: &App, to: &str) -> CreateCall {
+    CreateCall {
+        account: account(),
+        to: to.parse().unwrap(),
+        from: "+15550001111".to_owned(),
+        source: CallSource::Url(app.url("/voice")),
+        method: Method::Post,
+        fallback_url: None,
+        fallback_method: Method::Post,
+        status_callback: Some(app.url("/status")),
+        status_callback_method: Method::Post,
+        status_callback_events: ["initiated", "ringing", "answered", "completed"]
+            .map(str::to_owned)
+            .to_vec(),
+        timeout: 120,
+        time_limit: None,
+        application_sid: None,
+    }
+}
+
+fn softphones(rt: &dialtone_runtime::Handle) {
+    rt.softphones().register(
+        account(),
+        SoftphoneConfig {
+            answer_after: Duration::from_millis(20),
+            ..SoftphoneConfig::new("alice")
+        },
+    );
+    rt.softphones().register(
+        account(),
+        SoftphoneConfig {
+            behavior: Behavior::NoAnswer,
+            ..SoftphoneConfig::new("sleepy")
+        },
+    );
+}
+
+#[test]
+fn killed_with_live_calls_then_restarted_finishes_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dialtone.db");
+    let main = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = main.block_on(App::start());
+    app.route("/voice", Reply::Twiml("<Response><Pause length=\"600\"/></Response>".to_owned()));
+    // Callbacks are received but never answered: they stay in flight until the crash.
+    app.state.hang_callbacks.store(true, Ordering::SeqCst);
+
+    let doomed = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let calls: Vec<(Sid, bool)> = doomed.block_on(async {
+        let store = store_with_account(Store::open_sqlite_file(&db).await.unwrap()).await;
+        let rt = dialtone_runtime::start(store.clone(), config()).await.unwrap();
+        softphones(&rt);
+        let mut calls = Vec::new();
+        for i in 0..CALLS {
+            let answers = i % 2 == 0;
+            let to = if answers { "client:alice" } else { "client:sleepy" };
+            let call = rt.create_call(request(&app, to)).await.unwrap();
+            calls.push((call.sid, answers));
+        }
+        // Wait until every call is live in the store as it should be: answered ones
+        // in progress, the others ringing.
+        for (sid, answers) in &calls {
+            let want = if *answers { CallStatus::InProgress } else { CallStatus::Ringing };
+            eventually("the call to be live", || async {
+                let c = store.fetch_call(account(), *sid).await.ok()?;
+                (c.status == want).then_some(())
+            })
+            .await;
+        }
+        calls
+    });
+    // The process dies: every task is dropped where it stands.
+    doomed.shutdown_background();
+    let before_restart = app.seen_at("/status").len();
+    assert!(before_restart > 0, "some callbacks were in flight at the crash");
+    app.state.hang_callbacks.store(false, Ordering::SeqCst);
+
+    main.block_on(async {
+        let store = Store::open_sqlite_file(&db).await.unwrap();
+        let rt = dialtone_runtime::start(store.clone(), config()).await.unwrap();
+        let page = PageRequest::first(PageSize::new(50).unwrap());
+        for (sid, answered) in &calls {
+            let done = ended(&store, *sid).await;
+            let want = if *answered { CallStatus::Completed } else { CallStatus::Failed };
+            assert_eq!(done.status, want);
+            assert!(done.end_time.is_some());
+            let notes = store.list_notifications(account(), *sid, &page).await.unwrap().items;
+            assert_eq!(notes.len(), 1);
+            assert_eq!(notes[0].error_code, TwilioCode::INTERNAL_FAILURE);
+        }
+        for (sid, answered) in &calls {
+            let terminal = if *answered { "completed" } else { "failed" };
+            let last_seq = if *answered { 3 } else { 2 };
+            let seen = eventually("every callback of the call", || async {
+                let seen = app.callbacks_of("/status", *sid);
+                seen.iter()
+                    .any(|s| s.param("CallStatus") == Some(terminal))
+                    .then_some(seen)
+            })
+            .await;
+            // Every sequence number from 0 arrived; repeats carry the same token.
+            let mut tokens: HashMap<u64, String> = HashMap::new();
+            for s in &seen {
+                let seq: u64 = s.param("SequenceNumber").unwrap().parse().unwrap();
+                let token = s.idempotency.clone().unwrap();
+                let first = tokens.entry(seq).or_insert_with(|| token.clone());
+                assert_eq!(*first, token, "a duplicate of {sid} #{seq} with another token");
+                assert!(s.signature_ok());
+            }
+            let mut seqs: Vec<u64> = tokens.keys().copied().collect();
+            seqs.sort_unstable();
+            assert_eq!(seqs, (0..=last_seq).collect::<Vec<_>>(), "{sid}");
+            let completed = seen
+                .iter()
+                .find(|s| s.param("CallStatus") == Some(terminal))
+                .unwrap();
+            assert_eq!(completed.param("SequenceNumber"), Some(last_seq.to_string().as_str()));
+            assert_eq!(completed.param("CallbackSource"), Some("call-progress-events"));
+        }
+        // Nothing is owed any more.
+        eventually("an empty outbox", || async {
+            store.outbox_undelivered(10).await.ok()?.is_empty().then_some(())
+        })
+        .await;
+        rt.shutdown().await;
+    });
+    drop(dir);
+}
+
+#[tokio::test]
+async fn graceful_shutdown_ends_live_calls_and_delivers_their_callbacks() {
+    let app = App::start().await;
+    app.route("/voice", Reply::Twiml("<Response><Pause length=\"600\"/></Response>".to_owned()));
+    let store = common::memory_store().await;
+    let rt = dialtone_runtime::start(store.clone(), config()).await.unwrap();
+    softphones(&rt);
+    let answered = rt.create_call(request(&app, "client:alice")).await.unwrap();
+    let ringing = rt.create_call(request(&app, "client:sleepy")).await.unwrap();
+    eventually("the answered call's TwiML", || async {
+        (!app.seen_at("/voice").is_empty()).then_some(())
+    })
+    .await;
+    eventually("the other call to ring", || async {
+        let c = store.fetch_call(account(), ringing.sid).await.ok()?;
+        (c.status == CallStatus::Ringing).then_some(())
+    })
+    .await;
+    rt.shutdown().await;
+    let a = store.fetch_call(account(), answered.sid).await.unwrap();
+    let r = store.fetch_call(account(), ringing.sid).await.unwrap();
+    assert_eq!(a.status, CallStatus::Completed);
+    assert_eq!(r.status, CallStatus::Canceled);
+    let last = |sid| app.callbacks_of("/status", sid).last().and_then(|s| s.param("CallStatus").map(str::to_owned));
+    assert_eq!(last(answered.sid).as_deref(), Some("completed"));
+    assert_eq!(last(ringing.sid).as_deref(), Some("canceled"));
+    assert!(store.outbox_undelivered(10).await.unwrap().is_empty());
+}
