@@ -9,8 +9,9 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Connection;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -164,6 +165,14 @@ impl Store {
 
     /// Connects to PostgreSQL with explicit options (tests use it to pick a database).
     pub async fn connect_postgres(options: PgConnectOptions) -> Result<Self, StoreError> {
+        // One direct attempt first: the pool would keep retrying an unreachable server until
+        // its acquire timeout, and a wrong URL should be reported at once.
+        PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| StoreError::backend("connect to PostgreSQL", e))?
+            .close()
+            .await
+            .map_err(|e| StoreError::backend("connect to PostgreSQL", e))?;
         let pool = PgPoolOptions::new()
             .max_connections(POSTGRES_CONNECTIONS)
             .connect_with(options)
