@@ -12,6 +12,7 @@ use crate::io::Io;
 use crate::output::{CallSnapshot, Output};
 use crate::sid::SidSource;
 use crate::timer::Timer;
+use crate::urls::UrlCache;
 
 /// What became of an accepted input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +33,7 @@ pub struct Engine {
     pub(crate) io: Io,
     pub(crate) senders: FastMap<Sid, Vec<E164>>,
     pub(crate) docs: DocCache,
+    pub(crate) urls: UrlCache,
     pub(crate) config: EngineConfig,
 }
 
@@ -43,6 +45,7 @@ impl Engine {
             io: Io::new(Box::new(sids)),
             senders: FastMap::default(),
             docs: DocCache::new(config.document_cache_entries),
+            urls: UrlCache::new(config.document_cache_entries * 4),
             config,
         }
     }

@@ -44,6 +44,7 @@ mod rest;
 mod sid;
 mod status_callback;
 mod timer;
+mod urls;
 
 pub use config::{AppConfig, CallSetup, EngineConfig, StatusCallbackConfig, TwimlSource};
 pub use engine::{Engine, Handled};

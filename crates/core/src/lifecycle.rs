@@ -31,6 +31,25 @@ pub(crate) enum LegEnd {
     Cancel,
 }
 
+/// `addr` in Twilio's text form, built without the formatting machinery (hot path).
+pub(crate) fn address_text(addr: &Address) -> Arc<str> {
+    let (prefix, rest) = match addr {
+        Address::Phone(n) => ("", n.as_str()),
+        Address::Client(id) => ("client:", id.as_str()),
+        Address::WhatsApp(n) => ("whatsapp:", n.as_str()),
+        Address::Sip(uri) => ("", uri.as_str()),
+    };
+    prefixed(prefix, rest)
+}
+
+/// `prefix` + `rest` as shared text.
+pub(crate) fn prefixed(prefix: &str, rest: &str) -> Arc<str> {
+    let mut s = String::with_capacity(prefix.len() + rest.len());
+    s.push_str(prefix);
+    s.push_str(rest);
+    Arc::from(s)
+}
+
 impl Engine {
     /// Creates a call from an inbound arrival or a REST create.
     pub(crate) fn start_call(&mut self, setup: CallSetup) -> Result<Sid, EngineError> {
@@ -62,8 +81,8 @@ impl Engine {
             sid,
             setup.account,
             setup.direction,
-            Arc::from(setup.from.to_string()),
-            Arc::from(setup.to.to_string()),
+            address_text(&setup.from),
+            address_text(&setup.to),
             self.io.now,
         );
         call.pstn = match setup.direction {
@@ -72,11 +91,11 @@ impl Engine {
         };
         call.time_limit_secs = setup.time_limit_secs;
         call.callbacks = setup.app.status_callback.as_ref().map(|c| {
-            Box::new(Subscription::new(
-                Arc::new(c.url.clone()),
-                c.method,
-                c.events,
-            ))
+            let url = self
+                .urls
+                .resolve(None, c.url.as_str())
+                .unwrap_or_else(|| Arc::new(c.url.clone()));
+            Box::new(Subscription::new(url, c.method, c.events))
         });
         call.app = Some(Arc::new(setup.app));
         let warnings = inline.map(|(doc, warnings)| {
@@ -153,13 +172,11 @@ impl Engine {
         };
         match &app.twiml {
             TwimlSource::Url { url, method } => {
-                self.request(
-                    sid,
-                    FetchPurpose::Twiml,
-                    Arc::new(url.clone()),
-                    *method,
-                    |_| {},
-                );
+                let url = self
+                    .urls
+                    .resolve(None, url.as_str())
+                    .unwrap_or_else(|| Arc::new(url.clone()));
+                self.request(sid, FetchPurpose::Twiml, url, *method, |_| {});
             }
             TwimlSource::Inline(text) => match Self::parse_inline(text) {
                 Ok((doc, _)) => {

@@ -166,7 +166,7 @@ pub enum MediaCommand {
     /// An audio file (`<Play>`).
     Play {
         /// The absolute audio URL.
-        url: Url,
+        url: Arc<Url>,
         /// Repetitions; 0 repeats until stopped.
         loop_count: u32,
     },

@@ -71,7 +71,11 @@ impl Engine {
                     self.replace_app_twiml(sid, TwimlSource::Url { url, method });
                 } else {
                     self.interrupt(sid);
-                    self.request(sid, FetchPurpose::Redirect, Arc::new(url), method, |_| {});
+                    let url = self
+                        .urls
+                        .resolve(None, url.as_str())
+                        .unwrap_or_else(|| Arc::new(url));
+                    self.request(sid, FetchPurpose::Redirect, url, method, |_| {});
                 }
                 Ok(Handled::Applied)
             }

@@ -40,8 +40,8 @@ pub(crate) struct ChildOutcome {
 #[derive(Debug)]
 pub(crate) struct DialState {
     /// The document holding the `<Dial>` and its index there.
-    doc: Arc<Document>,
-    verb: usize,
+    pub(crate) doc: Arc<Document>,
+    pub(crate) verb: usize,
     /// The document URL, for relative `action`, `url` and `statusCallback`.
     pub(crate) base: Option<Arc<Url>>,
     /// `From` of the children.

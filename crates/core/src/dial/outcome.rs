@@ -6,14 +6,12 @@
 //! end), so a whisper decline reports `completed` with `DialBridged=false`. If the parent is
 //! gone, `action` is still requested and its TwiML ignored.
 
-use std::sync::Arc;
-
 use dialtone_types::{CallStatus, Sid};
 
 use super::{ChildOutcome, DialState};
 use crate::call::Wait;
 use crate::engine::Engine;
-use crate::exec::{Flow, resolve_against};
+use crate::exec::Flow;
 use crate::output::{FetchPurpose, Output};
 use crate::timer::Timer;
 
@@ -88,7 +86,7 @@ impl Engine {
         else {
             return false;
         };
-        let Some(url) = resolve_against(dial.base.as_deref(), raw) else {
+        let Some(url) = self.urls.resolve(dial.base.as_deref(), raw) else {
             self.io.notify(
                 sid,
                 dialtone_types::TwilioCode::INVALID_URL,
@@ -100,7 +98,7 @@ impl Engine {
             return false;
         };
         let outcome = *outcome;
-        self.request(sid, FetchPurpose::Action, Arc::new(url), method, |p| {
+        self.request(sid, FetchPurpose::Action, url, method, |p| {
             p.push("DialCallStatus", outcome.status.as_str());
             if let Some(child) = outcome.child {
                 p.push("DialCallSid", child.sid);

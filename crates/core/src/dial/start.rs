@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use dialtone_twiml::{Dial, DialNoun, Document};
+use dialtone_twiml::{Dial, DialNoun, Document, Verb};
 use dialtone_types::{Address, CallStatus, Direction, Level, Sid, TwilioCode};
 
 use super::{DialOutcome, DialState, MAX_NOUNS};
 use crate::call::{Call, Wait};
 use crate::engine::Engine;
-use crate::exec::{Flow, resolve_against};
+use crate::exec::Flow;
+use crate::lifecycle::prefixed;
 use crate::output::{Output, StartLeg};
 use crate::status_callback::Subscription;
 use crate::timer::Timer;
@@ -31,7 +32,6 @@ impl Engine {
         let Some(call) = self.calls.get_mut(&sid) else {
             return Flow::Wait;
         };
-        call.redirects = 0;
         let caller_id: Arc<str> = dial
             .caller_id
             .as_deref()
@@ -60,6 +60,24 @@ impl Engine {
         }
 
         if candidates.is_empty() {
+            // Nothing rings, so nothing waits: like a <Redirect>, this step counts toward the
+            // loop limit (a failing <Dial> whose action or next verb leads back to it).
+            let limit = self.config.redirect_limit;
+            if let Some(call) = self.calls.get_mut(&sid) {
+                call.redirects = call.redirects.saturating_add(1);
+                if call.redirects > limit {
+                    self.io.notify(
+                        sid,
+                        TwilioCode::HTTP_TOO_MANY_REDIRECTS,
+                        Level::Error,
+                        format!("TwiML loop: more than {limit} steps in a row without any verb that waits for the caller"),
+                        None,
+                        None,
+                    );
+                    self.app_error(sid);
+                    return Flow::Wait;
+                }
+            }
             let state = DialState {
                 doc: Arc::clone(doc),
                 verb: index,
@@ -92,6 +110,7 @@ impl Engine {
             last: None,
         }));
         call.wait = Wait::Dial;
+        call.redirects = 0;
         call.arm_in(&mut self.io, Timer::Dial, dial_timeout(dial));
         for _ in 0..first_wave {
             self.start_next_child(sid);
@@ -153,20 +172,21 @@ impl Engine {
             return;
         };
         dial.next += 1;
-        let Some(spec) = dial.spec() else {
+        // A local handle on the document, so the noun can be read while the dial changes.
+        let doc = Arc::clone(&dial.doc);
+        let Some(Verb::Dial(spec)) = doc.verbs.get(dial.verb) else {
             return;
         };
-        let time_limit = spec.time_limit;
         let (to, callback, parameters) = match spec.nouns.get(usize::from(noun_index)) {
             Some(DialNoun::WhatsApp(n)) => (
-                format!("whatsapp:{}", n.number),
+                prefixed("whatsapp:", n.number.as_str()),
                 n.status_callback
                     .as_deref()
                     .map(|raw| (raw, n.status_callback_method, n.status_callback_events)),
                 Vec::new(),
             ),
             Some(DialNoun::Client(c)) => (
-                format!("client:{}", c.identity),
+                prefixed("client:", &c.identity),
                 c.status_callback
                     .as_deref()
                     .map(|raw| (raw, c.status_callback_method, c.status_callback_events)),
@@ -174,13 +194,6 @@ impl Engine {
             ),
             _ => return,
         };
-        let subscription = callback.map(|(raw, method, events)| {
-            (
-                raw.to_owned(),
-                resolve_against(dial.base.as_deref(), raw)
-                    .map(|url| Box::new(Subscription::new(Arc::new(url), method, events))),
-            )
-        });
         let sid = self.io.new_call_sid();
         dial.children.push(sid);
         let mut child = Call::new(
@@ -188,15 +201,17 @@ impl Engine {
             account,
             Direction::OutboundDial,
             Arc::clone(&dial.caller_id),
-            Arc::from(to),
+            to,
             self.io.now,
         );
         child.parent = Some(parent_sid);
         child.noun = noun_index;
-        child.time_limit_secs = time_limit;
-        if let Some((raw, sub)) = subscription {
-            match sub {
-                Some(sub) => child.callbacks = Some(sub),
+        child.time_limit_secs = spec.time_limit;
+        if let Some((raw, method, events)) = callback {
+            match self.urls.resolve(dial.base.as_deref(), raw) {
+                Some(url) => {
+                    child.callbacks = Some(Box::new(Subscription::new(url, method, events)))
+                }
                 None => self.io.notify(
                     sid,
                     TwilioCode::INVALID_URL,

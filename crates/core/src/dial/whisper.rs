@@ -7,13 +7,10 @@
 //! bridged); a whisper that cannot be fetched or run plays the application error to the
 //! child and hangs it up.
 
-use std::sync::Arc;
-
 use dialtone_types::{CallStatus, Sid};
 
 use crate::call::Wait;
 use crate::engine::Engine;
-use crate::exec::resolve_against;
 use crate::output::{FetchPurpose, Output};
 use crate::timer::Timer;
 
@@ -56,7 +53,7 @@ impl Engine {
             };
             Some((
                 raw.to_owned(),
-                resolve_against(dial.base.as_deref(), raw),
+                self.urls.resolve(dial.base.as_deref(), raw),
                 method,
             ))
         });
@@ -70,7 +67,7 @@ impl Engine {
         }
         match whisper {
             Some((_, Some(url), method)) => {
-                self.request(sid, FetchPurpose::Whisper, Arc::new(url), method, |_| {});
+                self.request(sid, FetchPurpose::Whisper, url, method, |_| {});
             }
             Some((raw, None, _)) => {
                 self.io.notify(

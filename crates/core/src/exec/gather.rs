@@ -202,7 +202,7 @@ impl Engine {
             return;
         }
         let url = match gather.action.as_deref() {
-            Some(raw) => self.resolve(sid, raw).map(Arc::new),
+            Some(raw) => self.resolve(sid, raw),
             None => self.calls.get(&sid).and_then(|c| c.program.url.clone()),
         };
         let Some(url) = url else {

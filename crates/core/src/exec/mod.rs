@@ -13,6 +13,8 @@ mod reject;
 mod say;
 mod unsupported;
 
+use std::sync::Arc;
+
 use dialtone_twiml::{Method, Verb};
 use dialtone_types::{Level, Sid, TwilioCode};
 use url::Url;
@@ -36,14 +38,6 @@ fn allowed_in_whisper(verb: &Verb) -> bool {
         verb,
         Verb::Say(_) | Verb::Play(_) | Verb::Gather(_) | Verb::Hangup(_)
     )
-}
-
-/// Resolves `raw` against the document URL `base` (absolute URLs stand alone).
-pub(crate) fn resolve_against(base: Option<&Url>, raw: &str) -> Option<Url> {
-    match base {
-        Some(base) => base.join(raw).ok(),
-        None => Url::parse(raw).ok(),
-    }
 }
 
 impl Engine {
@@ -97,9 +91,9 @@ impl Engine {
     }
 
     /// Resolves `raw` against the call's document URL; 11100 and `None` when impossible.
-    pub(crate) fn resolve(&mut self, sid: Sid, raw: &str) -> Option<Url> {
+    pub(crate) fn resolve(&mut self, sid: Sid, raw: &str) -> Option<Arc<Url>> {
         let base = self.calls.get(&sid).and_then(|c| c.program.url.clone());
-        let resolved = resolve_against(base.as_deref(), raw);
+        let resolved = self.urls.resolve(base.as_deref(), raw);
         if resolved.is_none() {
             self.io.notify(
                 sid,

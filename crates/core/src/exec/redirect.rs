@@ -27,19 +27,13 @@ impl Engine {
                 TwilioCode::HTTP_TOO_MANY_REDIRECTS,
                 Level::Error,
                 format!("redirect loop: more than {limit} <Redirect> in a row without any verb that waits for the caller"),
-                Some(Arc::new(url)),
+                Some(Arc::clone(&url)),
                 Some(redirect.method),
             );
             self.app_error(sid);
             return Flow::Wait;
         }
-        self.request(
-            sid,
-            FetchPurpose::Redirect,
-            Arc::new(url),
-            redirect.method,
-            |_| {},
-        );
+        self.request(sid, FetchPurpose::Redirect, url, redirect.method, |_| {});
         Flow::Wait
     }
 }

@@ -262,11 +262,13 @@ impl World {
 
     /// Starts a call from a full setup.
     pub fn start(&mut self, setup: CallSetup) -> Result<Sid, EngineError> {
-        let from = setup.from.to_string();
-        let inbound = setup.direction == Direction::Inbound;
+        // Only inbound callers with a script need remembering (for their post-answer events).
+        let scripted_from = (setup.direction == Direction::Inbound && !self.legs.is_empty())
+            .then(|| setup.from.to_string())
+            .filter(|from| self.legs.contains_key(from));
         match self.input(Input::StartCall(Box::new(setup)))? {
             Handled::Started(sid) => {
-                if inbound && self.legs.contains_key(&from) {
+                if let Some(from) = scripted_from {
                     self.inbound_from.insert(sid, from);
                 }
                 self.drain();
