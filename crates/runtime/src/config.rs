@@ -99,7 +99,7 @@ impl Default for OutboxConfig {
     fn default() -> Self {
         Self {
             concurrency: 64,
-            lease: Duration::from_secs(60),
+            lease: Duration::from_mins(1),
             max_deliveries: 4,
             backoff: Duration::from_secs(1),
         }

@@ -234,7 +234,10 @@ impl Driver {
         reply: oneshot::Sender<Result<Call, RuntimeError>>,
     ) {
         let account = setup.account;
-        let sid = match self.engine.handle_input(clock::now(), Input::StartCall(setup)) {
+        let sid = match self
+            .engine
+            .handle_input(clock::now(), Input::StartCall(setup))
+        {
             Ok(Handled::Started(sid)) => sid,
             Ok(other) => {
                 tracing::error!(?other, "the engine did not start the call");
@@ -350,7 +353,7 @@ impl Driver {
                             break;
                         }
                         if let Some(Output::StatusCallback(cb)) = outputs.next() {
-                            callbacks.push(self.outbox_item(cb));
+                            callbacks.push(self.outbox_item(&cb));
                         }
                     }
                     self.persist_snapshot(&snapshot, callbacks, now).await;
@@ -359,7 +362,7 @@ impl Driver {
                     let Some(account) = self.account(cb.call) else {
                         continue;
                     };
-                    let item = self.outbox_item(cb);
+                    let item = self.outbox_item(&cb);
                     self.shared
                         .persister
                         .send(Write::Enqueue {
@@ -479,7 +482,7 @@ impl Driver {
         connector.start_leg(start, LegEvents::new(leg.call, self.tx.clone()));
     }
 
-    fn outbox_item(&self, cb: StatusCallback) -> NewOutboxItem {
+    fn outbox_item(&self, cb: &StatusCallback) -> NewOutboxItem {
         NewOutboxItem {
             call_sid: cb.call,
             url: cb.url.as_str().to_owned(),
@@ -520,7 +523,10 @@ impl Driver {
             }
         } else {
             entry.stored = true;
-            let mut record = entry.record.take().unwrap_or_else(|| child_record(snapshot));
+            let mut record = entry
+                .record
+                .take()
+                .unwrap_or_else(|| child_record(snapshot));
             record.status = status;
             let extra = CallUpdate {
                 status: None,

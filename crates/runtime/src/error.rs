@@ -52,7 +52,9 @@ impl RuntimeError {
         Self::new(
             TwilioCode::NOT_FOUND,
             404,
-            format!("The requested resource /2010-04-01/Accounts/{account}/Calls/{call}.json was not found"),
+            format!(
+                "The requested resource /2010-04-01/Accounts/{account}/Calls/{call}.json was not found"
+            ),
         )
     }
 

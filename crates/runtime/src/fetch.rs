@@ -60,7 +60,10 @@ async fn fetch(
     extra: &[(String, String)],
 ) -> FetchResult {
     let mut params = request.params.to_pairs();
-    if matches!(request.purpose, FetchPurpose::Twiml | FetchPurpose::Fallback) {
+    if matches!(
+        request.purpose,
+        FetchPurpose::Twiml | FetchPurpose::Fallback
+    ) {
         for (name, value) in extra {
             if !params.iter().any(|(n, _)| n == name) {
                 params.push((name.clone(), value.clone()));

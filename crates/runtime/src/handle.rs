@@ -16,8 +16,7 @@ use url::Url;
 
 use crate::driver::Command;
 use crate::error::{
-    INVALID_APPLICATION, INVALID_CALLBACK_EVENT, INVALID_FROM, INVALID_TO, MISSING_TO,
-    RuntimeError,
+    INVALID_APPLICATION, INVALID_CALLBACK_EVENT, INVALID_FROM, INVALID_TO, MISSING_TO, RuntimeError,
 };
 use crate::shared::Shared;
 use crate::softphone::Softphones;
@@ -151,7 +150,13 @@ impl Handle {
                 events,
             }),
         };
-        let mut setup = CallSetup::new(req.account, Direction::OutboundApi, from, req.to.clone(), app);
+        let mut setup = CallSetup::new(
+            req.account,
+            Direction::OutboundApi,
+            from,
+            req.to.clone(),
+            app,
+        );
         setup.timeout_secs = req.timeout;
         if let Some(limit) = req.time_limit {
             setup.time_limit_secs = limit;
@@ -220,11 +225,19 @@ impl Handle {
         };
         let method = |m: &str| Method::parse(m).unwrap_or_default();
         let url = parse_url(voice_url)?;
-        let fallback = match application.voice_fallback_url.as_deref().filter(|u| !u.is_empty()) {
+        let fallback = match application
+            .voice_fallback_url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+        {
             Some(u) => Some((parse_url(u)?, method(&application.voice_fallback_method))),
             None => None,
         };
-        let callback = match application.status_callback.as_deref().filter(|u| !u.is_empty()) {
+        let callback = match application
+            .status_callback
+            .as_deref()
+            .filter(|u| !u.is_empty())
+        {
             Some(u) => Some(StatusCallbackConfig {
                 url: parse_url(u)?,
                 method: method(&application.status_callback_method),
@@ -240,7 +253,13 @@ impl Handle {
             fallback,
             status_callback: callback,
         };
-        let setup = CallSetup::new(account, Direction::Inbound, from.clone(), to_addr.clone(), app);
+        let setup = CallSetup::new(
+            account,
+            Direction::Inbound,
+            from.clone(),
+            to_addr.clone(),
+            app,
+        );
         let record = NewCall {
             sid: account,
             parent_call_sid: None,
@@ -252,9 +271,17 @@ impl Handle {
             url: Some(url.to_string()),
             method: method(&application.voice_method).as_str().to_owned(),
             twiml: None,
-            fallback_url: application.voice_fallback_url.clone().filter(|u| !u.is_empty()),
-            fallback_method: method(&application.voice_fallback_method).as_str().to_owned(),
-            status_callback: application.status_callback.clone().filter(|u| !u.is_empty()),
+            fallback_url: application
+                .voice_fallback_url
+                .clone()
+                .filter(|u| !u.is_empty()),
+            fallback_method: method(&application.voice_fallback_method)
+                .as_str()
+                .to_owned(),
+            status_callback: application
+                .status_callback
+                .clone()
+                .filter(|u| !u.is_empty()),
             status_callback_method: method(&application.status_callback_method)
                 .as_str()
                 .to_owned(),
@@ -325,8 +352,9 @@ impl Handle {
                 Some(CallSource::Url(url)) if update.status.is_none() => Some(url.to_string()),
                 _ => None,
             },
-            method: (update.status.is_none() && matches!(update.redirect, Some(CallSource::Url(_))))
-                .then(|| update.method.as_str().to_owned()),
+            method: (update.status.is_none()
+                && matches!(update.redirect, Some(CallSource::Url(_))))
+            .then(|| update.method.as_str().to_owned()),
             twiml: match &update.redirect {
                 Some(CallSource::Twiml(text)) if update.status.is_none() => Some(text.clone()),
                 _ => None,
@@ -377,7 +405,13 @@ impl Handle {
         };
         let deadline = Instant::now() + self.inner.grace;
         let (done, ended) = oneshot::channel();
-        if self.inner.commands.send(Command::Shutdown { done }).await.is_ok() {
+        if self
+            .inner
+            .commands
+            .send(Command::Shutdown { done })
+            .await
+            .is_ok()
+        {
             let _ = ended.await;
         }
         let _ = tasks.driver.await;
@@ -423,7 +457,9 @@ fn parse_events(events: &[String]) -> Result<StatusCallbackEvents, RuntimeError>
             other => {
                 return Err(RuntimeError::invalid(
                     INVALID_CALLBACK_EVENT,
-                    format!("Invalid StatusCallbackEvent {other:?}: expected initiated, ringing, answered or completed"),
+                    format!(
+                        "Invalid StatusCallbackEvent {other:?}: expected initiated, ringing, answered or completed"
+                    ),
                 ));
             }
         }

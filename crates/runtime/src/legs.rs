@@ -57,7 +57,9 @@ pub struct LegEvents {
 
 impl fmt::Debug for LegEvents {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LegEvents").field("call", &self.call).finish()
+        f.debug_struct("LegEvents")
+            .field("call", &self.call)
+            .finish_non_exhaustive()
     }
 }
 
@@ -117,8 +119,9 @@ impl LegConnector for WhatsAppUnsupported {
         tracing::info!(call = %leg.call, "WhatsApp leg refused: no WhatsApp connector yet");
         events.send_later(LegEvent::Failed {
             code: WHATSAPP_NOT_SUPPORTED,
-            message: "WhatsApp calling is not supported yet: this Dialtone has no WhatsApp connector"
-                .to_owned(),
+            message:
+                "WhatsApp calling is not supported yet: this Dialtone has no WhatsApp connector"
+                    .to_owned(),
         });
     }
 

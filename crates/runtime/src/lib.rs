@@ -48,7 +48,9 @@ pub use config::{MediaTiming, OutboxConfig, RuntimeConfig, SoftphoneTiming};
 pub use dialtone_core::Method;
 pub use error::RuntimeError;
 pub use handle::{CallSource, CreateCall, Handle, TargetStatus, UpdateCall};
-pub use legs::{LegConnector, LegEnd, LegEvents, LegStart, WHATSAPP_NOT_SUPPORTED, WhatsAppUnsupported};
+pub use legs::{
+    LegConnector, LegEnd, LegEvents, LegStart, WHATSAPP_NOT_SUPPORTED, WhatsAppUnsupported,
+};
 pub use softphone::{Behavior, Softphone, SoftphoneConfig, Softphones, UnknownBehavior};
 
 use crate::driver::Driver;
@@ -64,7 +66,7 @@ const COMMAND_QUEUE: usize = 4096;
 /// the status-callback deliverer.
 pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, RuntimeError> {
     let outbox_wake = Arc::new(Notify::new());
-    let (persister, writers) = Persister::start(&store, Arc::clone(&outbox_wake));
+    let (persister, writers) = Persister::start(&store, &outbox_wake);
     let shared = Arc::new(Shared::new(store, persister, Arc::clone(&outbox_wake)));
     let ended = recovery::recover(&shared.store, &shared.ids, clock::now()).await?;
     if ended > 0 {

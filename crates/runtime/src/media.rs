@@ -138,9 +138,12 @@ mod tests {
             language: None,
             loop_count,
         };
-        assert_eq!(t.duration(&say("Hello there friend", 1)), Duration::from_millis(1200));
+        assert_eq!(
+            t.duration(&say("Hello there friend", 1)),
+            Duration::from_millis(1200)
+        );
         assert_eq!(t.duration(&say("", 2)), Duration::from_millis(800));
-        assert_eq!(t.duration(&say("hi", 0)), Duration::from_millis(400_000));
+        assert_eq!(t.duration(&say("hi", 0)), Duration::from_secs(400));
         let play = MediaCommand::Play {
             url: url::Url::parse("http://a.test/x.mp3").unwrap().into(),
             loop_count: 3,

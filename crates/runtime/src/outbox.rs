@@ -113,9 +113,11 @@ pub(crate) async fn run(
         }
     }
     let deadline = (*stop.borrow()).unwrap_or_else(Instant::now);
-    if tokio::time::timeout_at(deadline, async { while tasks.join_next().await.is_some() {} })
-        .await
-        .is_err()
+    if tokio::time::timeout_at(deadline, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
     {
         tracing::info!(
             in_flight = tasks.len(),
@@ -130,7 +132,13 @@ async fn deliver(shared: &Shared, config: OutboxConfig, item: OutboxItem) {
     let key = match shared.signing_key(item.account_sid).await {
         Ok(key) => key,
         Err(e) => {
-            give_up(shared, &item, TwilioCode::INTERNAL_FAILURE, &format!("no signing key: {e}")).await;
+            give_up(
+                shared,
+                &item,
+                TwilioCode::INTERNAL_FAILURE,
+                &format!("no signing key: {e}"),
+            )
+            .await;
             return;
         }
     };
@@ -145,18 +153,21 @@ async fn deliver(shared: &Shared, config: OutboxConfig, item: OutboxItem) {
     };
     let outcome = shared.http.send(&request, Kind::Callback).await;
     shared
-        .record(item.account_sid, item.call_sid, &request, &item.params, &outcome)
+        .record(
+            item.account_sid,
+            item.call_sid,
+            &request,
+            &item.params,
+            &outcome,
+        )
         .await;
     let now = clock::now();
-    let failure = match outcome.result {
-        Ok(_) => {
-            if let Err(e) = shared.store.outbox_mark_delivered(&item, now).await {
-                tracing::warn!(error = %e, "delivered, but cannot record it");
-            }
-            shared.outbox_wake.notify_one();
-            return;
+    let Err(failure) = outcome.result else {
+        if let Err(e) = shared.store.outbox_mark_delivered(&item, now).await {
+            tracing::warn!(error = %e, "delivered, but cannot record it");
         }
-        Err(failure) => failure,
+        shared.outbox_wake.notify_one();
+        return;
     };
     let retry = failure
         .retry_trigger()

@@ -99,13 +99,13 @@ pub(crate) struct Persister {
 
 impl Persister {
     /// Starts the workers. `outbox` is woken whenever callbacks were enqueued.
-    pub(crate) fn start(store: &Store, outbox: Arc<Notify>) -> (Self, Vec<JoinHandle<()>>) {
+    pub(crate) fn start(store: &Store, outbox: &Arc<Notify>) -> (Self, Vec<JoinHandle<()>>) {
         let mut senders = Vec::with_capacity(SHARDS);
         let mut workers = Vec::with_capacity(SHARDS);
         for _ in 0..SHARDS {
             let (tx, rx) = mpsc::channel(QUEUE);
             senders.push(tx);
-            workers.push(tokio::spawn(run(store.clone(), rx, Arc::clone(&outbox))));
+            workers.push(tokio::spawn(run(store.clone(), rx, Arc::clone(outbox))));
         }
         (
             Self {
@@ -250,7 +250,10 @@ async fn write_update(
     outbox: &Notify,
 ) {
     let result = if callbacks.is_empty() {
-        store.update_call(account, call, update, now).await.map(|_| ())
+        store
+            .update_call(account, call, update, now)
+            .await
+            .map(|_| ())
     } else {
         store
             .update_call_and_enqueue(account, call, update, callbacks, now)

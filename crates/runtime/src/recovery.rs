@@ -17,7 +17,11 @@ use dialtone_types::{CallStatus, Level, SidKind, TwilioCode, UnixMillis};
 use crate::ids::Ids;
 
 /// Ends the calls left live and releases stale outbox claims; returns how many calls ended.
-pub(crate) async fn recover(store: &Store, ids: &Ids, now: UnixMillis) -> Result<usize, StoreError> {
+pub(crate) async fn recover(
+    store: &Store,
+    ids: &Ids,
+    now: UnixMillis,
+) -> Result<usize, StoreError> {
     let requeued = store.outbox_requeue_in_flight(now).await?;
     if requeued > 0 {
         tracing::info!(requeued, "status callbacks left in flight are due again");
@@ -25,7 +29,10 @@ pub(crate) async fn recover(store: &Store, ids: &Ids, now: UnixMillis) -> Result
     let live = store.list_live_calls().await?;
     let count = live.len();
     if count > 0 {
-        tracing::info!(calls = count, "ending calls left live by the previous process");
+        tracing::info!(
+            calls = count,
+            "ending calls left live by the previous process"
+        );
     }
     for call in live {
         end_call(store, ids, &call, now).await?;
@@ -33,7 +40,12 @@ pub(crate) async fn recover(store: &Store, ids: &Ids, now: UnixMillis) -> Result
     Ok(count)
 }
 
-async fn end_call(store: &Store, ids: &Ids, call: &Call, now: UnixMillis) -> Result<(), StoreError> {
+async fn end_call(
+    store: &Store,
+    ids: &Ids,
+    call: &Call,
+    now: UnixMillis,
+) -> Result<(), StoreError> {
     let last_seen = call.date_updated;
     let (status, duration) = match call.start_time {
         Some(start) => (
@@ -121,10 +133,7 @@ async fn completed_callback(
         call_sid: call.sid,
         url: url.to_owned(),
         method: call.status_callback_method.clone(),
-        params: params
-            .into_iter()
-            .map(|(n, v)| (n.to_owned(), v))
-            .collect(),
+        params: params.into_iter().map(|(n, v)| (n.to_owned(), v)).collect(),
         idempotency_token: ids.token(),
     }))
 }

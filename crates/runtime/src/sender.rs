@@ -174,7 +174,9 @@ impl HttpSender {
         }
         let client = reqwest::Client::builder()
             .connect_timeout(connect)
-            .redirect(reqwest::redirect::Policy::limited(usize::from(MAX_REDIRECTS)))
+            .redirect(reqwest::redirect::Policy::limited(usize::from(
+                MAX_REDIRECTS,
+            )))
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| {

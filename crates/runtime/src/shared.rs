@@ -48,20 +48,19 @@ impl Shared {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&account)
             .cloned();
-        let token = match cached {
-            Some(token) => token,
-            None => {
-                let token: Arc<str> = Arc::from(self.store.fetch_account(account).await?.auth_token);
-                let mut tokens = self
-                    .tokens
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if tokens.len() >= TOKEN_CACHE {
-                    tokens.clear();
-                }
-                tokens.insert(account, Arc::clone(&token));
-                token
+        let token = if let Some(token) = cached {
+            token
+        } else {
+            let token: Arc<str> = Arc::from(self.store.fetch_account(account).await?.auth_token);
+            let mut tokens = self
+                .tokens
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if tokens.len() >= TOKEN_CACHE {
+                tokens.clear();
             }
+            tokens.insert(account, Arc::clone(&token));
+            token
         };
         Ok(SigningKey::auth_token(&token))
     }

@@ -39,11 +39,17 @@ fn answering(identity: &str) -> SoftphoneConfig {
 #[tokio::test]
 async fn api_call_to_softphone_sends_signed_webhooks_in_order() {
     let app = App::start().await;
-    app.route("/voice", Reply::Twiml("<Response><Say>Hello there</Say><Hangup/></Response>".to_owned()));
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Say>Hello there</Say><Hangup/></Response>".to_owned()),
+    );
     let (rt, store) = runtime().await;
     rt.softphones().register(account(), answering("alice"));
 
-    let call = rt.create_call(create(&app, "client:alice", "/voice")).await.unwrap();
+    let call = rt
+        .create_call(create(&app, "client:alice", "/voice"))
+        .await
+        .unwrap();
     assert_eq!(call.status, CallStatus::Queued);
     assert_eq!(call.direction, Direction::OutboundApi);
     assert_eq!(call.to, "client:alice");
@@ -60,22 +66,46 @@ async fn api_call_to_softphone_sends_signed_webhooks_in_order() {
         (seen.len() == 4).then_some(seen)
     })
     .await;
-    let statuses: Vec<_> = callbacks.iter().map(|c| c.param("CallStatus").unwrap()).collect();
-    assert_eq!(statuses, ["initiated", "ringing", "in-progress", "completed"]);
-    let sequence: Vec<_> = callbacks.iter().map(|c| c.param("SequenceNumber").unwrap()).collect();
+    let statuses: Vec<_> = callbacks
+        .iter()
+        .map(|c| c.param("CallStatus").unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["initiated", "ringing", "in-progress", "completed"]
+    );
+    let sequence: Vec<_> = callbacks
+        .iter()
+        .map(|c| c.param("SequenceNumber").unwrap())
+        .collect();
     assert_eq!(sequence, ["0", "1", "2", "3"]);
     assert_eq!(
         callbacks[3].names(),
         [
-            "AccountSid", "ApiVersion", "CallSid", "CallStatus", "Direction", "From", "To",
-            "CallDuration", "CallbackSource", "SequenceNumber", "Timestamp"
+            "AccountSid",
+            "ApiVersion",
+            "CallSid",
+            "CallStatus",
+            "Direction",
+            "From",
+            "To",
+            "CallDuration",
+            "CallbackSource",
+            "SequenceNumber",
+            "Timestamp"
         ]
     );
     assert_eq!(callbacks[3].param("CallDuration"), Some("0"));
-    assert_eq!(callbacks[3].param("CallbackSource"), Some("call-progress-events"));
+    assert_eq!(
+        callbacks[3].param("CallbackSource"),
+        Some("call-progress-events")
+    );
     assert_eq!(callbacks[3].param("Direction"), Some("outbound-api"));
     assert_eq!(callbacks[3].param("To"), Some("client:alice"));
-    let mut tokens: Vec<_> = callbacks.iter().map(|c| c.idempotency.clone().unwrap()).collect();
+    let mut tokens: Vec<_> = callbacks
+        .iter()
+        .map(|c| c.idempotency.clone().unwrap())
+        .collect();
     tokens.sort();
     tokens.dedup();
     assert_eq!(tokens.len(), 4, "one idempotency token per callback");
@@ -84,7 +114,10 @@ async fn api_call_to_softphone_sends_signed_webhooks_in_order() {
     assert_eq!(voice.len(), 1);
     assert_eq!(voice[0].method, "POST");
     assert_eq!(voice[0].param("CallStatus"), Some("in-progress"));
-    assert_eq!(voice[0].param("AccountSid"), Some(account().to_string().as_str()));
+    assert_eq!(
+        voice[0].param("AccountSid"),
+        Some(account().to_string().as_str())
+    );
     assert_eq!(voice[0].user_agent.as_deref(), Some("TwilioProxy/1.1"));
     for seen in app.seen() {
         assert!(seen.signature_ok(), "bad signature on {}", seen.path);
@@ -93,7 +126,11 @@ async fn api_call_to_softphone_sends_signed_webhooks_in_order() {
     // Every webhook is a call event: the voice request and the four callbacks.
     let events = eventually("five events", || async {
         let page = store
-            .list_events(account(), call.sid, &dialtone_store::PageRequest::first(dialtone_store::PageSize::new(50).unwrap()))
+            .list_events(
+                account(),
+                call.sid,
+                &dialtone_store::PageRequest::first(dialtone_store::PageSize::new(50).unwrap()),
+            )
             .await
             .ok()?;
         (page.items.len() == 5).then_some(page.items)
@@ -107,7 +144,10 @@ async fn api_call_to_softphone_sends_signed_webhooks_in_order() {
     assert_eq!(voice_events.len(), 1);
     let voice_event = voice_events[0];
     assert_eq!(voice_event.response_status, Some(200));
-    assert_eq!(voice_event.response_content_type.as_deref(), Some("text/xml"));
+    assert_eq!(
+        voice_event.response_content_type.as_deref(),
+        Some("text/xml")
+    );
     assert_eq!(
         voice_event.response_body.as_deref(),
         Some("<Response><Say>Hello there</Say><Hangup/></Response>")
@@ -129,7 +169,10 @@ async fn api_call_to_softphone_sends_signed_webhooks_in_order() {
 #[tokio::test]
 async fn get_method_sends_query_parameters() {
     let app = App::start().await;
-    app.route("/voice", Reply::Twiml("<Response><Hangup/></Response>".to_owned()));
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
     let (rt, store) = runtime().await;
     rt.softphones().register(account(), answering("alice"));
     let mut req = create(&app, "client:alice", "/voice?x=1");
@@ -141,7 +184,10 @@ async fn get_method_sends_query_parameters() {
     assert_eq!(voice.len(), 1);
     assert_eq!(voice[0].method, "GET");
     assert_eq!(voice[0].param("x"), Some("1"));
-    assert_eq!(voice[0].param("CallSid"), Some(call.sid.to_string().as_str()));
+    assert_eq!(
+        voice[0].param("CallSid"),
+        Some(call.sid.to_string().as_str())
+    );
     assert!(voice[0].signature_ok());
     rt.shutdown().await;
 }
@@ -149,13 +195,40 @@ async fn get_method_sends_query_parameters() {
 #[tokio::test]
 async fn softphone_behaviours_end_calls_as_twilio_does() {
     let app = App::start().await;
-    app.route("/voice", Reply::Twiml("<Response><Pause length=\"5\"/></Response>".to_owned()));
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Pause length=\"5\"/></Response>".to_owned()),
+    );
     let (rt, store) = runtime().await;
     let phones = rt.softphones();
-    phones.register(account(), SoftphoneConfig { behavior: Behavior::Busy, ..answering("busy") });
-    phones.register(account(), SoftphoneConfig { behavior: Behavior::Reject, ..answering("rejecter") });
-    phones.register(account(), SoftphoneConfig { behavior: Behavior::NoAnswer, ..answering("sleepy") });
-    phones.register(account(), SoftphoneConfig { behavior: Behavior::Unreachable, ..answering("offline") });
+    phones.register(
+        account(),
+        SoftphoneConfig {
+            behavior: Behavior::Busy,
+            ..answering("busy")
+        },
+    );
+    phones.register(
+        account(),
+        SoftphoneConfig {
+            behavior: Behavior::Reject,
+            ..answering("rejecter")
+        },
+    );
+    phones.register(
+        account(),
+        SoftphoneConfig {
+            behavior: Behavior::NoAnswer,
+            ..answering("sleepy")
+        },
+    );
+    phones.register(
+        account(),
+        SoftphoneConfig {
+            behavior: Behavior::Unreachable,
+            ..answering("offline")
+        },
+    );
     phones.register(
         account(),
         SoftphoneConfig {
@@ -185,22 +258,43 @@ async fn softphone_behaviours_end_calls_as_twilio_does() {
             let seen = app.callbacks_of("/status", sid);
             seen.iter()
                 .any(|s| s.param("CallStatus") == Some(expected.as_str()))
-                .then(|| seen.iter().map(|s| s.param("CallStatus").unwrap().to_owned()).collect())
+                .then(|| {
+                    seen.iter()
+                        .map(|s| s.param("CallStatus").unwrap().to_owned())
+                        .collect()
+                })
         })
         .await;
-        assert_eq!(statuses.first().map(String::as_str), Some("initiated"), "{to}");
-        assert_eq!(statuses.last().map(String::as_str), Some(expected.as_str()), "{to}");
+        assert_eq!(
+            statuses.first().map(String::as_str),
+            Some("initiated"),
+            "{to}"
+        );
+        assert_eq!(
+            statuses.last().map(String::as_str),
+            Some(expected.as_str()),
+            "{to}"
+        );
         match to {
             "client:brief" => {
                 assert_eq!(done.duration, Some(1), "{to}");
-                assert_eq!(statuses, ["initiated", "ringing", "in-progress", "completed"]);
+                assert_eq!(
+                    statuses,
+                    ["initiated", "ringing", "in-progress", "completed"]
+                );
             }
             "client:busy" => assert_eq!(statuses, ["initiated", "busy"]),
             "client:rejecter" | "client:sleepy" => assert_eq!(statuses.len(), 3, "{to}"),
             _ => {
                 assert_eq!(statuses, ["initiated", "failed"], "{to}");
                 let notes = store
-                    .list_notifications(account(), sid, &dialtone_store::PageRequest::first(dialtone_store::PageSize::new(50).unwrap()))
+                    .list_notifications(
+                        account(),
+                        sid,
+                        &dialtone_store::PageRequest::first(
+                            dialtone_store::PageSize::new(50).unwrap(),
+                        ),
+                    )
                     .await
                     .unwrap()
                     .items;
@@ -210,7 +304,10 @@ async fn softphone_behaviours_end_calls_as_twilio_does() {
             }
         }
     }
-    assert!(app.seen_at("/voice").len() == 1, "only the answered call fetched TwiML");
+    assert!(
+        app.seen_at("/voice").len() == 1,
+        "only the answered call fetched TwiML"
+    );
     rt.shutdown().await;
 }
 
@@ -219,9 +316,15 @@ async fn softphone_digits_reach_the_gather_action() {
     let app = App::start().await;
     app.route(
         "/voice",
-        Reply::Twiml("<Response><Gather numDigits=\"2\" action=\"/gathered\" timeout=\"5\"/></Response>".to_owned()),
+        Reply::Twiml(
+            "<Response><Gather numDigits=\"2\" action=\"/gathered\" timeout=\"5\"/></Response>"
+                .to_owned(),
+        ),
     );
-    app.route("/gathered", Reply::Twiml("<Response><Hangup/></Response>".to_owned()));
+    app.route(
+        "/gathered",
+        Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
     let (rt, store) = runtime().await;
     rt.softphones().register(
         account(),
@@ -230,7 +333,10 @@ async fn softphone_digits_reach_the_gather_action() {
             ..answering("typist")
         },
     );
-    let call = rt.create_call(create(&app, "client:typist", "/voice")).await.unwrap();
+    let call = rt
+        .create_call(create(&app, "client:typist", "/voice"))
+        .await
+        .unwrap();
     let done = ended(&store, call.sid).await;
     assert_eq!(done.status, CallStatus::Completed);
     let gathered = app.seen_at("/gathered");
@@ -243,7 +349,10 @@ async fn softphone_digits_reach_the_gather_action() {
 #[tokio::test]
 async fn softphone_call_into_an_application_sends_sdk_parameters() {
     let app = App::start().await;
-    app.route("/app", Reply::Twiml("<Response><Say>Hi</Say></Response>".to_owned()));
+    app.route(
+        "/app",
+        Reply::Twiml("<Response><Say>Hi</Say></Response>".to_owned()),
+    );
     let (rt, store) = runtime().await;
     rt.softphones().register(
         account(),
@@ -275,13 +384,19 @@ async fn softphone_call_into_an_application_sends_sdk_parameters() {
             "bob",
             application,
             Some("+15557654321".to_owned()),
-            vec![("Mood".to_owned(), "happy".to_owned()), ("From".to_owned(), "spoof".to_owned())],
+            vec![
+                ("Mood".to_owned(), "happy".to_owned()),
+                ("From".to_owned(), "spoof".to_owned()),
+            ],
         )
         .await
         .unwrap();
     assert_eq!(call.direction, Direction::Inbound);
     assert_eq!(call.from, "client:bob");
-    assert_eq!(call.application_sid.map(|s| s.to_string()), Some("AP00000000000000000000000000000007".to_owned()));
+    assert_eq!(
+        call.application_sid.map(|s| s.to_string()),
+        Some("AP00000000000000000000000000000007".to_owned())
+    );
     let done = ended(&store, call.sid).await;
     assert_eq!(done.status, CallStatus::Completed);
     let voice = app.seen_at("/app");
@@ -306,12 +421,24 @@ async fn softphone_call_into_an_application_sends_sdk_parameters() {
 #[tokio::test]
 async fn updates_redirect_and_end_live_calls() {
     let app = App::start().await;
-    app.route("/voice", Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()));
-    app.route("/next", Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()));
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()),
+    );
+    app.route(
+        "/next",
+        Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()),
+    );
     let (rt, store) = runtime().await;
     rt.softphones().register(account(), answering("alice"));
-    let call = rt.create_call(create(&app, "client:alice", "/voice")).await.unwrap();
-    eventually("the voice request", || async { (!app.seen_at("/voice").is_empty()).then_some(()) }).await;
+    let call = rt
+        .create_call(create(&app, "client:alice", "/voice"))
+        .await
+        .unwrap();
+    eventually("the voice request", || async {
+        (!app.seen_at("/voice").is_empty()).then_some(())
+    })
+    .await;
 
     let update = dialtone_runtime::UpdateCall {
         redirect: Some(CallSource::Url(app.url("/next"))),
@@ -319,25 +446,40 @@ async fn updates_redirect_and_end_live_calls() {
     };
     let updated = rt.update_call(account(), call.sid, update).await.unwrap();
     assert_eq!(updated.url.as_deref(), Some(app.url("/next").as_str()));
-    eventually("the redirect request", || async { (!app.seen_at("/next").is_empty()).then_some(()) }).await;
+    eventually("the redirect request", || async {
+        (!app.seen_at("/next").is_empty()).then_some(())
+    })
+    .await;
 
     let cancel = dialtone_runtime::UpdateCall {
         status: Some(dialtone_runtime::TargetStatus::Canceled),
         ..Default::default()
     };
-    let err = rt.update_call(account(), call.sid, cancel).await.unwrap_err();
+    let err = rt
+        .update_call(account(), call.sid, cancel)
+        .await
+        .unwrap_err();
     assert_eq!((err.code, err.http_status), (TwilioCode(21220), 400));
 
     let complete = dialtone_runtime::UpdateCall {
         status: Some(dialtone_runtime::TargetStatus::Completed),
         ..Default::default()
     };
-    let done = rt.update_call(account(), call.sid, complete.clone()).await.unwrap();
+    let done = rt
+        .update_call(account(), call.sid, complete.clone())
+        .await
+        .unwrap();
     assert_eq!(done.status, CallStatus::Completed);
-    let err = rt.update_call(account(), call.sid, complete.clone()).await.unwrap_err();
+    let err = rt
+        .update_call(account(), call.sid, complete.clone())
+        .await
+        .unwrap_err();
     assert_eq!(err.code, TwilioCode(21220));
     let missing = dialtone_types::Sid::new(dialtone_types::SidKind::Call, 99);
-    let err = rt.update_call(account(), missing, complete).await.unwrap_err();
+    let err = rt
+        .update_call(account(), missing, complete)
+        .await
+        .unwrap_err();
     assert_eq!((err.code, err.http_status), (TwilioCode(20404), 404));
     let _ = store;
     rt.shutdown().await;
@@ -349,14 +491,26 @@ async fn invalid_requests_are_refused_with_twilio_codes() {
     let (rt, _store) = runtime().await;
     let mut req = create(&app, "client:alice", "/voice");
     req.status_callback_events = vec!["answer".to_owned()];
-    assert_eq!(rt.create_call(req).await.unwrap_err().code, TwilioCode(21626));
+    assert_eq!(
+        rt.create_call(req).await.unwrap_err().code,
+        TwilioCode(21626)
+    );
     let req = create(&app, "+15551230000", "/voice");
-    assert_eq!(rt.create_call(req).await.unwrap_err().code, TwilioCode(13224));
+    assert_eq!(
+        rt.create_call(req).await.unwrap_err().code,
+        TwilioCode(13224)
+    );
     let mut req = create(&app, "client:alice", "/voice");
     req.from = "not a number".to_owned();
-    assert_eq!(rt.create_call(req).await.unwrap_err().code, TwilioCode(21212));
+    assert_eq!(
+        rt.create_call(req).await.unwrap_err().code,
+        TwilioCode(21212)
+    );
     rt.shutdown().await;
-    let err = rt.create_call(create(&app, "client:alice", "/voice")).await.unwrap_err();
+    let err = rt
+        .create_call(create(&app, "client:alice", "/voice"))
+        .await
+        .unwrap_err();
     assert_eq!((err.code, err.http_status), (TwilioCode(20503), 503));
     let _ = config();
 }

@@ -80,7 +80,10 @@ async fn refused_connection_is_11205_after_one_retry() {
     let (status, notes, events) = run_case(&app, url).await;
     assert_eq!(status, CallStatus::Completed);
     assert_eq!(notes, [(11205, Level::Error)]);
-    assert_eq!(events, 2, "connection failures are retried once (#rc=1, #rp=ct)");
+    assert_eq!(
+        events, 2,
+        "connection failures are retried once (#rc=1, #rp=ct)"
+    );
 }
 
 #[tokio::test]
@@ -109,7 +112,10 @@ async fn server_error_is_retried_when_the_policy_says_so() {
 #[tokio::test]
 async fn non_xml_is_12300() {
     let app = App::start().await;
-    app.route("/voice", Reply::Body("application/json", b"{\"ok\":true}".to_vec()));
+    app.route(
+        "/voice",
+        Reply::Body("application/json", b"{\"ok\":true}".to_vec()),
+    );
     let (status, notes, _) = run_case(&app, app.url("/voice")).await;
     assert_eq!(status, CallStatus::Completed);
     assert_eq!(notes, [(12300, Level::Error)]);
@@ -129,7 +135,10 @@ async fn ten_megabytes_is_11750() {
 #[tokio::test]
 async fn status_callback_failure_is_a_warning() {
     let app = App::start().await;
-    app.route("/voice", Reply::Twiml("<Response><Hangup/></Response>".to_owned()));
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
     app.route("/status-broken", Reply::Status(500));
     let (rt, store) = runtime().await;
     rt.softphones().register(
@@ -161,17 +170,28 @@ async fn status_callback_failure_is_a_warning() {
     assert_eq!(done.status, CallStatus::Completed);
     let page = PageRequest::first(PageSize::new(50).unwrap());
     let notes = common::eventually("the warning", || async {
-        let notes = store.list_notifications(account(), call.sid, &page).await.ok()?.items;
+        let notes = store
+            .list_notifications(account(), call.sid, &page)
+            .await
+            .ok()?
+            .items;
         (!notes.is_empty()).then_some(notes)
     })
     .await;
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].error_code, TwilioCode(11200));
     assert_eq!(notes[0].level, Level::Warning);
-    assert_eq!(notes[0].request_url.as_deref(), Some(app.url("/status-broken").as_str()));
+    assert_eq!(
+        notes[0].request_url.as_deref(),
+        Some(app.url("/status-broken").as_str())
+    );
     let outbox = store.outbox_for_call(call.sid).await.unwrap();
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0].state, dialtone_store::OutboxState::Failed);
-    assert_eq!(app.seen_at("/status-broken").len(), 1, "a 500 is not retried by default");
+    assert_eq!(
+        app.seen_at("/status-broken").len(),
+        1,
+        "a 500 is not retried by default"
+    );
     rt.shutdown().await;
 }

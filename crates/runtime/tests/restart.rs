@@ -61,7 +61,10 @@ fn killed_with_live_calls_then_restarted_finishes_everything() {
         .build()
         .unwrap();
     let app = main.block_on(App::start());
-    app.route("/voice", Reply::Twiml("<Response><Pause length=\"600\"/></Response>".to_owned()));
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Pause length=\"600\"/></Response>".to_owned()),
+    );
     // Callbacks are received but never answered: they stay in flight until the crash.
     app.state.hang_callbacks.store(true, Ordering::SeqCst);
 
@@ -72,19 +75,29 @@ fn killed_with_live_calls_then_restarted_finishes_everything() {
         .unwrap();
     let calls: Vec<(Sid, bool)> = doomed.block_on(async {
         let store = store_with_account(Store::open_sqlite_file(&db).await.unwrap()).await;
-        let rt = dialtone_runtime::start(store.clone(), config()).await.unwrap();
+        let rt = dialtone_runtime::start(store.clone(), config())
+            .await
+            .unwrap();
         softphones(&rt);
         let mut calls = Vec::new();
         for i in 0..CALLS {
             let answers = i % 2 == 0;
-            let to = if answers { "client:alice" } else { "client:sleepy" };
+            let to = if answers {
+                "client:alice"
+            } else {
+                "client:sleepy"
+            };
             let call = rt.create_call(request(&app, to)).await.unwrap();
             calls.push((call.sid, answers));
         }
         // Wait until every call is live in the store as it should be: answered ones
         // in progress, the others ringing.
         for (sid, answers) in &calls {
-            let want = if *answers { CallStatus::InProgress } else { CallStatus::Ringing };
+            let want = if *answers {
+                CallStatus::InProgress
+            } else {
+                CallStatus::Ringing
+            };
             eventually("the call to be live", || async {
                 let c = store.fetch_call(account(), *sid).await.ok()?;
                 (c.status == want).then_some(())
@@ -96,19 +109,32 @@ fn killed_with_live_calls_then_restarted_finishes_everything() {
     // The process dies: every task is dropped where it stands.
     doomed.shutdown_background();
     let before_restart = app.seen_at("/status").len();
-    assert!(before_restart > 0, "some callbacks were in flight at the crash");
+    assert!(
+        before_restart > 0,
+        "some callbacks were in flight at the crash"
+    );
     app.state.hang_callbacks.store(false, Ordering::SeqCst);
 
     main.block_on(async {
         let store = Store::open_sqlite_file(&db).await.unwrap();
-        let rt = dialtone_runtime::start(store.clone(), config()).await.unwrap();
+        let rt = dialtone_runtime::start(store.clone(), config())
+            .await
+            .unwrap();
         let page = PageRequest::first(PageSize::new(50).unwrap());
         for (sid, answered) in &calls {
             let done = ended(&store, *sid).await;
-            let want = if *answered { CallStatus::Completed } else { CallStatus::Failed };
+            let want = if *answered {
+                CallStatus::Completed
+            } else {
+                CallStatus::Failed
+            };
             assert_eq!(done.status, want);
             assert!(done.end_time.is_some());
-            let notes = store.list_notifications(account(), *sid, &page).await.unwrap().items;
+            let notes = store
+                .list_notifications(account(), *sid, &page)
+                .await
+                .unwrap()
+                .items;
             assert_eq!(notes.len(), 1);
             assert_eq!(notes[0].error_code, TwilioCode::INTERNAL_FAILURE);
         }
@@ -128,7 +154,10 @@ fn killed_with_live_calls_then_restarted_finishes_everything() {
                 let seq: u64 = s.param("SequenceNumber").unwrap().parse().unwrap();
                 let token = s.idempotency.clone().unwrap();
                 let first = tokens.entry(seq).or_insert_with(|| token.clone());
-                assert_eq!(*first, token, "a duplicate of {sid} #{seq} with another token");
+                assert_eq!(
+                    *first, token,
+                    "a duplicate of {sid} #{seq} with another token"
+                );
                 assert!(s.signature_ok());
             }
             let mut seqs: Vec<u64> = tokens.keys().copied().collect();
@@ -138,12 +167,23 @@ fn killed_with_live_calls_then_restarted_finishes_everything() {
                 .iter()
                 .find(|s| s.param("CallStatus") == Some(terminal))
                 .unwrap();
-            assert_eq!(completed.param("SequenceNumber"), Some(last_seq.to_string().as_str()));
-            assert_eq!(completed.param("CallbackSource"), Some("call-progress-events"));
+            assert_eq!(
+                completed.param("SequenceNumber"),
+                Some(last_seq.to_string().as_str())
+            );
+            assert_eq!(
+                completed.param("CallbackSource"),
+                Some("call-progress-events")
+            );
         }
         // Nothing is owed any more.
         eventually("an empty outbox", || async {
-            store.outbox_undelivered(10).await.ok()?.is_empty().then_some(())
+            store
+                .outbox_undelivered(10)
+                .await
+                .ok()?
+                .is_empty()
+                .then_some(())
         })
         .await;
         rt.shutdown().await;
@@ -154,12 +194,20 @@ fn killed_with_live_calls_then_restarted_finishes_everything() {
 #[tokio::test]
 async fn graceful_shutdown_ends_live_calls_and_delivers_their_callbacks() {
     let app = App::start().await;
-    app.route("/voice", Reply::Twiml("<Response><Pause length=\"600\"/></Response>".to_owned()));
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Pause length=\"600\"/></Response>".to_owned()),
+    );
     let store = common::memory_store().await;
-    let rt = dialtone_runtime::start(store.clone(), config()).await.unwrap();
+    let rt = dialtone_runtime::start(store.clone(), config())
+        .await
+        .unwrap();
     softphones(&rt);
     let answered = rt.create_call(request(&app, "client:alice")).await.unwrap();
-    let ringing = rt.create_call(request(&app, "client:sleepy")).await.unwrap();
+    let ringing = rt
+        .create_call(request(&app, "client:sleepy"))
+        .await
+        .unwrap();
     eventually("the answered call's TwiML", || async {
         (!app.seen_at("/voice").is_empty()).then_some(())
     })
@@ -174,7 +222,11 @@ async fn graceful_shutdown_ends_live_calls_and_delivers_their_callbacks() {
     let r = store.fetch_call(account(), ringing.sid).await.unwrap();
     assert_eq!(a.status, CallStatus::Completed);
     assert_eq!(r.status, CallStatus::Canceled);
-    let last = |sid| app.callbacks_of("/status", sid).last().and_then(|s| s.param("CallStatus").map(str::to_owned));
+    let last = |sid| {
+        app.callbacks_of("/status", sid)
+            .last()
+            .and_then(|s| s.param("CallStatus").map(str::to_owned))
+    };
     assert_eq!(last(answered.sid).as_deref(), Some("completed"));
     assert_eq!(last(ringing.sid).as_deref(), Some("canceled"));
     assert!(store.outbox_undelivered(10).await.unwrap().is_empty());

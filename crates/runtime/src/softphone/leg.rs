@@ -89,4 +89,3 @@ async fn in_call(phones: &Softphones, config: &SoftphoneConfig, events: &LegEven
         }
     }
 }
-

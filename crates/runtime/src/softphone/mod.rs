@@ -251,13 +251,13 @@ impl Softphones {
 impl LegConnector for Softphones {
     fn start_leg(&self, leg: LegStart, events: LegEvents) {
         let identity = leg.to.strip_prefix("client:").unwrap_or(&leg.to);
-        let config = self
-            .get(leg.account, identity)
-            .map(|s| s.config)
-            .unwrap_or_else(|| SoftphoneConfig {
+        let config = self.get(leg.account, identity).map_or_else(
+            || SoftphoneConfig {
                 behavior: Behavior::Unreachable,
                 ..SoftphoneConfig::new(identity)
-            });
+            },
+            |s| s.config,
+        );
         tracing::debug!(call = %leg.call, identity = %Redacted(identity), behavior = %config.behavior, "ringing softphone");
         lock(&self.inner.legs).insert(
             leg.call,

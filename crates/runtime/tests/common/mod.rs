@@ -175,7 +175,7 @@ async fn handle(
         user_agent: header("user-agent"),
     });
     if path.starts_with("/status") && state.hang_callbacks.load(Ordering::SeqCst) {
-        tokio::time::sleep(Duration::from_secs(600)).await;
+        tokio::time::sleep(Duration::from_mins(10)).await;
     }
     let reply = state.routes.lock().unwrap().get(&path).cloned();
     match reply {
@@ -232,7 +232,9 @@ pub async fn memory_store() -> Store {
 
 pub async fn runtime() -> (Handle, Store) {
     let store = memory_store().await;
-    let handle = dialtone_runtime::start(store.clone(), config()).await.unwrap();
+    let handle = dialtone_runtime::start(store.clone(), config())
+        .await
+        .unwrap();
     (handle, store)
 }
 
@@ -247,7 +249,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
