@@ -244,7 +244,10 @@ async fn huge_bodies_are_413_with_twilio_body() {
         max_body_bytes: 1024,
         ..Limits::default()
     });
-    let form = format!("To=client%3Aalice&From=x&Twiml={}", "a".repeat(4096));
+    let form = format!(
+        "To=client%3Aalice&From=client%3Azed&Twiml={}",
+        "a".repeat(4096)
+    );
     let (status, body) = rig.post(&path("/Calls.json"), &form).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(

@@ -110,7 +110,7 @@ async fn create_with_twiml_and_with_application() {
     let (status, _) = rig
         .post(
             &path("/Calls.json"),
-            "To=client%3Abob&From=x&Twiml=%3CResponse%3E%3CSay%3Ehi%3C%2FSay%3E%3C%2FResponse%3E&Method=GET",
+            "To=client%3Abob&From=client%3Azed&Twiml=%3CResponse%3E%3CSay%3Ehi%3C%2FSay%3E%3C%2FResponse%3E&Method=GET",
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -126,7 +126,7 @@ async fn create_with_twiml_and_with_application() {
         .post(
             &path("/Calls.json"),
             &format!(
-                "To=client%3Abob&From=x&ApplicationSid={app_sid}&Url=https%3A%2F%2Fignored.test\
+                "To=client%3Abob&From=client%3Azed&ApplicationSid={app_sid}&Url=https%3A%2F%2Fignored.test\
                  &StatusCallbackEvent=ringing&Method=POST"
             ),
         )
@@ -161,22 +161,22 @@ async fn create_validation_codes() {
     let rig = Rig::new().await;
     let cases: &[(&str, u32, &str)] = &[
         (
-            "From=x&Url=https%3A%2F%2Fa.test",
+            "From=client%3Azed&Url=https%3A%2F%2Fa.test",
             21201,
             "No 'To' number is specified",
         ),
         (
-            "To=&From=x&Url=https%3A%2F%2Fa.test",
+            "To=&From=client%3Azed&Url=https%3A%2F%2Fa.test",
             21201,
             "No 'To' number is specified",
         ),
         (
-            "To=12345&From=x&Url=https%3A%2F%2Fa.test",
+            "To=12345&From=client%3Azed&Url=https%3A%2F%2Fa.test",
             21211,
             "Invalid 'To' Phone Number: 12345",
         ),
         (
-            "To=client%3A&From=x&Url=https%3A%2F%2Fa.test",
+            "To=client%3A&From=client%3Azed&Url=https%3A%2F%2Fa.test",
             21211,
             "Invalid 'To' Phone Number: client:",
         ),
@@ -196,47 +196,47 @@ async fn create_validation_codes() {
             "Invalid 'From' Phone Number: +15553334444",
         ),
         (
-            "To=client%3Aa&From=x",
+            "To=client%3Aa&From=client%3Azed",
             21205,
             "Url parameter is required: give one of Url, Twiml or ApplicationSid",
         ),
         (
-            "To=client%3Aa&From=x&Url=ftp%3A%2F%2Fa.test",
+            "To=client%3Aa&From=client%3Azed&Url=ftp%3A%2F%2Fa.test",
             21205,
             "Url is not a valid URL: ftp://a.test",
         ),
         (
-            "To=client%3Aa&From=x&Url=https%3A%2F%2Fa.test&StatusCallback=nope",
+            "To=client%3Aa&From=client%3Azed&Url=https%3A%2F%2Fa.test&StatusCallback=nope",
             21205,
             "StatusCallback is not a valid URL: nope",
         ),
         (
-            "To=client%3Aa&From=x&Url=https%3A%2F%2Fa.test&Method=PUT",
+            "To=client%3Aa&From=client%3Azed&Url=https%3A%2F%2Fa.test&Method=PUT",
             21209,
             "Method is not valid: \"PUT\". Use GET or POST",
         ),
         (
-            "To=client%3Aa&From=x&Url=https%3A%2F%2Fa.test&StatusCallbackMethod=x",
+            "To=client%3Aa&From=client%3Azed&Url=https%3A%2F%2Fa.test&StatusCallbackMethod=x",
             21209,
             "StatusCallbackMethod is not valid: \"x\". Use GET or POST",
         ),
         (
-            "To=client%3Aa&From=x&Url=https%3A%2F%2Fa.test&Timeout=abc",
+            "To=client%3Aa&From=client%3Azed&Url=https%3A%2F%2Fa.test&Timeout=abc",
             21208,
             "Timeout must be a whole number of seconds between 1 and 4294967295: \"abc\"",
         ),
         (
-            "To=client%3Aa&From=x&ApplicationSid=APnope",
+            "To=client%3Aa&From=client%3Azed&ApplicationSid=APnope",
             21218,
             "ApplicationSid is not valid: APnope",
         ),
         (
-            "To=client%3Aa&From=x&ApplicationSid=AP000000000000000000000000000000ff",
+            "To=client%3Aa&From=client%3Azed&ApplicationSid=AP000000000000000000000000000000ff",
             21218,
             "ApplicationSid is not valid: AP000000000000000000000000000000ff",
         ),
         (
-            "To=client%3Aa&From=x&Url=https%3A%2F%2Fa.test&StatusCallbackEvent=initiated&StatusCallbackEvent=hangup",
+            "To=client%3Aa&From=client%3Azed&Url=https%3A%2F%2Fa.test&StatusCallbackEvent=initiated&StatusCallbackEvent=hangup",
             21626,
             "StatusCallbackEvent is not valid: \"hangup\". Use initiated, ringing, answered or completed",
         ),
@@ -250,19 +250,22 @@ async fn create_validation_codes() {
     }
     // 32018: more than 4000 characters of TwiML.
     let long = format!(
-        "To=client%3Aa&From=x&Twiml=%3CResponse%3E{}%3C%2FResponse%3E",
+        "To=client%3Aa&From=client%3Azed&Twiml=%3CResponse%3E{}%3C%2FResponse%3E",
         "%3CPause%2F%3E".repeat(600)
     );
     assert_eq!(invalid(&rig, &long).await.0, 32018);
     // TwiML that cannot run at all is refused with its TwiML code.
     assert_eq!(
-        invalid(&rig, "To=client%3Aa&From=x&Twiml=%3CResponse%3E%3CSay%3E")
-            .await
-            .0,
+        invalid(
+            &rig,
+            "To=client%3Aa&From=client%3Azed&Twiml=%3CResponse%3E%3CSay%3E"
+        )
+        .await
+        .0,
         12100
     );
     assert_eq!(
-        invalid(&rig, "To=client%3Aa&From=x&Twiml=%3CHello%2F%3E")
+        invalid(&rig, "To=client%3Aa&From=client%3Azed&Twiml=%3CHello%2F%3E")
             .await
             .0,
         12102
@@ -284,7 +287,11 @@ async fn another_accounts_application_is_an_invalid_application_sid() {
         )
         .await;
     let sid = app["sid"].as_str().unwrap();
-    let (code, _) = invalid(&rig, &format!("To=client%3Aa&From=x&ApplicationSid={sid}")).await;
+    let (code, _) = invalid(
+        &rig,
+        &format!("To=client%3Aa&From=client%3Azed&ApplicationSid={sid}"),
+    )
+    .await;
     assert_eq!(code, 21218);
 }
 
@@ -293,7 +300,7 @@ async fn three_calls(rig: &Rig) {
         let (status, _) = rig
             .post(
                 &path("/Calls.json"),
-                &format!("To={to}&From=x&Url=https%3A%2F%2Fa.test"),
+                &format!("To={to}&From=client%3Azed&Url=https%3A%2F%2Fa.test"),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED);

@@ -1,6 +1,8 @@
 //! `dialtone`: the command-line entry point. Each subcommand lives in its own module; this file
 //! only parses arguments and turns outcomes into exit codes.
 
+mod config;
+mod serve;
 mod twiml_check;
 
 use std::process::ExitCode;
@@ -17,6 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the Twilio-compatible server (REST API, webhooks, simulated softphones).
+    Serve(config::ServeArgs),
     /// TwiML tools.
     Twiml {
         #[command(subcommand)]
@@ -33,6 +37,7 @@ enum TwimlCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => serve::main(&args),
         Command::Twiml {
             command: TwimlCommand::Check(args),
         } => twiml_check::main(&args),

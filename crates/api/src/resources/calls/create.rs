@@ -89,8 +89,9 @@ pub(super) async fn new_call_request(
     Ok(request)
 }
 
-/// `From` must be a phone number when `To` is one, and a WhatsApp sender when `To` is a
-/// WhatsApp user; calls to clients and SIP accept any caller ID without control characters.
+/// `From` must be one of Twilio's address forms (`+E164`, `client:name`, `whatsapp:+E164`,
+/// `sip:...`): a phone number when `To` is one, a WhatsApp sender when `To` is a WhatsApp
+/// user, any form for calls to clients and SIP.
 fn check_from(to: &Address, from: &str) -> Result<(), ApiError> {
     let invalid = || {
         ApiError::invalid(
@@ -105,7 +106,7 @@ fn check_from(to: &Address, from: &str) -> Result<(), ApiError> {
     let ok = match to {
         Address::Phone(_) => matches!(parsed, Ok(Address::Phone(_))),
         Address::WhatsApp(_) => matches!(parsed, Ok(Address::WhatsApp(_))),
-        Address::Client(_) | Address::Sip(_) => true,
+        Address::Client(_) | Address::Sip(_) => parsed.is_ok(),
     };
     if ok { Ok(()) } else { Err(invalid()) }
 }
@@ -210,7 +211,8 @@ mod tests {
         assert!(check_from(&phone, "client:bob").is_err());
         assert!(check_from(&wa, "whatsapp:+15553334444").is_ok());
         assert!(check_from(&wa, "+15553334444").is_err());
-        assert!(check_from(&client, "Anything Goes").is_ok());
+        assert!(check_from(&client, "client:bob").is_ok());
+        assert!(check_from(&client, "Anything Goes").is_err());
         assert!(check_from(&client, "bad\u{0}").is_err());
     }
 

@@ -1,0 +1,467 @@
+//! `dialtone serve` configuration: flags, `DIALTONE_*` environment variables, an optional
+//! TOML file, and defaults that need nothing at all.
+//!
+//! Precedence is the usual one: a flag beats its environment variable (clap reads both),
+//! which beats the config file, which beats the default. Everything is validated here, before
+//! the server opens its database or binds a socket, so a typo ends the process at once with
+//! a message naming the setting (exit code 2). Resolution is a pure function of its inputs,
+//! so it is unit-tested without touching the process environment.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use dialtone_types::{Sid, SidKind};
+use serde::Deserialize;
+use url::Url;
+
+/// Default listening address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default data directory.
+pub const DEFAULT_DATA_DIR: &str = "./dialtone-data";
+/// The SQLite file inside the data directory.
+pub const SQLITE_FILE: &str = "dialtone.db";
+/// Default log filter.
+pub const DEFAULT_LOG: &str = "info";
+
+/// `dialtone serve` flags; each also reads its `DIALTONE_*` variable.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (`IP:PORT`; port 0 picks a free one) [default: 127.0.0.1:8080]
+    #[arg(long, env = "DIALTONE_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Directory for the embedded SQLite database [default: ./dialtone-data]
+    #[arg(long, env = "DIALTONE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST/DB [default: SQLite in the data dir]
+    #[arg(long, env = "DIALTONE_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Base URL clients and webhooks reach this server at [default: http://{listen}]
+    #[arg(long, env = "DIALTONE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// TOML configuration file (keys: listen, data_dir, database_url, public_url, log,
+    /// account_sid, auth_token)
+    #[arg(long, env = "DIALTONE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `info,dialtone_runtime=debug` [default: info]
+    #[arg(long, env = "DIALTONE_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+/// The config file's keys; unknown keys are an error (a typo must not be ignored).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// See [`ServeArgs::listen`].
+    pub listen: Option<String>,
+    /// See [`ServeArgs::data_dir`].
+    pub data_dir: Option<PathBuf>,
+    /// See [`ServeArgs::database_url`].
+    pub database_url: Option<String>,
+    /// See [`ServeArgs::public_url`].
+    pub public_url: Option<String>,
+    /// See [`ServeArgs::log`].
+    pub log: Option<String>,
+    /// The bootstrap account's SID (`DIALTONE_ACCOUNT_SID` wins).
+    pub account_sid: Option<String>,
+    /// The bootstrap account's auth token (`DIALTONE_AUTH_TOKEN` wins).
+    pub auth_token: Option<String>,
+}
+
+/// The bootstrap account's credentials from the environment (`DIALTONE_ACCOUNT_SID`,
+/// `DIALTONE_AUTH_TOKEN`). Kept out of flags: command lines are visible to every user.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct EnvAccount {
+    /// `DIALTONE_ACCOUNT_SID`.
+    pub sid: Option<String>,
+    /// `DIALTONE_AUTH_TOKEN`.
+    pub token: Option<String>,
+}
+
+impl fmt::Debug for EnvAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnvAccount")
+            .field("sid", &self.sid)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Where the bootstrap account comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AccountSource {
+    /// Given by configuration: created or updated at start-up.
+    Configured {
+        /// `AC...`
+        sid: Sid,
+        /// 32 hex digits.
+        token: String,
+        /// Which setting named it, for the start-up banner.
+        origin: &'static str,
+    },
+    /// Not configured: the first stored account, or a new generated one.
+    Generated,
+}
+
+impl fmt::Debug for AccountSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Configured { sid, origin, .. } => f
+                .debug_struct("Configured")
+                .field("sid", sid)
+                .field("origin", origin)
+                .finish_non_exhaustive(),
+            Self::Generated => f.write_str("Generated"),
+        }
+    }
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeConfig {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The data directory (created if missing when the database is SQLite inside it).
+    pub data_dir: PathBuf,
+    /// What [`dialtone_store::Store::connect`] opens.
+    pub database_url: String,
+    /// Set explicitly; otherwise `http://{bound address}` once bound.
+    pub public_url: Option<Url>,
+    /// The tracing filter.
+    pub log: String,
+    /// The bootstrap account.
+    pub account: AccountSource,
+}
+
+/// A configuration problem, named precisely enough to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML for these keys.
+    #[error("invalid config file {path}: {message}")]
+    ParseFile {
+        /// The file.
+        path: PathBuf,
+        /// The parser's explanation (line, column, key).
+        message: String,
+    },
+    /// A setting has an invalid value.
+    #[error("invalid {setting} {value:?}: {why}")]
+    Invalid {
+        /// The setting, e.g. `--listen / DIALTONE_LISTEN`.
+        setting: &'static str,
+        /// The value (never a secret).
+        value: String,
+        /// What is expected.
+        why: &'static str,
+    },
+    /// Only one of the account SID and auth token was given.
+    #[error(
+        "DIALTONE_ACCOUNT_SID and DIALTONE_AUTH_TOKEN (or account_sid and auth_token in the \
+         config file) must be set together"
+    )]
+    HalfAccount,
+}
+
+/// Reads the config file, if one is named.
+pub fn read_file(path: Option<&Path>) -> Result<FileConfig, ConfigError> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::ParseFile {
+        path: path.to_owned(),
+        message: e.to_string().trim_end().to_owned(),
+    })
+}
+
+/// Merges flags/environment, the config file and the defaults, and validates the result.
+pub fn resolve(
+    args: &ServeArgs,
+    file: FileConfig,
+    env: EnvAccount,
+) -> Result<ServeConfig, ConfigError> {
+    let listen_text = args
+        .listen
+        .clone()
+        .or(file.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let listen: SocketAddr = listen_text.parse().map_err(|_| ConfigError::Invalid {
+        setting: "--listen / DIALTONE_LISTEN / listen",
+        value: listen_text.clone(),
+        why: "expected IP:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:8080",
+    })?;
+
+    let data_dir = args
+        .data_dir
+        .clone()
+        .or(file.data_dir)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    if data_dir.as_os_str().is_empty() {
+        return Err(ConfigError::Invalid {
+            setting: "--data-dir / DIALTONE_DATA_DIR / data_dir",
+            value: String::new(),
+            why: "expected a directory path",
+        });
+    }
+
+    let database_url = match args.database_url.clone().or(file.database_url) {
+        Some(url) => {
+            let known = ["sqlite:", "postgres://", "postgresql://"]
+                .iter()
+                .any(|p| url.starts_with(p));
+            if !known {
+                return Err(ConfigError::Invalid {
+                    setting: "--database-url / DIALTONE_DATABASE_URL / database_url",
+                    value: redact_password(&url),
+                    why: "expected sqlite://PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST/DB",
+                });
+            }
+            url
+        }
+        None => format!("sqlite://{}", data_dir.join(SQLITE_FILE).display()),
+    };
+
+    let public_url = args
+        .public_url
+        .clone()
+        .or(file.public_url)
+        .map(|text| {
+            Url::parse(&text)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .ok_or(ConfigError::Invalid {
+                    setting: "--public-url / DIALTONE_PUBLIC_URL / public_url",
+                    value: text,
+                    why: "expected an absolute http:// or https:// URL",
+                })
+        })
+        .transpose()?;
+
+    let log = args
+        .log
+        .clone()
+        .or(file.log)
+        .unwrap_or_else(|| DEFAULT_LOG.to_owned());
+    if log.parse::<tracing_subscriber::filter::Targets>().is_err() {
+        return Err(ConfigError::Invalid {
+            setting: "--log / DIALTONE_LOG / log",
+            value: log,
+            why: "expected a level (error, warn, info, debug, trace) or target=level list",
+        });
+    }
+
+    let (sid, token, origin) = match (env.sid, env.token) {
+        (Some(sid), Some(token)) => (Some(sid), Some(token), "DIALTONE_ACCOUNT_SID"),
+        (None, None) => (file.account_sid, file.auth_token, "the config file"),
+        _ => return Err(ConfigError::HalfAccount),
+    };
+    let account = match (sid, token) {
+        (None, None) => AccountSource::Generated,
+        (Some(sid), Some(token)) => AccountSource::Configured {
+            sid: account_sid(&sid)?,
+            token: auth_token(token)?,
+            origin,
+        },
+        _ => return Err(ConfigError::HalfAccount),
+    };
+
+    Ok(ServeConfig {
+        listen,
+        data_dir,
+        database_url,
+        public_url,
+        log,
+        account,
+    })
+}
+
+fn account_sid(value: &str) -> Result<Sid, ConfigError> {
+    Sid::parse_kind(value, SidKind::Account).map_err(|_| ConfigError::Invalid {
+        setting: "DIALTONE_ACCOUNT_SID / account_sid",
+        value: value.to_owned(),
+        why: "expected AC followed by 32 hex digits",
+    })
+}
+
+fn auth_token(value: String) -> Result<String, ConfigError> {
+    if value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid {
+            setting: "DIALTONE_AUTH_TOKEN / auth_token",
+            // Never echo a secret, even a wrong one.
+            value: format!("<{} characters>", value.chars().count()),
+            why: "expected 32 hex digits",
+        })
+    }
+}
+
+/// The URL with any password replaced, safe to print.
+fn redact_password(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SID: &str = "AC0123456789abcdef0123456789abcdef";
+    const TOKEN: &str = "0123456789abcdef0123456789ABCDEF";
+
+    fn resolve_default(args: &ServeArgs) -> Result<ServeConfig, ConfigError> {
+        resolve(args, FileConfig::default(), EnvAccount::default())
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let c = resolve_default(&ServeArgs::default()).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("./dialtone-data"));
+        assert_eq!(c.database_url, "sqlite://./dialtone-data/dialtone.db");
+        assert_eq!(c.public_url, None);
+        assert_eq!(c.log, "info");
+        assert_eq!(c.account, AccountSource::Generated);
+    }
+
+    #[test]
+    fn flags_beat_file_beats_defaults() {
+        let file = FileConfig {
+            listen: Some("0.0.0.0:9000".into()),
+            data_dir: Some("/var/lib/dialtone".into()),
+            public_url: Some("https://voice.example.com".into()),
+            account_sid: Some(SID.into()),
+            auth_token: Some(TOKEN.into()),
+            ..FileConfig::default()
+        };
+        let args = ServeArgs {
+            listen: Some("127.0.0.1:0".into()),
+            ..ServeArgs::default()
+        };
+        let c = resolve(&args, file.clone(), EnvAccount::default()).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(c.database_url, "sqlite:///var/lib/dialtone/dialtone.db");
+        assert_eq!(
+            c.public_url.as_ref().map(Url::as_str),
+            Some("https://voice.example.com/")
+        );
+        assert_eq!(
+            c.account,
+            AccountSource::Configured {
+                sid: SID.parse().unwrap(),
+                token: TOKEN.into(),
+                origin: "the config file",
+            }
+        );
+        // The environment's account beats the file's.
+        let other = "ACffffffffffffffffffffffffffffffff";
+        let env = EnvAccount {
+            sid: Some(other.into()),
+            token: Some(TOKEN.into()),
+        };
+        let c = resolve(&args, file, env).unwrap();
+        assert!(matches!(
+            c.account,
+            AccountSource::Configured { sid, origin: "DIALTONE_ACCOUNT_SID", .. }
+                if sid.to_string() == other
+        ));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let bad = |args: ServeArgs| resolve_default(&args).unwrap_err().to_string();
+        assert_eq!(
+            bad(ServeArgs {
+                listen: Some("localhost".into()),
+                ..ServeArgs::default()
+            }),
+            "invalid --listen / DIALTONE_LISTEN / listen \"localhost\": expected IP:PORT, \
+             e.g. 127.0.0.1:8080 or 0.0.0.0:8080"
+        );
+        assert!(
+            bad(ServeArgs {
+                database_url: Some("mysql://u:hunter2@h/db".into()),
+                ..ServeArgs::default()
+            })
+            .contains("mysql://u:***@h/db")
+        );
+        assert!(
+            bad(ServeArgs {
+                public_url: Some("ftp://x".into()),
+                ..ServeArgs::default()
+            })
+            .starts_with("invalid --public-url")
+        );
+        assert!(
+            bad(ServeArgs {
+                log: Some("loud".into()),
+                ..ServeArgs::default()
+            })
+            .starts_with("invalid --log")
+        );
+    }
+
+    #[test]
+    fn account_credentials_are_validated() {
+        let env = |sid: Option<&str>, token: Option<&str>| EnvAccount {
+            sid: sid.map(Into::into),
+            token: token.map(Into::into),
+        };
+        let run = |e| resolve(&ServeArgs::default(), FileConfig::default(), e);
+        assert!(matches!(
+            run(env(Some(SID), None)),
+            Err(ConfigError::HalfAccount)
+        ));
+        let e = run(env(Some("AC123"), Some(TOKEN)))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "invalid DIALTONE_ACCOUNT_SID / account_sid \"AC123\": expected AC followed by 32 \
+             hex digits"
+        );
+        let e = run(env(Some(SID), Some("secret-token")))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "invalid DIALTONE_AUTH_TOKEN / auth_token \"<12 characters>\": expected 32 hex digits"
+        );
+        assert!(run(env(Some(SID), Some(TOKEN))).is_ok());
+    }
+
+    #[test]
+    fn config_file_rejects_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dialtone.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1\"\nlisten_port = 3\n").unwrap();
+        let e = read_file(Some(&path)).unwrap_err().to_string();
+        assert!(e.contains("unknown field `listen_port`"), "{e}");
+        std::fs::write(&path, "listen = \"127.0.0.1:1\"\n").unwrap();
+        assert_eq!(
+            read_file(Some(&path)).unwrap().listen.as_deref(),
+            Some("127.0.0.1:1")
+        );
+        assert!(matches!(
+            read_file(Some(&dir.path().join("missing.toml"))),
+            Err(ConfigError::ReadFile { .. })
+        ));
+    }
+}

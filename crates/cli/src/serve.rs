@@ -1,0 +1,244 @@
+//! `dialtone serve`: the Twilio-compatible server.
+//!
+//! Start-up order matters: configuration is validated first (exit 2, nothing opened); then the
+//! database is opened and migrated and the bootstrap account made sure of; then the socket is
+//! bound; only then does the runtime start, because starting it ends the calls a dead process
+//! left live in the database, and a second server that cannot bind (the port is taken, maybe
+//! by a live first server on the same database) must not do that. The actual address is
+//! printed on stdout (`--listen 127.0.0.1:0` picks a free port) with the credentials.
+//! SIGINT/SIGTERM stop accepting connections, let requests in flight finish, then drain the
+//! runtime (live calls ended, status callbacks delivered or left in the outbox).
+
+mod control;
+mod system;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use dialtone_api::{ApiState, router};
+use dialtone_store::{Store, StoreError};
+use dialtone_types::{Sid, SidKind};
+use tokio::net::TcpListener;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+use crate::config::{self, AccountSource, EnvAccount, ServeArgs, ServeConfig};
+use control::RuntimeControl;
+use system::{OsEntropy, SystemClock};
+
+/// Exit code for configuration errors (clap's usage errors use it too).
+const EXIT_CONFIG: u8 = 2;
+
+/// Something that stopped the server after its configuration was accepted.
+#[derive(Debug, thiserror::Error)]
+enum ServeError {
+    #[error("the operating system's random number generator is unavailable: {0}")]
+    Entropy(getrandom::Error),
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot start the call runtime: {0}")]
+    Runtime(#[from] dialtone_runtime::RuntimeError),
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A non-empty environment variable.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Runs `dialtone serve` to completion.
+pub fn main(args: &ServeArgs) -> ExitCode {
+    let env = EnvAccount {
+        sid: env_var("DIALTONE_ACCOUNT_SID"),
+        token: env_var("DIALTONE_AUTH_TOKEN"),
+    };
+    let config = match config::read_file(args.config.as_deref())
+        .and_then(|file| config::resolve(args, file, env))
+    {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("dialtone serve: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    init_tracing(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("dialtone serve: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "dialtone serve failed");
+            eprintln!("dialtone serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    // `resolve` has already checked that the filter parses.
+    let targets: tracing_subscriber::filter::Targets = filter.parse().unwrap_or_default();
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
+        .with(targets)
+        .try_init();
+}
+
+/// How the bootstrap account was obtained, for the banner.
+enum Bootstrap {
+    Configured(&'static str),
+    Stored { token: String },
+    Generated { token: String },
+}
+
+async fn bootstrap_account(
+    store: &Store,
+    source: &AccountSource,
+    entropy: OsEntropy,
+    clock: &SystemClock,
+) -> Result<(Sid, Bootstrap), StoreError> {
+    use dialtone_api::Clock as _;
+    match source {
+        AccountSource::Configured { sid, token, origin } => {
+            store.ensure_account(*sid, token, clock.now()).await?;
+            Ok((*sid, Bootstrap::Configured(origin)))
+        }
+        AccountSource::Generated => {
+            if let Some(first) = store.list_accounts().await?.into_iter().next() {
+                return Ok((
+                    first.sid,
+                    Bootstrap::Stored {
+                        token: first.auth_token,
+                    },
+                ));
+            }
+            let sid = Sid::new(SidKind::Account, entropy.u128());
+            let token = format!("{:032x}", entropy.u128());
+            store.ensure_account(sid, &token, clock.now()).await?;
+            Ok((sid, Bootstrap::Generated { token }))
+        }
+    }
+}
+
+async fn run(config: ServeConfig) -> Result<(), ServeError> {
+    let entropy = OsEntropy::check().map_err(ServeError::Entropy)?;
+    let clock = SystemClock;
+    let store = Store::connect(&config.database_url).await?;
+    let (account, bootstrap) = bootstrap_account(&store, &config.account, entropy, &clock).await?;
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let bound = listener.local_addr()?;
+    let public_url = config.public_url.as_ref().map_or_else(
+        || format!("http://{bound}"),
+        |u| u.as_str().trim_end_matches('/').to_owned(),
+    );
+
+    let runtime =
+        dialtone_runtime::start(store.clone(), dialtone_runtime::RuntimeConfig::default()).await?;
+    let state = ApiState::new(
+        store.clone(),
+        Arc::new(RuntimeControl(runtime.clone())),
+        Arc::new(clock),
+        Arc::new(entropy),
+    );
+
+    print_banner(
+        bound,
+        &public_url,
+        account,
+        &bootstrap,
+        &config.database_url,
+    );
+    tracing::info!(%bound, "listening");
+
+    let served = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    tracing::info!("no longer accepting requests; draining live calls");
+    runtime.shutdown().await;
+    store.close().await;
+    served?;
+    Ok(())
+}
+
+fn print_banner(
+    bound: std::net::SocketAddr,
+    public_url: &str,
+    account: Sid,
+    bootstrap: &Bootstrap,
+    database_url: &str,
+) {
+    let token = match bootstrap {
+        Bootstrap::Configured(origin) => format!("(set by {origin})"),
+        Bootstrap::Stored { token } => format!("{token}   (stored in the database)"),
+        Bootstrap::Generated { token } => {
+            format!("{token}   (generated now and stored in the database)")
+        }
+    };
+    let database = match url::Url::parse(database_url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => database_url.to_owned(),
+    };
+    let mut out = std::io::stdout().lock();
+    // stdout may be closed; the server runs on regardless.
+    let _ = writeln!(
+        out,
+        "dialtone listening on http://{bound}\n\
+         Public URL:  {public_url}\n\
+         Account SID: {account}\n\
+         Auth token:  {token}\n\
+         Database:    {database}\n\
+         Point a Twilio helper library at it: client.api.base_url = \"{public_url}\""
+    );
+    let _ = out.flush();
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}

@@ -1,0 +1,154 @@
+//! The runtime behind the API's [`CallControl`] port: a thin translation between the API's
+//! validated requests and `dialtone-runtime`'s, and from the runtime's errors to the API's.
+
+use dialtone_api::{
+    Behavior, BoxFuture, CallControl, CallSource, CallUpdateRequest, ControlError, NewCallRequest,
+    Softphone, SoftphoneCallRequest, TargetStatus,
+};
+use dialtone_runtime as rt;
+use dialtone_store::Call;
+use dialtone_types::Sid;
+
+/// [`dialtone_runtime::Handle`] as the API's call engine.
+#[derive(Debug, Clone)]
+pub struct RuntimeControl(pub rt::Handle);
+
+fn error(e: rt::RuntimeError) -> ControlError {
+    ControlError {
+        status: axum::http::StatusCode::from_u16(e.http_status)
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
+        code: e.code,
+        message: e.message,
+    }
+}
+
+fn source(s: CallSource) -> rt::CallSource {
+    match s {
+        CallSource::Url(url) => rt::CallSource::Url(url),
+        CallSource::Twiml(text) => rt::CallSource::Twiml(text),
+    }
+}
+
+fn to_runtime_behavior(b: Behavior) -> rt::Behavior {
+    match b {
+        Behavior::Answer => rt::Behavior::Answer,
+        Behavior::Busy => rt::Behavior::Busy,
+        Behavior::Reject => rt::Behavior::Reject,
+        Behavior::NoAnswer => rt::Behavior::NoAnswer,
+        Behavior::Unreachable => rt::Behavior::Unreachable,
+    }
+}
+
+fn from_runtime_behavior(b: rt::Behavior) -> Behavior {
+    match b {
+        rt::Behavior::Answer => Behavior::Answer,
+        rt::Behavior::Busy => Behavior::Busy,
+        rt::Behavior::Reject => Behavior::Reject,
+        rt::Behavior::NoAnswer => Behavior::NoAnswer,
+        rt::Behavior::Unreachable => Behavior::Unreachable,
+    }
+}
+
+fn softphone(s: rt::Softphone) -> Softphone {
+    Softphone {
+        identity: s.config.identity,
+        behavior: from_runtime_behavior(s.config.behavior),
+        answer_after: s.config.answer_after,
+        hangup_after: s.config.hangup_after,
+        digits: s.config.digits,
+    }
+}
+
+impl CallControl for RuntimeControl {
+    fn create_call(&self, r: NewCallRequest) -> BoxFuture<'_, Result<Call, ControlError>> {
+        Box::pin(async move {
+            let request = rt::CreateCall {
+                account: r.account,
+                to: r.to,
+                from: r.from,
+                source: source(r.source),
+                method: r.method,
+                fallback_url: r.fallback_url,
+                fallback_method: r.fallback_method,
+                status_callback: r.status_callback,
+                status_callback_method: r.status_callback_method,
+                status_callback_events: r.status_callback_events,
+                timeout: r.timeout,
+                time_limit: r.time_limit,
+                application_sid: r.application_sid,
+            };
+            self.0.create_call(request).await.map_err(error)
+        })
+    }
+
+    fn update_call(
+        &self,
+        account: Sid,
+        call: Sid,
+        r: CallUpdateRequest,
+    ) -> BoxFuture<'_, Result<Call, ControlError>> {
+        Box::pin(async move {
+            let update = rt::UpdateCall {
+                redirect: r.redirect.map(source),
+                method: r.method,
+                status: r.status.map(|s| match s {
+                    TargetStatus::Completed => rt::TargetStatus::Completed,
+                    TargetStatus::Canceled => rt::TargetStatus::Canceled,
+                }),
+                fallback_url: r.fallback_url,
+                fallback_method: r.fallback_method,
+                status_callback: r.status_callback,
+                status_callback_method: r.status_callback_method,
+                time_limit: r.time_limit,
+            };
+            self.0
+                .update_call(account, call, update)
+                .await
+                .map_err(error)
+        })
+    }
+
+    fn register_softphone(
+        &self,
+        account: Sid,
+        s: Softphone,
+    ) -> BoxFuture<'_, Result<Softphone, ControlError>> {
+        Box::pin(async move {
+            let config = rt::SoftphoneConfig {
+                identity: s.identity,
+                behavior: to_runtime_behavior(s.behavior),
+                answer_after: s.answer_after,
+                hangup_after: s.hangup_after,
+                digits: s.digits,
+            };
+            Ok(softphone(self.0.softphones().register(account, config)))
+        })
+    }
+
+    fn list_softphones(&self, account: Sid) -> BoxFuture<'_, Vec<Softphone>> {
+        Box::pin(async move {
+            self.0
+                .softphones()
+                .list(account)
+                .into_iter()
+                .map(softphone)
+                .collect()
+        })
+    }
+
+    fn remove_softphone(&self, account: Sid, identity: String) -> BoxFuture<'_, bool> {
+        Box::pin(async move { self.0.softphones().remove(account, &identity) })
+    }
+
+    fn start_softphone_call(
+        &self,
+        r: SoftphoneCallRequest,
+    ) -> BoxFuture<'_, Result<Call, ControlError>> {
+        Box::pin(async move {
+            self.0
+                .start_softphone_call(r.account, &r.identity, r.application, r.to, r.params)
+                .await
+                .map_err(error)
+        })
+    }
+}
