@@ -1,0 +1,147 @@
+//! `<Dial><Client>`: a child call to a second softphone, bridged, with its own status
+//! callbacks, stored as an `outbound-dial` call, and the parent's `action` request.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{App, Reply, account, ended, eventually, runtime};
+use dialtone_runtime::{Behavior, CallSource, CreateCall, Method, SoftphoneConfig};
+use dialtone_store::{CallFilter, PageRequest, PageSize};
+use dialtone_types::{CallStatus, Direction};
+
+fn call_to_alice(app: &App) -> CreateCall {
+    CreateCall {
+        account: account(),
+        to: "client:alice".parse().unwrap(),
+        from: "+15550001111".to_owned(),
+        source: CallSource::Url(app.url("/voice")),
+        method: Method::Post,
+        fallback_url: None,
+        fallback_method: Method::Post,
+        status_callback: None,
+        status_callback_method: Method::Post,
+        status_callback_events: Vec::new(),
+        timeout: 60,
+        time_limit: None,
+        application_sid: None,
+    }
+}
+
+fn phone(identity: &str, behavior: Behavior, hangup_after: Option<Duration>) -> SoftphoneConfig {
+    SoftphoneConfig {
+        behavior,
+        answer_after: Duration::from_millis(50),
+        hangup_after,
+        ..SoftphoneConfig::new(identity)
+    }
+}
+
+#[tokio::test]
+async fn dial_client_bridges_and_reports_the_child() {
+    let app = App::start().await;
+    app.route(
+        "/voice",
+        Reply::Twiml(
+            "<Response><Dial action=\"/dialed\" timeout=\"10\"><Client statusCallback=\"/status-child\" \
+             statusCallbackEvent=\"initiated ringing answered completed\">bob</Client></Dial></Response>"
+                .to_owned(),
+        ),
+    );
+    app.route(
+        "/dialed",
+        Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
+    let (rt, store) = runtime().await;
+    rt.softphones()
+        .register(account(), phone("alice", Behavior::Answer, None));
+    rt.softphones().register(
+        account(),
+        phone("bob", Behavior::Answer, Some(Duration::from_millis(1100))),
+    );
+    let parent = rt.create_call(call_to_alice(&app)).await.unwrap();
+    let done = ended(&store, parent.sid).await;
+    assert_eq!(done.status, CallStatus::Completed);
+
+    let dialed = app.seen_at("/dialed");
+    assert_eq!(dialed.len(), 1);
+    assert_eq!(dialed[0].param("DialCallStatus"), Some("completed"));
+    assert_eq!(dialed[0].param("DialBridged"), Some("true"));
+    assert_eq!(dialed[0].param("DialCallDuration"), Some("1"));
+    let child_sid: dialtone_types::Sid = dialed[0].param("DialCallSid").unwrap().parse().unwrap();
+    assert!(dialed[0].signature_ok());
+
+    let child = ended(&store, child_sid).await;
+    assert_eq!(child.status, CallStatus::Completed);
+    assert_eq!(child.direction, Direction::OutboundDial);
+    assert_eq!(child.parent_call_sid, Some(parent.sid));
+    assert_eq!(child.to, "client:bob");
+    assert_eq!(child.duration, Some(1));
+
+    let callbacks = eventually("the child's four callbacks", || async {
+        let seen = app.callbacks_of("/status-child", child_sid);
+        (seen.len() == 4).then_some(seen)
+    })
+    .await;
+    let statuses: Vec<_> = callbacks
+        .iter()
+        .map(|c| c.param("CallStatus").unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["initiated", "ringing", "in-progress", "completed"]
+    );
+    for cb in &callbacks {
+        assert_eq!(
+            cb.param("ParentCallSid"),
+            Some(parent.sid.to_string().as_str())
+        );
+        assert_eq!(cb.param("Direction"), Some("outbound-dial"));
+        assert!(cb.signature_ok());
+    }
+    let filter = CallFilter {
+        parent_call_sid: Some(parent.sid),
+        ..CallFilter::default()
+    };
+    let children = store
+        .list_calls(
+            account(),
+            &filter,
+            &PageRequest::first(PageSize::new(50).unwrap()),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(children.len(), 1);
+    assert_eq!(rt.softphones().live_legs(), 0, "every leg was released");
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn dial_to_a_busy_client_reports_busy() {
+    let app = App::start().await;
+    app.route(
+        "/voice",
+        Reply::Twiml(
+            "<Response><Dial action=\"/dialed\"><Client>carol</Client></Dial></Response>"
+                .to_owned(),
+        ),
+    );
+    app.route(
+        "/dialed",
+        Reply::Twiml("<Response><Say>Sorry</Say></Response>".to_owned()),
+    );
+    let (rt, store) = runtime().await;
+    rt.softphones()
+        .register(account(), phone("alice", Behavior::Answer, None));
+    rt.softphones()
+        .register(account(), phone("carol", Behavior::Busy, None));
+    let parent = rt.create_call(call_to_alice(&app)).await.unwrap();
+    let done = ended(&store, parent.sid).await;
+    assert_eq!(done.status, CallStatus::Completed);
+    let dialed = app.seen_at("/dialed");
+    assert_eq!(dialed.len(), 1);
+    assert_eq!(dialed[0].param("DialCallStatus"), Some("busy"));
+    assert_eq!(dialed[0].param("DialBridged"), Some("false"));
+    rt.shutdown().await;
+}
