@@ -84,8 +84,12 @@ pub(crate) struct Call {
     pub(crate) program: Program,
     pub(crate) wait: Wait,
     pub(crate) fetch: Option<Box<PendingFetch>>,
-    /// `<Redirect>`s in a row without a verb that waits.
-    pub(crate) redirects: u8,
+    /// Documents requested in a row without the call waiting for anything (loop guard).
+    pub(crate) loop_steps: u8,
+    /// A verb waited (media, pause, gather, ringing) since the last document request.
+    pub(crate) waited: bool,
+    /// When the last document was requested.
+    pub(crate) last_step: UnixMillis,
     /// The application (parents only).
     pub(crate) app: Option<Arc<AppConfig>>,
     /// REST `TimeLimit` (parents) or `<Dial timeLimit>` (children), seconds.
@@ -124,7 +128,9 @@ impl Call {
             program: Program::default(),
             wait: Wait::Idle,
             fetch: None,
-            redirects: 0,
+            loop_steps: 0,
+            waited: false,
+            last_step: UnixMillis(0),
             app: None,
             time_limit_secs: 14_400,
             dial: None,

@@ -11,6 +11,13 @@
 //!
 //! A failed voice-URL fetch goes to the fallback URL with `ErrorCode` and `ErrorUrl`; any
 //! other failure (or a failed fallback) plays the application-error message and hangs up.
+//!
+//! Loop guard: `<Redirect>` and `action` requests count as steps. The count restarts only when
+//! a verb waited for something (media, pause, gather, ringing) *and* time went by since the
+//! previous step; more than `redirect_limit` steps in a row is a TwiML loop (11215, then the
+//! application error). So a `<Redirect>` loop is caught even with real network latency, and a
+//! loop through verbs that take no time (a failing `<Dial action>` pointing at itself, a
+//! `<Gather timeout="0">`) is caught too.
 
 use std::sync::Arc;
 
@@ -102,6 +109,11 @@ impl Engine {
         method: Method,
         extra: impl FnOnce(&mut Params),
     ) {
+        if matches!(purpose, FetchPurpose::Redirect | FetchPurpose::Action)
+            && self.loop_detected(sid, &url, method)
+        {
+            return;
+        }
         let Some(call) = self.calls.get_mut(&sid) else {
             return;
         };
@@ -125,6 +137,40 @@ impl Engine {
             }));
             call.wait = Wait::Fetch;
         }
+    }
+
+    /// Counts one document step of a live call; true (and the loop is reported and broken
+    /// with the application error) when there were too many in a row.
+    fn loop_detected(&mut self, sid: Sid, url: &Arc<Url>, method: Method) -> bool {
+        let limit = self.config.redirect_limit;
+        let now = self.io.now;
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return false;
+        };
+        if !call.is_live() {
+            return false;
+        }
+        if call.waited && now > call.last_step {
+            call.loop_steps = 0;
+        }
+        call.waited = false;
+        call.last_step = now;
+        call.loop_steps = call.loop_steps.saturating_add(1);
+        if call.loop_steps <= limit {
+            return false;
+        }
+        self.io.notify(
+            sid,
+            TwilioCode::HTTP_TOO_MANY_REDIRECTS,
+            Level::Error,
+            format!(
+                "TwiML loop: more than {limit} <Redirect>/action requests in a row without the call waiting for anything"
+            ),
+            Some(Arc::clone(url)),
+            Some(method),
+        );
+        self.app_error(sid);
+        true
     }
 
     /// A fetch came back.

@@ -116,6 +116,9 @@ impl Engine {
             return Ok(sid);
         };
         if setup.direction == Direction::Inbound {
+            // The limit bounds the whole call, ringing included: TwiML that never answers
+            // (pauses and redirects) still ends.
+            call.arm_in(&mut self.io, Timer::TimeLimit, setup.time_limit_secs);
             call.set_status(&mut self.io, CallStatus::Ringing);
             self.begin_twiml(sid);
         } else {
@@ -271,8 +274,6 @@ impl Engine {
         }
         self.io.push(Output::AnswerLeg { call: sid });
         call.set_status(&mut self.io, CallStatus::InProgress);
-        let limit = call.time_limit_secs;
-        call.arm_in(&mut self.io, Timer::TimeLimit, limit);
     }
 
     /// Ends a parent call: tears down its `<Dial>` (requesting `action`, whose TwiML will be

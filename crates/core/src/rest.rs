@@ -142,7 +142,7 @@ impl Engine {
         call.timers.stop(Timer::Pause);
         call.timers.stop(Timer::Gather);
         call.fetch = None;
-        call.redirects = 0;
+        call.loop_steps = 0;
         call.wait = Wait::Idle;
     }
 }

@@ -25,6 +25,9 @@ impl Engine {
             }
             LegEvent::Answered if !answered => {
                 call.set_status(&mut self.io, CallStatus::InProgress);
+                // `<Dial timeLimit>` counts from the answer, so a whisper cannot run forever.
+                let limit = call.time_limit_secs;
+                call.arm_in(&mut self.io, Timer::TimeLimit, limit);
                 self.child_answered(sid);
                 return Handled::Applied;
             }

@@ -60,24 +60,8 @@ impl Engine {
         }
 
         if candidates.is_empty() {
-            // Nothing rings, so nothing waits: like a <Redirect>, this step counts toward the
-            // loop limit (a failing <Dial> whose action or next verb leads back to it).
-            let limit = self.config.redirect_limit;
-            if let Some(call) = self.calls.get_mut(&sid) {
-                call.redirects = call.redirects.saturating_add(1);
-                if call.redirects > limit {
-                    self.io.notify(
-                        sid,
-                        TwilioCode::HTTP_TOO_MANY_REDIRECTS,
-                        Level::Error,
-                        format!("TwiML loop: more than {limit} steps in a row without any verb that waits for the caller"),
-                        None,
-                        None,
-                    );
-                    self.app_error(sid);
-                    return Flow::Wait;
-                }
-            }
+            // Nothing rings, so nothing waits: the `action` request (or a later <Redirect>)
+            // counts toward the loop guard, as a failing <Dial> may lead back to itself.
             let state = DialState {
                 doc: Arc::clone(doc),
                 verb: index,
@@ -110,7 +94,7 @@ impl Engine {
             last: None,
         }));
         call.wait = Wait::Dial;
-        call.redirects = 0;
+        call.waited = true;
         call.arm_in(&mut self.io, Timer::Dial, dial_timeout(dial));
         for _ in 0..first_wave {
             self.start_next_child(sid);

@@ -113,8 +113,6 @@ impl Engine {
         });
         if let Some(child) = self.calls.get_mut(&sid) {
             child.wait = Wait::Bridged;
-            let limit = child.time_limit_secs;
-            child.arm_in(&mut self.io, Timer::TimeLimit, limit);
         }
     }
 }

@@ -63,7 +63,7 @@ impl Engine {
         let Some(call) = self.calls.get_mut(&sid) else {
             return Flow::Wait;
         };
-        call.redirects = 0;
+        call.waited = true;
         call.wait = Wait::Gather(Box::new(GatherRun {
             verb: index,
             prompt: 0,

@@ -117,7 +117,7 @@ impl Engine {
         }
         let id = self.io.next_media();
         call.wait = Wait::Media(id);
-        call.redirects = 0;
+        call.waited = true;
         self.io.push(Output::Media(MediaRequest {
             call: sid,
             id,

@@ -17,7 +17,7 @@ impl Engine {
         let Some(call) = self.calls.get_mut(&sid) else {
             return Flow::Wait;
         };
-        call.redirects = 0;
+        call.waited = true;
         call.wait = Wait::Pause;
         call.arm_in(&mut self.io, Timer::Pause, pause.length);
         Flow::Wait
