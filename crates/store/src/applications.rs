@@ -7,7 +7,7 @@
 use dialtone_types::{Sid, SidKind, UnixMillis};
 
 use crate::Store;
-use crate::convert::{db_time, sid, time};
+use crate::convert::{check_text, db_time, sid, time};
 use crate::error::{Context, StoreError};
 use crate::page::{Page, PageRequest, PageToken};
 
@@ -138,6 +138,21 @@ impl Store {
              $10, $10) RETURNING ",
             app_columns!()
         );
+        check_text([
+            ("FriendlyName", Some(app.friendly_name.as_str())),
+            ("VoiceUrl", app.voice_url.as_deref()),
+            ("VoiceMethod", Some(app.voice_method.as_str())),
+            ("VoiceFallbackUrl", app.voice_fallback_url.as_deref()),
+            (
+                "VoiceFallbackMethod",
+                Some(app.voice_fallback_method.as_str()),
+            ),
+            ("StatusCallback", app.status_callback.as_deref()),
+            (
+                "StatusCallbackMethod",
+                Some(app.status_callback_method.as_str()),
+            ),
+        ])?;
         let row: ApplicationRow = on_write!(self, pool => sqlx::query_as(SQL)
             .bind(app.sid.to_string())
             .bind(account.to_string())
@@ -198,6 +213,21 @@ impl Store {
             "WHERE sid = $1 AND account_sid = $2 RETURNING ",
             app_columns!()
         );
+        check_text([
+            ("FriendlyName", update.friendly_name.as_deref()),
+            ("VoiceUrl", update.voice_url.as_deref()),
+            ("VoiceMethod", update.voice_method.as_deref()),
+            ("VoiceFallbackUrl", update.voice_fallback_url.as_deref()),
+            (
+                "VoiceFallbackMethod",
+                update.voice_fallback_method.as_deref(),
+            ),
+            ("StatusCallback", update.status_callback.as_deref()),
+            (
+                "StatusCallbackMethod",
+                update.status_callback_method.as_deref(),
+            ),
+        ])?;
         let row: Option<ApplicationRow> = on_write!(self, pool => sqlx::query_as(SQL)
             .bind(app.to_string())
             .bind(account.to_string())
@@ -230,6 +260,13 @@ impl Store {
             "AND ($3 IS NULL OR date_created > $3 OR (date_created = $3 AND sid > $4)) ",
             "ORDER BY date_created, sid LIMIT $5 OFFSET $6"
         );
+        if friendly_name.is_some_and(|n| n.contains('\0')) {
+            // Nothing stored contains a NUL, so nothing matches.
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        }
         let (after_time, after_sid) = page.cursor();
         let rows: Vec<ApplicationRow> = on_read!(self, pool => sqlx::query_as(SQL)
             .bind(account.to_string())

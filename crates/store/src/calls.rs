@@ -13,10 +13,11 @@ use dialtone_types::{CallStatus, Direction, Sid, SidKind, UnixMillis};
 
 use crate::Store;
 use crate::convert::{
-    db_time, db_time_opt, direction, sid, sid_opt, status, time, time_opt, uint, uint_opt,
+    check_text, db_time, db_time_opt, direction, sid, sid_opt, status, time, time_opt, uint,
+    uint_opt,
 };
 use crate::error::{Context, StoreError};
-use crate::outbox::{NewOutboxItem, OutboxItem, OutboxRow};
+use crate::outbox::{NewOutboxItem, OutboxItem, OutboxRow, check_item};
 use crate::page::{Page, PageRequest, PageToken};
 
 /// The API version every call reports.
@@ -439,6 +440,45 @@ macro_rules! update_call_query {
     };
 }
 
+/// Refuses a new call with a NUL character in any text field.
+fn check_new_call(c: &NewCall) -> Result<(), StoreError> {
+    check_text([
+        ("To", Some(c.to.as_str())),
+        ("From", Some(c.from.as_str())),
+        ("Url", c.url.as_deref()),
+        ("Method", Some(c.method.as_str())),
+        ("Twiml", c.twiml.as_deref()),
+        ("FallbackUrl", c.fallback_url.as_deref()),
+        ("FallbackMethod", Some(c.fallback_method.as_str())),
+        ("StatusCallback", c.status_callback.as_deref()),
+        (
+            "StatusCallbackMethod",
+            Some(c.status_callback_method.as_str()),
+        ),
+        ("CallerName", c.caller_name.as_deref()),
+        ("ForwardedFrom", c.forwarded_from.as_deref()),
+    ])?;
+    check_text(
+        c.status_callback_events
+            .iter()
+            .map(|e| ("StatusCallbackEvent", Some(e.as_str()))),
+    )
+}
+
+/// Refuses a call update with a NUL character in any text field.
+fn check_update(u: &CallUpdate) -> Result<(), StoreError> {
+    check_text([
+        ("AnsweredBy", u.answered_by.as_deref()),
+        ("Url", u.url.as_deref()),
+        ("Method", u.method.as_deref()),
+        ("Twiml", u.twiml.as_deref()),
+        ("FallbackUrl", u.fallback_url.as_deref()),
+        ("FallbackMethod", u.fallback_method.as_deref()),
+        ("StatusCallback", u.status_callback.as_deref()),
+        ("StatusCallbackMethod", u.status_callback_method.as_deref()),
+    ])
+}
+
 /// How many times a write that lost a race on a unique key (PostgreSQL) is retried.
 const RACE_RETRIES: usize = 3;
 
@@ -459,6 +499,7 @@ impl Store {
              $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23) RETURNING ",
             call_columns!()
         );
+        check_new_call(call)?;
         let events = call.status_callback_events.join(" ");
         let row: CallRow = on_write!(self, pool => sqlx::query_as(SQL)
             .bind(call.sid.to_string())
@@ -514,6 +555,7 @@ impl Store {
         update: &CallUpdate,
         now: UnixMillis,
     ) -> Result<Call, StoreError> {
+        check_update(update)?;
         let row: Option<CallRow> = on_write!(self, pool =>
             update_call_query!(account, call, update, now).fetch_optional(pool).await)
         .ctx("update call")?;
@@ -536,6 +578,8 @@ impl Store {
         callbacks: &[NewOutboxItem],
         now: UnixMillis,
     ) -> Result<(Call, Vec<OutboxItem>), StoreError> {
+        check_update(update)?;
+        callbacks.iter().try_for_each(check_item)?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -605,6 +649,16 @@ impl Store {
             "AND ($10 IS NULL OR date_created < $10 OR (date_created = $10 AND sid < $11)) ",
             "ORDER BY date_created DESC, sid DESC LIMIT $12 OFFSET $13"
         );
+        if [&filter.to, &filter.from]
+            .into_iter()
+            .any(|f| f.as_deref().is_some_and(|v| v.contains('\0')))
+        {
+            // Nothing stored contains a NUL, so nothing matches.
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        }
         let (after_time, after_sid) = page.cursor();
         let rows: Vec<CallRow> = on_read!(self, pool => sqlx::query_as(SQL)
             .bind(account.to_string())

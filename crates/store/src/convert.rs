@@ -100,3 +100,27 @@ pub(crate) fn db_params(params: &[(String, String)]) -> String {
 pub(crate) fn params(v: &str, column: &'static str) -> Result<Vec<(String, String)>, StoreError> {
     serde_json::from_str(v).map_err(|e| StoreError::corrupt(column, e))
 }
+
+/// Refuses text PostgreSQL cannot store (a NUL character), on every backend alike, naming the
+/// first offending field.
+pub(crate) fn check_text<'a>(
+    fields: impl IntoIterator<Item = (&'static str, Option<&'a str>)>,
+) -> Result<(), StoreError> {
+    match fields
+        .into_iter()
+        .find(|(_, value)| value.is_some_and(|v| v.contains('\0')))
+    {
+        Some((name, _)) => Err(StoreError::InvalidText(name)),
+        None => Ok(()),
+    }
+}
+
+/// Text recorded as evidence (webhook responses, error messages): NUL characters, which
+/// PostgreSQL cannot store, become U+FFFD rather than losing the record.
+pub(crate) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        std::borrow::Cow::Owned(s.replace('\0', "\u{fffd}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}

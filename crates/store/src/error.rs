@@ -10,6 +10,10 @@ pub enum StoreError {
     /// an outbox claim that is no longer held.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// A text field contains a NUL character, which PostgreSQL cannot store; refused on every
+    /// backend so that both behave the same. Names the field.
+    #[error("{0} contains a NUL character")]
+    InvalidText(&'static str),
     /// The database URL is not one the store can open.
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),

@@ -3,12 +3,13 @@
 //! This backs Twilio's Call Events resource (`Calls/{CA}/Events.json`), which is how a user
 //! finds out what their application was asked and what it answered. Events are append-only
 //! and listed in the order they were made. Response bodies can be large (the webhook client
-//! reads up to 64 kB), so only an excerpt is kept.
+//! reads up to 64 kB), so only an excerpt is kept. Being evidence, an event is never refused
+//! for its content: NUL characters (which PostgreSQL cannot store) become U+FFFD.
 
 use dialtone_types::{Sid, SidKind, UnixMillis};
 
 use crate::Store;
-use crate::convert::{db_params, db_time, params, sid, time};
+use crate::convert::{clean, db_params, db_time, params, sid, time};
 use crate::error::{Context, StoreError};
 use crate::page::{Page, PageRequest, PageToken};
 
@@ -148,12 +149,12 @@ impl Store {
         let body = event
             .response_body
             .as_deref()
-            .map(|b| excerpt(b, RESPONSE_BODY_EXCERPT_MAX));
+            .map(|b| clean(excerpt(b, RESPONSE_BODY_EXCERPT_MAX)));
         let row: Option<EventRow> = on_write!(self, pool => sqlx::query_as(SQL)
             .bind(call.to_string())
             .bind(account.to_string())
-            .bind(event.request_method.as_str())
-            .bind(event.request_url.as_str())
+            .bind(clean(&event.request_method))
+            .bind(clean(&event.request_url))
             .bind(db_params(&event.request_parameters))
             .bind(event.response_status.map(i64::from))
             .bind(
@@ -161,7 +162,7 @@ impl Store {
                     .response_duration_ms
                     .map(|d| i64::try_from(d).unwrap_or(i64::MAX)),
             )
-            .bind(event.response_content_type.as_deref())
+            .bind(event.response_content_type.as_deref().map(clean))
             .bind(body)
             .bind(db_time(event.requested_at))
             .fetch_optional(pool)

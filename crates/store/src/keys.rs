@@ -8,7 +8,7 @@ use dialtone_types::{Sid, SidKind, UnixMillis};
 use sha2::{Digest, Sha256};
 
 use crate::Store;
-use crate::convert::{db_time, sid, time};
+use crate::convert::{check_text, db_time, sid, time};
 use crate::error::{Context, StoreError};
 use crate::page::{Page, PageRequest, PageToken};
 
@@ -104,6 +104,7 @@ impl Store {
             ") VALUES ($1, $2, $3, $4, $5, $5) RETURNING ",
             key_columns!()
         );
+        check_text([("FriendlyName", Some(friendly_name))])?;
         let row: KeyRow = on_write!(self, pool => sqlx::query_as(SQL)
             .bind(key.to_string())
             .bind(account.to_string())
@@ -145,6 +146,7 @@ impl Store {
             "WHERE sid = $1 AND account_sid = $2 RETURNING ",
             key_columns!()
         );
+        check_text([("FriendlyName", Some(friendly_name))])?;
         let row: Option<KeyRow> = on_write!(self, pool => sqlx::query_as(SQL)
             .bind(key.to_string())
             .bind(account.to_string())

@@ -2,12 +2,13 @@
 //! its Twilio code, backing `Calls/{CA}/Notifications.json`.
 //!
 //! They are what a user reads when a call went wrong (a webhook timed out, TwiML did not
-//! parse), so each keeps the request that caused it. Append-only, listed oldest first.
+//! parse), so each keeps the request that caused it. Append-only, listed oldest first. Like
+//! events, a notification is never refused for its content: NUL characters become U+FFFD.
 
 use dialtone_types::{Level, Sid, SidKind, TwilioCode, UnixMillis};
 
 use crate::Store;
-use crate::convert::{code, db_time, level, sid, time};
+use crate::convert::{clean, code, db_time, level, sid, time};
 use crate::error::{Context, StoreError};
 use crate::page::{Page, PageRequest, PageToken};
 
@@ -126,10 +127,10 @@ impl Store {
             .bind(n.sid.to_string())
             .bind(i64::from(n.error_code.0))
             .bind(i64::from(n.level.log_value()))
-            .bind(n.message_text.as_str())
-            .bind(n.request_url.as_deref())
-            .bind(n.request_method.as_deref())
-            .bind(n.response_body.as_deref())
+            .bind(clean(&n.message_text))
+            .bind(n.request_url.as_deref().map(clean))
+            .bind(n.request_method.as_deref().map(clean))
+            .bind(n.response_body.as_deref().map(clean))
             .bind(db_time(now))
             .fetch_optional(pool)
             .await)

@@ -21,7 +21,7 @@ use std::time::Duration;
 use dialtone_types::{Sid, SidKind, UnixMillis};
 
 use crate::Store;
-use crate::convert::{db_time, params, sid, time, uint, ulong};
+use crate::convert::{check_text, db_time, params, sid, time, uint, ulong};
 use crate::error::{Context, StoreError};
 
 /// Where an outbox item is in its life.
@@ -168,6 +168,16 @@ pub(crate) const ENQUEUE_SQL: &str = concat!(
     outbox_columns!()
 );
 
+/// Refuses an item with a NUL character in its URL, method or token (parameters are stored
+/// as JSON, which escapes it).
+pub(crate) fn check_item(item: &NewOutboxItem) -> Result<(), StoreError> {
+    check_text([
+        ("StatusCallback", Some(item.url.as_str())),
+        ("StatusCallbackMethod", Some(item.method.as_str())),
+        ("idempotency token", Some(item.idempotency_token.as_str())),
+    ])
+}
+
 /// Binds a [`NewOutboxItem`] to `ENQUEUE_SQL`; a macro so that it types for either backend.
 macro_rules! enqueue_query {
     ($account:expr, $item:expr, $now:expr) => {
@@ -211,6 +221,7 @@ impl Store {
         item: &NewOutboxItem,
         now: UnixMillis,
     ) -> Result<OutboxItem, StoreError> {
+        check_item(item)?;
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -14,5 +14,6 @@ mod connect;
 mod events;
 mod keys;
 mod notifications;
+mod nul_text;
 mod outbox;
 mod throughput;
