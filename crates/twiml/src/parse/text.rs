@@ -56,23 +56,35 @@ pub(crate) fn find_control_char(bytes: &[u8]) -> Option<usize> {
         .map(|i| offset + i)
 }
 
+/// Byte classes for names: bit 0 may start a name, bit 1 may continue one. Every byte of a
+/// multi-byte UTF-8 character is accepted.
+const NAME_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c: u8 = 0;
+    loop {
+        table[c as usize] = if c.is_ascii_alphabetic() || c == b'_' || c == b':' || c >= 0x80 {
+            3
+        } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            2
+        } else {
+            0
+        };
+        if c == u8::MAX {
+            break;
+        }
+        c += 1;
+    }
+    table
+};
+
 /// True for an XML `Name` (element and attribute names). ASCII characters follow the XML rules;
 /// any non-ASCII character is accepted.
 pub(crate) fn is_xml_name(name: &str) -> bool {
     let bytes = name.as_bytes();
-    if bytes.is_ascii() {
-        let start = |b: u8| b.is_ascii_alphabetic() || b == b'_' || b == b':';
-        return bytes.first().is_some_and(|&b| start(b))
-            && bytes
-                .iter()
-                .all(|&b| start(b) || b.is_ascii_digit() || b == b'-' || b == b'.');
-    }
-    let mut chars = name.chars();
-    let Some(first) = chars.next() else {
-        return false;
-    };
-    let start = |c: char| c.is_ascii_alphabetic() || matches!(c, '_' | ':') || !c.is_ascii();
-    start(first) && chars.all(|c| start(c) || c.is_ascii_digit() || matches!(c, '-' | '.'))
+    bytes
+        .first()
+        .is_some_and(|&b| NAME_CLASS[usize::from(b)] & 1 != 0)
+        && bytes.iter().all(|&b| NAME_CLASS[usize::from(b)] != 0)
 }
 
 /// XML whitespace.
@@ -133,14 +145,17 @@ pub(crate) fn normalize_eol(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Bytes that change an attribute value under normalization (`&`, `<`, tab, LF, CR).
+const fn is_attr_special(b: u8) -> bool {
+    // All five are below 0x3D; one comparison rejects most bytes.
+    b < b'=' && matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r')
+}
+
 /// Normalizes an attribute value as XML requires: references resolved, literal tab, line feed
 /// and carriage return (and `\r\n`) become one space each. Borrows when nothing changes.
 pub(crate) fn attribute_value(raw: &str) -> Result<Cow<'_, str>, (usize, RefError)> {
     let bytes = raw.as_bytes();
-    let Some(first) = bytes
-        .iter()
-        .position(|&b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
-    else {
+    let Some(first) = bytes.iter().position(|&b| is_attr_special(b)) else {
         return Ok(Cow::Borrowed(raw));
     };
     let mut out = String::with_capacity(raw.len());
@@ -172,7 +187,7 @@ pub(crate) fn attribute_value(raw: &str) -> Result<Cow<'_, str>, (usize, RefErro
             _ => {
                 let next = bytes[i..]
                     .iter()
-                    .position(|&b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
+                    .position(|&b| is_attr_special(b))
                     .map_or(bytes.len(), |p| i + p);
                 out.push_str(&raw[i..next]);
                 i = next;

@@ -81,6 +81,11 @@ impl<'a> Tree<'a> {
         &self.attrs[start as usize..end as usize]
     }
 
+    /// Number of child elements, to size vectors exactly (model items can be large).
+    pub fn child_count(&self, id: NodeId) -> usize {
+        self.children(id).count()
+    }
+
     pub fn children(&self, id: NodeId) -> Children<'_, 'a> {
         Children {
             tree: self,
@@ -131,10 +136,13 @@ struct Builder<'a> {
 /// Reads `src` (valid UTF-8, BOM removed) into a tree.
 pub(crate) fn build(src: &str) -> Result<Tree<'_>, SyntaxError> {
     let mut reader = Reader::from_str(src);
+    // End tags are matched against our own stack, which saves quick-xml's name buffers.
+    reader.config_mut().check_end_names = false;
     let mut b = Builder {
         src,
-        nodes: Vec::with_capacity(16),
-        attrs: Vec::with_capacity(32),
+        // Small enough for the allocator's fast path; documents are usually a handful of elements.
+        nodes: Vec::with_capacity(8),
+        attrs: Vec::new(),
         stack: [Open::default(); MAX_DEPTH],
         depth: 0,
         root_done: false,
@@ -164,7 +172,7 @@ pub(crate) fn build(src: &str) -> Result<Tree<'_>, SyntaxError> {
             }
             Event::Start(e) => b.open(pos, e.len(), e.name().0.len(), true)?,
             Event::Empty(e) => b.open(pos, e.len(), e.name().0.len(), false)?,
-            Event::End(_) => b.close(pos)?,
+            Event::End(e) => b.close(pos, e.name().0)?,
             Event::Text(t) => b.literal(pos, t.into_inner())?,
             Event::CData(c) => b.verbatim(pos, &c.into_inner(), true)?,
             Event::GeneralRef(r) => {
@@ -288,6 +296,9 @@ impl<'a> Builder<'a> {
             ));
         }
         let attrs_start = self.attrs.len();
+        if self.attrs.capacity() == 0 && raw.len() > name_len {
+            self.attrs.reserve(12);
+        }
         let mut iter = Attributes::new(raw, name_len);
         // quick-xml's duplicate check allocates per tag; `check_duplicates` below does not.
         iter.with_checks(false);
@@ -358,10 +369,20 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn close(&mut self, pos: usize) -> Result<(), SyntaxError> {
-        let open = *self
-            .top()
-            .ok_or_else(|| SyntaxError::new(pos, "closing tag without an open element"))?;
+    fn close(&mut self, pos: usize, name: &str) -> Result<(), SyntaxError> {
+        let open = *self.top().ok_or_else(|| {
+            SyntaxError::new(
+                pos,
+                format!("closing tag </{name}> has no matching open element"),
+            )
+        })?;
+        let expected = self.nodes[open.node as usize].name;
+        if expected != name {
+            return Err(SyntaxError::new(
+                pos,
+                format!("closing tag </{name}> does not match the open element <{expected}>"),
+            ));
+        }
         self.depth -= 1;
         let node = &mut self.nodes[open.node as usize];
         if open.trailing_ws > 0 {

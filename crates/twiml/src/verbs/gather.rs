@@ -141,7 +141,10 @@ impl Gather {
         const G: &str = "Gather";
         const W: TwilioCode = TwilioCode::SCHEMA_WARNING;
         let tree = cx.tree;
-        let mut g = Self::default();
+        let mut g = Self {
+            children: Vec::with_capacity(tree.child_count(id)),
+            ..Self::default()
+        };
         for a in tree.attrs(id) {
             match a.name {
                 "action" => g.action = Some(a.value.to_string()),

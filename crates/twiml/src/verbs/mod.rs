@@ -225,7 +225,7 @@ pub(crate) fn document_from_tree(cx: &mut Cx<'_, '_>) -> Document {
         cx.unknown_attr("Response", a, &mut ignored);
     }
     cx.no_text("Response", Tree::ROOT);
-    let mut verbs = Vec::new();
+    let mut verbs = Vec::with_capacity(tree.child_count(Tree::ROOT));
     for id in tree.children(Tree::ROOT) {
         let verb = Verb::parse(cx, id);
         if cx.context == Context::Whisper {

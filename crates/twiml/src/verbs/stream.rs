@@ -130,7 +130,7 @@ impl Stream {
 /// Parses the children of `<Connect>`, `<Start>` or `<Stop>`.
 pub(crate) fn parse_nouns(cx: &mut Cx<'_, '_>, parent: &str, id: NodeId) -> Vec<StreamNoun> {
     let tree = cx.tree;
-    let mut nouns = Vec::new();
+    let mut nouns = Vec::with_capacity(tree.child_count(id));
     for child in tree.children(id) {
         let name = tree.node(child).name;
         if name == "Stream" {

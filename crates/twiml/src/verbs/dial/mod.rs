@@ -289,7 +289,12 @@ impl Dial {
         const D: &str = "Dial";
         const W: TwilioCode = TwilioCode::SCHEMA_WARNING;
         let tree = cx.tree;
-        let mut d = Self::default();
+        let mut d = Self {
+            nouns: Vec::with_capacity(
+                tree.child_count(id) + usize::from(!tree.node(id).text.is_empty()),
+            ),
+            ..Self::default()
+        };
         let mut spots = Spots {
             dial: tree.node(id).pos,
             ..Spots::default()
