@@ -42,7 +42,7 @@ pub struct Call {
     pub status: CallStatus,
     /// Who started it.
     pub direction: Direction,
-    /// When it was answered (Twilio: when it started being dialed; the API's choice).
+    /// When dialing started (Twilio's `start_time`); `None` until then.
     pub start_time: Option<UnixMillis>,
     /// When it ended.
     pub end_time: Option<UnixMillis>,
@@ -140,7 +140,7 @@ pub struct NewCall {
 pub struct CallUpdate {
     /// New status; refused with `Conflict` if the call is already in another terminal status.
     pub status: Option<CallStatus>,
-    /// When it was answered.
+    /// When dialing started.
     pub start_time: Option<UnixMillis>,
     /// When it ended.
     pub end_time: Option<UnixMillis>,
