@@ -6,6 +6,9 @@ use crate::Diagnostic;
 /// Sorts diagnostics by position (stable, so same-place diagnostics keep their order) and
 /// converts offsets in `body` to line and column (columns count characters).
 pub(crate) fn locate(body: &[u8], mut diags: Vec<RawDiag>) -> Vec<Diagnostic> {
+    if diags.is_empty() {
+        return Vec::new();
+    }
     diags.sort_by_key(|d| d.pos);
     let mut out = Vec::with_capacity(diags.len());
     let (mut line, mut line_start, mut scanned) = (1u32, 0usize, 0usize);

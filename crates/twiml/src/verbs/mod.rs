@@ -227,11 +227,12 @@ pub(crate) fn document_from_tree(cx: &mut Cx<'_, '_>) -> Document {
     cx.no_text("Response", Tree::ROOT);
     let mut verbs = Vec::with_capacity(tree.child_count(Tree::ROOT));
     for id in tree.children(Tree::ROOT) {
-        let verb = Verb::parse(cx, id);
-        if cx.context == Context::Whisper {
-            check_whisper(cx, &verb, tree.node(id).pos);
+        verbs.push(Verb::parse(cx, id));
+        if cx.context == Context::Whisper
+            && let Some(verb) = verbs.last()
+        {
+            check_whisper(cx, verb, tree.node(id).pos);
         }
-        verbs.push(verb);
     }
     Document { verbs }
 }
