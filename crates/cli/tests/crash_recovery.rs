@@ -1,0 +1,335 @@
+//! Crash recovery of the real binary: `dialtone serve` is SIGKILLed while 100 calls are live,
+//! then started again on the same data. Every call must reach a terminal status, every
+//! subscribed `completed` status callback must be delivered (more than once only with the
+//! same `I-Twilio-Idempotency-Token`), and the SQLite file must pass `PRAGMA integrity_check`.
+//! Runs on SQLite always and on PostgreSQL when `DIALTONE_TEST_POSTGRES_URL` is set.
+
+mod e2e_common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use e2e_common::{Account, Backend, Server};
+use serde_json::Value;
+
+const CALLS: usize = 100;
+const TERMINAL: &[&str] = &["completed", "busy", "failed", "no-answer", "canceled"];
+
+/// One status callback the application received.
+#[derive(Debug, Clone)]
+struct Callback {
+    call: String,
+    status: String,
+    sequence: String,
+    token: String,
+}
+
+type Received = Arc<Mutex<Vec<Callback>>>;
+
+async fn status_callback(
+    State(received): State<Received>,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
+    let params: BTreeMap<String, String> = form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let get = |k: &str| params.get(k).cloned().unwrap_or_default();
+    let token = headers
+        .get("i-twilio-idempotency-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    received.lock().expect("lock").push(Callback {
+        call: get("CallSid"),
+        status: get("CallStatus"),
+        sequence: get("SequenceNumber"),
+        token,
+    });
+    StatusCode::NO_CONTENT
+}
+
+/// The application: records status callbacks on `POST /status`.
+async fn start_app() -> (String, Received, tokio::task::JoinHandle<()>) {
+    let received = Received::default();
+    let app = axum::Router::new()
+        .route("/status", post(status_callback))
+        .with_state(Arc::clone(&received));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the application");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .await
+            .expect("application server");
+    });
+    (url, received, task)
+}
+
+/// A Basic-authenticated client of one server and account.
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    account: Account,
+}
+
+impl Api {
+    async fn send(&self, method: reqwest::Method, path: &str, form: &[(&str, &str)]) -> Value {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .basic_auth(&self.account.sid, Some(&self.account.token));
+        if method == reqwest::Method::POST {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish();
+            req = req
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+        }
+        let resp = req.send().await.expect("request to dialtone");
+        let status = resp.status();
+        let bytes = resp.bytes().await.expect("response body");
+        assert!(
+            status.is_success(),
+            "{method} {path}: {status} {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        serde_json::from_slice(&bytes).expect("JSON response")
+    }
+
+    /// Every call of the account: sid → status.
+    async fn calls(&self) -> BTreeMap<String, String> {
+        let path = format!(
+            "/2010-04-01/Accounts/{}/Calls.json?PageSize=1000",
+            self.account.sid
+        );
+        let page = self.send(reqwest::Method::GET, &path, &[]).await;
+        assert_eq!(
+            page["next_page_uri"],
+            Value::Null,
+            "one page holds them all"
+        );
+        page["calls"]
+            .as_array()
+            .expect("calls")
+            .iter()
+            .map(|c| {
+                (
+                    c["sid"].as_str().expect("sid").to_owned(),
+                    c["status"].as_str().expect("status").to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        match done().await {
+            Ok(()) => return,
+            Err(state) => assert!(
+                Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for {what}: {state}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn crash_and_recover(backend: &Backend) {
+    let dir = tempfile::tempdir().expect("data dir");
+    let account = Account::random();
+    let (app_url, received, app_task) = start_app().await;
+    let status_url = format!("{app_url}/status");
+
+    let server = Server::start(dir.path(), backend, &account);
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: server.url.clone(),
+        account: account.clone(),
+    };
+    // A softphone that answers at once and stays until the other side hangs up.
+    api.send(
+        reqwest::Method::POST,
+        "/sim/v1/Clients",
+        &[("Identity", "crash"), ("AnswerAfter", "0.05")],
+    )
+    .await;
+    let create = format!("/2010-04-01/Accounts/{}/Calls.json", account.sid);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..CALLS {
+        let http = api.http.clone();
+        let (base, account, create, status_url) = (
+            api.base.clone(),
+            account.clone(),
+            create.clone(),
+            status_url.clone(),
+        );
+        tasks.spawn(async move {
+            let api = Api {
+                http,
+                base,
+                account,
+            };
+            let call = api
+                .send(
+                    reqwest::Method::POST,
+                    &create,
+                    &[
+                        ("To", "client:crash"),
+                        ("From", "+15005550006"),
+                        ("Twiml", "<Response><Pause length=\"600\"/></Response>"),
+                        ("StatusCallback", &status_url),
+                        ("StatusCallbackEvent", "completed"),
+                    ],
+                )
+                .await;
+            call["sid"].as_str().expect("sid").to_owned()
+        });
+    }
+    let mut sids = BTreeSet::new();
+    while let Some(sid) = tasks.join_next().await {
+        sids.insert(sid.expect("create task"));
+    }
+    assert_eq!(sids.len(), CALLS, "distinct calls created");
+
+    wait_until(
+        "every call in progress",
+        Duration::from_secs(60),
+        || async {
+            let calls = api.calls().await;
+            let live = calls.values().filter(|s| *s == "in-progress").count();
+            if live == CALLS {
+                Ok(())
+            } else {
+                Err(format!("{live} of {CALLS} in progress"))
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        received.lock().expect("lock").len(),
+        0,
+        "no callback before the crash"
+    );
+
+    server.kill();
+
+    let server = Server::start(dir.path(), backend, &account);
+    let api = Api {
+        base: server.url.clone(),
+        ..api
+    };
+    wait_until(
+        "every call terminal and every completed callback delivered",
+        Duration::from_secs(60),
+        || async {
+            let calls = api.calls().await;
+            let live = calls
+                .values()
+                .filter(|s| !TERMINAL.contains(&s.as_str()))
+                .count();
+            let delivered: BTreeSet<String> = received
+                .lock()
+                .expect("lock")
+                .iter()
+                .map(|c| c.call.clone())
+                .collect();
+            if live == 0 && delivered.len() == CALLS {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{live} calls live, callbacks for {} of {CALLS} calls",
+                    delivered.len()
+                ))
+            }
+        },
+    )
+    .await;
+
+    let calls = api.calls().await;
+    assert_eq!(
+        calls.keys().cloned().collect::<BTreeSet<_>>(),
+        sids,
+        "the calls after the restart"
+    );
+    for (sid, status) in &calls {
+        assert_eq!(status, "completed", "{sid}: answered calls end completed");
+    }
+    let callbacks = received.lock().expect("lock").clone();
+    let mut tokens: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for c in &callbacks {
+        assert!(sids.contains(&c.call), "callback for an unknown call {c:?}");
+        assert_eq!(
+            (c.status.as_str(), c.sequence.as_str()),
+            ("completed", "0"),
+            "{c:?}"
+        );
+        assert_eq!(c.token.len(), 32, "idempotency token of {c:?}");
+        tokens.entry(&c.call).or_default().insert(&c.token);
+    }
+    assert_eq!(tokens.len(), CALLS, "calls with a completed callback");
+    for (call, t) in &tokens {
+        assert_eq!(t.len(), 1, "{call}: duplicates with different tokens {t:?}");
+    }
+    eprintln!(
+        "[{}] {} completed callbacks for {CALLS} calls ({} duplicates, same token)",
+        backend.name(),
+        callbacks.len(),
+        callbacks.len() - CALLS
+    );
+
+    let status = server.stop();
+    assert!(
+        status.success(),
+        "server after recovery exited with {status}"
+    );
+    app_task.abort();
+
+    if matches!(backend, Backend::Sqlite) {
+        use sqlx::Connection as _;
+        let path = dir.path().join("dialtone.db");
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("open the SQLite file");
+        let rows: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")
+            .fetch_all(&mut conn)
+            .await
+            .expect("integrity_check");
+        assert_eq!(rows, vec![("ok".to_owned(),)], "PRAGMA integrity_check");
+        let _ = conn.close().await;
+    }
+}
+
+fn run(backend: &Backend) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(crash_and_recover(backend));
+}
+
+#[test]
+fn sigkill_with_100_live_calls_sqlite() {
+    run(&Backend::Sqlite);
+}
+
+#[test]
+fn sigkill_with_100_live_calls_postgres() {
+    let Some(backend) = Backend::postgres("crash") else {
+        return;
+    };
+    run(&backend);
+}

@@ -1,0 +1,148 @@
+//! End-to-end: the real `dialtone serve` driven by Twilio's official Python helper library.
+//!
+//! Each backend gets one server with two accounts (the second exists so that isolation is
+//! tested against a real other account, not only a random SID: the server is started once
+//! with it as the bootstrap account, then restarted with the first). The scripts in
+//! `tests/e2e/` at the repository root, and `examples/quickstart.py`, run against it with
+//! `$DIALTONE_PYTHON` (a Python with `twilio` 9.x installed, as `.ci/run` sets up); each
+//! checks every webhook it receives with `twilio.request_validator.RequestValidator`.
+//!
+//! Without `DIALTONE_PYTHON` the tests are skipped with a loud message, or fail under
+//! `DIALTONE_REQUIRE_E2E=1`. PostgreSQL runs only when `DIALTONE_TEST_POSTGRES_URL` is set,
+//! in a fresh database.
+
+mod e2e_common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use e2e_common::{Account, Backend, Server, skip};
+
+/// The scripts, run in this order against one server.
+const SCRIPTS: &[&str] = &[
+    "tests/e2e/calls_rest.py",
+    "tests/e2e/status_callbacks.py",
+    "tests/e2e/applications_dial.py",
+    "tests/e2e/auth_isolation.py",
+    "examples/quickstart.py",
+];
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+/// `$DIALTONE_PYTHON`, checked to import twilio 9.x; `None` after a loud skip.
+fn python() -> Option<String> {
+    let Some(python) = std::env::var("DIALTONE_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+    else {
+        skip("DIALTONE_PYTHON is not set (a Python with `pip install 'twilio>=9.13,<10'`)");
+        return None;
+    };
+    let probe = Command::new(&python)
+        .args(["-c", "import twilio; print(twilio.__version__)"])
+        .output()
+        .unwrap_or_else(|e| panic!("DIALTONE_PYTHON={python} cannot run: {e}"));
+    let version = String::from_utf8_lossy(&probe.stdout).trim().to_owned();
+    assert!(
+        probe.status.success() && version.starts_with("9."),
+        "DIALTONE_PYTHON={python} has no twilio 9.x: {version} {}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    Some(python)
+}
+
+fn run_suite(python: &str, backend: &Backend) {
+    let root = repo_root();
+    let dir = tempfile::tempdir().expect("data dir");
+    let main = Account::random();
+    let other = Account::random();
+    // First start: the second account becomes the bootstrap account and is stored.
+    let first = Server::start(dir.path(), backend, &other);
+    let status = first.stop();
+    assert!(status.success(), "first start exited with {status}");
+    let server = Server::start(dir.path(), backend, &main);
+
+    let mut failures = Vec::new();
+    for script in SCRIPTS {
+        let started = Instant::now();
+        let path = root.join(script);
+        let output = Command::new(python)
+            .arg(&path)
+            .current_dir(path.parent().expect("script directory"))
+            .env("PYTHONPATH", root.join("tests/e2e"))
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("DIALTONE_BASE_URL", &server.url)
+            .env("DIALTONE_ACCOUNT_SID", &main.sid)
+            .env("DIALTONE_AUTH_TOKEN", &main.token)
+            .env("DIALTONE_OTHER_ACCOUNT_SID", &other.sid)
+            .env("DIALTONE_OTHER_AUTH_TOKEN", &other.token)
+            .env_remove("TWILIO_REGION")
+            .env_remove("TWILIO_EDGE")
+            .output()
+            .expect("run the Python script");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        eprintln!(
+            "[{}] {script}: {} in {:.1?}\n{stdout}",
+            backend.name(),
+            output.status,
+            started.elapsed()
+        );
+        if !output.status.success() {
+            failures.push(format!(
+                "{script} ({}) exited with {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+                backend.name(),
+                output.status
+            ));
+        }
+        // The quickstart prints the call it placed; check the line, not only the exit code.
+        if script.ends_with("quickstart.py") && output.status.success() {
+            let line = stdout.lines().last().unwrap_or_default();
+            let words: Vec<&str> = line.split(' ').collect();
+            let ok = words.len() == 3
+                && words[0].len() == 34
+                && words[0].starts_with("CA")
+                && words[1] == "completed"
+                && words[2] == "1";
+            if !ok {
+                failures.push(format!(
+                    "quickstart printed {line:?}, expected `CA... completed 1`"
+                ));
+            }
+        }
+    }
+    let log = server.log();
+    let status = server.stop();
+    assert!(
+        failures.is_empty(),
+        "{} script(s) failed:\n{}\n--- server log\n{log}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(status.success(), "server exited with {status}; log:\n{log}");
+    assert!(
+        !log.contains(" ERROR "),
+        "the server logged errors during the suite:\n{log}"
+    );
+}
+
+#[test]
+fn twilio_python_against_sqlite() {
+    let Some(python) = python() else { return };
+    run_suite(&python, &Backend::Sqlite);
+}
+
+#[test]
+fn twilio_python_against_postgres() {
+    let Some(python) = python() else { return };
+    let Some(backend) = Backend::postgres("e2e") else {
+        return;
+    };
+    run_suite(&python, &backend);
+}

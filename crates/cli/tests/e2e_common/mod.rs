@@ -1,0 +1,341 @@
+//! Shared pieces of the end-to-end tests: the real `dialtone` binary started as `dialtone
+//! serve` on a free loopback port (stopped, or killed, whatever happens to the test), and the
+//! database it uses: a SQLite file in a temporary data directory, or a fresh PostgreSQL
+//! database created on `DIALTONE_TEST_POSTGRES_URL` and dropped afterwards.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long `dialtone serve` may take to print its banner.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a graceful stop (SIGTERM) may take.
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `n` random bytes as lower-case hex.
+pub fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).expect("OS random numbers");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An account's credentials.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// `AC` + 32 hex digits.
+    pub sid: String,
+    /// 32 hex digits.
+    pub token: String,
+}
+
+impl Account {
+    /// A new random account (created by the server at start-up when configured).
+    pub fn random() -> Self {
+        Self {
+            sid: format!("AC{}", random_hex(16)),
+            token: random_hex(16),
+        }
+    }
+}
+
+/// The environment variable that turns a skipped end-to-end test into a failure.
+pub const REQUIRE_E2E: &str = "DIALTONE_REQUIRE_E2E";
+
+/// True when `DIALTONE_REQUIRE_E2E=1`: missing prerequisites fail instead of skipping.
+pub fn e2e_required() -> bool {
+    std::env::var(REQUIRE_E2E).is_ok_and(|v| v == "1")
+}
+
+/// Skips (loudly) or, under `DIALTONE_REQUIRE_E2E=1`, fails.
+pub fn skip(why: &str) {
+    assert!(!e2e_required(), "{REQUIRE_E2E}=1 but {why}");
+    eprintln!(
+        "\n*** SKIPPED: {why} ***\n*** (set {REQUIRE_E2E}=1 to make this a failure; .ci/run does) ***\n"
+    );
+}
+
+/// Where the server keeps its state.
+#[derive(Debug)]
+pub enum Backend {
+    /// SQLite in the server's data directory.
+    Sqlite,
+    /// A database of its own on a PostgreSQL server, dropped on drop.
+    Postgres(PgDatabase),
+}
+
+impl Backend {
+    /// PostgreSQL from `DIALTONE_TEST_POSTGRES_URL` with a fresh database, or `None` (after a
+    /// loud skip message) when the variable is unset.
+    pub fn postgres(label: &str) -> Option<Self> {
+        match std::env::var("DIALTONE_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => Some(Self::Postgres(PgDatabase::create(&url, label))),
+            _ => {
+                // PostgreSQL is optional even under DIALTONE_REQUIRE_E2E (the Python half is not).
+                eprintln!("\n*** SKIPPED ({label}): DIALTONE_TEST_POSTGRES_URL is not set ***\n");
+                None
+            }
+        }
+    }
+
+    /// The `--database-url` argument, if any.
+    fn database_url(&self) -> Option<&str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres(db) => Some(&db.url),
+        }
+    }
+
+    /// A name for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres(_) => "PostgreSQL",
+        }
+    }
+}
+
+/// A PostgreSQL database created for one test and dropped afterwards.
+#[derive(Debug)]
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    /// The URL of the new database.
+    pub url: String,
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(f)
+}
+
+impl PgDatabase {
+    fn create(admin_url: &str, label: &str) -> Self {
+        use sqlx::Connection as _;
+        let name = format!("dialtone_{label}_{}", random_hex(6));
+        let mut url = url::Url::parse(admin_url).expect("DIALTONE_TEST_POSTGRES_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        block_on(async {
+            let mut conn = sqlx::PgConnection::connect(admin_url)
+                .await
+                .expect("connect to DIALTONE_TEST_POSTGRES_URL");
+            // `name` is `dialtone_` + a label and hex digits: nothing to inject.
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("CREATE DATABASE");
+            let _ = conn.close().await;
+        });
+        Self {
+            admin_url: admin_url.to_owned(),
+            name,
+            url: url.to_string(),
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        use sqlx::Connection as _;
+        block_on(async {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin_url).await {
+                let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                )))
+                .execute(&mut conn)
+                .await;
+                if let Err(e) = dropped {
+                    eprintln!("could not drop test database {}: {e}", self.name);
+                }
+                let _ = conn.close().await;
+            }
+        });
+    }
+}
+
+/// A running `dialtone serve`; killed (SIGKILL) on drop unless stopped before.
+#[derive(Debug)]
+pub struct Server {
+    child: Option<Child>,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The data directory.
+    pub data_dir: PathBuf,
+    stderr_path: PathBuf,
+}
+
+impl Server {
+    /// Starts `dialtone serve --listen 127.0.0.1:0 --data-dir {data_dir}` with `account` as its
+    /// bootstrap account and waits for its banner.
+    pub fn start(data_dir: &Path, backend: &Backend, account: &Account) -> Self {
+        let stderr_path = data_dir.join(format!("serve-{}.log", random_hex(4)));
+        let stderr = std::fs::File::create(&stderr_path).expect("server log file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dialtone"));
+        cmd.arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(data_dir);
+        if let Some(url) = backend.database_url() {
+            cmd.arg("--database-url").arg(url);
+        }
+        for var in [
+            "DIALTONE_LISTEN",
+            "DIALTONE_DATA_DIR",
+            "DIALTONE_DATABASE_URL",
+            "DIALTONE_PUBLIC_URL",
+            "DIALTONE_CONFIG",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("DIALTONE_ACCOUNT_SID", &account.sid)
+            .env("DIALTONE_AUTH_TOKEN", &account.token)
+            .env("DIALTONE_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        let mut child = cmd.spawn().expect("spawn dialtone serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        // Reads the banner, then keeps draining stdout so the server never blocks on it.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    // Nobody listens any more; keep draining.
+                }
+            }
+        });
+        let mut server = Self {
+            child: Some(child),
+            url: String::new(),
+            data_dir: data_dir.to_owned(),
+            stderr_path,
+        };
+        let deadline = Instant::now() + START_TIMEOUT;
+        let mut banner = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(url) = line.strip_prefix("dialtone listening on ") {
+                        url.trim().clone_into(&mut server.url);
+                    }
+                    let done = line.starts_with("Auth token:");
+                    banner.push(line);
+                    if done {
+                        break;
+                    }
+                }
+                Err(_) => panic!(
+                    "dialtone serve did not print its banner; stdout: {banner:?}\nserver log:\n{}",
+                    server.log()
+                ),
+            }
+        }
+        assert!(
+            server.url.starts_with("http://127.0.0.1:"),
+            "unexpected banner {banner:?}"
+        );
+        assert!(
+            banner
+                .iter()
+                .any(|l| l == &format!("Account SID: {}", account.sid)),
+            "banner does not name the configured account: {banner:?}"
+        );
+        server.wait_healthy(deadline);
+        server
+    }
+
+    /// Waits for `GET /healthz` to answer 200. Besides readiness this matters for signals: the
+    /// server installs its SIGTERM handler when it starts serving, a little after its banner,
+    /// and a SIGTERM before that would kill it outright.
+    fn wait_healthy(&self, deadline: Instant) {
+        use std::io::Write as _;
+        let addr = self.url.trim_start_matches("http://").to_owned();
+        loop {
+            let answer = std::net::TcpStream::connect(&addr).and_then(|mut s| {
+                s.set_read_timeout(Some(Duration::from_secs(5)))?;
+                write!(
+                    s,
+                    "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+                )?;
+                let mut text = String::new();
+                s.read_to_string(&mut text)?;
+                Ok(text)
+            });
+            if answer.is_ok_and(|text| text.starts_with("HTTP/1.1 200")) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "dialtone serve never answered GET /healthz; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The server's stderr (its log) so far.
+    pub fn log(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.stderr_path) {
+            let _ = f.read_to_string(&mut text);
+        }
+        text
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// SIGTERM, then waits for a graceful exit; returns its status.
+    pub fn stop(mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for dialtone serve") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "dialtone serve did not stop within {STOP_TIMEOUT:?} of SIGTERM; log:\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL (`Child::kill` on Unix), as a crash.
+    pub fn kill(mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("SIGKILL dialtone serve");
+        let status = child.wait().expect("reap dialtone serve");
+        assert!(!status.success(), "killed server exited cleanly: {status}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

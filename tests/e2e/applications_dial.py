@@ -1,0 +1,165 @@
+"""Applications CRUD through twilio-python, then a softphone calling into an application whose
+TwiML `<Dial><Client>`s another softphone: the inbound voice request, the child's status
+callbacks and the `<Dial action>` request."""
+
+import uuid
+
+from twilio.base.exceptions import TwilioRestException
+
+from dialtone_e2e import (
+    ACCOUNT_SID,
+    App,
+    check,
+    check_sid,
+    client,
+    eq,
+    http,
+    run,
+    softphone,
+    wait_terminal,
+)
+
+STANDARD = ["AccountSid", "ApiVersion", "CallSid", "CallStatus", "Direction", "From", "To"]
+
+
+def applications_crud(c, app):
+    name = f"e2e-{uuid.uuid4().hex[:8]}"
+    created = c.applications.create(
+        friendly_name=name,
+        voice_url=app.url + "/voice",
+        voice_method="GET",
+        voice_fallback_url=app.url + "/fallback",
+        voice_fallback_method="POST",
+        status_callback=app.url + "/status",
+        status_callback_method="POST",
+    )
+    check_sid(created.sid, "AP", "application sid")
+    eq(created.account_sid, ACCOUNT_SID, "application account_sid")
+    eq(created.friendly_name, name, "friendly_name")
+    eq(created.voice_url, app.url + "/voice", "voice_url")
+    eq(created.voice_method, "GET", "voice_method")
+    eq(created.voice_fallback_url, app.url + "/fallback", "voice_fallback_url")
+    eq(created.status_callback, app.url + "/status", "status_callback")
+    eq(created.uri, f"/2010-04-01/Accounts/{ACCOUNT_SID}/Applications/{created.sid}.json", "uri")
+
+    fetched = c.applications(created.sid).fetch()
+    eq((fetched.sid, fetched.friendly_name, fetched.voice_method), (created.sid, name, "GET"), "fetch")
+    eq([a.sid for a in c.applications.list(friendly_name=name)], [created.sid], "list by FriendlyName")
+    check(created.sid in [a.sid for a in c.applications.list(page_size=1)], "list with page_size=1")
+
+    updated = c.applications(created.sid).update(friendly_name=name + "-2", voice_method="POST")
+    eq((updated.friendly_name, updated.voice_method), (name + "-2", "POST"), "update")
+    eq(updated.voice_url, app.url + "/voice", "voice_url kept by update")
+    eq(c.applications(created.sid).fetch().friendly_name, name + "-2", "fetch after update")
+
+    eq(c.applications(created.sid).delete(), True, "delete")
+    try:
+        c.applications(created.sid).fetch()
+        raise AssertionError("fetched a deleted application")
+    except TwilioRestException as e:
+        eq((e.status, e.code), (404, 20404), "fetch a deleted application")
+    try:
+        c.applications.create(friendly_name=name, voice_url="not a url")
+        raise AssertionError("created an application with an invalid VoiceUrl")
+    except TwilioRestException as e:
+        eq((e.status, e.code), (400, 21205), "invalid VoiceUrl")
+
+
+def dial_client(c, app):
+    caller = f"caller-{uuid.uuid4().hex[:10]}"
+    callee = f"callee-{uuid.uuid4().hex[:10]}"
+    softphone(caller)
+    # Answers after 50 ms and hangs up 1.2 s later: DialCallDuration is 1.
+    softphone(callee, AnswerAfter="0.05", HangupAfter="1.2")
+    app.route(
+        "/inbound",
+        '<Response><Dial action="{0}/dial-action" timeout="10">'
+        '<Client statusCallback="{0}/child-status" '
+        'statusCallbackEvent="initiated ringing answered completed">{1}</Client>'
+        "</Dial></Response>".format(app.url, callee),
+    )
+    app.route("/dial-action", "<Response><Hangup/></Response>")
+    application = c.applications.create(
+        friendly_name="dial", voice_url=app.url + "/inbound", status_callback=app.url + "/app-status"
+    )
+
+    status, body = http(
+        "POST",
+        f"/sim/v1/Clients/{caller}/Calls",
+        {"ApplicationSid": application.sid, "To": "+15551230000", "Customer": "42"},
+    )
+    eq(status, 201, f"softphone call: {body}")
+    parent = body["sid"]
+    check_sid(parent, "CA", "parent sid")
+    eq(body["direction"], "inbound", "parent direction")
+    eq(body["from"], f"client:{caller}", "parent from")
+
+    ended = wait_terminal(c, parent)
+    eq(ended.status, "completed", "parent status")
+
+    voice = app.wait_received("/inbound", 1, parent)
+    eq(len(voice), 1, "inbound voice requests")
+    v = voice[0].params
+    eq(v["Direction"], "inbound", "inbound Direction")
+    eq(v["From"], f"client:{caller}", "inbound From")
+    eq(v["To"], "+15551230000", "inbound To")
+    eq(v["Customer"], "42", "extra parameter passed to the VoiceUrl")
+    # Twilio also sends ApplicationSid and Caller/Called for TwiML App calls; Dialtone does not.
+    eq(sorted(v), sorted(STANDARD + ["Customer"]), "inbound voice parameters")
+    eq(v["CallStatus"], "ringing", "inbound CallStatus")
+    check("ParentCallSid" not in v, "no ParentCallSid on the inbound leg")
+
+    children = c.calls.list(parent_call_sid=parent)
+    eq(len(children), 1, "children of the parent")
+    child = children[0]
+    eq(child.parent_call_sid, parent, "child parent_call_sid")
+    eq(child.direction, "outbound-dial", "child direction")
+    eq(child.to, f"client:{callee}", "child to")
+    eq(child.status, "completed", "child status")
+    eq(child.duration, "1", "child duration")
+
+    callbacks = app.wait_received("/child-status", 4, child.sid)
+    eq(
+        [(r.params["CallStatus"], r.params["SequenceNumber"]) for r in callbacks],
+        [("initiated", "0"), ("ringing", "1"), ("in-progress", "2"), ("completed", "3")],
+        "child status callbacks",
+    )
+    for r in callbacks:
+        eq(r.params["ParentCallSid"], parent, "child callback ParentCallSid")
+        eq(r.params["Direction"], "outbound-dial", "child callback Direction")
+        eq(r.params["To"], f"client:{callee}", "child callback To")
+        eq(r.params["AccountSid"], ACCOUNT_SID, "child callback AccountSid")
+    eq(callbacks[3].params["CallDuration"], "1", "child CallDuration")
+
+    actions = app.wait_received("/dial-action", 1, parent)
+    eq(len(actions), 1, "dial action requests")
+    a = actions[0].params
+    eq(
+        {k: a.get(k) for k in ("DialCallStatus", "DialCallSid", "DialCallDuration", "DialBridged")},
+        {
+            "DialCallStatus": "completed",
+            "DialCallSid": child.sid,
+            "DialCallDuration": "1",
+            "DialBridged": "true",
+        },
+        "dial action parameters",
+    )
+    eq(a["CallStatus"], "in-progress", "dial action CallStatus")
+    eq(a["Direction"], "inbound", "dial action Direction")
+    eq(a["CallSid"], parent, "dial action CallSid")
+
+    # The application's StatusCallback receives the parent's `completed`.
+    done = app.wait_received("/app-status", 1, parent)
+    eq([(r.params["CallStatus"], r.params["Direction"]) for r in done], [("completed", "inbound")], "app status")
+    eq(c.applications(application.sid).delete(), True, "delete the dial application")
+
+
+def main():
+    c = client()
+    with App() as app:
+        applications_crud(c, app)
+        dial_client(c, app)
+
+
+if __name__ == "__main__":
+    run(main)
