@@ -194,7 +194,7 @@ impl Engine {
         if let Some((raw, method, events)) = callback {
             match self.urls.resolve(dial.base.as_deref(), raw) {
                 Some(url) => {
-                    child.callbacks = Some(Box::new(Subscription::new(url, method, events)))
+                    child.callbacks = Some(Box::new(Subscription::new(url, method, events)));
                 }
                 None => self.io.notify(
                     sid,
