@@ -1,0 +1,64 @@
+//! Heap bytes per live bridged `<Dial><WhatsApp>` call (parent + child), counted by the
+//! `stats_alloc` global allocator (no RSS noise, no unsafe code here).
+//!
+//! `cargo bench -p dialtone-sim --bench engine_memory [-- N]` (default N = 100 000)
+//!
+//! The engine is driven directly (`common::Driver`) so only the engine's memory counts: one
+//! warm-up flow fills the document cache, then the heap is read with 0 calls live, N calls
+//! are run to the bridge (answerOnBridge, whisper done, both legs up, no timer but the
+//! child's `timeLimit`), and the heap is read again. Bytes per call = difference / N. Then
+//! every call is finished and the heap must come back near the baseline (no leak).
+
+// Byte counts become f64 only to print ratios.
+#![allow(clippy::cast_precision_loss)]
+
+mod common;
+
+use std::alloc::System;
+
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Bytes currently allocated (`realloc` growth is counted in both totals).
+fn heap() -> i128 {
+    let s = GLOBAL.stats();
+    (s.bytes_allocated as i128) - (s.bytes_deallocated as i128)
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let mut driver = common::Driver::new();
+    driver.flow();
+    let mut live = Vec::with_capacity(n);
+    let before = heap();
+    for _ in 0..n {
+        live.push(driver.run_to_bridge());
+    }
+    let after = heap();
+    assert_eq!(driver.engine.live_calls(), 2 * n);
+    // The bookkeeping vector is ours, not the engine's.
+    let ours =
+        (n * std::mem::size_of::<(dialtone_types::Sid, dialtone_types::Sid, usize)>()) as i128;
+    let engine_bytes = after - before - ours;
+    println!(
+        "memory: {n} bridged calls alive ({} engine calls): heap +{} bytes = {:.0} bytes ({:.2} KiB) per bridged call (parent + child)",
+        driver.engine.live_calls(),
+        engine_bytes,
+        engine_bytes as f64 / n as f64,
+        engine_bytes as f64 / n as f64 / 1024.0
+    );
+    for (parent, child, _) in live.drain(..) {
+        driver.finish(parent, child);
+    }
+    assert_eq!(driver.engine.live_calls(), 0);
+    let end = heap() - ours;
+    println!(
+        "after finishing every call: heap {:+} bytes vs. the 0-call baseline (maps keep their capacity)",
+        end - before
+    );
+}
