@@ -67,6 +67,9 @@ fn cases() -> Vec<Case> {
         case("text after root", b"<Response/>trailing", (12100, E), (1, 12), false),
         case("declaration in the middle", b"<Response><?xml version=\"1.0\"?></Response>", (12100, E), (1, 11), false),
         case("stray closing tag", b"<Response></Response></Say>", (12100, E), (1, 22), false),
+        case("empty element name (fuzz find)", b"<Response>< /></Response>", (12100, E), (1, 12), false),
+        case("broken declaration (fuzz find)", b"<?xml version=\" encoding=\"UTF-8\"?><Response/>", (12100, E), (1, 1), false),
+        case("declaration without version", b"<?xml encoding=\"UTF-8\"?><Response/>", (12100, E), (1, 1), false),
         case("only a declaration", b"<?xml version=\"1.0\"?>", (12100, E), (1, 22), false),
         case("nesting too deep", b"<Response><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></Response>", (12100, E), (1, 104), false),
         // Root element (12102).

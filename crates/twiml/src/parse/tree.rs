@@ -163,7 +163,18 @@ pub(crate) fn build(src: &str) -> Result<Tree<'_>, SyntaxError> {
                     "the XML declaration must be at the very start of the document",
                 ));
             }
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Decl(decl) => {
+                let version_ok = decl.version().is_ok_and(|v| {
+                    v.len() == 3 && v.starts_with("1.") && v.as_bytes()[2].is_ascii_digit()
+                });
+                if !version_ok {
+                    return Err(SyntaxError::new(
+                        pos,
+                        "the XML declaration must start with version=\"1.0\"",
+                    ));
+                }
+            }
+            Event::PI(_) | Event::Comment(_) => {}
             Event::DocType(_) => {
                 return Err(SyntaxError::new(
                     pos,
