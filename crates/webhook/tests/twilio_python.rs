@@ -1,7 +1,8 @@
 //! Twilio's own `RequestValidator` (twilio-python) accepts the requests Dialtone builds.
 //!
 //! Runs when `DIALTONE_PYTHON` names a Python with the `twilio` package (`.ci/run` sets it up);
-//! without it the test says so on stderr and checks nothing else.
+//! without it the test says so on stderr and checks nothing else, unless `DIALTONE_REQUIRE_E2E=1`
+//! (as in `.ci/run`), where it fails.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -120,6 +121,10 @@ fn run_python(python: &str, lines: &[String]) -> Vec<String> {
 #[test]
 fn twilio_python_accepts_dialtone_signatures() {
     let Ok(python) = std::env::var("DIALTONE_PYTHON") else {
+        assert!(
+            std::env::var("DIALTONE_REQUIRE_E2E").as_deref() != Ok("1"),
+            "DIALTONE_REQUIRE_E2E=1 but DIALTONE_PYTHON is not set"
+        );
         eprintln!("DIALTONE_PYTHON is not set: twilio-python cross-check not run");
         return;
     };
