@@ -50,7 +50,7 @@ fn is_dtmf(c: char) -> bool {
 impl Engine {
     pub(crate) fn exec_gather(&mut self, sid: Sid, index: usize, gather: &Gather) -> Flow {
         self.ensure_answered(sid);
-        if !gather.input.dtmf {
+        if gather.input.speech {
             self.io.notify(
                 sid,
                 TwilioCode::VERB_NOT_SUPPORTED,
