@@ -83,7 +83,7 @@ pub(crate) struct Call {
     pub(crate) sequence: u32,
     pub(crate) program: Program,
     pub(crate) wait: Wait,
-    pub(crate) fetch: Option<Box<PendingFetch>>,
+    pub(crate) fetch: Option<PendingFetch>,
     /// Documents requested in a row without the call waiting for anything (loop guard).
     pub(crate) loop_steps: u8,
     /// A verb waited (media, pause, gather, ringing) since the last document request.

@@ -129,12 +129,12 @@ impl Engine {
             params,
         }));
         if call.is_live() {
-            call.fetch = Some(Box::new(PendingFetch {
+            call.fetch = Some(PendingFetch {
                 id: request,
                 purpose,
                 url,
                 method,
-            }));
+            });
             call.wait = Wait::Fetch;
         }
     }

@@ -39,12 +39,16 @@ impl Engine {
         }
         dial.winner = Some(sid);
         parent.timers.stop(Timer::Dial);
-        let losers: Vec<Sid> = dial
-            .children
-            .iter()
-            .copied()
-            .filter(|c| *c != sid)
-            .collect();
+        // Usually the only child: no list to build then.
+        let losers: Vec<Sid> = if dial.children.len() > 1 {
+            dial.children
+                .iter()
+                .copied()
+                .filter(|c| *c != sid)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let whisper = dial.spec().and_then(|spec| {
             let (raw, method) = match spec.nouns.get(noun)? {
                 dialtone_twiml::DialNoun::WhatsApp(n) => (n.url.as_deref()?, n.method),
