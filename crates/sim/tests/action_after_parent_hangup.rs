@@ -86,7 +86,7 @@ fn without_action_nothing_is_requested() {
     let mut w = World::new();
     w.serve(
         "https://app.test/voice",
-        r#"<Response><Dial><Client>agent</Client></Dial><Say>not reached</Say></Response>"#,
+        "<Response><Dial><Client>agent</Client></Dial><Say>not reached</Say></Response>",
     );
     w.leg("client:agent", LegScript::no_answer());
     let parent = w.inbound("client:caller", "client:sales", "https://app.test/voice");

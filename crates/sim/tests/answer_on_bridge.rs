@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use dialtone_core::{MediaCommand, Output};
-use dialtone_sim::{LegScript, World};
 use dialtone_sim::harness::EPOCH;
+use dialtone_sim::{LegScript, World};
 use dialtone_types::CallStatus;
 
 /// Leg commands and media as `(ms, text)`.

@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use dialtone_core::{MediaCommand, Output};
-use dialtone_sim::harness::EPOCH;
 use dialtone_sim::World;
+use dialtone_sim::harness::EPOCH;
 use dialtone_types::{CallStatus, Sid};
 
 fn caller() -> Party {
@@ -22,8 +22,14 @@ fn run(gather: &str, keys: &[(u64, &str)]) -> (World, Sid) {
         "https://app.test/ivr/menu",
         &format!("<Response>{gather}<Say>fell through</Say></Response>"),
     );
-    w.serve("https://app.test/ivr/digits", "<Response><Hangup/></Response>");
-    w.serve("https://app.test/ivr/menu2", "<Response><Hangup/></Response>");
+    w.serve(
+        "https://app.test/ivr/digits",
+        "<Response><Hangup/></Response>",
+    );
+    w.serve(
+        "https://app.test/ivr/menu2",
+        "<Response><Hangup/></Response>",
+    );
     let call = w.inbound("client:alice", "client:ivr", "https://app.test/ivr/menu");
     for (at, digits) in keys {
         w.press_after(call, secs(*at), digits);
@@ -78,7 +84,11 @@ fn finish_on_key_submits_the_digits_before_it_and_interrupts_the_prompt() {
         ]
     );
     // The key at 1 s stops the <Say>; the <Play> never starts; the fall-through never runs.
-    let say_id = match &w.outputs().iter().find(|(_, o)| matches!(o, Output::Media(_))) {
+    let say_id = match &w
+        .outputs()
+        .iter()
+        .find(|(_, o)| matches!(o, Output::Media(_)))
+    {
         Some((_, Output::Media(m))) => m.id.0,
         _ => panic!("no prompt"),
     };

@@ -101,7 +101,9 @@ fn star_hangs_up_the_child_and_requests_action() {
 
 #[test]
 fn without_action_the_next_verb_runs() {
-    let w = world(r#"<Response><Dial hangupOnStar="true"><Client>agent</Client></Dial><Say>next verb</Say></Response>"#);
+    let w = world(
+        r#"<Response><Dial hangupOnStar="true"><Client>agent</Client></Dial><Say>next verb</Say></Response>"#,
+    );
     assert_eq!(says(&w), vec!["next verb"]);
     assert_eq!(w.calls()[&ca(2)].duration, Some(7));
     assert_eq!(w.calls()[&ca(1)].duration, Some(12));
@@ -109,7 +111,7 @@ fn without_action_the_next_verb_runs() {
 
 #[test]
 fn without_hangup_on_star_the_key_does_nothing() {
-    let w = world(r#"<Response><Dial><Client>agent</Client></Dial><Say>next verb</Say></Response>"#);
+    let w = world("<Response><Dial><Client>agent</Client></Dial><Say>next verb</Say></Response>");
     // The agent (who also pressed * at 5 s) hangs up by itself 60 s after answering.
     assert_eq!(w.calls()[&ca(2)].duration, Some(60));
     assert_eq!(says(&w), vec!["next verb"]);

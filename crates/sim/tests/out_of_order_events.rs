@@ -29,7 +29,9 @@ fn leg(w: &mut World, call: Sid, event: LegEvent) -> Handled {
 fn terminals(w: &World, call: Sid) -> usize {
     w.outputs()
         .iter()
-        .filter(|(_, o)| matches!(o, Output::CallUpdated(s) if s.sid == call && s.status.is_terminal()))
+        .filter(
+            |(_, o)| matches!(o, Output::CallUpdated(s) if s.sid == call && s.status.is_terminal()),
+        )
         .count()
 }
 
@@ -109,12 +111,11 @@ fn a_second_answer_and_late_ringing_are_ignored() {
 fn a_late_fetch_result_for_a_call_that_moved_on_is_ignored() {
     let mut w = world(LegScript::answers_after(secs(2)).hangs_up_after(secs(10)));
     w.advance(secs(3));
-    let voice_request = match w.outputs().iter().find_map(|(_, o)| match o {
+    let Some(voice_request) = w.outputs().iter().find_map(|(_, o)| match o {
         Output::Fetch(f) => Some(f.request),
         _ => None,
-    }) {
-        Some(r) => r,
-        None => panic!("no voice fetch"),
+    }) else {
+        panic!("no voice fetch");
     };
     let before = w.outputs().len();
     // The voice document again (a retry that came back late), and a failure for it.

@@ -66,7 +66,7 @@ fn the_whatsapp_noun_is_refused_with_13225_and_action_gets_failed() {
         ]
     );
     assert!(starts(&w).is_empty());
-    let n = &w.notifications()[..];
+    let n = w.notifications();
     assert_eq!(n.len(), 1);
     assert_eq!(
         (n[0].call, n[0].code, n[0].level),

@@ -122,7 +122,7 @@ fn the_loop_limit_names_the_url_and_plays_the_application_error() {
     assert_eq!(w.webhooks().len(), 21);
     let n = &w.notifications()[0];
     assert_eq!(
-        (n.code.0, n.level, n.url.as_ref().map(|u| u.to_string())),
+        (n.code.0, n.level, n.url.as_ref().map(ToString::to_string)),
         (11215, Level::Error, Some("https://app.test/b".to_owned()))
     );
     assert!(n.message.contains("20"), "{}", n.message);

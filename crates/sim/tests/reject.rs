@@ -61,7 +61,10 @@ fn expect(doc: &str, reason: RejectReason, status: &str, final_status: CallStatu
     );
     assert_eq!(leg_commands(&w), vec![format!("reject {call} {reason:?}")]);
     let s = &w.calls()[&call];
-    assert_eq!((s.status, s.start_time, s.duration), (final_status, None, Some(0)));
+    assert_eq!(
+        (s.status, s.start_time, s.duration),
+        (final_status, None, Some(0))
+    );
 }
 
 #[test]

@@ -118,7 +118,11 @@ fn a_subset_sends_only_its_events_numbered_from_zero() {
     assert_eq!(
         views(&w)[1..],
         [
-            hook_p("status", "POST https://app.test/s", c.callback("ringing", 0, 2, None)),
+            hook_p(
+                "status",
+                "POST https://app.test/s",
+                c.callback("ringing", 0, 2, None)
+            ),
             hook_p(
                 "status",
                 "POST https://app.test/s",

@@ -55,7 +55,7 @@ fn not_supported(verb: &str) -> (u32, Level, String) {
 #[test]
 fn unsupported_verbs_are_reported_and_skipped() {
     let w = run(
-        r#"<Response><Say>before</Say><Record/><Enqueue>support</Enqueue><Echo/><Say>after</Say></Response>"#,
+        "<Response><Say>before</Say><Record/><Enqueue>support</Enqueue><Echo/><Say>after</Say></Response>",
     );
     assert_eq!(
         messages(&w),
@@ -131,7 +131,7 @@ fn speech_and_dtmf_gather_warns_and_still_collects_digits() {
     let w = run(
         r##"<Response><Gather input="speech dtmf" action="/gathered" finishOnKey="#"><Say>Say or press</Say></Gather></Response>"##,
     );
-    let warning = &w.notifications()[..];
+    let warning = w.notifications();
     assert_eq!(warning.len(), 1);
     assert_eq!(
         (warning[0].code.0, warning[0].level),
