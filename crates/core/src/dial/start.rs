@@ -42,7 +42,8 @@ impl Engine {
         for (i, noun) in dial.nouns.iter().enumerate() {
             let Ok(i) = u16::try_from(i) else { break };
             if let Err((code, message)) = self.check_noun(account, pstn, &caller_id, noun) {
-                self.io.notify(sid, code, Level::Error, message, None, None);
+                self.io
+                    .notify(sid, code, Level::Error, message, base.clone(), None);
                 continue;
             }
             if candidates.len() == MAX_NOUNS {
@@ -51,7 +52,7 @@ impl Engine {
                     TwilioCode::DIAL_INVALID_NESTED_ELEMENT,
                     Level::Warning,
                     format!("<Dial> rings at most {MAX_NOUNS} nouns; the others are ignored"),
-                    None,
+                    base.clone(),
                     None,
                 );
                 break;

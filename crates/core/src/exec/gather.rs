@@ -51,12 +51,13 @@ impl Engine {
     pub(crate) fn exec_gather(&mut self, sid: Sid, index: usize, gather: &Gather) -> Flow {
         self.ensure_answered(sid);
         if gather.input.speech {
+            let url = self.doc_url(sid);
             self.io.notify(
                 sid,
                 TwilioCode::VERB_NOT_SUPPORTED,
                 Level::Warning,
                 "<Gather input=\"speech\"> is not supported; collecting DTMF digits only",
-                None,
+                url,
                 None,
             );
         }

@@ -69,8 +69,9 @@ impl Engine {
                     "<{}> is not allowed in a whisper document; skipped",
                     verb.name()
                 );
+                let url = call.program.url.clone();
                 self.io
-                    .notify(sid, code, Level::Warning, message, None, None);
+                    .notify(sid, code, Level::Warning, message, url, None);
                 continue;
             }
             let flow = match verb {
@@ -88,6 +89,11 @@ impl Engine {
                 return;
             }
         }
+    }
+
+    /// The URL of the document `sid` runs (for notifications), if fetched.
+    pub(crate) fn doc_url(&self, sid: Sid) -> Option<Arc<Url>> {
+        self.calls.get(&sid).and_then(|c| c.program.url.clone())
     }
 
     /// Resolves `raw` against the call's document URL; 11100 and `None` when impossible.

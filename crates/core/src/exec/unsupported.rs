@@ -15,12 +15,13 @@ impl Engine {
             tracing::trace!(%sid, name = %element.name, "unknown verb skipped");
             return Flow::Next;
         }
+        let url = self.doc_url(sid);
         self.io.notify(
             sid,
             TwilioCode::VERB_NOT_SUPPORTED,
             Level::Error,
             format!("<{}> is not supported by Dialtone; skipped", verb.name()),
-            None,
+            url,
             None,
         );
         Flow::Next
