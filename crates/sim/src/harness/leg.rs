@@ -140,40 +140,35 @@ impl LegScript {
         self
     }
 
-    /// Events until the end of ringing, with their delays from the leg's start.
-    pub(crate) fn ringing_events(&self) -> Vec<(Duration, LegEvent)> {
-        let mut events = Vec::with_capacity(2);
+    /// Each event until the end of ringing, with its delay from the leg's start.
+    pub(crate) fn each_ringing_event(&self, mut f: impl FnMut(Duration, LegEvent)) {
         if let Some(ring) = self.ring_after {
-            events.push((ring, LegEvent::Ringing));
+            f(ring, LegEvent::Ringing);
         }
         match &self.outcome {
-            Outcome::Answer(d) => events.push((*d, LegEvent::Answered)),
-            Outcome::Busy(d) => events.push((*d, LegEvent::Busy)),
-            Outcome::Reject(d) => events.push((*d, LegEvent::Rejected)),
-            Outcome::GiveUp(d) => events.push((*d, LegEvent::NoAnswer)),
-            Outcome::Fail(d, code, message) => events.push((
+            Outcome::Answer(d) => f(*d, LegEvent::Answered),
+            Outcome::Busy(d) => f(*d, LegEvent::Busy),
+            Outcome::Reject(d) => f(*d, LegEvent::Rejected),
+            Outcome::GiveUp(d) => f(*d, LegEvent::NoAnswer),
+            Outcome::Fail(d, code, message) => f(
                 *d,
                 LegEvent::Failed {
                     code: *code,
                     message: message.clone(),
                 },
-            )),
+            ),
             Outcome::RingForever => {}
         }
-        events
     }
 
-    /// Events after the answer, with their delays from the answer.
-    pub(crate) fn answered_events(&self) -> Vec<(Duration, LegEvent)> {
-        let mut events: Vec<_> = self
-            .digits
-            .iter()
-            .map(|(d, digits)| (*d, LegEvent::Digits(digits.clone())))
-            .collect();
-        if let Some(d) = self.hangup_after {
-            events.push((d, LegEvent::HungUp));
+    /// Each event after the answer, with its delay from the answer.
+    pub(crate) fn each_answered_event(&self, mut f: impl FnMut(Duration, LegEvent)) {
+        for (d, digits) in &self.digits {
+            f(*d, LegEvent::Digits(digits.clone()));
         }
-        events
+        if let Some(d) = self.hangup_after {
+            f(d, LegEvent::HungUp);
+        }
     }
 
     /// The answer delay, if this leg answers.

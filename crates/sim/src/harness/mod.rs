@@ -14,6 +14,7 @@ mod record;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
 
 use dialtone_core::{
@@ -26,6 +27,32 @@ use url::Url;
 pub use app::AppResponse;
 pub use leg::{LegScript, Outcome};
 pub use record::{Webhook, WebhookKind};
+
+/// FNV-1a: the harness looks URLs and addresses up on every fetch and leg; SipHash's
+/// flooding resistance is not needed for test scripts.
+#[derive(Debug, Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map keyed by URL or address text.
+type StrMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
 
 /// 2026-01-01T00:00:00Z: where virtual time starts.
 pub const EPOCH: UnixMillis = UnixMillis(1_767_225_600_000);
@@ -101,8 +128,8 @@ pub struct World {
     now: UnixMillis,
     account: Sid,
     queue: Schedule,
-    apps: HashMap<String, AppResponse>,
-    legs: HashMap<String, LegScript>,
+    apps: StrMap<AppResponse>,
+    legs: StrMap<LegScript>,
     fetch_latency: Duration,
     media_duration: Duration,
     /// The from-address of inbound parents that have a script.
@@ -143,8 +170,8 @@ impl World {
             now: EPOCH,
             account: Sid::new(SidKind::Account, 0xACC),
             queue: Schedule::default(),
-            apps: HashMap::new(),
-            legs: HashMap::new(),
+            apps: StrMap::default(),
+            legs: StrMap::default(),
             fetch_latency: Duration::ZERO,
             media_duration: Duration::from_secs(2),
             inbound_from: HashMap::new(),
@@ -429,33 +456,31 @@ impl World {
             Output::StartLeg(leg) => {
                 let default = LegScript::default();
                 let script = self.legs.get(&*leg.to).unwrap_or(&default);
-                let mut events = script.ringing_events();
+                let (queue, now, call) = (&mut self.queue, self.now, leg.call);
+                let mut push = |delay: Duration, event| {
+                    queue.push(
+                        now.plus_millis(duration_ms(delay)),
+                        Input::Leg { call, event },
+                    );
+                };
+                script.each_ringing_event(&mut push);
                 if let Some(answer) = script.answer_delay() {
-                    events.extend(
-                        script
-                            .answered_events()
-                            .into_iter()
-                            .map(|(delay, event)| (answer + delay, event)),
-                    );
-                }
-                for (delay, event) in events {
-                    self.schedule(
-                        delay,
-                        Input::Leg {
-                            call: leg.call,
-                            event,
-                        },
-                    );
+                    script.each_answered_event(|delay, event| push(answer + delay, event));
                 }
             }
             Output::AnswerLeg { call } => {
                 let script = self
                     .inbound_from
                     .get(call)
-                    .and_then(|from| self.legs.get(from))
-                    .cloned();
-                for (delay, event) in script.map(|s| s.answered_events()).unwrap_or_default() {
-                    self.schedule(delay, Input::Leg { call: *call, event });
+                    .and_then(|from| self.legs.get(from));
+                if let Some(script) = script {
+                    let (queue, now, call) = (&mut self.queue, self.now, *call);
+                    script.each_answered_event(|delay, event| {
+                        queue.push(
+                            now.plus_millis(duration_ms(delay)),
+                            Input::Leg { call, event },
+                        );
+                    });
                 }
             }
             Output::Media(media) => {
