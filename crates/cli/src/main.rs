@@ -1,6 +1,7 @@
 //! `dialtone`: the command-line entry point. Each subcommand lives in its own module; this file
 //! only parses arguments and turns outcomes into exit codes.
 
+mod bench;
 mod config;
 mod serve;
 mod twiml_check;
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Run the Twilio-compatible server (REST API, webhooks, simulated softphones).
     Serve(config::ServeArgs),
+    /// Measure a real server end to end: calls/s, webhook latency, lost callbacks.
+    Bench(bench::BenchArgs),
     /// TwiML tools.
     Twiml {
         #[command(subcommand)]
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve::main(&args),
+        Command::Bench(args) => bench::main(&args),
         Command::Twiml {
             command: TwimlCommand::Check(args),
         } => twiml_check::main(&args),

@@ -204,19 +204,15 @@ async fn crash_and_recover(backend: &Backend) {
     }
     assert_eq!(sids.len(), CALLS, "distinct calls created");
 
-    wait_until(
-        "every call in progress",
-        Duration::from_secs(60),
-        || async {
-            let calls = api.calls().await;
-            let live = calls.values().filter(|s| *s == "in-progress").count();
-            if live == CALLS {
-                Ok(())
-            } else {
-                Err(format!("{live} of {CALLS} in progress"))
-            }
-        },
-    )
+    wait_until("every call in progress", Duration::from_mins(1), || async {
+        let calls = api.calls().await;
+        let live = calls.values().filter(|s| *s == "in-progress").count();
+        if live == CALLS {
+            Ok(())
+        } else {
+            Err(format!("{live} of {CALLS} in progress"))
+        }
+    })
     .await;
     assert_eq!(
         received.lock().expect("lock").len(),
@@ -233,7 +229,7 @@ async fn crash_and_recover(backend: &Backend) {
     };
     wait_until(
         "every call terminal and every completed callback delivered",
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         || async {
             let calls = api.calls().await;
             let live = calls

@@ -4,6 +4,7 @@
 //! database created on `DIALTONE_TEST_POSTGRES_URL` and dropped afterwards.
 #![allow(dead_code)] // each test binary uses its own subset
 
+use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -11,7 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How long `dialtone serve` may take to print its banner.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+const START_TIMEOUT: Duration = Duration::from_mins(1);
 /// How long a graceful stop (SIGTERM) may take.
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -19,7 +20,10 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).expect("OS random numbers");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// An account's credentials.
@@ -233,8 +237,8 @@ impl Server {
                         break;
                     }
                 }
-                Err(_) => panic!(
-                    "dialtone serve did not print its banner; stdout: {banner:?}\nserver log:\n{}",
+                Err(e) => panic!(
+                    "dialtone serve did not print its banner ({e}); stdout: {banner:?}\nserver log:\n{}",
                     server.log()
                 ),
             }
