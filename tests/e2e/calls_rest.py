@@ -3,6 +3,7 @@ URL and with TwiML, hang up, 21220 once ended), delete, call events and notifica
 
 import urllib.parse
 import uuid
+from datetime import datetime
 
 from twilio.base.exceptions import TwilioRestException
 
@@ -173,10 +174,63 @@ def list_filters_and_paging(c, app, identity):
     eq(len(c.calls.list(to=to, from_="+15005550006")), 5, "To + From")
     eq(c.calls.list(to=f"client:nobody-{uuid.uuid4().hex}"), [], "unknown To")
     eq(c.calls.list(parent_call_sid=sids[0]), [], "ParentCallSid of a call without children")
+    # twilio-python sends `StartTime>`/`StartTime<` as `YYYY-MM-DDTHH:MM:SSZ`.
+    eq(len(c.calls.list(to=to, start_time_after=datetime(2000, 1, 1))), 5, "StartTime> 2000")
+    eq(c.calls.list(to=to, start_time_before=datetime(2000, 1, 1)), [], "StartTime< 2000")
+    eq(len(c.calls.list(to=to, end_time_before=datetime(2100, 1, 1))), 5, "EndTime< 2100")
 
     # Each ended in its own TwiML: one voice request per call, all completed.
     for sid in sids:
         eq(len(app.received("/hangup", sid)), 1, "voice requests per call")
+
+
+def cancel_ringing(c, app):
+    slow = f"slow-{uuid.uuid4().hex[:12]}"
+    softphone(slow, AnswerAfter="30")
+    status = app.url + "/cancel-status"
+    call = c.calls.create(
+        to=f"client:{slow}",
+        from_="+15005550006",
+        url=app.route("/never", PAUSE),
+        status_callback=status,
+        status_callback_event=["ringing", "completed"],
+    )
+    ringing = app.wait_received("/cancel-status", 1, call.sid)
+    eq(ringing[0].params["CallStatus"], "ringing", "ringing callback")
+    eq(c.calls(call.sid).update(status="canceled").sid, call.sid, "cancel")
+    eq(wait_terminal(c, call.sid).status, "canceled", "status after Status=canceled")
+    done = app.wait_received("/cancel-status", 2, call.sid)
+    eq(
+        [(r.params["CallStatus"], r.params["SequenceNumber"], r.params["CallDuration"]) for r in done[1:]],
+        [("canceled", "1", "0")],
+        "canceled callback",
+    )
+    eq(app.received("/never", call.sid), [], "no voice request for a canceled call")
+
+
+def validation_errors(c, app):
+    url = app.route("/unused", PAUSE)
+    cases = [
+        ("invalid To", dict(to="not a number", from_="+15005550006", url=url), 21211),
+        ("invalid From", dict(to="+15005550006", from_="nobody", url=url), 21212),
+        ("invalid Url", dict(to="client:x", from_="+15005550006", url="ftp://x"), 21205),
+        ("invalid Method", dict(to="client:x", from_="+15005550006", url=url, method="PUT"), 21209),
+        ("invalid Timeout", dict(to="client:x", from_="+15005550006", url=url, timeout=-1), 21208),
+        (
+            "invalid StatusCallbackEvent",
+            dict(to="client:x", from_="+15005550006", url=url, status_callback=url,
+                 status_callback_event=["picked-up"]),
+            21626,
+        ),
+        ("Twiml over 4000 characters", dict(to="client:x", from_="+15005550006",
+                                            twiml="<Response>" + "<Pause/>" * 600 + "</Response>"), 32018),
+        ("unknown ApplicationSid", dict(to="client:x", from_="+15005550006",
+                                        application_sid="AP" + uuid.uuid4().hex), 21218),
+    ]
+    for what, params, code in cases:
+        e = rest_error(lambda: c.calls.create(**params), what)
+        eq((e.status, e.code), (400, code), what)
+    eq(app.received("/unused"), [], "no call placed by an invalid request")
 
 
 def notifications_after_app_error(c, app, identity):
@@ -210,6 +264,8 @@ def main():
         create_fetch_update_delete(c, app, identity)
         list_filters_and_paging(c, app, identity)
         notifications_after_app_error(c, app, identity)
+        cancel_ringing(c, app)
+        validation_errors(c, app)
 
 
 if __name__ == "__main__":

@@ -56,9 +56,16 @@ pub fn e2e_required() -> bool {
 /// Skips (loudly) or, under `DIALTONE_REQUIRE_E2E=1`, fails.
 pub fn skip(why: &str) {
     assert!(!e2e_required(), "{REQUIRE_E2E}=1 but {why}");
-    eprintln!(
-        "\n*** SKIPPED: {why} ***\n*** (set {REQUIRE_E2E}=1 to make this a failure; .ci/run does) ***\n"
-    );
+    loud(&format!(
+        "*** SKIPPED: {why} ***\n*** (set {REQUIRE_E2E}=1 to make this a failure; .ci/run does) ***"
+    ));
+}
+
+/// Writes to the process's stderr directly: the test harness captures `eprintln!`, and a
+/// skip must be seen even when the test passes.
+fn loud(message: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "\n{message}\n");
 }
 
 /// Where the server keeps its state.
@@ -78,7 +85,9 @@ impl Backend {
             Ok(url) if !url.is_empty() => Some(Self::Postgres(PgDatabase::create(&url, label))),
             _ => {
                 // PostgreSQL is optional even under DIALTONE_REQUIRE_E2E (the Python half is not).
-                eprintln!("\n*** SKIPPED ({label}): DIALTONE_TEST_POSTGRES_URL is not set ***\n");
+                loud(&format!(
+                    "*** SKIPPED ({label}): DIALTONE_TEST_POSTGRES_URL is not set ***"
+                ));
                 None
             }
         }
