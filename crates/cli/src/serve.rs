@@ -165,6 +165,7 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
         Arc::new(entropy),
     );
 
+    let shutdown = shutdown_signal();
     print_banner(
         bound,
         &public_url,
@@ -175,7 +176,7 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     tracing::info!(%bound, "listening");
 
     let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await;
     tracing::info!("no longer accepting requests; draining live calls");
     runtime.shutdown().await;
@@ -219,26 +220,47 @@ fn print_banner(
     let _ = out.flush();
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Listens for SIGINT (Ctrl-C) and SIGTERM now, and resolves on the first of them.
+///
+/// The listeners are registered when this is called, not when the future is first polled:
+/// it is called before the banner is printed, so a supervisor that sends SIGTERM as soon as
+/// it has read the banner gets a graceful stop instead of the default action (death).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let listeners = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("SIGINT received"),
-        () = terminate => tracing::info!("SIGTERM received"),
+    async move {
+        #[cfg(unix)]
+        {
+            let (mut interrupt, mut terminate) = listeners;
+            let interrupt = async {
+                match interrupt.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let terminate = async {
+                match terminate.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = interrupt => tracing::info!("SIGINT received"),
+                () = terminate => tracing::info!("SIGTERM received"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tracing::info!("Ctrl-C received");
+        }
     }
 }
