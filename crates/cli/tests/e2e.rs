@@ -25,6 +25,7 @@ const SCRIPTS: &[&str] = &[
     "tests/e2e/status_callbacks.py",
     "tests/e2e/applications_dial.py",
     "tests/e2e/auth_isolation.py",
+    "tests/e2e/webhooks_keys.py",
     "examples/quickstart.py",
 ];
 
