@@ -389,6 +389,21 @@ impl Handle {
             .await?)
     }
 
+    /// Sets the voice-enabled WhatsApp senders of `account` (replacing the previous set): a
+    /// `whatsapp:` call or `<Dial><WhatsApp>` must come from one of them (else 37008).
+    pub async fn set_whatsapp_senders(
+        &self,
+        account: Sid,
+        senders: Vec<dialtone_types::E164>,
+    ) -> Result<(), RuntimeError> {
+        self.check_accepting()?;
+        self.command(Command::Input(dialtone_core::Input::SetSenders {
+            account,
+            senders,
+        }))
+        .await
+    }
+
     /// The simulated softphones.
     pub fn softphones(&self) -> &Softphones {
         &self.inner.softphones

@@ -85,10 +85,16 @@ pub(crate) async fn run(
             continue;
         }
         let now = clock::now();
-        let next = shared.store.outbox_next_due().await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot read the outbox");
-            None
-        });
+        // Having just claimed, nothing else is due now: wait for a wake-up (an enqueue or a
+        // finished delivery) rather than asking the store again.
+        let next = if claimed > 0 {
+            Some(now.plus_millis(clock::millis(IDLE_POLL)))
+        } else {
+            shared.store.outbox_next_due().await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot read the outbox");
+                None
+            })
+        };
         if let Some(deadline) = draining
             && tasks.is_empty()
             && next.is_none_or(|at| Instant::now() + clock::until(now, at) >= deadline)

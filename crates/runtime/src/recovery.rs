@@ -10,6 +10,10 @@
 //! callback the call owes (its stored `StatusCallback` subscription) is enqueued in the same
 //! transaction, with the next `SequenceNumber`. In-flight outbox claims of the dead process
 //! are released so that every undelivered callback goes out at once.
+//!
+//! This assumes one node per database: with several nodes sharing PostgreSQL, a node starting
+//! would end the calls the others are running. Multi-node deployments need per-node call
+//! ownership first (a later phase).
 
 use dialtone_store::{Call, CallUpdate, NewNotification, NewOutboxItem, Store, StoreError};
 use dialtone_types::{CallStatus, Level, SidKind, TwilioCode, UnixMillis};

@@ -514,3 +514,40 @@ async fn invalid_requests_are_refused_with_twilio_codes() {
     assert_eq!((err.code, err.http_status), (TwilioCode(20503), 503));
     let _ = config();
 }
+
+#[tokio::test]
+async fn whatsapp_legs_fail_until_the_connector_exists() {
+    let app = App::start().await;
+    let (rt, store) = runtime().await;
+    let mut req = create(&app, "whatsapp:+447700900123", "/voice");
+    req.from = "whatsapp:+15550001111".to_owned();
+    let err = rt.create_call(req.clone()).await.unwrap_err();
+    assert_eq!(
+        err.code,
+        TwilioCode(37008),
+        "not a sender of the account yet"
+    );
+    rt.set_whatsapp_senders(
+        account(),
+        vec![dialtone_types::E164::parse("+15550001111").unwrap()],
+    )
+    .await
+    .unwrap();
+    let call = rt.create_call(req).await.unwrap();
+    let done = ended(&store, call.sid).await;
+    assert_eq!(done.status, CallStatus::Failed);
+    let page = dialtone_store::PageRequest::first(dialtone_store::PageSize::new(50).unwrap());
+    let notes = store
+        .list_notifications(account(), call.sid, &page)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        notes[0].error_code,
+        dialtone_runtime::WHATSAPP_NOT_SUPPORTED
+    );
+    assert_eq!(notes[0].error_code, TwilioCode(13224));
+    assert!(app.seen_at("/voice").is_empty());
+    rt.shutdown().await;
+}

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -88,6 +88,8 @@ pub struct AppState {
     pub seen: Mutex<Vec<Seen>>,
     /// When set, `/status*` requests are recorded and then never answered.
     pub hang_callbacks: AtomicBool,
+    /// `/status*` requests received.
+    pub callback_count: AtomicUsize,
 }
 
 /// A running loopback application.
@@ -174,6 +176,9 @@ async fn handle(
         idempotency: header("i-twilio-idempotency-token"),
         user_agent: header("user-agent"),
     });
+    if path.starts_with("/status") {
+        state.callback_count.fetch_add(1, Ordering::SeqCst);
+    }
     if path.starts_with("/status") && state.hang_callbacks.load(Ordering::SeqCst) {
         tokio::time::sleep(Duration::from_mins(10)).await;
     }
