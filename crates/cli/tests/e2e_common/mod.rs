@@ -172,6 +172,25 @@ impl Drop for PgDatabase {
     }
 }
 
+/// `text` without ANSI escape sequences (`ESC [ ... letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip up to and including the sequence's final letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A running `dialtone serve`; killed (SIGKILL) on drop unless stopped before.
 #[derive(Debug)]
 pub struct Server {
@@ -295,13 +314,13 @@ impl Server {
         }
     }
 
-    /// The server's stderr (its log) so far.
+    /// The server's stderr (its log) so far, without terminal colour codes.
     pub fn log(&self) -> String {
         let mut text = String::new();
         if let Ok(mut f) = std::fs::File::open(&self.stderr_path) {
             let _ = f.read_to_string(&mut text);
         }
-        text
+        strip_ansi(&text)
     }
 
     /// The process id.
