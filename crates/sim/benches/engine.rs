@@ -2,7 +2,7 @@
 //!
 //! One flow = voice fetch, `<Dial><WhatsApp>` (answerOnBridge, whisper, action, four status
 //! callbacks), child ringing, answer, whisper fetch and `<Say>`, bridge, callee hang-up,
-//! `action` fetch, `<Hangup>`: 7 inputs, about 30 outputs.
+//! `action` fetch, `<Hangup>`: 7 inputs, 20 outputs.
 //!
 //! - `flows/engine`: the engine driven directly (`common::Driver`), one flow after another:
 //!   the engine's own cost.
