@@ -1,6 +1,8 @@
 //! A table of invalid documents: the first diagnostic's code, level, line and column, and
 //! whether a model is still produced.
 
+use std::fmt::Write as _;
+
 use dialtone_twiml::{Context, parse};
 use dialtone_types::Level;
 
@@ -193,5 +195,41 @@ fn warnings_keep_the_document_and_errors_are_reported() {
     assert_eq!(parsed.document.map(|d| d.verbs.len()), Some(2));
     let parsed = parse(b"<Response><Say>", Context::Call);
     assert!(parsed.has_errors());
+    assert_eq!(parsed.first_error().map(|d| d.code.0), Some(12100));
+}
+
+#[test]
+fn hostile_inputs_are_bounded() {
+    // 20 000 levels of nesting stop at the depth limit.
+    let deep = format!("<Response>{}", "<a>".repeat(20_000));
+    let parsed = parse(deep.as_bytes(), Context::Call);
+    assert_eq!(
+        parsed.first_error().map(|d| (d.code.0, d.column)),
+        Some((12100, 104))
+    );
+    // A 60 kB attribute value is just a long value.
+    let huge = format!(
+        "<Response><Say voice=\"{}\">x</Say></Response>",
+        "v".repeat(60_000)
+    );
+    let parsed = parse(huge.as_bytes(), Context::Call);
+    assert!(!parsed.has_errors());
+    // Thousands of attributes, one repeated at the end: found, without quadratic work.
+    let many = (0..5_000).fold(String::new(), |mut acc, i| {
+        let _ = write!(acc, " a{i}=\"\"");
+        acc
+    });
+    let doc = format!("<Response><Hangup{many} a4999=\"\"/></Response>");
+    let parsed = parse(doc.as_bytes(), Context::Call);
+    assert_eq!(parsed.first_error().map(|d| d.code.0), Some(12100));
+    assert!(
+        parsed
+            .first_error()
+            .unwrap()
+            .message
+            .contains("'a4999' is repeated")
+    );
+    // Entity expansion is never attempted, even without a DOCTYPE.
+    let parsed = parse(b"<Response><Say>&lol9;</Say></Response>", Context::Call);
     assert_eq!(parsed.first_error().map(|d| d.code.0), Some(12100));
 }
