@@ -18,15 +18,18 @@
 //! 5. every armed timer belongs to a live call, `poll_timeout` is the earliest of them, and
 //!    it is `None` when no call is live;
 //! 6. once every parent is completed, no call (child or parent) stays live;
-//! 7. no input panics (a panic fails the case).
+//! 7. after its terminal status a call gets no leg command, media, bridge or fetch other than
+//!    its `<Dial action>` request;
+//! 8. no input panics (a panic fails the case), and leg events and fetch results are never
+//!    refused.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use dialtone_core::{
-    AppConfig, FetchResult, Input, LegEvent, MediaId, Method, Output, RequestId, RestCommand,
-    StatusCallbackConfig, StatusCallbackEvents, TwimlSource,
+    AppConfig, FetchPurpose, FetchResult, Input, LegEvent, MediaId, Method, Output, RequestId,
+    RestCommand, StatusCallbackConfig, StatusCallbackEvents, TwimlSource,
 };
 use dialtone_sim::harness::{AppResponse, EPOCH, LegScript, Outcome, World};
 use dialtone_types::{Sid, SidKind, TwilioCode, UnixMillis};
@@ -852,6 +855,28 @@ fn check_outputs(w: &World) -> Result<(), TestCaseError> {
     let mut completed_sent: HashSet<Sid> = HashSet::new();
     let mut next_seq: HashMap<Sid, u64> = HashMap::new();
     for (at, output) in w.outputs() {
+        // After its terminal status a call is only named by its `<Dial action>` request, an
+        // `Unbridge` (a child ends, then leaves the bridge) and notifications.
+        let named: Vec<Sid> = match output {
+            Output::Fetch(f) if f.purpose != FetchPurpose::Action => vec![f.call],
+            Output::StartLeg(l) => l.parent.into_iter().chain([l.call]).collect(),
+            Output::AnswerLeg { call }
+            | Output::RejectLeg { call, .. }
+            | Output::CancelLeg { call }
+            | Output::HangupLeg { call }
+            | Output::StopMedia { call, .. } => vec![*call],
+            Output::Media(m) => vec![m.call],
+            Output::Bridge { parent, child } => vec![*parent, *child],
+            _ => Vec::new(),
+        };
+        for sid in named {
+            prop_assert!(
+                !terminal.contains(&sid),
+                "{:?} names {}, which already ended",
+                output,
+                sid
+            );
+        }
         match output {
             Output::CallUpdated(s) => {
                 prop_assert!(
