@@ -195,3 +195,103 @@ async fn status_callback_failure_is_a_warning() {
     );
     rt.shutdown().await;
 }
+
+/// Without the `tls` feature, an `https` webhook cannot be made: a TLS failure (11220),
+/// reported like any other.
+#[cfg(not(feature = "tls"))]
+#[tokio::test]
+async fn https_without_the_tls_feature_is_11220() {
+    let app = App::start().await;
+    let url = url::Url::parse("https://127.0.0.1:9/voice").unwrap();
+    let (status, notes, events) = run_case(&app, url).await;
+    assert_eq!(status, CallStatus::Completed);
+    assert_eq!(notes, [(11220, Level::Error)]);
+    assert_eq!(
+        events, 2,
+        "TLS failures are connection failures: retried once"
+    );
+}
+
+/// A status callback whose server refuses connections is tried again from the outbox (the
+/// default `#rp=ct` covers it), with backoff, then given up with a warning.
+#[tokio::test]
+async fn refused_status_callback_is_retried_then_given_up() {
+    let app = App::start().await;
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let callback = url::Url::parse(&format!("http://127.0.0.1:{port}/cb")).unwrap();
+    let (rt, store) = runtime().await;
+    rt.softphones().register(
+        account(),
+        SoftphoneConfig {
+            answer_after: Duration::from_millis(20),
+            ..SoftphoneConfig::new("alice")
+        },
+    );
+    let call = rt
+        .create_call(CreateCall {
+            account: account(),
+            to: "client:alice".parse().unwrap(),
+            from: "+15550001111".to_owned(),
+            source: CallSource::Url(app.url("/voice")),
+            method: Method::Post,
+            fallback_url: None,
+            fallback_method: Method::Post,
+            status_callback: Some(callback.clone()),
+            status_callback_method: Method::Post,
+            status_callback_events: Vec::new(),
+            timeout: 60,
+            time_limit: None,
+            application_sid: None,
+        })
+        .await
+        .unwrap();
+    ended(&store, call.sid).await;
+    let item = common::eventually("the callback to be given up", || async {
+        let items = store.outbox_for_call(call.sid).await.ok()?;
+        items
+            .into_iter()
+            .find(|i| i.state == dialtone_store::OutboxState::Failed)
+    })
+    .await;
+    let max = common::config().outbox.max_deliveries;
+    assert_eq!(item.attempts, max);
+    let page = PageRequest::first(PageSize::new(50).unwrap());
+    let notes = common::eventually("the warning", || async {
+        let notes = store
+            .list_notifications(account(), call.sid, &page)
+            .await
+            .ok()?
+            .items;
+        (!notes.is_empty()).then_some(notes)
+    })
+    .await;
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        (notes[0].error_code, notes[0].level),
+        (TwilioCode(11205), Level::Warning)
+    );
+    let events = common::eventually("every attempt recorded", || async {
+        let events = store
+            .list_events(account(), call.sid, &page)
+            .await
+            .ok()?
+            .items;
+        let to_callback = events
+            .iter()
+            .filter(|e| e.request_url == callback.as_str())
+            .count();
+        (to_callback == 2 * max as usize).then_some(to_callback)
+    })
+    .await;
+    assert_eq!(
+        events, 8,
+        "two attempts (#rc=1) per delivery, four deliveries"
+    );
+    rt.shutdown().await;
+}
