@@ -116,6 +116,8 @@ codes! {
     DIAL_INVALID_RECORDING_EVENT = 13621;
     /// TwiML verb not supported.
     VERB_NOT_SUPPORTED = 13750;
+    /// Service unavailable (Dialtone: the WhatsApp side answered 5xx or did not answer in time).
+    SERVICE_UNAVAILABLE = 20503;
     /// Invalid call state for the requested update.
     INVALID_CALL_STATE = 21220;
     /// Twiml parameter over 4000 characters.
