@@ -1,0 +1,325 @@
+//! Webhook fixtures shaped like Meta's documented samples (field names exact, values made up).
+
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::*;
+use crate::fixtures::{META_ANSWER, META_OFFER};
+use crate::graph::{SdpType, Session};
+
+fn envelope(field: &str, value: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": field, "value": value}]}]
+    }))
+    .expect("serializable")
+}
+
+fn metadata() -> serde_json::Value {
+    json!({"display_phone_number": "15550783881", "phone_number_id": "106540352242922"})
+}
+
+fn only_event(body: &[u8]) -> WebhookEvent {
+    let mut notification = parse_notification(body).expect("parsed");
+    assert_eq!(notification.skipped, vec![]);
+    assert_eq!(notification.events.len(), 1);
+    notification.events.remove(0)
+}
+
+#[test]
+fn business_initiated_connect_carries_the_answer() {
+    let body = envelope(
+        "calls",
+        &json!({
+            "messaging_product": "whatsapp",
+            "metadata": metadata(),
+            "contacts": [{"profile": {"name": "Ana"}, "wa_id": "5511987654321"}],
+            "calls": [{
+                "id": "wacid.HBgLMTU1NTA3ODM4ODEVAgARGCA",
+                "to": "5511987654321", "from": "15550783881",
+                "event": "connect", "timestamp": "1760682000",
+                "direction": "BUSINESS_INITIATED",
+                "session": {"sdp_type": "answer", "sdp": META_ANSWER},
+                "biz_opaque_callback_data": "CA0123",
+                "new_field": {"nested": true}
+            }]
+        }),
+    );
+    let event = only_event(&body);
+    assert_eq!(event.waba_id, "102290129340398");
+    assert_eq!(event.phone_number_id, "106540352242922");
+    assert_eq!(event.display_phone_number.as_deref(), Some("15550783881"));
+    assert_eq!(
+        event.contact,
+        Some(Contact {
+            wa_id: "5511987654321".to_owned(),
+            name: Some("Ana".to_owned())
+        })
+    );
+    assert_eq!(
+        event.kind,
+        EventKind::Connect(ConnectEvent {
+            call_id: "wacid.HBgLMTU1NTA3ODM4ODEVAgARGCA".to_owned(),
+            from: Some("15550783881".to_owned()),
+            to: Some("5511987654321".to_owned()),
+            timestamp: Some(1_760_682_000),
+            direction: CallDirection::BusinessInitiated,
+            session: Some(Session {
+                sdp_type: SdpType::Answer,
+                sdp: META_ANSWER.to_owned()
+            }),
+            biz_opaque_callback_data: Some("CA0123".to_owned()),
+            cta_payload: None,
+            deeplink_payload: None,
+        })
+    );
+}
+
+#[test]
+fn user_initiated_connect_carries_the_offer_and_payloads() {
+    let body = envelope(
+        "calls",
+        &json!({
+            "messaging_product": "whatsapp",
+            "metadata": metadata(),
+            "calls": [{
+                "id": "wacid.UIC", "from": "5511987654321", "to": "15550783881",
+                "event": "Connect", "timestamp": 1_760_681_506,
+                "direction": "user_initiated",
+                "session": {"sdp_type": "offer", "sdp": META_OFFER},
+                "cta_payload": "order-77", "deeplink_payload": "promo"
+            }]
+        }),
+    );
+    let EventKind::Connect(connect) = only_event(&body).kind else {
+        panic!("expected connect");
+    };
+    assert_eq!(connect.direction, CallDirection::UserInitiated);
+    assert_eq!(connect.timestamp, Some(1_760_681_506));
+    assert_eq!(connect.session.map(|s| s.sdp_type), Some(SdpType::Offer));
+    assert_eq!(connect.cta_payload.as_deref(), Some("order-77"));
+    assert_eq!(connect.deeplink_payload.as_deref(), Some("promo"));
+}
+
+#[test]
+fn statuses_ringing_accepted_rejected() {
+    let body = envelope(
+        "calls",
+        &json!({
+            "messaging_product": "whatsapp",
+            "metadata": metadata(),
+            "statuses": [
+                {"id": "wacid.A", "timestamp": "1760682001", "type": "call", "status": "RINGING",
+                 "recipient_id": "5511987654321", "biz_opaque_callback_data": "CA0123"},
+                {"id": "wacid.A", "timestamp": "1760682004", "type": "call", "status": "accepted",
+                 "recipient_id": "5511987654321"},
+                {"id": "wacid.B", "timestamp": "1760682009", "type": "call", "status": "REJECTED"},
+                {"id": "wacid.C", "timestamp": "1760682009", "type": "call", "status": "DIALING"},
+                {"id": "wamid.M", "timestamp": "1760682009", "type": "message", "status": "read"}
+            ]
+        }),
+    );
+    let notification = parse_notification(&body).expect("parsed");
+    let statuses: Vec<(String, CallStatusKind, Option<u64>)> = notification
+        .events
+        .into_iter()
+        .map(|event| match event.kind {
+            EventKind::Status(s) => (s.call_id, s.status, s.timestamp),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            ("wacid.A".to_owned(), CallStatusKind::Ringing, Some(1_760_682_001)),
+            ("wacid.A".to_owned(), CallStatusKind::Accepted, Some(1_760_682_004)),
+            ("wacid.B".to_owned(), CallStatusKind::Rejected, Some(1_760_682_009)),
+            ("wacid.C".to_owned(), CallStatusKind::Other("DIALING".to_owned()), Some(1_760_682_009)),
+        ]
+    );
+    assert_eq!(
+        notification.skipped,
+        vec![Skipped {
+            field: "calls".to_owned(),
+            reason: "status of a type other than call"
+        }]
+    );
+}
+
+#[test]
+fn terminate_completed_and_failed_with_errors() {
+    let body = envelope(
+        "calls",
+        &json!({
+            "messaging_product": "whatsapp",
+            "metadata": metadata(),
+            "calls": [
+                {"id": "wacid.A", "from": "15550783881", "to": "5511987654321",
+                 "event": "terminate", "direction": "BUSINESS_INITIATED",
+                 "timestamp": "1760682100", "status": "Completed",
+                 "start_time": "1760682010", "end_time": "1760682100", "duration": 90,
+                 "biz_opaque_callback_data": "CA0123"},
+                {"id": "wacid.B", "event": "terminate", "direction": "BUSINESS_INITIATED",
+                 "timestamp": "1760682200", "status": "FAILED",
+                 "errors": [{"code": 138021, "message": "Media receive timeout",
+                             "href": "https://developers.facebook.com/", "error_data": {"details": "no RTP"}}]}
+            ]
+        }),
+    );
+    let notification = parse_notification(&body).expect("parsed");
+    assert_eq!(notification.events.len(), 2);
+    let EventKind::Terminate(completed) = &notification.events[0].kind else {
+        panic!("expected terminate");
+    };
+    assert_eq!(completed.status, TerminateStatus::Completed);
+    assert_eq!(
+        (completed.start_time, completed.end_time, completed.duration),
+        (Some(1_760_682_010), Some(1_760_682_100), Some(90))
+    );
+    assert!(completed.was_answered());
+    assert_eq!(completed.errors, vec![]);
+    let EventKind::Terminate(failed) = &notification.events[1].kind else {
+        panic!("expected terminate");
+    };
+    assert_eq!(failed.status, TerminateStatus::Failed);
+    assert!(!failed.was_answered());
+    assert_eq!(failed.errors.len(), 1);
+    assert_eq!(failed.errors[0].code, Some(138_021));
+    assert_eq!(failed.errors[0].details(), Some("no RTP"));
+}
+
+#[test]
+fn permission_reply_and_value_level_errors() {
+    let reply = envelope(
+        "messages",
+        &json!({
+            "messaging_product": "whatsapp",
+            "metadata": metadata(),
+            "messages": [
+                {"from": "5511987654321", "id": "wamid.R", "timestamp": "1760690000",
+                 "context": {"from": "15550783881", "id": "wamid.REQ"},
+                 "type": "interactive",
+                 "interactive": {"type": "call_permission_reply", "call_permission_reply": {
+                     "response": "accept", "is_permanent": false,
+                     "expiration_timestamp": "1761294800", "response_source": "user_action"}}},
+                {"from": "5511987654321", "id": "wamid.T", "type": "text", "text": {"body": "hi"}}
+            ]
+        }),
+    );
+    assert_eq!(
+        only_event(&reply).kind,
+        EventKind::PermissionReply(PermissionReply {
+            from: "5511987654321".to_owned(),
+            timestamp: Some(1_760_690_000),
+            context_id: Some("wamid.REQ".to_owned()),
+            accepted: true,
+            is_permanent: false,
+            expiration_timestamp: Some(1_761_294_800),
+            response_source: Some("user_action".to_owned()),
+        })
+    );
+    let errors = envelope(
+        "calls",
+        &json!({"metadata": metadata(),
+                "errors": [{"code": 131044, "title": "No valid payment method"}]}),
+    );
+    let EventKind::Errors(errors) = only_event(&errors).kind else {
+        panic!("expected errors");
+    };
+    assert_eq!(errors[0].code, Some(131_044));
+    assert_eq!(errors[0].message, "No valid payment method");
+}
+
+#[test]
+fn refusals_and_skips() {
+    assert!(matches!(parse_notification(b"{not json"), Err(WebhookParseError::Json(_))));
+    assert_eq!(parse_notification(b"[]"), Err(WebhookParseError::NotANotification));
+    assert_eq!(
+        parse_notification(br#"{"object":"page","entry":[]}"#),
+        Err(WebhookParseError::WrongObject("page".to_owned()))
+    );
+    let body = serde_json::to_vec(&json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [
+            {"field": "account_settings_update", "value": {"metadata": metadata()}},
+            {"field": "calls", "value": {"calls": [{"id": "wacid.X", "event": "connect"}]}},
+            {"field": "calls", "value": {"metadata": metadata(), "calls": [
+                {"event": "connect"}, {"id": "wacid.Y"}, {"id": "wacid.Z", "event": "transfer"}]}},
+            {"field": "calls"}
+        ]}]
+    }))
+    .expect("serializable");
+    let notification = parse_notification(&body).expect("parsed");
+    assert_eq!(notification.events, vec![]);
+    let reasons: Vec<&str> = notification.skipped.iter().map(|s| s.reason).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            "field is neither calls nor messages",
+            "no metadata.phone_number_id",
+            "call event without id",
+            "call event without event",
+            "call event neither connect nor terminate",
+            "change without a value object",
+        ]
+    );
+}
+
+#[test]
+fn signed_fixture_round_trip() {
+    let body = envelope("calls", &json!({"metadata": metadata(), "calls": []}));
+    let header = signature_header(b"app-secret", &body);
+    assert_eq!(verify_signature(b"app-secret", Some(&header), &body), Ok(()));
+    let mut tampered = body.clone();
+    tampered[10] ^= 1;
+    assert_eq!(
+        verify_signature(b"app-secret", Some(&header), &tampered),
+        Err(SignatureError::Mismatch)
+    );
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = parse_notification(&bytes);
+        let _ = verify_signature(b"k", std::str::from_utf8(&bytes).ok(), &bytes);
+        let _ = crate::error::GraphError::parse(&bytes);
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = crate::sdp::check(&text, SdpType::Answer);
+        let _ = crate::graph::decode_connect(200, &bytes);
+    }
+
+    #[test]
+    fn arbitrary_json_shapes_never_panic(value in json_value()) {
+        let body = serde_json::to_vec(&json!({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": value.clone(), "changes": [
+                {"field": "calls", "value": {"metadata": {"phone_number_id": "1"},
+                  "calls": [value.clone()], "statuses": [value.clone()], "errors": [value.clone()]}},
+                {"field": "messages", "value": {"metadata": {"phone_number_id": "1"}, "messages": [value]}}
+            ]}]
+        })).expect("serializable");
+        prop_assert!(parse_notification(&body).is_ok());
+    }
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        "[a-z_]{0,8}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        let keys = prop_oneof![
+            Just("id".to_owned()), Just("event".to_owned()), Just("status".to_owned()),
+            Just("session".to_owned()), Just("timestamp".to_owned()), Just("type".to_owned()),
+            Just("interactive".to_owned()), Just("errors".to_owned()), "[a-z]{1,4}"
+        ];
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            proptest::collection::btree_map(keys, inner, 0..5)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
