@@ -51,7 +51,9 @@ pub use handle::{CallSource, CreateCall, Handle, TargetStatus, UpdateCall};
 pub use legs::{
     LegConnector, LegEnd, LegEvents, LegStart, WHATSAPP_NOT_SUPPORTED, WhatsAppUnsupported,
 };
-pub use softphone::{Behavior, Softphone, SoftphoneConfig, Softphones, UnknownBehavior};
+pub use softphone::{
+    Behavior, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones, UnknownBehavior,
+};
 
 use crate::driver::Driver;
 use crate::handle::{Inner, Tasks};

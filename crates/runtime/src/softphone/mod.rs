@@ -24,6 +24,9 @@ use tokio::task::AbortHandle;
 use crate::config::SoftphoneTiming;
 use crate::legs::{LegConnector, LegEnd, LegEvents, LegStart};
 
+/// Softphones one account may register through [`Softphones::try_register`].
+pub const MAX_SOFTPHONES_PER_ACCOUNT: usize = 10_000;
+
 /// What a softphone does when it rings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Behavior {
@@ -155,7 +158,31 @@ impl Softphones {
         }
     }
 
-    /// Registers (or replaces) the softphone `config.identity` of `account`.
+    /// Registers (or replaces) the softphone `config.identity` of `account`, refusing a new
+    /// identity beyond [`MAX_SOFTPHONES_PER_ACCOUNT`] (HTTP 400, Twilio's 20001 "invalid
+    /// parameter"): what the REST API should call, so clients cannot grow memory without
+    /// bound.
+    pub fn try_register(
+        &self,
+        account: Sid,
+        config: SoftphoneConfig,
+    ) -> Result<Softphone, crate::RuntimeError> {
+        let mut registry = lock(&self.inner.registry);
+        let phones = registry.entry(account).or_default();
+        if phones.len() >= MAX_SOFTPHONES_PER_ACCOUNT && !phones.contains_key(&config.identity) {
+            return Err(crate::RuntimeError::invalid(
+                dialtone_types::TwilioCode(20001),
+                format!(
+                    "An account may register at most {MAX_SOFTPHONES_PER_ACCOUNT} simulated softphones"
+                ),
+            ));
+        }
+        phones.insert(config.identity.clone(), config.clone());
+        Ok(Softphone { account, config })
+    }
+
+    /// Registers (or replaces) the softphone `config.identity` of `account`, with no limit
+    /// (for trusted callers: tests, `dialtone bench`).
     pub fn register(&self, account: Sid, config: SoftphoneConfig) -> Softphone {
         tracing::debug!(identity = %Redacted(&config.identity), behavior = %config.behavior, "softphone registered");
         lock(&self.inner.registry)
@@ -296,5 +323,45 @@ impl LegConnector for Softphones {
 
     fn release(&self, call: Sid) {
         self.drop_leg(call);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dialtone_types::SidKind;
+
+    #[test]
+    fn registry_is_per_account_and_bounded() {
+        let phones = Softphones::new(SoftphoneTiming::default());
+        let a = Sid::new(SidKind::Account, 1);
+        let b = Sid::new(SidKind::Account, 2);
+        phones.register(a, SoftphoneConfig::new("alice"));
+        assert_eq!(phones.list(a).len(), 1);
+        assert!(phones.list(b).is_empty());
+        assert!(phones.get(b, "alice").is_none());
+        assert!(!phones.remove(b, "alice"));
+        for i in 1..MAX_SOFTPHONES_PER_ACCOUNT {
+            phones
+                .try_register(a, SoftphoneConfig::new(format!("p{i}")))
+                .unwrap();
+        }
+        let err = phones
+            .try_register(a, SoftphoneConfig::new("one-too-many"))
+            .unwrap_err();
+        assert_eq!((err.code.0, err.http_status), (20001, 400));
+        // Replacing an existing identity is still allowed.
+        let busy = SoftphoneConfig {
+            behavior: Behavior::Busy,
+            ..SoftphoneConfig::new("alice")
+        };
+        assert_eq!(
+            phones.try_register(a, busy).unwrap().config.behavior,
+            Behavior::Busy
+        );
+        assert!(phones.remove(a, "alice"));
+        assert_eq!(phones.list(a).len(), MAX_SOFTPHONES_PER_ACCOUNT - 1);
+        assert_eq!("no-answer".parse::<Behavior>(), Ok(Behavior::NoAnswer));
+        assert!("maybe".parse::<Behavior>().is_err());
     }
 }
