@@ -2,11 +2,18 @@
 //! then started again on the same data. Every call must reach a terminal status, every
 //! subscribed `completed` status callback must be delivered (more than once only with the
 //! same `I-Twilio-Idempotency-Token`), and the SQLite file must pass `PRAGMA integrity_check`.
+//!
+//! The calls also subscribe to `answered`, and the application holds the first delivery of
+//! each `answered` callback without answering, so that at the kill some callbacks are in
+//! flight (sent, never acknowledged) and others still queued. After the restart each held one
+//! must arrive again with the same token, each queued one exactly once, and `completed` only
+//! after `answered` for every call.
 //! Runs on SQLite always and on PostgreSQL when `DIALTONE_TEST_POSTGRES_URL` is set.
 
 mod e2e_common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,7 +35,18 @@ struct Callback {
     token: String,
 }
 
-type Received = Arc<Mutex<Vec<Callback>>>;
+/// What the application saw, and whether it still holds first `answered` deliveries.
+#[derive(Debug, Default)]
+struct AppState {
+    received: Mutex<Vec<Callback>>,
+    /// Cleared at the kill: after the restart every callback is acknowledged at once.
+    released: AtomicBool,
+}
+
+type Received = Arc<AppState>;
+
+/// Longer than the test: a held callback is never answered before the kill.
+const HOLD: Duration = Duration::from_mins(2);
 
 async fn status_callback(
     State(received): State<Received>,
@@ -44,12 +62,19 @@ async fn status_callback(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    received.lock().expect("lock").push(Callback {
+    let callback = Callback {
         call: get("CallSid"),
         status: get("CallStatus"),
         sequence: get("SequenceNumber"),
         token,
-    });
+    };
+    // Before the kill every `answered` arrival is a first delivery (the sender's 15 s read
+    // timeout, after which it would give up, is never reached).
+    let hold = callback.status == "in-progress" && !received.released.load(Ordering::SeqCst);
+    received.received.lock().expect("lock").push(callback);
+    if hold {
+        tokio::time::sleep(HOLD).await;
+    }
     StatusCode::NO_CONTENT
 }
 
@@ -191,6 +216,7 @@ async fn crash_and_recover(backend: &Backend) {
                         ("From", "+15005550006"),
                         ("Twiml", "<Response><Pause length=\"600\"/></Response>"),
                         ("StatusCallback", &status_url),
+                        ("StatusCallbackEvent", "answered"),
                         ("StatusCallbackEvent", "completed"),
                     ],
                 )
@@ -204,23 +230,38 @@ async fn crash_and_recover(backend: &Backend) {
     }
     assert_eq!(sids.len(), CALLS, "distinct calls created");
 
-    wait_until("every call in progress", Duration::from_mins(1), || async {
-        let calls = api.calls().await;
-        let live = calls.values().filter(|s| *s == "in-progress").count();
-        if live == CALLS {
-            Ok(())
-        } else {
-            Err(format!("{live} of {CALLS} in progress"))
-        }
-    })
+    wait_until(
+        "every call in progress and some answered callbacks held",
+        Duration::from_mins(1),
+        || async {
+            let calls = api.calls().await;
+            let live = calls.values().filter(|s| *s == "in-progress").count();
+            let held = received.received.lock().expect("lock").len();
+            if live == CALLS && held > 0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{live} of {CALLS} in progress, {held} callbacks held"
+                ))
+            }
+        },
+    )
     .await;
-    assert_eq!(
-        received.lock().expect("lock").len(),
-        0,
-        "no callback before the crash"
-    );
 
+    let t0 = Instant::now();
     server.kill();
+    received.released.store(true, Ordering::SeqCst);
+    // The server is dead: what arrived so far is every first attempt there was.
+    let before: Vec<Callback> = received.received.lock().expect("lock").clone();
+    for c in &before {
+        assert_eq!(
+            (c.status.as_str(), c.sequence.as_str()),
+            ("in-progress", "0"),
+            "only answered callbacks before the kill: {c:?}"
+        );
+    }
+    let held: BTreeSet<String> = before.iter().map(|c| c.call.clone()).collect();
+    assert_eq!(held.len(), before.len(), "one held callback per call");
 
     let server = Server::start(dir.path(), backend, &account);
     let api = Api {
@@ -237,9 +278,11 @@ async fn crash_and_recover(backend: &Backend) {
                 .filter(|s| !TERMINAL.contains(&s.as_str()))
                 .count();
             let delivered: BTreeSet<String> = received
+                .received
                 .lock()
                 .expect("lock")
                 .iter()
+                .filter(|c| c.status == "completed")
                 .map(|c| c.call.clone())
                 .collect();
             if live == 0 && delivered.len() == CALLS {
@@ -254,6 +297,7 @@ async fn crash_and_recover(backend: &Backend) {
     )
     .await;
 
+    let recovered_in = t0.elapsed();
     let calls = api.calls().await;
     assert_eq!(
         calls.keys().cloned().collect::<BTreeSet<_>>(),
@@ -263,27 +307,58 @@ async fn crash_and_recover(backend: &Backend) {
     for (sid, status) in &calls {
         assert_eq!(status, "completed", "{sid}: answered calls end completed");
     }
-    let callbacks = received.lock().expect("lock").clone();
-    let mut tokens: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let callbacks = received.received.lock().expect("lock").clone();
+    // Per call: the arrivals in order, and the tokens of each SequenceNumber.
+    let mut arrivals: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    let mut tokens: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
     for c in &callbacks {
         assert!(sids.contains(&c.call), "callback for an unknown call {c:?}");
-        assert_eq!(
-            (c.status.as_str(), c.sequence.as_str()),
-            ("completed", "0"),
-            "{c:?}"
-        );
         assert_eq!(c.token.len(), 32, "idempotency token of {c:?}");
-        tokens.entry(&c.call).or_default().insert(&c.token);
+        arrivals
+            .entry(&c.call)
+            .or_default()
+            .push((c.status.as_str(), c.sequence.as_str()));
+        tokens
+            .entry((&c.call, &c.sequence))
+            .or_default()
+            .insert(&c.token);
     }
-    assert_eq!(tokens.len(), CALLS, "calls with a completed callback");
-    for (call, t) in &tokens {
-        assert_eq!(t.len(), 1, "{call}: duplicates with different tokens {t:?}");
+    assert_eq!(arrivals.len(), CALLS, "calls with callbacks");
+    for (call, seen) in &arrivals {
+        let expected: &[(&str, &str)] = if held.contains(*call) {
+            // Held at the kill, so never acknowledged: sent again after the restart.
+            &[
+                ("in-progress", "0"),
+                ("in-progress", "0"),
+                ("completed", "1"),
+            ]
+        } else {
+            &[("in-progress", "0"), ("completed", "1")]
+        };
+        assert_eq!(
+            seen.as_slice(),
+            expected,
+            "{call}: callbacks in arrival order"
+        );
     }
+    for (key, t) in &tokens {
+        assert_eq!(
+            t.len(),
+            1,
+            "{key:?}: duplicates with different tokens {t:?}"
+        );
+    }
+    assert_ne!(
+        tokens[&(sids.first().expect("a call").as_str(), "0")],
+        tokens[&(sids.first().expect("a call").as_str(), "1")],
+        "each callback has its own token"
+    );
     eprintln!(
-        "[{}] {} completed callbacks for {CALLS} calls ({} duplicates, same token)",
+        "[{}] {} callbacks for {CALLS} calls; {} answered callbacks held at the kill and \
+         delivered again with the same token; recovered in {recovered_in:.1?}",
         backend.name(),
         callbacks.len(),
-        callbacks.len() - CALLS
+        held.len()
     );
 
     let status = server.stop();
