@@ -77,13 +77,37 @@ pub fn main(args: &BenchArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(args)) {
+    match runtime.block_on(interruptible(run(args))) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("dialtone bench: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Runs `f` until it ends or SIGINT/SIGTERM arrives; then `f` is dropped, and with it the
+/// server under test, which is killed rather than left running.
+async fn interruptible(
+    f: impl std::future::Future<Output = Result<bool, String>>,
+) -> Result<bool, String> {
+    #[cfg(unix)]
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let terminated = async {
+        match terminate.as_mut() {
+            Some(s) => drop(s.recv().await),
+            None => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminated = std::future::pending::<()>();
+    tokio::select! {
+        result = f => result,
+        _ = tokio::signal::ctrl_c() => Err("interrupted".to_owned()),
+        () = terminated => Err("terminated".to_owned()),
     }
 }
 
