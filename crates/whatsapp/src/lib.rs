@@ -19,6 +19,7 @@ pub mod error;
 pub mod graph;
 mod outcome;
 pub mod sdp;
+pub mod tracker;
 pub mod webhook;
 
 #[cfg(test)]

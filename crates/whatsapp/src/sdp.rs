@@ -48,7 +48,9 @@ impl fmt::Display for SdpProblem {
             Self::IcePwd => f.write_str("no ICE pwd"),
             Self::NoCandidates => f.write_str("no ICE candidates"),
             Self::Fingerprint => f.write_str("no DTLS fingerprint"),
-            Self::SeveralFingerprints(n) => write!(f, "{n} DTLS fingerprints (exactly one allowed)"),
+            Self::SeveralFingerprints(n) => {
+                write!(f, "{n} DTLS fingerprints (exactly one allowed)")
+            }
             Self::Setup => f.write_str("no fitting DTLS setup role"),
         }
     }
@@ -288,7 +290,9 @@ mod tests {
         let stripped: String = META_ANSWER
             .split_inclusive("\r\n")
             .filter(|l| {
-                !l.starts_with("a=ice-") && !l.starts_with("a=fingerprint") && !l.starts_with("a=candidate")
+                !l.starts_with("a=ice-")
+                    && !l.starts_with("a=fingerprint")
+                    && !l.starts_with("a=candidate")
             })
             .collect();
         let error = check(&stripped, SdpType::Answer).expect_err("refused");
@@ -311,7 +315,9 @@ mod tests {
     fn codec_media_setup_and_fingerprint_count_are_checked() {
         let no_opus = META_ANSWER.replace("opus/48000/2", "PCMU/8000");
         assert_eq!(
-            check(&no_opus, SdpType::Answer).expect_err("refused").problems,
+            check(&no_opus, SdpType::Answer)
+                .expect_err("refused")
+                .problems,
             vec![SdpProblem::NoOpus]
         );
         let two_fp = META_ANSWER.replace(
@@ -319,16 +325,22 @@ mod tests {
             "a=setup:active\r\na=fingerprint:sha-384 AB:CD\r\n",
         );
         assert_eq!(
-            check(&two_fp, SdpType::Answer).expect_err("refused").problems,
+            check(&two_fp, SdpType::Answer)
+                .expect_err("refused")
+                .problems,
             vec![SdpProblem::SeveralFingerprints(2)]
         );
         assert_eq!(
-            check(META_OFFER, SdpType::Answer).expect_err("actpass answer").problems,
+            check(META_OFFER, SdpType::Answer)
+                .expect_err("actpass answer")
+                .problems,
             vec![SdpProblem::Setup]
         );
         let video = format!("{META_ANSWER}m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
         assert_eq!(
-            check(&video, SdpType::Answer).expect_err("two m-lines").problems,
+            check(&video, SdpType::Answer)
+                .expect_err("two m-lines")
+                .problems,
             vec![SdpProblem::SeveralMedia(2)]
         );
         let sdes = META_ANSWER.replace("UDP/TLS/RTP/SAVPF", "RTP/SAVP");
@@ -348,7 +360,10 @@ mod tests {
 
     #[test]
     fn crlf_normalisation() {
-        assert_eq!(to_crlf("v=0\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\n"), "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\n");
+        assert_eq!(
+            to_crlf("v=0\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\n"),
+            "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\n"
+        );
         assert_eq!(to_crlf(META_OFFER), META_OFFER);
     }
 }

@@ -81,8 +81,9 @@ mod tests {
 
     #[test]
     fn tolerates_odd_types_and_missing_fields() {
-        let error = GraphError::parse(br#"{"error":{"code":"100","message":7,"error_subcode":2494010}}"#)
-            .expect("error object");
+        let error =
+            GraphError::parse(br#"{"error":{"code":"100","message":7,"error_subcode":2494010}}"#)
+                .expect("error object");
         assert_eq!(error.code, Some(100));
         assert_eq!(error.message, "");
         assert_eq!(error.subcode, Some(2_494_010));

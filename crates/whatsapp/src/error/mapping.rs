@@ -266,7 +266,10 @@ mod tests {
         assert_eq!(graph(429, 138_002).reason, FailureReason::RateLimited);
         assert_eq!(graph(429, 138_005).reason, FailureReason::RateLimited);
         assert_eq!(graph(400, 138_012).reason, FailureReason::PairDailyLimit);
-        assert_eq!(graph(400, 138_013).reason, FailureReason::CountryNotAvailable);
+        assert_eq!(
+            graph(400, 138_013).reason,
+            FailureReason::CountryNotAvailable
+        );
         assert_eq!(graph(500, 138_007).reason, FailureReason::ConnectTimeout);
     }
 

@@ -8,7 +8,9 @@ mod decode;
 mod request;
 mod response;
 
-pub use body::{CallAction, CallRequest, MAX_OPAQUE_DATA_CHARS, MESSAGING_PRODUCT, SdpType, Session};
+pub use body::{
+    CallAction, CallRequest, MAX_OPAQUE_DATA_CHARS, MESSAGING_PRODUCT, SdpType, Session,
+};
 pub use decode::{decode, decode_connect, decode_success};
 pub use request::{
     DEFAULT_GRAPH_URL, DEFAULT_GRAPH_VERSION, GraphConfig, GraphRequests, HttpMethod, HttpRequest,

@@ -362,10 +362,14 @@ mod tests {
     #[test]
     fn answer_actions_and_call_id_actions() {
         let requests = requests();
-        let pre = requests.pre_accept("wacid.ABC=", META_ANSWER).expect("built");
+        let pre = requests
+            .pre_accept("wacid.ABC=", META_ANSWER)
+            .expect("built");
         assert_eq!(body(&pre)["action"], "pre_accept");
         assert_eq!(body(&pre)["session"]["sdp_type"], "answer");
-        let accept = requests.accept("wacid.ABC=", META_ANSWER, None).expect("built");
+        let accept = requests
+            .accept("wacid.ABC=", META_ANSWER, None)
+            .expect("built");
         assert_eq!(body(&accept)["call_id"], "wacid.ABC=");
         assert_eq!(body(&accept).get("biz_opaque_callback_data"), None);
         let reject = requests.reject("wacid.ABC=").expect("built");
@@ -406,7 +410,11 @@ mod tests {
             requests().connect(&to, BUSINESS_OFFER, Some(&long)),
             Err(RequestError::OpaqueDataTooLong(513))
         );
-        assert!(requests().connect(&to, BUSINESS_OFFER, Some(&"x".repeat(512))).is_ok());
+        assert!(
+            requests()
+                .connect(&to, BUSINESS_OFFER, Some(&"x".repeat(512)))
+                .is_ok()
+        );
         let no_ice = BUSINESS_OFFER.replace("a=ice-ufrag:dTn1\r\n", "");
         assert_eq!(
             requests().connect(&to, &no_ice, None),

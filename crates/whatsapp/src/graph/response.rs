@@ -56,7 +56,9 @@ pub struct CallPermissionsResponse {
 impl CallPermissionsResponse {
     /// The `action_name` entry, if Meta listed it.
     pub fn action(&self, name: &str) -> Option<&PermissionAction> {
-        self.actions.iter().find(|action| action.action_name == name)
+        self.actions
+            .iter()
+            .find(|action| action.action_name == name)
     }
 }
 
@@ -132,7 +134,8 @@ mod tests {
 
     #[test]
     fn connect_response_yields_the_call_id() {
-        let body = br#"{"messaging_product":"whatsapp","calls":[{"id":"wacid.HBgLMTIzNDU2Nzg5MA"}]}"#;
+        let body =
+            br#"{"messaging_product":"whatsapp","calls":[{"id":"wacid.HBgLMTIzNDU2Nzg5MA"}]}"#;
         let response: ConnectResponse = serde_json::from_slice(body).expect("valid");
         assert_eq!(response.call_id(), Some("wacid.HBgLMTIzNDU2Nzg5MA"));
         let empty: ConnectResponse = serde_json::from_slice(br#"{"calls":[]}"#).expect("valid");

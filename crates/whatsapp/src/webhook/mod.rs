@@ -14,8 +14,8 @@ mod subscribe;
 mod tests;
 
 pub use event::{
-    CallDirection, CallStatusKind, ConnectEvent, Contact, EventKind, Notification,
-    PermissionReply, Skipped, StatusEvent, TerminateEvent, TerminateStatus, WebhookEvent,
+    CallDirection, CallStatusKind, ConnectEvent, Contact, EventKind, Notification, PermissionReply,
+    Skipped, StatusEvent, TerminateEvent, TerminateStatus, WebhookEvent,
 };
 pub use parse::{OBJECT, WebhookParseError, parse_notification};
 pub use signature::{SIGNATURE_HEADER, SignatureError, signature_header, verify_signature};

@@ -8,8 +8,8 @@
 use serde_json::{Map, Value};
 
 use super::event::{
-    CallDirection, CallStatusKind, ConnectEvent, Contact, EventKind, Notification,
-    PermissionReply, Skipped, StatusEvent, TerminateEvent, TerminateStatus, WebhookEvent,
+    CallDirection, CallStatusKind, ConnectEvent, Contact, EventKind, Notification, PermissionReply,
+    Skipped, StatusEvent, TerminateEvent, TerminateStatus, WebhookEvent,
 };
 use crate::error::GraphError;
 use crate::graph::{SdpType, Session};
@@ -35,7 +35,9 @@ pub enum WebhookParseError {
 pub fn parse_notification(body: &[u8]) -> Result<Notification, WebhookParseError> {
     let root: Value =
         serde_json::from_slice(body).map_err(|error| WebhookParseError::Json(error.to_string()))?;
-    let root = root.as_object().ok_or(WebhookParseError::NotANotification)?;
+    let root = root
+        .as_object()
+        .ok_or(WebhookParseError::NotANotification)?;
     let object = root
         .get("object")
         .and_then(Value::as_str)
@@ -108,24 +110,32 @@ fn parse_value(out: &mut Notification, waba_id: &str, field: &str, value: &Map<S
             }
         }
     }
-    out.events.extend(kinds.into_iter().map(|kind| WebhookEvent {
-        waba_id: waba_id.to_owned(),
-        phone_number_id: phone_number_id.clone(),
-        display_phone_number: display_phone_number.clone(),
-        contact: contact.clone(),
-        kind,
-    }));
+    out.events
+        .extend(kinds.into_iter().map(|kind| WebhookEvent {
+            waba_id: waba_id.to_owned(),
+            phone_number_id: phone_number_id.clone(),
+            display_phone_number: display_phone_number.clone(),
+            contact: contact.clone(),
+            kind,
+        }));
 }
 
 fn parse_call(call: &Value) -> Result<EventKind, &'static str> {
     let call_id = text(call, "id").ok_or("call event without id")?;
     let event = text(call, "event").ok_or("call event without event")?;
-    let direction = match text(call, "direction").map(|d| d.to_ascii_uppercase()).as_deref() {
+    let direction = match text(call, "direction")
+        .map(|d| d.to_ascii_uppercase())
+        .as_deref()
+    {
         Some("BUSINESS_INITIATED") => CallDirection::BusinessInitiated,
         Some("USER_INITIATED") => CallDirection::UserInitiated,
         _ => CallDirection::Unknown,
     };
-    let (from, to, timestamp) = (text(call, "from"), text(call, "to"), number(call, "timestamp"));
+    let (from, to, timestamp) = (
+        text(call, "from"),
+        text(call, "to"),
+        number(call, "timestamp"),
+    );
     let opaque = text(call, "biz_opaque_callback_data");
     if event.eq_ignore_ascii_case("connect") {
         Ok(EventKind::Connect(ConnectEvent {

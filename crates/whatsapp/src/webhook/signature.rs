@@ -2,6 +2,7 @@
 //! `sha256=<lower-case hex HMAC-SHA256(app secret, raw body)>`. The receiver must check it on the
 //! raw bytes, before parsing, and refuse anything else. The comparison is constant-time.
 
+use hmac::digest::Key;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -65,7 +66,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 fn mac(app_secret: &[u8], body: &[u8]) -> Hmac<Sha256> {
     // HMAC accepts keys of any length, so this cannot fail.
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(app_secret)
-        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
+        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Key::<Hmac<Sha256>>::default()));
     mac.update(body);
     mac
 }
@@ -94,6 +95,7 @@ fn nibble(digit: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     const SECRET: &[u8] = b"6e2d0a8f1c9b4e7a";
     const BODY: &[u8] = br#"{"object":"whatsapp_business_account","entry":[]}"#;
@@ -103,7 +105,10 @@ mod tests {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).expect("any key length");
         mac.update(BODY);
         let tag = mac.finalize().into_bytes();
-        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = tag.iter().fold(String::new(), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        });
         format!("sha256={hex}")
     }
 

@@ -19,7 +19,10 @@ pub enum SubscriptionError {
 }
 
 /// Checks the decoded query pairs of the GET; returns the challenge to answer with.
-pub fn verify_subscription<I, K, V>(query: I, verify_token: &str) -> Result<String, SubscriptionError>
+pub fn verify_subscription<I, K, V>(
+    query: I,
+    verify_token: &str,
+) -> Result<String, SubscriptionError>
 where
     I: IntoIterator<Item = (K, V)>,
     K: AsRef<str>,
@@ -78,11 +81,19 @@ mod tests {
             Err(SubscriptionError::Mode)
         );
         assert_eq!(
-            check(&[("hub.mode", "unsubscribe"), ("hub.verify_token", "s3cret-token"), ("hub.challenge", "1")]),
+            check(&[
+                ("hub.mode", "unsubscribe"),
+                ("hub.verify_token", "s3cret-token"),
+                ("hub.challenge", "1")
+            ]),
             Err(SubscriptionError::Mode)
         );
         assert_eq!(
-            check(&[("hub.mode", "subscribe"), ("hub.verify_token", "wrong"), ("hub.challenge", "1")]),
+            check(&[
+                ("hub.mode", "subscribe"),
+                ("hub.verify_token", "wrong"),
+                ("hub.challenge", "1")
+            ]),
             Err(SubscriptionError::Token)
         );
         assert_eq!(
@@ -90,15 +101,29 @@ mod tests {
             Err(SubscriptionError::Token)
         );
         assert_eq!(
-            check(&[("hub.mode", "subscribe"), ("hub.verify_token", "s3cret-token")]),
+            check(&[
+                ("hub.mode", "subscribe"),
+                ("hub.verify_token", "s3cret-token")
+            ]),
             Err(SubscriptionError::Challenge)
         );
         assert_eq!(
-            check(&[("hub.mode", "subscribe"), ("hub.verify_token", "s3cret-token"), ("hub.challenge", "<script>alert(1) </script>")]),
+            check(&[
+                ("hub.mode", "subscribe"),
+                ("hub.verify_token", "s3cret-token"),
+                ("hub.challenge", "<script>alert(1) </script>")
+            ]),
             Err(SubscriptionError::Challenge)
         );
         assert_eq!(
-            verify_subscription([("hub.mode", "subscribe"), ("hub.verify_token", ""), ("hub.challenge", "1")], ""),
+            verify_subscription(
+                [
+                    ("hub.mode", "subscribe"),
+                    ("hub.verify_token", ""),
+                    ("hub.challenge", "1")
+                ],
+                ""
+            ),
             Err(SubscriptionError::Token)
         );
     }

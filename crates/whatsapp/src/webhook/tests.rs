@@ -131,10 +131,26 @@ fn statuses_ringing_accepted_rejected() {
     assert_eq!(
         statuses,
         vec![
-            ("wacid.A".to_owned(), CallStatusKind::Ringing, Some(1_760_682_001)),
-            ("wacid.A".to_owned(), CallStatusKind::Accepted, Some(1_760_682_004)),
-            ("wacid.B".to_owned(), CallStatusKind::Rejected, Some(1_760_682_009)),
-            ("wacid.C".to_owned(), CallStatusKind::Other("DIALING".to_owned()), Some(1_760_682_009)),
+            (
+                "wacid.A".to_owned(),
+                CallStatusKind::Ringing,
+                Some(1_760_682_001)
+            ),
+            (
+                "wacid.A".to_owned(),
+                CallStatusKind::Accepted,
+                Some(1_760_682_004)
+            ),
+            (
+                "wacid.B".to_owned(),
+                CallStatusKind::Rejected,
+                Some(1_760_682_009)
+            ),
+            (
+                "wacid.C".to_owned(),
+                CallStatusKind::Other("DIALING".to_owned()),
+                Some(1_760_682_009)
+            ),
         ]
     );
     assert_eq!(
@@ -161,7 +177,7 @@ fn terminate_completed_and_failed_with_errors() {
                  "biz_opaque_callback_data": "CA0123"},
                 {"id": "wacid.B", "event": "terminate", "direction": "BUSINESS_INITIATED",
                  "timestamp": "1760682200", "status": "FAILED",
-                 "errors": [{"code": 138021, "message": "Media receive timeout",
+                 "errors": [{"code": 138_021, "message": "Media receive timeout",
                              "href": "https://developers.facebook.com/", "error_data": {"details": "no RTP"}}]}
             ]
         }),
@@ -221,7 +237,7 @@ fn permission_reply_and_value_level_errors() {
     let errors = envelope(
         "calls",
         &json!({"metadata": metadata(),
-                "errors": [{"code": 131044, "title": "No valid payment method"}]}),
+                "errors": [{"code": 131_044, "title": "No valid payment method"}]}),
     );
     let EventKind::Errors(errors) = only_event(&errors).kind else {
         panic!("expected errors");
@@ -232,8 +248,14 @@ fn permission_reply_and_value_level_errors() {
 
 #[test]
 fn refusals_and_skips() {
-    assert!(matches!(parse_notification(b"{not json"), Err(WebhookParseError::Json(_))));
-    assert_eq!(parse_notification(b"[]"), Err(WebhookParseError::NotANotification));
+    assert!(matches!(
+        parse_notification(b"{not json"),
+        Err(WebhookParseError::Json(_))
+    ));
+    assert_eq!(
+        parse_notification(b"[]"),
+        Err(WebhookParseError::NotANotification)
+    );
     assert_eq!(
         parse_notification(br#"{"object":"page","entry":[]}"#),
         Err(WebhookParseError::WrongObject("page".to_owned()))
@@ -269,7 +291,10 @@ fn refusals_and_skips() {
 fn signed_fixture_round_trip() {
     let body = envelope("calls", &json!({"metadata": metadata(), "calls": []}));
     let header = signature_header(b"app-secret", &body);
-    assert_eq!(verify_signature(b"app-secret", Some(&header), &body), Ok(()));
+    assert_eq!(
+        verify_signature(b"app-secret", Some(&header), &body),
+        Ok(())
+    );
     let mut tampered = body.clone();
     tampered[10] ^= 1;
     assert_eq!(
@@ -312,9 +337,15 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         let keys = prop_oneof![
-            Just("id".to_owned()), Just("event".to_owned()), Just("status".to_owned()),
-            Just("session".to_owned()), Just("timestamp".to_owned()), Just("type".to_owned()),
-            Just("interactive".to_owned()), Just("errors".to_owned()), "[a-z]{1,4}"
+            Just("id".to_owned()),
+            Just("event".to_owned()),
+            Just("status".to_owned()),
+            Just("session".to_owned()),
+            Just("timestamp".to_owned()),
+            Just("type".to_owned()),
+            Just("interactive".to_owned()),
+            Just("errors".to_owned()),
+            "[a-z]{1,4}"
         ];
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
