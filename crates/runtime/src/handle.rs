@@ -162,6 +162,7 @@ impl Handle {
             setup.time_limit_secs = limit;
         }
         let record = NewCall {
+            // The engine mints the call's SID; the driver fills it in.
             sid: req.account,
             parent_call_sid: None,
             to: req.to.to_string(),
@@ -261,6 +262,7 @@ impl Handle {
             app,
         );
         let record = NewCall {
+            // The engine mints the call's SID; the driver fills it in.
             sid: account,
             parent_call_sid: None,
             to: to_addr.to_string(),
