@@ -22,6 +22,9 @@
 //!    its `<Dial action>` request;
 //! 8. no input panics (a panic fails the case), and leg events and fetch results are never
 //!    refused.
+//!
+//! 1 536 cases by default (a few seconds in debug); `INVARIANTS_CASES=100000 cargo test
+//! --release -p dialtone-sim --test invariants` hunts longer.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -1036,7 +1039,7 @@ fn run(s: &Scenario) -> Result<(), TestCaseError> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 1536,
+        cases: std::env::var("INVARIANTS_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1536),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
