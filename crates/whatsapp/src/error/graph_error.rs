@@ -47,6 +47,50 @@ impl GraphError {
     pub fn details(&self) -> Option<&str> {
         self.data.as_ref()?.get("details")?.as_str()
     }
+
+    /// An error as Meta writes it for the calling API (`type` `OAuthException`,
+    /// `error_data.details` when given); for the simulator.
+    pub fn new(code: u32, message: &str, details: Option<&str>) -> Self {
+        Self {
+            message: message.to_owned(),
+            kind: "OAuthException".to_owned(),
+            code: Some(code),
+            subcode: None,
+            data: details.map(
+                |details| serde_json::json!({"messaging_product": "whatsapp", "details": details}),
+            ),
+            fbtrace_id: None,
+        }
+    }
+
+    /// This error as a JSON object (the value of `error`, or an `errors[]` entry).
+    pub fn to_json(&self) -> Value {
+        let mut object = serde_json::Map::new();
+        object.insert("message".into(), self.message.clone().into());
+        if !self.kind.is_empty() {
+            object.insert("type".into(), self.kind.clone().into());
+        }
+        if let Some(code) = self.code {
+            object.insert("code".into(), code.into());
+        }
+        if let Some(subcode) = self.subcode {
+            object.insert("error_subcode".into(), subcode.into());
+        }
+        if let Some(data) = &self.data {
+            object.insert("error_data".into(), data.clone());
+        }
+        if let Some(trace) = &self.fbtrace_id {
+            object.insert("fbtrace_id".into(), trace.clone().into());
+        }
+        Value::Object(object)
+    }
+
+    /// The whole error body, `{"error":{…}}`.
+    pub fn to_body(&self) -> Vec<u8> {
+        let body = serde_json::json!({ "error": self.to_json() });
+        // A JSON value built here always serializes.
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
 }
 
 /// A JSON number or numeric string as `u32`.
@@ -93,5 +137,19 @@ mod tests {
         assert_eq!(GraphError::parse(br#"{"success":true}"#), None);
         let negative = GraphError::parse(br#"{"error":{"code":-1}}"#).expect("object");
         assert_eq!(negative.code, None);
+    }
+
+    #[test]
+    fn simulator_bodies_round_trip() {
+        let error = GraphError::new(100, "Invalid parameter", Some("SDP has no fingerprint"));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&error.to_body()).expect("json"),
+            serde_json::json!({"error": {"message": "Invalid parameter", "type": "OAuthException",
+                "code": 100, "error_data": {"messaging_product": "whatsapp",
+                "details": "SDP has no fingerprint"}}})
+        );
+        assert_eq!(GraphError::parse(&error.to_body()), Some(error));
+        let plain = GraphError::new(138_006, "No approved call permission", None);
+        assert_eq!(GraphError::parse(&plain.to_body()), Some(plain));
     }
 }

@@ -122,6 +122,18 @@ pub fn map_graph_code(code: u32) -> Option<FailureReason> {
         .map(|(_, reason)| *reason)
 }
 
+/// The HTTP status Meta answers a Graph calling error with (reference §5.1; 400 when the
+/// table gives none); for the simulator.
+pub const fn http_status(code: u32) -> u16 {
+    match code {
+        613 | 138_002 | 138_005 => 429,
+        138_000 | 138_006 | 190 => 401,
+        10 | 200 => 403,
+        138_004 | 138_007 | 1 | 2 => 500,
+        _ => 400,
+    }
+}
+
 /// A classified failure: what the engine reports and what the connector does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -256,6 +268,31 @@ mod tests {
             assert_eq!(failure.code, TwilioCode(twilio), "Graph code {code}");
             assert_eq!(failure.retriable(), retriable, "Graph code {code}");
             assert_eq!(failure.graph_code, Some(code));
+        }
+    }
+
+    #[test]
+    fn http_statuses_follow_the_reference() {
+        let expected: &[(u32, u16)] = &[
+            (100, 400),
+            (613, 429),
+            (131_030, 400),
+            (131_055, 400),
+            (138_000, 401),
+            (138_001, 400),
+            (138_002, 429),
+            (138_003, 400),
+            (138_004, 500),
+            (138_005, 429),
+            (138_006, 401),
+            (138_007, 500),
+            (138_009, 400),
+            (138_012, 400),
+            (138_013, 400),
+            (138_014, 400),
+        ];
+        for &(code, status) in expected {
+            assert_eq!(http_status(code), status, "Graph code {code}");
         }
     }
 

@@ -9,7 +9,7 @@ mod graph_error;
 mod mapping;
 
 pub use graph_error::GraphError;
-pub use mapping::{Failure, FailureReason, GRAPH_CODES, map_graph_code};
+pub use mapping::{Failure, FailureReason, GRAPH_CODES, http_status, map_graph_code};
 
 /// Why a Graph request did not produce the documented success body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -354,3 +354,101 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         ]
     })
 }
+
+fn context() -> NotificationContext {
+    NotificationContext {
+        waba_id: "102290129340398".to_owned(),
+        phone_number_id: "106540352242922".to_owned(),
+        display_phone_number: "15550783881".to_owned(),
+        contact: Some(("5511987654321".to_owned(), Some("Ana".to_owned()))),
+    }
+}
+
+#[test]
+fn built_bodies_match_meta_field_names() {
+    let body = notification_body(
+        &context(),
+        &[EventKind::Status(StatusEvent {
+            call_id: "wacid.A".to_owned(),
+            timestamp: Some(1_760_682_001),
+            status: CallStatusKind::Ringing,
+            recipient_id: Some("5511987654321".to_owned()),
+            biz_opaque_callback_data: Some("CA01".to_owned()),
+            errors: vec![],
+        })],
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&body).expect("json"),
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398",
+            "changes": [{"field": "calls", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+                "contacts": [{"wa_id": "5511987654321", "profile": {"name": "Ana"}}],
+                "statuses": [{"id": "wacid.A", "timestamp": "1760682001", "type": "call",
+                    "status": "RINGING", "recipient_id": "5511987654321",
+                    "biz_opaque_callback_data": "CA01"}]}}]}]})
+    );
+}
+
+#[test]
+fn built_bodies_parse_back_to_the_same_events() {
+    let events = vec![
+        EventKind::Connect(ConnectEvent {
+            call_id: "wacid.A".to_owned(),
+            from: Some("15550783881".to_owned()),
+            to: Some("5511987654321".to_owned()),
+            timestamp: Some(1_760_682_005),
+            direction: CallDirection::BusinessInitiated,
+            session: Some(Session {
+                sdp_type: SdpType::Answer,
+                sdp: META_ANSWER.to_owned(),
+            }),
+            biz_opaque_callback_data: Some("CA01".to_owned()),
+            cta_payload: None,
+            deeplink_payload: None,
+        }),
+        EventKind::Terminate(TerminateEvent {
+            call_id: "wacid.A".to_owned(),
+            from: None,
+            to: None,
+            timestamp: Some(1_760_682_100),
+            direction: CallDirection::BusinessInitiated,
+            status: TerminateStatus::Failed,
+            start_time: None,
+            end_time: Some(1_760_682_100),
+            duration: None,
+            biz_opaque_callback_data: None,
+            errors: vec![crate::error::GraphError::new(
+                138_021,
+                "Media receive timeout",
+                Some("no RTP"),
+            )],
+        }),
+        EventKind::Errors(vec![crate::error::GraphError::new(
+            131_044,
+            "No valid payment method",
+            None,
+        )]),
+        EventKind::PermissionReply(PermissionReply {
+            from: "5511987654321".to_owned(),
+            timestamp: Some(1_760_690_000),
+            context_id: Some("wamid.REQ".to_owned()),
+            accepted: false,
+            is_permanent: false,
+            expiration_timestamp: None,
+            response_source: Some("user_action".to_owned()),
+        }),
+    ];
+    let body = notification_body(&context(), &events);
+    let notification = parse_notification(&body).expect("parsed");
+    assert_eq!(notification.skipped, vec![]);
+    let parsed: Vec<EventKind> = notification.events.iter().map(|e| e.kind.clone()).collect();
+    assert_eq!(parsed, events);
+    assert!(notification.events.iter().all(|e| {
+        e.phone_number_id == "106540352242922"
+            && e.waba_id == "102290129340398"
+            && e.contact
+                .as_ref()
+                .is_some_and(|c| c.name.as_deref() == Some("Ana"))
+    }));
+}
