@@ -74,6 +74,8 @@ struct CallEntry {
     extra: Arc<[(String, String)]>,
     connector: Option<Arc<dyn LegConnector>>,
     ended: bool,
+    /// Writes about the call that must wait for its row (see `Output::Notification`).
+    deferred: Vec<Write>,
 }
 
 impl CallEntry {
@@ -86,6 +88,7 @@ impl CallEntry {
             extra: Arc::new([]),
             connector: None,
             ended: false,
+            deferred: Vec::new(),
         }
     }
 }
@@ -385,15 +388,18 @@ impl Driver {
                         request_method: n.method.map(|m| m.as_str().to_owned()),
                         response_body: None,
                     };
-                    self.shared
-                        .persister
-                        .send(Write::Notify {
-                            account,
-                            call: n.call,
-                            notification: Box::new(notification),
-                            now,
-                        })
-                        .await;
+                    let write = Write::Notify {
+                        account,
+                        call: n.call,
+                        notification: Box::new(notification),
+                        now,
+                    };
+                    match self.calls.get_mut(&n.call) {
+                        // A warning about inline TwiML comes before the call's first
+                        // snapshot: it is stored right after the call's row.
+                        Some(entry) if !entry.stored => entry.deferred.push(write),
+                        _ => self.shared.persister.send(write).await,
+                    }
                 }
                 Output::Fetch(request) => {
                     let Some(entry) = self.calls.get(&request.call) else {
@@ -547,7 +553,11 @@ impl Driver {
                 connector.release(snapshot.sid);
             }
         }
+        let deferred = std::mem::take(&mut entry.deferred);
         self.shared.persister.send(write).await;
+        for write in deferred {
+            self.shared.persister.send(write).await;
+        }
     }
 
     /// Ends every live call (parents first; their children follow), stores the results,

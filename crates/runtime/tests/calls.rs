@@ -551,3 +551,33 @@ async fn whatsapp_legs_fail_until_the_connector_exists() {
     assert!(app.seen_at("/voice").is_empty());
     rt.shutdown().await;
 }
+
+#[tokio::test]
+async fn inline_twiml_warnings_are_stored_with_the_call() {
+    let app = App::start().await;
+    let (rt, store) = runtime().await;
+    rt.softphones().register(account(), answering("alice"));
+    let mut req = create(&app, "client:alice", "/voice");
+    req.source =
+        CallSource::Twiml("<Response><Say colour=\"blue\">Hi</Say><Hangup/></Response>".to_owned());
+    let call = rt.create_call(req).await.unwrap();
+    let done = ended(&store, call.sid).await;
+    assert_eq!(done.status, CallStatus::Completed);
+    assert_eq!(
+        done.twiml.as_deref(),
+        Some("<Response><Say colour=\"blue\">Hi</Say><Hangup/></Response>")
+    );
+    let page = dialtone_store::PageRequest::first(dialtone_store::PageSize::new(50).unwrap());
+    let notes = store
+        .list_notifications(account(), call.sid, &page)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        (notes[0].error_code, notes[0].level),
+        (TwilioCode(12200), Level::Warning)
+    );
+    assert!(app.seen_at("/voice").is_empty());
+    rt.shutdown().await;
+}
