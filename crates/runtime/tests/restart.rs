@@ -52,10 +52,56 @@ fn softphones(rt: &dialtone_runtime::Handle) {
     );
 }
 
+/// Where the crashed and the restarted runtime keep their state.
+enum Db {
+    Sqlite(std::path::PathBuf),
+    Postgres(sqlx::postgres::PgConnectOptions),
+}
+
+impl Db {
+    async fn open(&self) -> Store {
+        match self {
+            Self::Sqlite(path) => Store::open_sqlite_file(path).await.unwrap(),
+            Self::Postgres(options) => Store::connect_postgres(options.clone()).await.unwrap(),
+        }
+    }
+}
+
 #[test]
-fn killed_with_live_calls_then_restarted_finishes_everything() {
+fn killed_with_live_calls_then_restarted_finishes_everything_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("dialtone.db");
+    crash_and_restart(&Db::Sqlite(dir.path().join("dialtone.db")));
+}
+
+/// The same on PostgreSQL, in a fresh database on the server named by
+/// `DIALTONE_TEST_POSTGRES_URL` (skipped when it is not set).
+#[test]
+fn killed_with_live_calls_then_restarted_finishes_everything_postgres() {
+    use sqlx::Connection as _;
+    use std::str::FromStr as _;
+    let Ok(url) = std::env::var("DIALTONE_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: DIALTONE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let server = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap();
+    let database = format!("runtime_restart_{}", std::process::id());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let mut admin = sqlx::PgConnection::connect_with(&server).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE \"{database}\""
+            )))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        });
+    crash_and_restart(&Db::Postgres(server.database(&database)));
+}
+
+fn crash_and_restart(db: &Db) {
     let main = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -74,7 +120,7 @@ fn killed_with_live_calls_then_restarted_finishes_everything() {
         .build()
         .unwrap();
     let calls: Vec<(Sid, bool)> = doomed.block_on(async {
-        let store = store_with_account(Store::open_sqlite_file(&db).await.unwrap()).await;
+        let store = store_with_account(db.open().await).await;
         let rt = dialtone_runtime::start(store.clone(), config())
             .await
             .unwrap();
@@ -116,7 +162,7 @@ fn killed_with_live_calls_then_restarted_finishes_everything() {
     app.state.hang_callbacks.store(false, Ordering::SeqCst);
 
     main.block_on(async {
-        let store = Store::open_sqlite_file(&db).await.unwrap();
+        let store = db.open().await;
         let rt = dialtone_runtime::start(store.clone(), config())
             .await
             .unwrap();
@@ -188,7 +234,6 @@ fn killed_with_live_calls_then_restarted_finishes_everything() {
         .await;
         rt.shutdown().await;
     });
-    drop(dir);
 }
 
 #[tokio::test]
