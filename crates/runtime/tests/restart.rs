@@ -55,14 +55,14 @@ fn softphones(rt: &dialtone_runtime::Handle) {
 /// Where the crashed and the restarted runtime keep their state.
 enum Db {
     Sqlite(std::path::PathBuf),
-    Postgres(sqlx::postgres::PgConnectOptions),
+    Postgres(Box<sqlx::postgres::PgConnectOptions>),
 }
 
 impl Db {
     async fn open(&self) -> Store {
         match self {
             Self::Sqlite(path) => Store::open_sqlite_file(path).await.unwrap(),
-            Self::Postgres(options) => Store::connect_postgres(options.clone()).await.unwrap(),
+            Self::Postgres(options) => Store::connect_postgres((**options).clone()).await.unwrap(),
         }
     }
 }
@@ -98,7 +98,7 @@ fn killed_with_live_calls_then_restarted_finishes_everything_postgres() {
             .await
             .unwrap();
         });
-    crash_and_restart(&Db::Postgres(server.database(&database)));
+    crash_and_restart(&Db::Postgres(Box::new(server.database(&database))));
 }
 
 fn crash_and_restart(db: &Db) {
