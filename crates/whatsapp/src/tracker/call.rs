@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 
 use dialtone_types::{TwilioCode, UnixMillis};
 
+use super::Command;
 use crate::error::{Failure, FailureReason};
 use crate::graph::SdpType;
 use crate::outcome::LegOutcome;
@@ -23,17 +24,7 @@ use crate::webhook::{
 pub const LINGER_MS: u64 = 60_000;
 
 /// A `terminate` that failed transiently is sent again, up to this many attempts in all.
-const MAX_TERMINATE_ATTEMPTS: u8 = 3;
-
-/// A request the connector must send to Meta for this call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// `POST /calls` `action: terminate`.
-    Terminate {
-        /// Meta's call id.
-        call_id: String,
-    },
-}
+pub(super) const MAX_TERMINATE_ATTEMPTS: u8 = 3;
 
 /// What became of an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
