@@ -76,6 +76,8 @@ struct CallEntry {
     ended: bool,
     /// Writes about the call that must wait for its row (see `Output::Notification`).
     deferred: Vec<Write>,
+    /// What the last snapshot stored.
+    persisted: Option<CallUpdate>,
 }
 
 impl CallEntry {
@@ -89,6 +91,7 @@ impl CallEntry {
             connector: None,
             ended: false,
             deferred: Vec::new(),
+            persisted: None,
         }
     }
 }
@@ -519,6 +522,12 @@ impl Driver {
             ..CallUpdate::default()
         };
         let account = entry.account;
+        // `initiated` is stored as `queued`: a snapshot that changes nothing stored and owes
+        // no callback costs no write.
+        if entry.stored && callbacks.is_empty() && entry.persisted.as_ref() == Some(&update) {
+            return;
+        }
+        entry.persisted = Some(update.clone());
         let write = if entry.stored {
             Write::Update {
                 account,
