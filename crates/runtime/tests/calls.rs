@@ -581,3 +581,65 @@ async fn inline_twiml_warnings_are_stored_with_the_call() {
     assert!(app.seen_at("/voice").is_empty());
     rt.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_failing_voice_url_falls_back_with_error_code_and_url() {
+    let app = App::start().await;
+    app.route("/voice", Reply::Status(500));
+    app.route(
+        "/fallback",
+        Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
+    let (rt, store) = runtime().await;
+    rt.softphones().register(account(), answering("alice"));
+    let mut req = create(&app, "client:alice", "/voice");
+    req.fallback_url = Some(app.url("/fallback"));
+    let call = rt.create_call(req).await.unwrap();
+    assert_eq!(
+        call.fallback_url.as_deref(),
+        Some(app.url("/fallback").as_str())
+    );
+    let done = ended(&store, call.sid).await;
+    assert_eq!(done.status, CallStatus::Completed);
+    let fallback = app.seen_at("/fallback");
+    assert_eq!(fallback.len(), 1);
+    assert_eq!(fallback[0].param("ErrorCode"), Some("11200"));
+    assert_eq!(
+        fallback[0].param("ErrorUrl"),
+        Some(app.url("/voice").as_str())
+    );
+    assert!(fallback[0].signature_ok());
+    let page = dialtone_store::PageRequest::first(dialtone_store::PageSize::new(50).unwrap());
+    let notes = store
+        .list_notifications(account(), call.sid, &page)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].error_code, TwilioCode(11200));
+    assert_eq!(
+        notes[0].request_url.as_deref(),
+        Some(app.url("/voice").as_str())
+    );
+    assert_eq!(notes[0].request_method.as_deref(), Some("POST"));
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn time_limit_hangs_up_an_answered_call() {
+    let app = App::start().await;
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()),
+    );
+    let (rt, store) = runtime().await;
+    rt.softphones().register(account(), answering("alice"));
+    let mut req = create(&app, "client:alice", "/voice");
+    req.time_limit = Some(1);
+    let call = rt.create_call(req).await.unwrap();
+    assert_eq!(call.time_limit, Some(1));
+    let done = ended(&store, call.sid).await;
+    assert_eq!(done.status, CallStatus::Completed);
+    assert_eq!(done.duration, Some(1));
+    rt.shutdown().await;
+}
