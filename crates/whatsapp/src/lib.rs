@@ -10,7 +10,7 @@
 //!   `call_permissions`) and their answers.
 //! - [`error`]: Meta's error body and the mapping of Graph codes to Twilio codes.
 //! - [`webhook`]: `X-Hub-Signature-256`, the subscription check, the `calls` envelope.
-//! - [`tracker`]: one business-initiated call's state, and the permission cache.
+//! - [`tracker`]: one call's state (business- or user-initiated) and the permission cache.
 //! - [`sdp`]: checks an SDP against Meta's WebRTC profile.
 //! - [`LegOutcome`]: what the connector reports to the engine.
 #![warn(missing_docs)]

@@ -452,3 +452,194 @@ fn built_bodies_parse_back_to_the_same_events() {
                 .is_some_and(|c| c.name.as_deref() == Some("Ana"))
     }));
 }
+
+fn opt_text() -> impl Strategy<Value = Option<String>> {
+    proptest::option::of("[ -~]{0,12}")
+}
+
+fn graph_errors() -> impl Strategy<Value = Vec<crate::error::GraphError>> {
+    proptest::collection::vec(
+        (
+            any::<u32>(),
+            "[ -~]{0,12}",
+            proptest::option::of("[ -~]{0,12}"),
+        )
+            .prop_map(|(code, message, details)| {
+                crate::error::GraphError::new(code, &message, details.as_deref())
+            }),
+        0..3,
+    )
+}
+
+fn direction() -> impl Strategy<Value = CallDirection> {
+    prop_oneof![
+        Just(CallDirection::BusinessInitiated),
+        Just(CallDirection::UserInitiated),
+        Just(CallDirection::Unknown),
+    ]
+}
+
+fn event() -> impl Strategy<Value = EventKind> {
+    let id = "wacid\\.[A-Za-z0-9_=-]{1,10}";
+    let ts = proptest::option::of(any::<u64>());
+    let connect = (
+        id,
+        opt_text(),
+        opt_text(),
+        ts.clone(),
+        direction(),
+        proptest::option::of((any::<bool>(), "[ -~\r\n]{0,30}")),
+        opt_text(),
+        opt_text(),
+        opt_text(),
+    )
+        .prop_map(
+            |(call_id, from, to, timestamp, direction, session, opaque, cta, deeplink)| {
+                EventKind::Connect(ConnectEvent {
+                    call_id,
+                    from,
+                    to,
+                    timestamp,
+                    direction,
+                    session: session.map(|(offer, sdp)| Session {
+                        sdp_type: if offer {
+                            SdpType::Offer
+                        } else {
+                            SdpType::Answer
+                        },
+                        sdp,
+                    }),
+                    biz_opaque_callback_data: opaque,
+                    cta_payload: cta,
+                    deeplink_payload: deeplink,
+                })
+            },
+        );
+    let terminate = (
+        id,
+        ts.clone(),
+        direction(),
+        any::<bool>(),
+        proptest::array::uniform4(proptest::option::of(any::<u64>())),
+        opt_text(),
+        graph_errors(),
+    )
+        .prop_map(
+            |(
+                call_id,
+                timestamp,
+                direction,
+                completed,
+                [start, end, duration, _],
+                opaque,
+                errors,
+            )| {
+                EventKind::Terminate(TerminateEvent {
+                    call_id,
+                    from: None,
+                    to: Some("15550783881".to_owned()),
+                    timestamp,
+                    direction,
+                    status: if completed {
+                        TerminateStatus::Completed
+                    } else {
+                        TerminateStatus::Failed
+                    },
+                    start_time: start,
+                    end_time: end,
+                    duration,
+                    biz_opaque_callback_data: opaque,
+                    errors,
+                })
+            },
+        );
+    let status = (
+        id,
+        ts.clone(),
+        0..3u8,
+        opt_text(),
+        opt_text(),
+        graph_errors(),
+    )
+        .prop_map(
+            |(call_id, timestamp, which, recipient_id, opaque, errors)| {
+                EventKind::Status(StatusEvent {
+                    call_id,
+                    timestamp,
+                    status: match which {
+                        0 => CallStatusKind::Ringing,
+                        1 => CallStatusKind::Accepted,
+                        _ => CallStatusKind::Rejected,
+                    },
+                    recipient_id,
+                    biz_opaque_callback_data: opaque,
+                    errors,
+                })
+            },
+        );
+    let reply = (
+        "[0-9]{5,15}",
+        ts,
+        opt_text(),
+        any::<bool>(),
+        any::<bool>(),
+        proptest::option::of(any::<u64>()),
+        opt_text(),
+    )
+        .prop_map(
+            |(
+                from,
+                timestamp,
+                context_id,
+                accepted,
+                is_permanent,
+                expiration_timestamp,
+                response_source,
+            )| {
+                EventKind::PermissionReply(PermissionReply {
+                    from,
+                    timestamp,
+                    context_id,
+                    accepted,
+                    is_permanent,
+                    expiration_timestamp,
+                    response_source,
+                })
+            },
+        );
+    let errors = graph_errors()
+        .prop_filter("non-empty", |errors| !errors.is_empty())
+        .prop_map(EventKind::Errors);
+    prop_oneof![connect, terminate, status, reply, errors]
+}
+
+proptest! {
+    /// Whatever the simulator writes, the receiver reads back unchanged (grouped as Meta
+    /// groups them: calls, statuses, errors, then permission replies).
+    #[test]
+    fn built_notifications_round_trip(events in proptest::collection::vec(event(), 0..6)) {
+        let body = notification_body(&context(), &events);
+        let parsed = parse_notification(&body).expect("parsed");
+        prop_assert_eq!(&parsed.skipped, &vec![]);
+        let mut expected: Vec<EventKind> = events
+            .iter()
+            .filter(|e| matches!(e, EventKind::Connect(_) | EventKind::Terminate(_)))
+            .cloned()
+            .collect();
+        expected.extend(events.iter().filter(|e| matches!(e, EventKind::Status(_))).cloned());
+        let errors: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                EventKind::Errors(list) => Some(list.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if !errors.is_empty() {
+            expected.push(EventKind::Errors(errors));
+        }
+        expected.extend(events.iter().filter(|e| matches!(e, EventKind::PermissionReply(_))).cloned());
+        let kinds: Vec<EventKind> = parsed.events.into_iter().map(|e| e.kind).collect();
+        prop_assert_eq!(kinds, expected);
+    }
+}
