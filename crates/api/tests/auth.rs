@@ -287,3 +287,25 @@ async fn healthz_needs_no_credentials() {
     let (status, body) = rig.send_as(Method::GET, "/healthz", "", None).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
 }
+
+#[tokio::test]
+async fn slow_requests_time_out_with_twilio_body() {
+    let rig = Rig::new().await.with_limits(Limits {
+        request_timeout: std::time::Duration::from_millis(50),
+        ..Limits::default()
+    });
+    *rig.control.create_delay.lock().unwrap() = Some(std::time::Duration::from_secs(5));
+    let (status, body) = rig
+        .post(
+            &path("/Calls.json"),
+            "To=client%3Aa&From=client%3Ab&Url=https%3A%2F%2Fa.test",
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            error(20503, 503, "The request took too long; try again")
+        )
+    );
+}

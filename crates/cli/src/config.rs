@@ -254,7 +254,7 @@ pub fn resolve(
         .clone()
         .or(file.log)
         .unwrap_or_else(|| DEFAULT_LOG.to_owned());
-    if log.parse::<tracing_subscriber::filter::Targets>().is_err() {
+    if !valid_log_filter(&log) {
         return Err(ConfigError::Invalid {
             setting: "--log / DIALTONE_LOG / log",
             value: log,
@@ -285,6 +285,23 @@ pub fn resolve(
         log,
         account,
     })
+}
+
+/// A level, or a comma-separated list of levels and `target=level` pairs. (`Targets` alone
+/// would accept any word as a target name, so a misspelt level would silently log everything.)
+fn valid_log_filter(filter: &str) -> bool {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let level = |s: &str| LEVELS.iter().any(|l| l.eq_ignore_ascii_case(s.trim()));
+    !filter.trim().is_empty()
+        && filter
+            .split(',')
+            .all(|directive| match directive.split_once('=') {
+                Some((target, lvl)) => !target.trim().is_empty() && level(lvl),
+                None => level(directive),
+            })
+        && filter
+            .parse::<tracing_subscriber::filter::Targets>()
+            .is_ok()
 }
 
 fn account_sid(value: &str) -> Result<Sid, ConfigError> {
@@ -416,6 +433,16 @@ mod tests {
             })
             .starts_with("invalid --log")
         );
+    }
+
+    #[test]
+    fn log_filters() {
+        for ok in ["info", "WARN", "info,dialtone_runtime=debug", "off"] {
+            assert!(valid_log_filter(ok), "{ok}");
+        }
+        for bad in ["", "loud", "info,", "=debug", "dialtone=loud", "shouty"] {
+            assert!(!valid_log_filter(bad), "{bad}");
+        }
     }
 
     #[test]

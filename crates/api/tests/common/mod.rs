@@ -67,6 +67,8 @@ pub struct FakeControl {
     pub recorded: Mutex<Recorded>,
     pub refuse_next: Mutex<Option<ControlError>>,
     pub phones: Mutex<BTreeMap<(Sid, String), Softphone>>,
+    /// How long `create_call` takes (to exercise the request timeout).
+    pub create_delay: Mutex<Option<std::time::Duration>>,
     next_call: AtomicU64,
 }
 
@@ -77,6 +79,7 @@ impl FakeControl {
             recorded: Mutex::default(),
             refuse_next: Mutex::default(),
             phones: Mutex::default(),
+            create_delay: Mutex::default(),
             next_call: AtomicU64::new(0x100),
         }
     }
@@ -124,6 +127,10 @@ fn internal(e: impl std::fmt::Display) -> ControlError {
 impl CallControl for FakeControl {
     fn create_call(&self, request: NewCallRequest) -> BoxFuture<'_, Result<Call, ControlError>> {
         Box::pin(async move {
+            let delay = *self.create_delay.lock().unwrap();
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
             let sid = self.call_sid();
             let mut call = new_call(
                 sid,
