@@ -198,7 +198,7 @@ impl CallTracker {
         if !self.adopt(call_id) {
             return Handled::OtherCall;
         }
-        if self.phase == Phase::CancelPending {
+        if self.phase == Phase::CancelPending && tag != EventTag::Terminate {
             // The engine ended the call before Meta's id was known: end it now.
             self.close(now);
         }

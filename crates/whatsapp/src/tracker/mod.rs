@@ -17,6 +17,8 @@ mod permission;
 mod tests;
 #[cfg(test)]
 mod tests_inbound;
+#[cfg(test)]
+mod tests_permission;
 
 pub use call::{CallTracker, Handled, LINGER_MS};
 pub use command::Command;
