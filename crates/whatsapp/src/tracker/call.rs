@@ -195,17 +195,17 @@ impl CallTracker {
             },
             EventKind::PermissionReply(_) | EventKind::Errors(_) => return Handled::OtherCall,
         };
+        if let EventKind::Connect(connect) = event
+            && connect.direction == crate::webhook::CallDirection::UserInitiated
+        {
+            return Handled::OtherCall;
+        }
         if !self.adopt(call_id) {
             return Handled::OtherCall;
         }
         if self.phase == Phase::CancelPending && tag != EventTag::Terminate {
             // The engine ended the call before Meta's id was known: end it now.
             self.close(now);
-        }
-        if let EventKind::Connect(connect) = event
-            && connect.direction == crate::webhook::CallDirection::UserInitiated
-        {
-            return Handled::OtherCall;
         }
         if self.phase == Phase::Ended && tag != EventTag::Terminate {
             return Handled::Stale;

@@ -486,3 +486,18 @@ fn terminate_while_cancel_pending_sends_nothing() {
     assert_eq!(outcomes(&mut tracker), vec![]);
     assert!(tracker.is_finished());
 }
+
+#[test]
+fn a_user_initiated_connect_is_never_adopted() {
+    let mut tracker = CallTracker::new(T0, 30_000);
+    let EventKind::Connect(mut inbound) = connect(1) else {
+        unreachable!()
+    };
+    inbound.direction = CallDirection::UserInitiated;
+    assert_eq!(
+        tracker.handle_event(at(1), &EventKind::Connect(inbound)),
+        Handled::OtherCall
+    );
+    assert_eq!(tracker.call_id(), None);
+    assert_eq!(tracker.handle_connect_response(at(2), ID), Handled::Applied);
+}
