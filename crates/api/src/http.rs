@@ -1,5 +1,11 @@
 //! The HTTP plumbing around the resources: fallbacks, health, and the layers every request
 //! passes (body limit, timeout, tracing without secrets or phone numbers, panic catching).
+//!
+//! The body limit and the timeout are enforced here rather than with tower-http's
+//! `RequestBodyLimitLayer`/`TimeoutLayer` because those answer with their own bodies (plain
+//! text, or none); a client must always get Twilio's error body, so the limit is axum's
+//! `DefaultBodyLimit` (its rejection becomes [`ApiError::BodyTooLarge`] in the form
+//! extractor) and the timeout a middleware that answers [`ApiError::Timeout`].
 
 use std::any::Any;
 
