@@ -27,6 +27,12 @@ pub const DEFAULT_LOG: &str = "info";
 
 /// `dialtone serve` flags; each also reads its `DIALTONE_*` variable.
 #[derive(Debug, Clone, Default, Args)]
+#[command(
+    after_help = "The bootstrap account comes from DIALTONE_ACCOUNT_SID and \
+DIALTONE_AUTH_TOKEN (AC + 32 hex digits, 32 hex digits) or the config file; otherwise one is \
+generated on first start, stored in the database and printed. Precedence: flag > environment \
+> config file > default. Invalid configuration exits with code 2 before anything is opened."
+)]
 pub struct ServeArgs {
     /// Address to listen on (`IP:PORT`; port 0 picks a free one) [default: 127.0.0.1:8080]
     #[arg(long, env = "DIALTONE_LISTEN", value_name = "ADDR")]
@@ -35,7 +41,12 @@ pub struct ServeArgs {
     #[arg(long, env = "DIALTONE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST/DB [default: SQLite in the data dir]
-    #[arg(long, env = "DIALTONE_DATABASE_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "DIALTONE_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Base URL clients and webhooks reach this server at [default: http://{listen}]
     #[arg(long, env = "DIALTONE_PUBLIC_URL", value_name = "URL")]
