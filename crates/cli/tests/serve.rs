@@ -92,9 +92,14 @@ impl Server {
             .to_owned()
     }
 
-    fn terminate(mut self) -> ExitStatus {
+    fn terminate(self) -> ExitStatus {
+        self.signal("-TERM")
+    }
+
+    /// Sends `signal` (`-TERM`, `-INT`) and waits for the exit.
+    fn signal(mut self, signal: &str) -> ExitStatus {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([signal, &self.child.id().to_string()])
             .status()
             .expect("run kill");
         assert!(status.success());
@@ -270,6 +275,8 @@ fn configured_credentials_and_config_file() {
         Some((SID, TOKEN)),
     );
     assert_eq!(status, 200);
+    // Ctrl-C drains like SIGTERM.
+    assert!(server.signal("-INT").success());
 }
 
 /// Flags, environment, and the message expected on stderr.
