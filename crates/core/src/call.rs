@@ -15,7 +15,7 @@ use crate::exec::gather::GatherRun;
 use crate::io::Io;
 use crate::output::{CallSnapshot, FetchPurpose, MediaId, Output, RequestId};
 use crate::params::{API_VERSION, Params, Value};
-use crate::status_callback::Subscription;
+use crate::status_callback::CallbackSubscription;
 use crate::timer::{Timer, TimerTable};
 
 /// The document a call runs and where it is in it.
@@ -78,7 +78,7 @@ pub(crate) struct Call {
     pub(crate) answered: Option<UnixMillis>,
     pub(crate) ended: Option<UnixMillis>,
     pub(crate) timers: TimerTable,
-    pub(crate) callbacks: Option<Box<Subscription>>,
+    pub(crate) callbacks: Option<Box<CallbackSubscription>>,
     /// Next `SequenceNumber`.
     pub(crate) sequence: u32,
     pub(crate) program: Program,
@@ -170,6 +170,8 @@ impl Call {
             duration: self
                 .ended
                 .map(|e| self.answered.map_or(0, |a| e.whole_seconds_since(a))),
+            status_callback: self.callbacks.as_deref().cloned(),
+            sequence: self.sequence,
         }
     }
 
@@ -221,8 +223,12 @@ impl Call {
             io.dead.push(self.sid);
         }
         self.status = status;
+        // The snapshot already counts the callback it owes, which follows it.
+        let callback = self.status_callback(io, status);
         io.push(Output::CallUpdated(self.snapshot()));
-        self.send_status_callback(io, status);
+        if let Some(callback) = callback {
+            io.push(Output::StatusCallback(callback));
+        }
         true
     }
 }

@@ -56,6 +56,7 @@ pub use output::{
 };
 pub use params::{API_VERSION, Params, Value};
 pub use sid::{SeededSids, SequentialSids, SidSource};
+pub use status_callback::CallbackSubscription;
 pub use timer::Timer;
 
 /// Re-exported so users of the engine need not depend on `dialtone-twiml` for these.

@@ -17,7 +17,7 @@ use crate::engine::{Engine, Handled};
 use crate::error::EngineError;
 use crate::input::LegEvent;
 use crate::output::{FetchPurpose, MediaCommand, MediaRequest, Output, StartLeg};
-use crate::status_callback::Subscription;
+use crate::status_callback::CallbackSubscription;
 use crate::timer::Timer;
 
 /// Which leg command ends a call the engine ends.
@@ -95,7 +95,7 @@ impl Engine {
                 .urls
                 .resolve(None, c.url.as_str())
                 .unwrap_or_else(|| Arc::new(c.url.clone()));
-            Box::new(Subscription::new(url, c.method, c.events))
+            Box::new(CallbackSubscription::new(url, c.method, c.events))
         });
         call.app = Some(Arc::new(setup.app));
         let warnings = inline.map(|(doc, warnings)| {

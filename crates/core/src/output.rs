@@ -8,6 +8,7 @@ use dialtone_types::{CallStatus, Direction, Level, Sid, TwilioCode, UnixMillis};
 use url::Url;
 
 use crate::params::Params;
+use crate::status_callback::CallbackSubscription;
 
 /// Correlates a [`Output::Fetch`] with its [`Input::Fetched`](crate::Input::Fetched).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -204,6 +205,13 @@ pub struct CallSnapshot {
     pub end_time: Option<UnixMillis>,
     /// Whole seconds from answer to end (0 if never answered); set once ended.
     pub duration: Option<u64>,
+    /// The status callback subscription (the application's for a parent, the noun's for a
+    /// `<Dial>` child), so that callbacks still owed can be sent without the engine (after a
+    /// crash).
+    pub status_callback: Option<CallbackSubscription>,
+    /// The `SequenceNumber` of the call's next status callback: the callbacks owed so far,
+    /// counting the one that follows this snapshot.
+    pub sequence: u32,
 }
 
 impl fmt::Debug for CallSnapshot {
@@ -216,6 +224,7 @@ impl fmt::Debug for CallSnapshot {
             .field("start_time", &self.start_time)
             .field("end_time", &self.end_time)
             .field("duration", &self.duration)
+            .field("sequence", &self.sequence)
             .finish_non_exhaustive()
     }
 }

@@ -14,18 +14,21 @@ use url::Url;
 
 use crate::call::Call;
 use crate::io::Io;
-use crate::output::{Output, StatusCallback};
+use crate::output::StatusCallback;
 use crate::params::Value;
 
-/// Where and what to send.
+/// A call's status callback subscription: where and what to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Subscription {
-    pub(crate) url: Arc<Url>,
-    pub(crate) method: Method,
-    pub(crate) events: StatusCallbackEvents,
+pub struct CallbackSubscription {
+    /// Where the callbacks go.
+    pub url: Arc<Url>,
+    /// GET or POST.
+    pub method: Method,
+    /// The events sent (never empty: a URL with no events means `completed` only).
+    pub events: StatusCallbackEvents,
 }
 
-impl Subscription {
+impl CallbackSubscription {
     /// Applies Twilio's default: a URL with no events means `completed` only.
     pub(crate) fn new(url: Arc<Url>, method: Method, events: StatusCallbackEvents) -> Self {
         let events = if events.is_empty() {
@@ -56,17 +59,22 @@ impl Subscription {
 }
 
 impl Call {
-    /// Sends the callback for the move to `status`, if subscribed.
+    /// The callback owed for the move to `status`, if subscribed; counts it in
+    /// `SequenceNumber`.
     ///
     /// Parameters: the standard set, then `CallDuration` (terminal only), `CallbackSource`,
     /// `SequenceNumber`, `Timestamp`.
-    pub(crate) fn send_status_callback(&mut self, io: &mut Io, status: CallStatus) {
-        let Some(sub) = self.callbacks.as_deref() else {
-            return;
-        };
+    pub(crate) fn status_callback(
+        &mut self,
+        io: &Io,
+        status: CallStatus,
+    ) -> Option<StatusCallback> {
+        let sub = self.callbacks.as_deref()?;
         if !sub.wants(status) {
-            return;
+            return None;
         }
+        let url = Arc::clone(&sub.url);
+        let method = sub.method;
         let mut params = self.standard_params(status, 4);
         if status.is_terminal() {
             params.push("CallDuration", self.duration(io.now));
@@ -74,13 +82,12 @@ impl Call {
         params.push("CallbackSource", "call-progress-events");
         params.push("SequenceNumber", u64::from(self.sequence));
         params.push("Timestamp", Value::Time(io.now));
-        let callback = StatusCallback {
-            call: self.sid,
-            url: Arc::clone(&sub.url),
-            method: sub.method,
-            params,
-        };
         self.sequence += 1;
-        io.push(Output::StatusCallback(callback));
+        Some(StatusCallback {
+            call: self.sid,
+            url,
+            method,
+            params,
+        })
     }
 }

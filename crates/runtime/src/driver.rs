@@ -18,8 +18,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use dialtone_core::{
-    CallSetup, CallSnapshot, Engine, EngineError, Handled, Input, LegEvent, Output, RestCommand,
-    StatusCallback,
+    CallSetup, CallSnapshot, Engine, EngineError, Handled, Input, LegEvent, Method, Output,
+    RestCommand, StatusCallback,
 };
 use dialtone_store::{Call, CallUpdate, NewCall, NewNotification, NewOutboxItem};
 use dialtone_types::{CallStatus, Sid, SidKind, UnixMillis};
@@ -606,8 +606,10 @@ fn stored_status(status: CallStatus) -> CallStatus {
     }
 }
 
-/// The row of a `<Dial>` child, which has no REST fields of its own.
+/// The row of a `<Dial>` child, which has no REST fields of its own: only its noun's status
+/// callback subscription, so that a restart can still send the `completed` callback it owes.
 fn child_record(s: &CallSnapshot) -> Box<NewCall> {
+    let callback = s.status_callback.as_ref();
     Box::new(NewCall {
         sid: s.sid,
         parent_call_sid: s.parent,
@@ -621,9 +623,20 @@ fn child_record(s: &CallSnapshot) -> Box<NewCall> {
         twiml: None,
         fallback_url: None,
         fallback_method: "POST".to_owned(),
-        status_callback: None,
-        status_callback_method: "POST".to_owned(),
-        status_callback_events: Vec::new(),
+        status_callback: callback.map(|c| c.url.as_str().to_owned()),
+        status_callback_method: callback
+            .map_or(Method::Post, |c| c.method)
+            .as_str()
+            .to_owned(),
+        status_callback_events: callback
+            .map(|c| {
+                c.events
+                    .to_attribute()
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
         timeout: 0,
         time_limit: None,
         caller_name: None,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{App, Reply, account, config, ended, eventually, store_with_account};
 use dialtone_runtime::{Behavior, CallSource, CreateCall, Method, SoftphoneConfig};
-use dialtone_store::{PageRequest, PageSize, Store};
+use dialtone_store::{CallFilter, PageRequest, PageSize, Store};
 use dialtone_types::{CallStatus, Sid, TwilioCode};
 
 const CALLS: usize = 100;
@@ -50,7 +50,18 @@ fn softphones(rt: &dialtone_runtime::Handle) {
             ..SoftphoneConfig::new("sleepy")
         },
     );
+    rt.softphones().register(
+        account(),
+        SoftphoneConfig {
+            answer_after: Duration::from_millis(20),
+            ..SoftphoneConfig::new("bob")
+        },
+    );
 }
+
+/// A call to alice whose TwiML dials bob; the child subscribes to all four events.
+const DIAL_BOB: &str = "<Response><Dial timeout=\"30\"><Client statusCallback=\"/status-child\" \
+     statusCallbackEvent=\"initiated ringing answered completed\">bob</Client></Dial></Response>";
 
 /// Where the crashed and the restarted runtime keep their state.
 enum Db {
@@ -111,6 +122,7 @@ fn crash_and_restart(db: &Db) {
         "/voice",
         Reply::Twiml("<Response><Pause length=\"600\"/></Response>".to_owned()),
     );
+    app.route("/dial", Reply::Twiml(DIAL_BOB.to_owned()));
     // Callbacks are received but never answered: they stay in flight until the crash.
     app.state.hang_callbacks.store(true, Ordering::SeqCst);
 
@@ -119,7 +131,7 @@ fn crash_and_restart(db: &Db) {
         .enable_all()
         .build()
         .unwrap();
-    let calls: Vec<(Sid, bool)> = doomed.block_on(async {
+    let (calls, child): (Vec<(Sid, bool)>, Sid) = doomed.block_on(async {
         let store = store_with_account(db.open().await).await;
         let rt = dialtone_runtime::start(store.clone(), config())
             .await
@@ -136,6 +148,13 @@ fn crash_and_restart(db: &Db) {
             let call = rt.create_call(request(&app, to)).await.unwrap();
             calls.push((call.sid, answers));
         }
+        // One more answered call, bridged to a `<Dial><Client>` child.
+        let dialing = CreateCall {
+            source: CallSource::Url(app.url("/dial")),
+            ..request(&app, "client:alice")
+        };
+        let dialing = rt.create_call(dialing).await.unwrap().sid;
+        calls.push((dialing, true));
         // Wait until every call is live in the store as it should be: answered ones
         // in progress, the others ringing.
         for (sid, answers) in &calls {
@@ -150,7 +169,25 @@ fn crash_and_restart(db: &Db) {
             })
             .await;
         }
-        calls
+        // The child is answered (and bridged): its first three callbacks are owed.
+        let filter = CallFilter {
+            parent_call_sid: Some(dialing),
+            ..CallFilter::default()
+        };
+        let page = PageRequest::first(PageSize::new(50).unwrap());
+        let child = eventually("the child to be answered", || async {
+            let children = store
+                .list_calls(account(), &filter, &page)
+                .await
+                .ok()?
+                .items;
+            match children.as_slice() {
+                [c] if c.status == CallStatus::InProgress => Some(c.sid),
+                _ => None,
+            }
+        })
+        .await;
+        (calls, child)
     });
     // The process dies: every task is dropped where it stands.
     doomed.shutdown_background();
@@ -222,6 +259,73 @@ fn crash_and_restart(db: &Db) {
                 Some("call-progress-events")
             );
         }
+        // The child was ended too, and owed exactly one `completed` callback: the next
+        // SequenceNumber after initiated (0), ringing (1) and answered (2).
+        let dialing = calls.last().unwrap().0;
+        let done = ended(&store, child).await;
+        assert_eq!(done.status, CallStatus::Completed);
+        let notes = store
+            .list_notifications(account(), child, &page)
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].error_code, TwilioCode::INTERNAL_FAILURE);
+        let seen = eventually("the child's completed callback", || async {
+            let seen = app.callbacks_of("/status-child", child);
+            seen.iter()
+                .any(|s| s.param("CallStatus") == Some("completed"))
+                .then_some(seen)
+        })
+        .await;
+        let completed: Vec<_> = seen
+            .iter()
+            .filter(|s| s.param("CallStatus") == Some("completed"))
+            .collect();
+        assert_eq!(completed.len(), 1, "{seen:?}");
+        let duration = done.duration.unwrap().to_string();
+        let (parent, child) = (dialing.to_string(), child.to_string());
+        assert_eq!(
+            completed[0].names(),
+            [
+                "AccountSid",
+                "ApiVersion",
+                "CallSid",
+                "CallStatus",
+                "Direction",
+                "From",
+                "ParentCallSid",
+                "To",
+                "CallDuration",
+                "CallbackSource",
+                "SequenceNumber",
+                "Timestamp",
+            ]
+        );
+        for (name, want) in [
+            ("CallSid", child.as_str()),
+            ("ParentCallSid", parent.as_str()),
+            ("Direction", "outbound-dial"),
+            ("From", "+15550001111"),
+            ("To", "client:bob"),
+            ("CallDuration", duration.as_str()),
+            ("CallbackSource", "call-progress-events"),
+            ("SequenceNumber", "3"),
+        ] {
+            assert_eq!(completed[0].param(name), Some(want), "{name}");
+        }
+        assert!(completed[0].signature_ok());
+        assert_eq!(completed[0].method, "POST");
+        // Sequence numbers 0 to 3, repeats (in flight at the crash) with the same token.
+        let mut tokens: HashMap<u64, String> = HashMap::new();
+        for s in &seen {
+            let seq: u64 = s.param("SequenceNumber").unwrap().parse().unwrap();
+            let token = s.idempotency.clone().unwrap();
+            assert_eq!(*tokens.entry(seq).or_insert_with(|| token.clone()), token);
+        }
+        let mut seqs: Vec<u64> = tokens.keys().copied().collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, [0, 1, 2, 3]);
         // Nothing is owed any more.
         eventually("an empty outbox", || async {
             store

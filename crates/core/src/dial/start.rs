@@ -11,7 +11,7 @@ use crate::engine::Engine;
 use crate::exec::Flow;
 use crate::lifecycle::prefixed;
 use crate::output::{Output, StartLeg};
-use crate::status_callback::Subscription;
+use crate::status_callback::CallbackSubscription;
 use crate::timer::Timer;
 
 /// Twilio's bounds for `<Dial timeout>`.
@@ -195,7 +195,8 @@ impl Engine {
         if let Some((raw, method, events)) = callback {
             match self.urls.resolve(dial.base.as_deref(), raw) {
                 Some(url) => {
-                    child.callbacks = Some(Box::new(Subscription::new(url, method, events)));
+                    child.callbacks =
+                        Some(Box::new(CallbackSubscription::new(url, method, events)));
                 }
                 None => self.io.notify(
                     sid,
