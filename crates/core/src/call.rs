@@ -18,6 +18,9 @@ use crate::params::{API_VERSION, Params, Value};
 use crate::status_callback::CallbackSubscription;
 use crate::timer::{Timer, TimerTable};
 
+/// Twilio's default `TimeLimit`: 4 hours.
+pub(crate) const DEFAULT_TIME_LIMIT_SECS: u32 = 14_400;
+
 /// The document a call runs and where it is in it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Program {
@@ -98,6 +101,9 @@ pub(crate) struct Call {
     pub(crate) dial: Option<Box<DialState>>,
     /// Index of the `<Dial>` noun this child dials.
     pub(crate) noun: u16,
+    /// A `<Dial>` child that a REST redirect took out of its dial: it keeps its identity
+    /// (`ParentCallSid`, `outbound-dial`) but runs its own TwiML like a parent.
+    pub(crate) detached: bool,
 }
 
 impl Call {
@@ -132,10 +138,21 @@ impl Call {
             waited: false,
             last_step: UnixMillis(0),
             app: None,
-            time_limit_secs: 14_400,
+            time_limit_secs: DEFAULT_TIME_LIMIT_SECS,
             dial: None,
             noun: 0,
+            detached: false,
         }
+    }
+
+    /// The parent whose `<Dial>` this call belongs to: a child not detached by a redirect.
+    pub(crate) fn dialed_by(&self) -> Option<Sid> {
+        self.parent.filter(|_| !self.detached)
+    }
+
+    /// A `<Dial>` child still in its dial (runs whispers, ends through its parent's dial).
+    pub(crate) fn in_dial(&self) -> bool {
+        self.dialed_by().is_some()
     }
 
     /// True until a terminal status.

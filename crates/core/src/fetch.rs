@@ -190,7 +190,7 @@ impl Engine {
         if !call.is_live() {
             return Handled::Stale;
         }
-        let context = if call.parent.is_some() {
+        let context = if call.in_dial() {
             Context::Whisper
         } else {
             Context::Call

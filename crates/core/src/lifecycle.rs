@@ -209,7 +209,7 @@ impl Engine {
         if !call.is_live() {
             return Handled::Stale;
         }
-        let child = call.parent.is_some();
+        let child = call.in_dial();
         match event {
             LegEvent::MediaFinished(id) => self.media_finished(sid, id),
             LegEvent::Digits(digits) => self.on_digits(sid, &digits),
@@ -269,7 +269,7 @@ impl Engine {
         let Some(call) = self.calls.get_mut(&sid) else {
             return;
         };
-        if call.is_answered() || call.parent.is_some() || !call.is_live() {
+        if call.is_answered() || call.in_dial() || !call.is_live() {
             return;
         }
         self.io.push(Output::AnswerLeg { call: sid });
@@ -307,7 +307,7 @@ impl Engine {
         if !call.is_live() {
             return;
         }
-        if call.parent.is_some() {
+        if call.in_dial() {
             let answered = call.is_answered();
             self.io.push(if answered {
                 Output::HangupLeg { call: sid }
@@ -371,7 +371,7 @@ impl Engine {
             return;
         };
         call.wait = Wait::Idle;
-        if call.parent.is_some() {
+        if call.in_dial() {
             self.whisper_accepted(sid);
         } else {
             self.end_parent(sid, CallStatus::Completed, LegEnd::Hangup);

@@ -3,7 +3,11 @@
 //! - `Url`/`Twiml` redirect a parent: whatever it was doing stops (media, gather, pause; a
 //!   `<Dial>` is left without `action`, its children `canceled`/`completed`) and the new
 //!   document runs. A REST-created call not answered yet keeps ringing and will run the new
-//!   document once answered. Redirecting a `<Dial>` child is not supported.
+//!   document once answered.
+//! - `Url`/`Twiml` on an answered `<Dial>` child take it out of the dial: it is unbridged (or
+//!   its whisper stops) and runs the new document on its own leg, as an independent call that
+//!   keeps its `ParentCallSid`; the parent's dial ends, `completed` without
+//!   `DialCallDuration` (its `action`, or its next verb). A child not answered yet is 21220.
 //! - `Status=completed` hangs up (an unanswered call ends `canceled`).
 //! - `Status=canceled` cancels an unanswered call; on an answered one it is 21220.
 //! - Any update of a call that already ended is 21220 while the engine still holds it; calls
@@ -45,7 +49,7 @@ impl Engine {
             return Err(invalid);
         }
         let answered = call.is_answered();
-        let child = call.parent.is_some();
+        let child = call.in_dial();
         match command {
             RestCommand::Cancel if answered => Err(invalid),
             RestCommand::Cancel | RestCommand::Complete => {
@@ -63,8 +67,10 @@ impl Engine {
                 }
                 Ok(Handled::Applied)
             }
-            RestCommand::RedirectUrl { .. } | RestCommand::RedirectTwiml(_) if child => {
-                Err(EngineError::Unsupported("redirecting a <Dial> child call"))
+            RestCommand::RedirectUrl { .. } | RestCommand::RedirectTwiml(_)
+                if child && !answered =>
+            {
+                Err(invalid)
             }
             RestCommand::RedirectUrl { url, method } => {
                 if self.placing(sid) {
@@ -125,7 +131,7 @@ impl Engine {
         }
     }
 
-    /// Stops whatever the call is doing, before a redirect.
+    /// Stops whatever the call is doing, before a redirect; a `<Dial>` child leaves its dial.
     fn interrupt(&mut self, sid: Sid) {
         self.abort_dial(sid);
         let Some(call) = self.calls.get_mut(&sid) else {
@@ -144,5 +150,6 @@ impl Engine {
         call.fetch = None;
         call.loop_steps = 0;
         call.wait = Wait::Idle;
+        self.detach_child(sid);
     }
 }

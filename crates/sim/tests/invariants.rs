@@ -1004,20 +1004,28 @@ fn run(s: &Scenario) -> Result<(), TestCaseError> {
         w.advance(Duration::from_secs(15));
         check_timers(&mut w)?;
     }
-    // Then complete every parent still up: nothing may stay live after that.
-    let parents: Vec<Sid> = w
-        .calls()
-        .values()
-        .filter(|c| c.parent.is_none())
-        .map(|c| c.sid)
-        .collect();
-    for sid in parents {
-        if w.engine().is_live(sid) {
-            prop_assert_eq!(
-                w.rest(sid, RestCommand::Complete),
-                Ok(dialtone_core::Handled::Applied)
-            );
-            check_timers(&mut w)?;
+    // Then complete every call still up whose parent is not (parents, and `<Dial>` children
+    // a REST redirect took out of their dial), until none is left: nothing may stay live
+    // after that. Each round ends at least one call.
+    for _ in 0..w.calls().len() {
+        let roots: Vec<Sid> = w
+            .calls()
+            .values()
+            .filter(|c| w.engine().is_live(c.sid))
+            .filter(|c| c.parent.is_none_or(|p| !w.engine().is_live(p)))
+            .map(|c| c.sid)
+            .collect();
+        if roots.is_empty() {
+            break;
+        }
+        for sid in roots {
+            if w.engine().is_live(sid) {
+                prop_assert_eq!(
+                    w.rest(sid, RestCommand::Complete),
+                    Ok(dialtone_core::Handled::Applied)
+                );
+                check_timers(&mut w)?;
+            }
         }
     }
     w.advance(Duration::from_hours(1));

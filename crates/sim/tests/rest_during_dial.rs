@@ -2,7 +2,7 @@
 //! without `action` (ringing children `canceled`, a bridged one `completed`) and runs the new
 //! document; canceling an unanswered parent (`answerOnBridge`) cancels its children and still
 //! requests `action` (its TwiML ignored); completing the child ends the dial like a hang-up
-//! (redirecting a child is refused).
+//! (redirecting a child: `redirect_dial_child.rs`).
 
 mod common;
 
@@ -153,10 +153,6 @@ fn canceling_an_unanswered_parent_cancels_the_children_and_requests_action() {
 fn completing_the_child_ends_the_dial_and_the_parent_goes_on() {
     let mut w = world(DIAL, LegScript::answers_after(secs(2)));
     w.advance(secs(12));
-    assert_eq!(
-        w.rest(ca(2), redirect()),
-        Err(EngineError::Unsupported("redirecting a <Dial> child call"))
-    );
     assert_eq!(w.rest(ca(2), RestCommand::Complete), Ok(Handled::Applied));
     assert_eq!(
         w.rest(ca(2), RestCommand::Complete),

@@ -7,6 +7,7 @@
 use dialtone_types::{CallStatus, Level, Sid};
 
 use super::ChildOutcome;
+use crate::call::DEFAULT_TIME_LIMIT_SECS;
 use crate::engine::{Engine, Handled};
 use crate::input::LegEvent;
 use crate::output::Output;
@@ -54,13 +55,13 @@ impl Engine {
         let Some(child) = self.calls.get(&sid) else {
             return;
         };
-        let Some(parent_sid) = child.parent else {
+        let Some(parent_sid) = child.dialed_by() else {
             return;
         };
         let outcome = ChildOutcome {
             sid,
             status: child.status,
-            duration: child.duration(self.io.now),
+            duration: Some(child.duration(self.io.now)),
         };
         let Some(dial) = self.calls.get(&parent_sid).and_then(|p| p.dial.as_deref()) else {
             return;
@@ -108,6 +109,46 @@ impl Engine {
             self.start_next_child(parent_sid);
             return;
         }
+        self.end_dial(parent_sid);
+    }
+
+    /// A REST redirect takes `sid`, an answered child, out of its dial: it is unbridged and
+    /// runs its own TwiML from now on, under the default 4 h time limit counted from its
+    /// answer (`<Dial timeLimit>` bounded the dial, which it left). The parent's dial ends as
+    /// this child decided it: `completed`, without `DialCallDuration`.
+    pub(crate) fn detach_child(&mut self, sid: Sid) {
+        let Some(child) = self.calls.get_mut(&sid) else {
+            return;
+        };
+        let Some(parent_sid) = child.dialed_by() else {
+            return;
+        };
+        child.detached = true;
+        child.time_limit_secs = DEFAULT_TIME_LIMIT_SECS;
+        if let Some(answered) = child.answered {
+            let at = answered.plus_millis(u64::from(DEFAULT_TIME_LIMIT_SECS) * 1000);
+            child.arm(&mut self.io, Timer::TimeLimit, at);
+        }
+        let Some(dial) = self
+            .calls
+            .get(&parent_sid)
+            .and_then(|p| p.dial.as_deref())
+            .filter(|d| d.winner == Some(sid))
+        else {
+            return;
+        };
+        if dial.bridged {
+            self.io.push(Output::Unbridge {
+                parent: parent_sid,
+                child: sid,
+            });
+        }
+        let outcome = ChildOutcome {
+            sid,
+            status: CallStatus::Completed,
+            duration: None,
+        };
+        self.set_last(parent_sid, outcome);
         self.end_dial(parent_sid);
     }
 

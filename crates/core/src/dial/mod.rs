@@ -33,7 +33,9 @@ pub(crate) const MAX_NOUNS: usize = 10;
 pub(crate) struct ChildOutcome {
     pub(crate) sid: Sid,
     pub(crate) status: CallStatus,
-    pub(crate) duration: u64,
+    /// `DialCallDuration`; `None` when the child was redirected out of the dial (Twilio
+    /// does not send it then).
+    pub(crate) duration: Option<u64>,
 }
 
 /// A `<Dial>` in progress, owned by the parent call.

@@ -1,10 +1,12 @@
 //! The end of a `<Dial>`: `DialCallStatus` and friends, `action`, or the next verb.
 //!
 //! `action` gets the parent's standard parameters, then `DialCallStatus`, `DialCallSid`
-//! and `DialCallDuration` (when a child was created), and `DialBridged`. `DialCallStatus` is
-//! the terminal status of the child that decided the dial (the winner, else the last child to
-//! end), so a whisper decline reports `completed` with `DialBridged=false`. If the parent is
-//! gone, `action` is still requested and its TwiML ignored.
+//! and `DialCallDuration` (when a child was created; not for a child redirected out of the
+//! dial), and `DialBridged`. `DialCallStatus` is the terminal status of the child that decided
+//! the dial (the winner, else the last child to end), so a whisper decline reports
+//! `completed` with `DialBridged=false`; a winner redirected out of the dial by REST is
+//! reported `completed` too. If the parent is gone, `action` is still requested and its TwiML
+//! ignored.
 
 use dialtone_types::{CallStatus, Sid};
 
@@ -102,7 +104,9 @@ impl Engine {
             p.push("DialCallStatus", outcome.status.as_str());
             if let Some(child) = outcome.child {
                 p.push("DialCallSid", child.sid);
-                p.push("DialCallDuration", child.duration);
+                if let Some(duration) = child.duration {
+                    p.push("DialCallDuration", duration);
+                }
             }
             p.push("DialBridged", outcome.bridged);
         });
@@ -142,7 +146,7 @@ impl Engine {
             let decided = ChildOutcome {
                 sid: child,
                 status,
-                duration: call.duration(self.io.now),
+                duration: Some(call.duration(self.io.now)),
             };
             if dial.winner.is_none_or(|w| w == child) {
                 outcome.status = status;

@@ -9,7 +9,7 @@
 
 use dialtone_types::{CallStatus, Sid};
 
-use crate::call::Wait;
+use crate::call::{Call, Wait};
 use crate::engine::Engine;
 use crate::output::{FetchPurpose, Output};
 use crate::timer::Timer;
@@ -20,7 +20,7 @@ impl Engine {
         let Some((parent_sid, noun)) = self
             .calls
             .get(&sid)
-            .and_then(|c| c.parent.map(|p| (p, usize::from(c.noun))))
+            .and_then(|c| c.dialed_by().map(|p| (p, usize::from(c.noun))))
         else {
             return;
         };
@@ -90,7 +90,7 @@ impl Engine {
 
     /// The whisper ran to its end (or there was none): bridge the child to its parent.
     pub(crate) fn whisper_accepted(&mut self, sid: Sid) {
-        let Some(parent_sid) = self.calls.get(&sid).and_then(|c| c.parent) else {
+        let Some(parent_sid) = self.calls.get(&sid).and_then(Call::dialed_by) else {
             return;
         };
         let parent_dialing = self

@@ -59,7 +59,7 @@ impl Engine {
                 return;
             };
             call.program.pc += 1;
-            if call.parent.is_some() && !allowed_in_whisper(verb) {
+            if call.in_dial() && !allowed_in_whisper(verb) {
                 let code = if matches!(verb, Verb::Dial(_)) {
                     TwilioCode::DIAL_IN_DIAL_SEGMENT
                 } else {

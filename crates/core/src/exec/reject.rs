@@ -15,7 +15,7 @@ impl Engine {
         let Some(call) = self.calls.get(&sid) else {
             return Flow::Wait;
         };
-        if call.is_answered() || call.parent.is_some() {
+        if call.is_answered() || call.in_dial() {
             self.hangup_call(sid);
             return Flow::Wait;
         }
