@@ -104,8 +104,9 @@ def dial_client(c, app):
     eq(v["From"], f"client:{caller}", "inbound From")
     eq(v["To"], "+15551230000", "inbound To")
     eq(v["Customer"], "42", "extra parameter passed to the VoiceUrl")
-    # Twilio also sends ApplicationSid and Caller/Called for TwiML App calls; Dialtone does not.
-    eq(sorted(v), sorted(STANDARD + ["Customer"]), "inbound voice parameters")
+    # A TwiML App call carries its ApplicationSid (Twilio's Caller/Called are not sent).
+    eq(sorted(v), sorted(STANDARD + ["ApplicationSid", "Customer"]), "inbound voice parameters")
+    eq(v["ApplicationSid"], application.sid, "inbound ApplicationSid")
     eq(v["CallStatus"], "ringing", "inbound CallStatus")
     check("ParentCallSid" not in v, "no ParentCallSid on the inbound leg")
 
@@ -125,6 +126,7 @@ def dial_client(c, app):
         "child status callbacks",
     )
     for r in callbacks:
+        check("ApplicationSid" not in r.params, "no ApplicationSid on the child's callbacks")
         eq(r.params["ParentCallSid"], parent, "child callback ParentCallSid")
         eq(r.params["Direction"], "outbound-dial", "child callback Direction")
         eq(r.params["To"], f"client:{callee}", "child callback To")
@@ -150,7 +152,11 @@ def dial_client(c, app):
 
     # The application's StatusCallback receives the parent's `completed`.
     done = app.wait_received("/app-status", 1, parent)
-    eq([(r.params["CallStatus"], r.params["Direction"]) for r in done], [("completed", "inbound")], "app status")
+    eq(
+        [(r.params["CallStatus"], r.params["Direction"], r.params["ApplicationSid"]) for r in done],
+        [("completed", "inbound", application.sid)],
+        "app status",
+    )
     eq(c.applications(application.sid).delete(), True, "delete the dial application")
 
 

@@ -51,9 +51,20 @@ def application_call(c, app, identity):
     )
     call = c.calls.create(to=f"client:{identity}", from_="+15005550006", application_sid=application.sid)
     eq(wait_terminal(c, call.sid).status, "completed", "call through an application")
-    eq(len(app.wait_received("/app-voice", 1, call.sid)), 1, "application VoiceUrl fetched")
+    voice_requests = app.wait_received("/app-voice", 1, call.sid)
+    eq(len(voice_requests), 1, "application VoiceUrl fetched")
+    eq(
+        sorted(voice_requests[0].params),
+        sorted(["AccountSid", "ApiVersion", "ApplicationSid", "CallSid", "CallStatus", "Direction", "From", "To"]),
+        "application call voice parameters",
+    )
+    eq(voice_requests[0].params["ApplicationSid"], application.sid, "voice ApplicationSid")
     done = app.wait_received("/app-call-status", 1, call.sid)
-    eq([r.params["CallStatus"] for r in done], ["completed"], "application StatusCallback")
+    eq(
+        [(r.params["CallStatus"], r.params["ApplicationSid"]) for r in done],
+        [("completed", application.sid)],
+        "application StatusCallback",
+    )
     eq(c.applications(application.sid).delete(), True, "delete")
 
 

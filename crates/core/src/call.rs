@@ -70,6 +70,8 @@ pub(crate) struct PendingFetch {
 pub(crate) struct Call {
     pub(crate) sid: Sid,
     pub(crate) account: Sid,
+    /// The TwiML App handling the call (`ApplicationSid` on its webhooks).
+    pub(crate) application: Option<Sid>,
     pub(crate) parent: Option<Sid>,
     pub(crate) direction: Direction,
     pub(crate) from: Arc<str>,
@@ -119,6 +121,7 @@ impl Call {
         Self {
             sid,
             account,
+            application: None,
             parent: None,
             direction,
             from,
@@ -194,12 +197,15 @@ impl Call {
 
     /// Twilio's standard voice parameters, with room for `extra` more.
     ///
-    /// Order: `AccountSid, ApiVersion, CallSid, CallStatus, Direction, From, ParentCallSid
-    /// (children only), To`.
+    /// Order: `AccountSid, ApiVersion, ApplicationSid (calls handled by a TwiML App only),
+    /// CallSid, CallStatus, Direction, From, ParentCallSid (children only), To`.
     pub(crate) fn standard_params(&self, status: CallStatus, extra: usize) -> Params {
-        let mut p = Params::with_capacity(8 + extra);
+        let mut p = Params::with_capacity(9 + extra);
         p.push("AccountSid", self.account);
         p.push("ApiVersion", API_VERSION);
+        if let Some(application) = self.application {
+            p.push("ApplicationSid", application);
+        }
         p.push("CallSid", self.sid);
         p.push("CallStatus", status.as_str());
         p.push("Direction", self.direction.as_str());

@@ -77,10 +77,13 @@ pub struct CallSetup {
     pub timeout_secs: u32,
     /// REST `TimeLimit`: maximum seconds once answered (default 14400).
     pub time_limit_secs: u32,
+    /// The TwiML App handling the call (REST create with `ApplicationSid`, a softphone calling
+    /// into an application): sent as `ApplicationSid` on the call's webhooks, as Twilio does.
+    pub application_sid: Option<Sid>,
 }
 
 impl CallSetup {
-    /// Defaults Twilio applies: 60 s ring timeout, 4 h time limit.
+    /// Defaults Twilio applies: 60 s ring timeout, 4 h time limit; no application.
     pub fn new(
         account: Sid,
         direction: Direction,
@@ -96,6 +99,7 @@ impl CallSetup {
             app,
             timeout_secs: 60,
             time_limit_secs: 14_400,
+            application_sid: None,
         }
     }
 }

@@ -90,6 +90,7 @@ impl Engine {
             _ => setup.to.is_pstn(),
         };
         call.time_limit_secs = setup.time_limit_secs;
+        call.application = setup.application_sid;
         call.callbacks = setup.app.status_callback.as_ref().map(|c| {
             let url = self
                 .urls

@@ -161,6 +161,7 @@ impl Handle {
         if let Some(limit) = req.time_limit {
             setup.time_limit_secs = limit;
         }
+        setup.application_sid = req.application_sid;
         let record = NewCall {
             // The engine mints the call's SID; the driver fills it in.
             sid: req.account,
@@ -254,13 +255,14 @@ impl Handle {
             fallback,
             status_callback: callback,
         };
-        let setup = CallSetup::new(
+        let mut setup = CallSetup::new(
             account,
             Direction::Inbound,
             from.clone(),
             to_addr.clone(),
             app,
         );
+        setup.application_sid = Some(application.sid);
         let record = NewCall {
             // The engine mints the call's SID; the driver fills it in.
             sid: account,

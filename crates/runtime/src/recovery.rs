@@ -118,11 +118,20 @@ async fn completed_callback(
     let mut params = vec![
         ("AccountSid", call.account_sid.to_string()),
         ("ApiVersion", call.api_version.clone()),
+    ];
+    // A call handled by a TwiML App says so on every webhook (its children never do).
+    if let Some(application) = call
+        .application_sid
+        .filter(|_| call.parent_call_sid.is_none())
+    {
+        params.push(("ApplicationSid", application.to_string()));
+    }
+    params.extend([
         ("CallSid", call.sid.to_string()),
         ("CallStatus", status.as_str().to_owned()),
         ("Direction", call.direction.as_str().to_owned()),
         ("From", call.from.clone()),
-    ];
+    ]);
     if let Some(parent) = call.parent_call_sid {
         params.push(("ParentCallSid", parent.to_string()));
     }

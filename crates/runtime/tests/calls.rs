@@ -347,6 +347,59 @@ async fn softphone_digits_reach_the_gather_action() {
 }
 
 #[tokio::test]
+async fn api_call_created_with_an_application_sends_its_sid_on_every_webhook() {
+    let app = App::start().await;
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
+    let (rt, store) = runtime().await;
+    rt.softphones().register(account(), answering("alice"));
+    let application = dialtone_types::Sid::new(dialtone_types::SidKind::Application, 9);
+    let call = rt
+        .create_call(CreateCall {
+            application_sid: Some(application),
+            ..create(&app, "client:alice", "/voice")
+        })
+        .await
+        .unwrap();
+    assert_eq!(call.application_sid, Some(application));
+    assert_eq!(ended(&store, call.sid).await.status, CallStatus::Completed);
+    let voice = app.seen_at("/voice");
+    assert_eq!(voice.len(), 1);
+    assert_eq!(
+        voice[0].names(),
+        [
+            "AccountSid",
+            "ApiVersion",
+            "ApplicationSid",
+            "CallSid",
+            "CallStatus",
+            "Direction",
+            "From",
+            "To",
+        ]
+    );
+    let application = application.to_string();
+    assert_eq!(voice[0].param("ApplicationSid"), Some(application.as_str()));
+    assert!(voice[0].signature_ok());
+    let callbacks = eventually("four callbacks", || async {
+        let seen = app.callbacks_of("/status", call.sid);
+        (seen.len() == 4).then_some(seen)
+    })
+    .await;
+    for cb in &callbacks {
+        assert_eq!(
+            cb.names()[..4],
+            ["AccountSid", "ApiVersion", "ApplicationSid", "CallSid"]
+        );
+        assert_eq!(cb.param("ApplicationSid"), Some(application.as_str()));
+        assert!(cb.signature_ok());
+    }
+    rt.shutdown().await;
+}
+
+#[tokio::test]
 async fn softphone_call_into_an_application_sends_sdk_parameters() {
     let app = App::start().await;
     app.route(
@@ -405,6 +458,26 @@ async fn softphone_call_into_an_application_sends_sdk_parameters() {
     assert_eq!(voice[0].param("From"), Some("client:bob"));
     assert_eq!(voice[0].param("To"), Some("+15557654321"));
     assert_eq!(voice[0].param("Mood"), Some("happy"));
+    // The application handles the call: `ApplicationSid` after `ApiVersion`, then the SDK's
+    // parameters (a spoofed `From` does not override the real one).
+    assert_eq!(
+        voice[0].names(),
+        [
+            "AccountSid",
+            "ApiVersion",
+            "ApplicationSid",
+            "CallSid",
+            "CallStatus",
+            "Direction",
+            "From",
+            "To",
+            "Mood",
+        ]
+    );
+    assert_eq!(
+        voice[0].param("ApplicationSid"),
+        Some("AP00000000000000000000000000000007")
+    );
     assert!(voice[0].signature_ok());
     // Only `completed` without events; the application's callback gets it.
     let cbs = eventually("the completed callback", || async {
@@ -415,6 +488,27 @@ async fn softphone_call_into_an_application_sends_sdk_parameters() {
     assert_eq!(cbs.len(), 1);
     assert_eq!(cbs[0].param("CallStatus"), Some("completed"));
     assert_eq!(cbs[0].param("SequenceNumber"), Some("0"));
+    assert_eq!(
+        cbs[0].names(),
+        [
+            "AccountSid",
+            "ApiVersion",
+            "ApplicationSid",
+            "CallSid",
+            "CallStatus",
+            "Direction",
+            "From",
+            "To",
+            "CallDuration",
+            "CallbackSource",
+            "SequenceNumber",
+            "Timestamp",
+        ]
+    );
+    assert_eq!(
+        cbs[0].param("ApplicationSid"),
+        Some("AP00000000000000000000000000000007")
+    );
     rt.shutdown().await;
 }
 

@@ -15,6 +15,10 @@ use dialtone_types::{CallStatus, Sid, TwilioCode};
 
 const CALLS: usize = 100;
 
+fn application() -> Sid {
+    Sid::new(dialtone_types::SidKind::Application, 9)
+}
+
 fn request(app: &App, to: &str) -> CreateCall {
     CreateCall {
         account: account(),
@@ -148,9 +152,10 @@ fn crash_and_restart(db: &Db) {
             let call = rt.create_call(request(&app, to)).await.unwrap();
             calls.push((call.sid, answers));
         }
-        // One more answered call, bridged to a `<Dial><Client>` child.
+        // One more answered call, through a TwiML App, bridged to a `<Dial><Client>` child.
         let dialing = CreateCall {
             source: CallSource::Url(app.url("/dial")),
+            application_sid: Some(application()),
             ..request(&app, "client:alice")
         };
         let dialing = rt.create_call(dialing).await.unwrap().sid;
@@ -262,6 +267,15 @@ fn crash_and_restart(db: &Db) {
         // The child was ended too, and owed exactly one `completed` callback: the next
         // SequenceNumber after initiated (0), ringing (1) and answered (2).
         let dialing = calls.last().unwrap().0;
+        // The application's call says so on every callback, the one the restart sent too.
+        let application = application().to_string();
+        for s in app.callbacks_of("/status", dialing) {
+            assert_eq!(
+                s.names()[..4],
+                ["AccountSid", "ApiVersion", "ApplicationSid", "CallSid"]
+            );
+            assert_eq!(s.param("ApplicationSid"), Some(application.as_str()));
+        }
         let done = ended(&store, child).await;
         assert_eq!(done.status, CallStatus::Completed);
         let notes = store
