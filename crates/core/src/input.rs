@@ -123,4 +123,39 @@ pub enum RestCommand {
     Complete,
     /// `Status=canceled`: cancel a call that is not answered yet (else 21220).
     Cancel,
+    /// `FallbackUrl`, `FallbackMethod`, `StatusCallback`, `StatusCallbackMethod`, `TimeLimit`:
+    /// the call uses them from now on.
+    Settings(Box<CallSettings>),
+}
+
+/// New settings of a live call (REST update); `None` keeps the current one.
+///
+/// - `FallbackUrl` is used if the voice URL is fetched from now on and fails (a REST call not
+///   answered yet, an inbound call whose voice request is in flight); a method alone changes
+///   the current fallback's method. A `<Dial>` child has no voice URL: ignored.
+/// - `StatusCallback` receives the call's later status callbacks, for the events it already
+///   subscribed (`completed` only if it had no subscription); `SequenceNumber` goes on counting.
+///   A method alone changes the current subscription's method.
+/// - `TimeLimit` is counted again from the call's start (inbound: its arrival; REST-created
+///   and `<Dial>` children: their answer, or once they answer); a limit already exceeded ends
+///   the call at the next timer check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallSettings {
+    /// `FallbackUrl`.
+    pub fallback_url: Option<Url>,
+    /// `FallbackMethod`.
+    pub fallback_method: Option<Method>,
+    /// `StatusCallback`.
+    pub status_callback: Option<Url>,
+    /// `StatusCallbackMethod`.
+    pub status_callback_method: Option<Method>,
+    /// `TimeLimit`, seconds.
+    pub time_limit_secs: Option<u32>,
+}
+
+impl CallSettings {
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }

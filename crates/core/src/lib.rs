@@ -49,7 +49,7 @@ mod urls;
 pub use config::{AppConfig, CallSetup, EngineConfig, StatusCallbackConfig, TwimlSource};
 pub use engine::{Engine, Handled};
 pub use error::EngineError;
-pub use input::{FetchResult, Input, LegEvent, RestCommand};
+pub use input::{CallSettings, FetchResult, Input, LegEvent, RestCommand};
 pub use output::{
     CallSnapshot, FetchPurpose, FetchRequest, MediaCommand, MediaId, MediaRequest, Notification,
     Output, RequestId, StartLeg, StatusCallback,

@@ -10,20 +10,25 @@
 //!   `DialCallDuration` (its `action`, or its next verb). A child not answered yet is 21220.
 //! - `Status=completed` hangs up (an unanswered call ends `canceled`).
 //! - `Status=canceled` cancels an unanswered call; on an answered one it is 21220.
+//! - `FallbackUrl`, `StatusCallback`, `TimeLimit` (and their methods) apply from then on (see
+//!   [`CallSettings`]); the runtime sends them before a redirect or status in the same update,
+//!   so a `StatusCallback` given with `Status=completed` receives the `completed` event.
 //! - Any update of a call that already ended is 21220 while the engine still holds it; calls
 //!   the engine dropped are `UnknownCall` (the API layer answers 21220 if its store knows it).
 
 use std::sync::Arc;
 
+use dialtone_twiml::StatusCallbackEvents;
 use dialtone_types::{CallStatus, Direction, Sid};
 
 use crate::call::{Program, Wait};
 use crate::config::TwimlSource;
 use crate::engine::{Engine, Handled};
 use crate::error::EngineError;
-use crate::input::RestCommand;
+use crate::input::{CallSettings, RestCommand};
 use crate::lifecycle::LegEnd;
 use crate::output::{FetchPurpose, Output};
+use crate::status_callback::CallbackSubscription;
 use crate::timer::Timer;
 
 impl Engine {
@@ -39,6 +44,7 @@ impl Engine {
             RestCommand::RedirectUrl { .. } | RestCommand::RedirectTwiml(_) => "redirected",
             RestCommand::Complete => "completed",
             RestCommand::Cancel => "canceled",
+            RestCommand::Settings(_) => "updated",
         };
         let invalid = EngineError::InvalidState {
             sid,
@@ -51,6 +57,10 @@ impl Engine {
         let answered = call.is_answered();
         let child = call.in_dial();
         match command {
+            RestCommand::Settings(settings) => {
+                self.apply_settings(sid, &settings);
+                Ok(Handled::Applied)
+            }
             RestCommand::Cancel if answered => Err(invalid),
             RestCommand::Cancel | RestCommand::Complete => {
                 if child {
@@ -111,6 +121,66 @@ impl Engine {
                     self.run(sid);
                 }
                 Ok(Handled::Applied)
+            }
+        }
+    }
+
+    /// `FallbackUrl`, `StatusCallback`, `TimeLimit` (and their methods) from now on.
+    fn apply_settings(&mut self, sid: Sid, settings: &CallSettings) {
+        let callback_url = settings.status_callback.as_ref().map(|u| {
+            self.urls
+                .resolve(None, u.as_str())
+                .unwrap_or_else(|| Arc::new(u.clone()))
+        });
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return;
+        };
+        if let Some(app) = call.app.as_mut() {
+            let current = app.fallback.as_ref().map(|(_, m)| *m);
+            let fallback = match (
+                &settings.fallback_url,
+                settings.fallback_method,
+                &app.fallback,
+            ) {
+                (Some(url), method, _) => {
+                    Some((url.clone(), method.or(current).unwrap_or_default()))
+                }
+                (None, Some(method), Some((url, _))) => Some((url.clone(), method)),
+                (None, _, _) => None,
+            };
+            if let Some(fallback) = fallback {
+                Arc::make_mut(app).fallback = Some(fallback);
+            }
+        }
+        match (callback_url, call.callbacks.as_deref_mut()) {
+            (Some(url), Some(sub)) => {
+                sub.url = url;
+                sub.method = settings.status_callback_method.unwrap_or(sub.method);
+            }
+            (Some(url), None) => {
+                let method = settings.status_callback_method.unwrap_or_default();
+                call.callbacks = Some(Box::new(CallbackSubscription::new(
+                    url,
+                    method,
+                    StatusCallbackEvents::NONE,
+                )));
+            }
+            (None, Some(sub)) => {
+                sub.method = settings.status_callback_method.unwrap_or(sub.method);
+            }
+            (None, None) => {}
+        }
+        if let Some(limit) = settings.time_limit_secs {
+            call.time_limit_secs = limit;
+            // Inbound parents count from their arrival; the others from their answer.
+            let start = if call.direction == Direction::Inbound {
+                Some(call.created)
+            } else {
+                call.answered
+            };
+            if let Some(start) = start {
+                let at = start.plus_millis(u64::from(limit) * 1000).max(self.io.now);
+                call.arm(&mut self.io, Timer::TimeLimit, at);
             }
         }
     }

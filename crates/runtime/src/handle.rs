@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use dialtone_core::{
-    AppConfig, CallSetup, Method, RestCommand, StatusCallbackConfig, StatusCallbackEvents,
-    TwimlSource,
+    AppConfig, CallSettings, CallSetup, Method, RestCommand, StatusCallbackConfig,
+    StatusCallbackEvents, TwimlSource,
 };
 use dialtone_store::{Application, Call, CallUpdate, NewCall};
 use dialtone_types::{Address, Direction, Sid};
@@ -81,15 +81,16 @@ pub struct UpdateCall {
     pub method: Method,
     /// `Status`.
     pub status: Option<TargetStatus>,
-    /// `FallbackUrl` (stored; the running engine keeps the fallback it started with).
+    /// `FallbackUrl`: used if the voice URL is fetched from now on and fails.
     pub fallback_url: Option<Url>,
     /// `FallbackMethod`.
     pub fallback_method: Option<Method>,
-    /// `StatusCallback` (stored; the running engine keeps its subscription).
+    /// `StatusCallback`: receives the call's later status callbacks (same events;
+    /// `completed` only if it had none).
     pub status_callback: Option<Url>,
     /// `StatusCallbackMethod`.
     pub status_callback_method: Option<Method>,
-    /// `TimeLimit` (stored; the running engine keeps the limit it started with).
+    /// `TimeLimit`: counted again from the call's arrival (inbound) or answer.
     pub time_limit: Option<u32>,
 }
 
@@ -318,9 +319,9 @@ impl Handle {
         rx.await.map_err(|_| RuntimeError::shutting_down())?
     }
 
-    /// Updates a call (REST `Calls/{Sid}` update): redirect, complete, cancel, and the stored
-    /// fallback / status callback / time limit. 20404 if the account has no such call; 21220
-    /// if the call's state does not allow the update.
+    /// Updates a call (REST `Calls/{Sid}` update): redirect, complete, cancel, and the
+    /// fallback / status callback / time limit the call uses from now on (and stores). 20404
+    /// if the account has no such call; 21220 if the call's state does not allow the update.
     pub async fn update_call(
         &self,
         account: Sid,
@@ -370,27 +371,56 @@ impl Handle {
             time_limit: update.time_limit,
             ..CallUpdate::default()
         };
-        if let Some(command) = command {
-            let (reply, rx) = oneshot::channel();
-            self.command(Command::Rest {
-                account,
-                call,
-                command,
-                reply,
-            })
-            .await?;
-            rx.await.map_err(|_| RuntimeError::shutting_down())??;
+        let settings = CallSettings {
+            fallback_url: update.fallback_url.clone(),
+            fallback_method: update.fallback_method,
+            status_callback: update.status_callback.clone(),
+            status_callback_method: update.status_callback_method,
+            time_limit_secs: update.time_limit,
+        };
+        // The settings first, so that a `StatusCallback` sent with `Status=completed` gets
+        // the `completed` event.
+        if !settings.is_empty() {
+            self.rest(account, call, RestCommand::Settings(Box::new(settings)))
+                .await?;
         }
+        let outcome = match command {
+            Some(command) => self.rest(account, call, command).await,
+            None => Ok(()),
+        };
         if fields == CallUpdate::default() {
+            outcome?;
             return Ok(self.inner.shared.store.fetch_call(account, call).await?);
         }
+        // Stored even when the command was refused: the engine already uses them.
         let now = crate::clock::now();
-        Ok(self
+        let updated = self
             .inner
             .shared
             .store
             .update_call(account, call, &fields, now)
-            .await?)
+            .await;
+        outcome?;
+        Ok(updated?)
+    }
+
+    /// Gives `command` to the engine; answers once its effects are stored.
+    async fn rest(
+        &self,
+        account: Sid,
+        call: Sid,
+        command: RestCommand,
+    ) -> Result<(), RuntimeError> {
+        let (reply, rx) = oneshot::channel();
+        self.command(Command::Rest {
+            account,
+            call,
+            command,
+            reply,
+        })
+        .await?;
+        rx.await.map_err(|_| RuntimeError::shutting_down())??;
+        Ok(())
     }
 
     /// Sets the voice-enabled WhatsApp senders of `account` (replacing the previous set): a

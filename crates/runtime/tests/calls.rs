@@ -737,3 +737,141 @@ async fn time_limit_hangs_up_an_answered_call() {
     assert_eq!(done.duration, Some(1));
     rt.shutdown().await;
 }
+
+#[tokio::test]
+async fn updated_status_callback_and_time_limit_are_used_from_then_on() {
+    let app = App::start().await;
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()),
+    );
+    let (rt, store) = runtime().await;
+    rt.softphones().register(account(), answering("alice"));
+    let call = rt
+        .create_call(create(&app, "client:alice", "/voice"))
+        .await
+        .unwrap();
+    eventually("the voice request", || async {
+        (!app.seen_at("/voice").is_empty()).then_some(())
+    })
+    .await;
+    let update = dialtone_runtime::UpdateCall {
+        status_callback: Some(app.url("/status-new")),
+        status_callback_method: Some(Method::Get),
+        time_limit: Some(1),
+        ..Default::default()
+    };
+    let updated = rt.update_call(account(), call.sid, update).await.unwrap();
+    assert_eq!(
+        updated.status_callback.as_deref(),
+        Some(app.url("/status-new").as_str())
+    );
+    assert_eq!(updated.status_callback_method, "GET");
+    assert_eq!(updated.time_limit, Some(1));
+    // The 1 s limit counts from the answer, already behind us or nearly.
+    let done = ended(&store, call.sid).await;
+    assert_eq!(done.status, CallStatus::Completed);
+    assert_eq!(done.duration, Some(1));
+    let old = eventually("three callbacks to the old URL", || async {
+        let seen = app.callbacks_of("/status", call.sid);
+        (seen.len() == 3).then_some(seen)
+    })
+    .await;
+    let statuses: Vec<_> = old.iter().map(|s| s.param("CallStatus").unwrap()).collect();
+    assert_eq!(statuses, ["initiated", "ringing", "in-progress"]);
+    let new = eventually("the completed callback at the new URL", || async {
+        let seen = app.callbacks_of("/status-new", call.sid);
+        (!seen.is_empty()).then_some(seen)
+    })
+    .await;
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0].method, "GET");
+    assert_eq!(new[0].param("CallStatus"), Some("completed"));
+    assert_eq!(new[0].param("SequenceNumber"), Some("3"));
+    assert_eq!(new[0].param("CallDuration"), Some("1"));
+    assert!(new[0].signature_ok());
+    assert_eq!(app.callbacks_of("/status", call.sid).len(), 3);
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn updated_fallback_serves_the_voice_url_fetched_on_answer() {
+    let app = App::start().await;
+    app.route("/voice", Reply::Status(500));
+    app.route(
+        "/fallback-new",
+        Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
+    let (rt, store) = runtime().await;
+    rt.softphones().register(
+        account(),
+        SoftphoneConfig {
+            answer_after: Duration::from_millis(500),
+            ..SoftphoneConfig::new("alice")
+        },
+    );
+    let call = rt
+        .create_call(create(&app, "client:alice", "/voice"))
+        .await
+        .unwrap();
+    let update = dialtone_runtime::UpdateCall {
+        fallback_url: Some(app.url("/fallback-new")),
+        ..Default::default()
+    };
+    let updated = rt.update_call(account(), call.sid, update).await.unwrap();
+    assert_eq!(
+        updated.fallback_url.as_deref(),
+        Some(app.url("/fallback-new").as_str())
+    );
+    assert_eq!(ended(&store, call.sid).await.status, CallStatus::Completed);
+    let fallback = app.seen_at("/fallback-new");
+    assert_eq!(fallback.len(), 1);
+    assert_eq!(fallback[0].method, "POST");
+    assert_eq!(fallback[0].param("ErrorCode"), Some("11200"));
+    assert_eq!(
+        fallback[0].param("ErrorUrl"),
+        Some(app.url("/voice").as_str())
+    );
+    assert!(fallback[0].signature_ok());
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_status_callback_sent_with_status_completed_gets_the_completed_event() {
+    let app = App::start().await;
+    app.route(
+        "/voice",
+        Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()),
+    );
+    let (rt, store) = runtime().await;
+    rt.softphones().register(account(), answering("alice"));
+    let mut req = create(&app, "client:alice", "/voice");
+    req.status_callback = None;
+    req.status_callback_events = Vec::new();
+    let call = rt.create_call(req).await.unwrap();
+    eventually("the voice request", || async {
+        (!app.seen_at("/voice").is_empty()).then_some(())
+    })
+    .await;
+    let update = dialtone_runtime::UpdateCall {
+        status: Some(dialtone_runtime::TargetStatus::Completed),
+        status_callback: Some(app.url("/status-late")),
+        ..Default::default()
+    };
+    let done = rt.update_call(account(), call.sid, update).await.unwrap();
+    assert_eq!(done.status, CallStatus::Completed);
+    assert_eq!(
+        done.status_callback.as_deref(),
+        Some(app.url("/status-late").as_str())
+    );
+    let seen = eventually("the completed callback", || async {
+        let seen = app.callbacks_of("/status-late", call.sid);
+        (!seen.is_empty()).then_some(seen)
+    })
+    .await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].param("CallStatus"), Some("completed"));
+    assert_eq!(seen[0].param("SequenceNumber"), Some("0"));
+    let _ = store;
+    rt.shutdown().await;
+}
