@@ -351,6 +351,12 @@ enum Rest {
     RedirectBadTwiml,
     Complete,
     Cancel,
+    /// New status callback (GET or POST), fallback, time limit (seconds).
+    Settings {
+        callback: Option<bool>,
+        fallback: bool,
+        time_limit: Option<u8>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -611,6 +617,16 @@ fn rest() -> impl Strategy<Value = Rest> {
         Just(Rest::RedirectBadTwiml),
         Just(Rest::Complete),
         Just(Rest::Cancel),
+        (
+            proptest::option::of(any::<bool>()),
+            any::<bool>(),
+            proptest::option::of(0..40u8)
+        )
+            .prop_map(|(callback, fallback, time_limit)| Rest::Settings {
+                callback,
+                fallback,
+                time_limit,
+            }),
     ]
 }
 
@@ -759,6 +775,19 @@ fn apply(w: &mut World, inject: &Inject) {
                 Rest::RedirectBadTwiml => RestCommand::RedirectTwiml("<Response><Say>".into()),
                 Rest::Complete => RestCommand::Complete,
                 Rest::Cancel => RestCommand::Cancel,
+                Rest::Settings {
+                    callback,
+                    fallback,
+                    time_limit,
+                } => RestCommand::Settings(Box::new(dialtone_core::CallSettings {
+                    fallback_url: fallback.then(|| url("/fallback")),
+                    fallback_method: None,
+                    // The events keep the current subscription's: tagged as any event.
+                    status_callback: callback.map(|_| url("/cb-new/irac")),
+                    status_callback_method: callback
+                        .map(|get| if get { Method::Get } else { Method::Post }),
+                    time_limit_secs: time_limit.map(u32::from),
+                })),
             };
             // Refusals (21220, unknown call, bad TwiML) are legitimate answers here.
             let _ = w.rest(sid, command);
