@@ -141,7 +141,7 @@ async fn authenticate(
                     .store
                     .list_accounts()
                     .await
-                    .map_err(ApiError::internal)?
+                    .map_err(ApiError::store)?
                     .into_iter()
                     .map(|a| a.sid)
                     .collect(),

@@ -107,6 +107,18 @@ impl ApiError {
         }
     }
 
+    /// A store failure: text the database cannot hold (a NUL character) is the client's fault
+    /// (400/20001); anything else is a 500. Missing records are mapped by the caller, who knows
+    /// the request path.
+    pub fn store(err: dialtone_store::StoreError) -> Self {
+        match err {
+            e @ dialtone_store::StoreError::InvalidText(_) => {
+                Self::invalid(codes::INVALID_PARAMETER, e.to_string())
+            }
+            other => Self::internal(other),
+        }
+    }
+
     /// A 500 caused by `err`.
     pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Internal(Box::new(err))

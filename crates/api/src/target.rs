@@ -31,11 +31,12 @@ impl Target {
         ApiError::NotFound(self.path.clone())
     }
 
-    /// Maps a store error: a missing record is 20404 for this path, anything else is 500.
+    /// Maps a store error: a missing record is 20404 for this path, text the database cannot
+    /// hold (a NUL character) is 400/20001, anything else is 500.
     pub fn store_error(&self, e: StoreError) -> ApiError {
         match e {
             StoreError::NotFound(_) => self.not_found(),
-            other => ApiError::internal(other),
+            other => ApiError::store(other),
         }
     }
 

@@ -126,6 +126,17 @@ async fn application_validation() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["code"], 20001);
+    // PostgreSQL cannot store NUL: both backends refuse it with a client error, not a 500.
+    let (status, body) = rig
+        .post(&path("/Applications.json"), "FriendlyName=a%00b")
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::BAD_REQUEST,
+            error(20001, 400, "FriendlyName contains a NUL character")
+        )
+    );
 }
 
 #[tokio::test]

@@ -106,6 +106,7 @@ impl From<StoreError> for RuntimeError {
                 404,
                 format!("The requested {what} was not found"),
             ),
+            e @ StoreError::InvalidText(_) => Self::new(TwilioCode(20001), 400, e.to_string()),
             other => {
                 tracing::error!(error = %other, "store failure");
                 Self::internal("the database failed")
@@ -132,5 +133,8 @@ mod tests {
         assert_eq!(e.code(), TwilioCode(13224));
         let e = RuntimeError::from(StoreError::NotFound("call"));
         assert_eq!((e.code(), e.http_status()), (TwilioCode(20404), 404));
+        let e = RuntimeError::from(StoreError::InvalidText("To"));
+        assert_eq!((e.code(), e.http_status()), (TwilioCode(20001), 400));
+        assert_eq!(e.message, "To contains a NUL character");
     }
 }

@@ -95,7 +95,7 @@ pub(crate) async fn create(
         .store
         .create_application(caller.account, &app, state.now())
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::store)?;
     Ok((StatusCode::CREATED, Json(application_json(&created))))
 }
 
@@ -110,7 +110,7 @@ pub(crate) async fn list(
         .store
         .list_applications(caller.account, name, &paging.request)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::store)?;
     let records = page.items.iter().map(application_json).collect();
     let path = format!("{}/Applications.json", account_base(caller.account));
     let filters: Vec<(&str, &str)> = name.map(|n| ("FriendlyName", n)).into_iter().collect();

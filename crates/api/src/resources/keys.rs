@@ -54,7 +54,7 @@ pub(crate) async fn create(
         .store
         .create_key(caller.account, sid, &name, &secret, state.now())
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::store)?;
     let mut body = key_json(&key);
     body["secret"] = Value::String(secret);
     Ok((StatusCode::CREATED, Json(body)))
@@ -71,7 +71,7 @@ pub(crate) async fn list(
         .store
         .list_keys(caller.account, &paging.request)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::store)?;
     let records = page.items.iter().map(key_json).collect();
     let path = format!("{}/Keys.json", account_base(caller.account));
     Ok(Json(envelope(

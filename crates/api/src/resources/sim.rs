@@ -179,7 +179,7 @@ pub(crate) async fn call(
     let application = match state.store.fetch_application(caller.account, app_sid).await {
         Ok(app) => app,
         Err(StoreError::NotFound(_)) => return Err(invalid_app()),
-        Err(e) => return Err(ApiError::internal(e)),
+        Err(e) => return Err(ApiError::store(e)),
     };
     if application.voice_url.is_none() {
         return Err(ApiError::invalid(

@@ -121,7 +121,11 @@ impl CallControl for RuntimeControl {
                 hangup_after: s.hangup_after,
                 digits: s.digits,
             };
-            Ok(softphone(self.0.softphones().register(account, config)))
+            self.0
+                .softphones()
+                .try_register(account, config)
+                .map(softphone)
+                .map_err(error)
         })
     }
 

@@ -180,7 +180,7 @@ async fn apply_application(
     let app = match state.store.fetch_application(account, sid).await {
         Ok(app) => app,
         Err(StoreError::NotFound(_)) => return Err(invalid("")),
-        Err(e) => return Err(ApiError::internal(e)),
+        Err(e) => return Err(ApiError::store(e)),
     };
     let voice_url = app
         .voice_url

@@ -94,7 +94,7 @@ pub(crate) async fn list(
         .store
         .list_calls(caller.account, &filter, &paging.request)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::store)?;
     let records = page.items.iter().map(super::call_json).collect();
     let path = format!("{}/Calls.json", account_base(caller.account));
     let filters: Vec<(&str, &str)> = FILTERS
