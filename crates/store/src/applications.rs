@@ -290,17 +290,13 @@ impl Store {
     /// Deletes application `app` of `account`. Calls that used it keep their own copy of its
     /// URLs, so they are not affected.
     pub async fn delete_application(&self, account: Sid, app: Sid) -> Result<(), StoreError> {
-        const SQL: &str = "DELETE FROM applications WHERE sid = $1 AND account_sid = $2";
-        let done = on_write!(self, pool => sqlx::query(SQL)
-            .bind(app.to_string())
-            .bind(account.to_string())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-        .ctx("delete application")?;
-        if done == 0 {
-            return Err(StoreError::NotFound("application"));
-        }
-        Ok(())
+        self.delete_owned(
+            "DELETE FROM applications WHERE sid = $1 AND account_sid = $2",
+            "delete application",
+            "application",
+            account,
+            app,
+        )
+        .await
     }
 }

@@ -16,7 +16,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::error::StoreError;
+use dialtone_types::Sid;
+
+use crate::error::{Context, StoreError};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -72,6 +74,29 @@ macro_rules! on_write {
 }
 
 impl Store {
+    /// Runs `sql`, a `DELETE` of record `sid` (`$1`) of `account` (`$2`); `NotFound(what)` when
+    /// nothing matched, so another account's record is indistinguishable from a missing one.
+    pub(crate) async fn delete_owned(
+        &self,
+        sql: &'static str,
+        context: &'static str,
+        what: &'static str,
+        account: Sid,
+        sid: Sid,
+    ) -> Result<(), StoreError> {
+        let done = on_write!(self, pool => sqlx::query(sql)
+            .bind(sid.to_string())
+            .bind(account.to_string())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .ctx(context)?;
+        if done == 0 {
+            return Err(StoreError::NotFound(what));
+        }
+        Ok(())
+    }
+
     /// Opens the database named by `url` and brings its schema up to date.
     ///
     /// Accepted forms: `sqlite://path/to/file.db` (the file and its directory are created if

@@ -703,18 +703,14 @@ impl Store {
     /// Deletes call `call` of `account` with its events and notifications. Status callbacks
     /// it still owes stay in the outbox.
     pub async fn delete_call(&self, account: Sid, call: Sid) -> Result<(), StoreError> {
-        const SQL: &str = "DELETE FROM calls WHERE sid = $1 AND account_sid = $2";
-        let done = on_write!(self, pool => sqlx::query(SQL)
-            .bind(call.to_string())
-            .bind(account.to_string())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-        .ctx("delete call")?;
-        if done == 0 {
-            return Err(StoreError::NotFound("call"));
-        }
-        Ok(())
+        self.delete_owned(
+            "DELETE FROM calls WHERE sid = $1 AND account_sid = $2",
+            "delete call",
+            "call",
+            account,
+            call,
+        )
+        .await
     }
 
     /// Fails with `NotFound("call")` unless call `call` of `account` exists.

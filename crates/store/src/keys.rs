@@ -192,18 +192,14 @@ impl Store {
 
     /// Deletes key `key` of `account`; its credentials stop working at once.
     pub async fn delete_key(&self, account: Sid, key: Sid) -> Result<(), StoreError> {
-        const SQL: &str = "DELETE FROM api_keys WHERE sid = $1 AND account_sid = $2";
-        let done = on_write!(self, pool => sqlx::query(SQL)
-            .bind(key.to_string())
-            .bind(account.to_string())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-        .ctx("delete key")?;
-        if done == 0 {
-            return Err(StoreError::NotFound("key"));
-        }
-        Ok(())
+        self.delete_owned(
+            "DELETE FROM api_keys WHERE sid = $1 AND account_sid = $2",
+            "delete key",
+            "key",
+            account,
+            key,
+        )
+        .await
     }
 }
 
