@@ -29,6 +29,19 @@ fn create(app: &App, to: &str, path: &str) -> CreateCall {
     }
 }
 
+/// A voice document that keeps an answered call live for 30 s.
+fn hold() -> Reply {
+    Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned())
+}
+
+/// Waits until the application has received the voice request.
+async fn voice_requested(app: &App) {
+    eventually("the voice request", || async {
+        (!app.seen_at("/voice").is_empty()).then_some(())
+    })
+    .await;
+}
+
 fn answering(identity: &str) -> SoftphoneConfig {
     SoftphoneConfig {
         answer_after: Duration::from_millis(50),
@@ -515,24 +528,15 @@ async fn softphone_call_into_an_application_sends_sdk_parameters() {
 #[tokio::test]
 async fn updates_redirect_and_end_live_calls() {
     let app = App::start().await;
-    app.route(
-        "/voice",
-        Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()),
-    );
-    app.route(
-        "/next",
-        Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()),
-    );
+    app.route("/voice", hold());
+    app.route("/next", hold());
     let (rt, store) = runtime().await;
     rt.softphones().register(account(), answering("alice"));
     let call = rt
         .create_call(create(&app, "client:alice", "/voice"))
         .await
         .unwrap();
-    eventually("the voice request", || async {
-        (!app.seen_at("/voice").is_empty()).then_some(())
-    })
-    .await;
+    voice_requested(&app).await;
 
     let update = dialtone_runtime::UpdateCall {
         redirect: Some(CallSource::Url(app.url("/next"))),
@@ -722,10 +726,7 @@ async fn a_failing_voice_url_falls_back_with_error_code_and_url() {
 #[tokio::test]
 async fn time_limit_hangs_up_an_answered_call() {
     let app = App::start().await;
-    app.route(
-        "/voice",
-        Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()),
-    );
+    app.route("/voice", hold());
     let (rt, store) = runtime().await;
     rt.softphones().register(account(), answering("alice"));
     let mut req = create(&app, "client:alice", "/voice");
@@ -741,20 +742,14 @@ async fn time_limit_hangs_up_an_answered_call() {
 #[tokio::test]
 async fn updated_status_callback_and_time_limit_are_used_from_then_on() {
     let app = App::start().await;
-    app.route(
-        "/voice",
-        Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()),
-    );
+    app.route("/voice", hold());
     let (rt, store) = runtime().await;
     rt.softphones().register(account(), answering("alice"));
     let call = rt
         .create_call(create(&app, "client:alice", "/voice"))
         .await
         .unwrap();
-    eventually("the voice request", || async {
-        (!app.seen_at("/voice").is_empty()).then_some(())
-    })
-    .await;
+    voice_requested(&app).await;
     let update = dialtone_runtime::UpdateCall {
         status_callback: Some(app.url("/status-new")),
         status_callback_method: Some(Method::Get),
@@ -839,20 +834,14 @@ async fn updated_fallback_serves_the_voice_url_fetched_on_answer() {
 #[tokio::test]
 async fn a_status_callback_sent_with_status_completed_gets_the_completed_event() {
     let app = App::start().await;
-    app.route(
-        "/voice",
-        Reply::Twiml("<Response><Pause length=\"30\"/></Response>".to_owned()),
-    );
+    app.route("/voice", hold());
     let (rt, store) = runtime().await;
     rt.softphones().register(account(), answering("alice"));
     let mut req = create(&app, "client:alice", "/voice");
     req.status_callback = None;
     req.status_callback_events = Vec::new();
     let call = rt.create_call(req).await.unwrap();
-    eventually("the voice request", || async {
-        (!app.seen_at("/voice").is_empty()).then_some(())
-    })
-    .await;
+    voice_requested(&app).await;
     let update = dialtone_runtime::UpdateCall {
         status: Some(dialtone_runtime::TargetStatus::Completed),
         status_callback: Some(app.url("/status-late")),

@@ -7,7 +7,7 @@
 //!
 //! Two backends behave the same: SQLite, embedded and the default (one file, WAL, no server to
 //! run), and PostgreSQL, for several nodes sharing one database. Both run the same SQL text
-//! (`$1` placeholders work in both); each has its own migrations because their DDL differs.
+//! (`$1` bind parameters work in both); each has its own migrations because their DDL differs.
 //! The [`Store`] handle dispatches on the backend with a small macro, so every query is typed
 //! exactly for the driver that runs it.
 //!
