@@ -33,6 +33,7 @@ mod events;
 mod keys;
 mod notifications;
 mod page;
+mod senders;
 
 pub use accounts::Account;
 pub use applications::{Application, ApplicationUpdate, NewApplication};
@@ -44,3 +45,4 @@ pub use keys::ApiKey;
 pub use notifications::{NewNotification, Notification};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState};
 pub use page::{Page, PageRequest, PageSize, PageStart, PageToken, PageTokenError};
+pub use senders::{NewSender, Sender, SenderUpdate};

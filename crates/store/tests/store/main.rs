@@ -16,4 +16,5 @@ mod keys;
 mod notifications;
 mod nul_text;
 mod outbox;
+mod senders;
 mod throughput;
