@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use dialtone_store::{Application, Call};
 use dialtone_twiml::Method;
-use dialtone_types::{Address, Sid, TwilioCode};
+use dialtone_types::{Address, E164, Sid, TwilioCode};
 use url::Url;
 
 /// A boxed future, so the trait can be used as `Arc<dyn CallControl>`.
@@ -218,6 +218,14 @@ pub trait CallControl: Send + Sync + 'static {
         &self,
         request: SoftphoneCallRequest,
     ) -> BoxFuture<'_, Result<Call, ControlError>>;
+
+    /// Replaces the voice-enabled WhatsApp senders of `account` (the numbers a
+    /// `<Dial><WhatsApp>` may use as its `callerId`).
+    fn set_whatsapp_senders(
+        &self,
+        account: Sid,
+        senders: Vec<E164>,
+    ) -> BoxFuture<'_, Result<(), ControlError>>;
 }
 
 impl From<ControlError> for crate::error::ApiError {

@@ -45,6 +45,9 @@ pub mod codes {
     pub const FROM_REQUIRED: TwilioCode = TwilioCode(21213);
     /// Invalid `ApplicationSid`.
     pub const INVALID_APPLICATION: TwilioCode = TwilioCode(21218);
+    /// The account already has this WhatsApp sender (409; Twilio's "Sender id already exists
+    /// for account").
+    pub const SENDER_EXISTS: TwilioCode = TwilioCode(60231);
     /// Invalid `StatusCallbackEvent`.
     pub const INVALID_STATUS_CALLBACK_EVENT: TwilioCode = TwilioCode(21626);
 }

@@ -46,6 +46,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/healthz", get(http::healthz))
         .merge(resources::accounts(&state))
         .merge(resources::simulator(&state))
+        .merge(resources::senders(&state))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed);
     http::layers(api, &state).with_state(state)

@@ -138,6 +138,32 @@ async fn bootstrap_account(
     }
 }
 
+/// Hands every account's voice-enabled WhatsApp senders (those with a voice application) to
+/// the engine, which checks a `<Dial><WhatsApp>`'s `callerId` against them.
+async fn load_whatsapp_senders(
+    store: &Store,
+    runtime: &dialtone_runtime::Handle,
+) -> Result<(), ServeError> {
+    let mut by_account: std::collections::BTreeMap<Sid, Vec<dialtone_types::E164>> =
+        std::collections::BTreeMap::new();
+    for sender in store.voice_senders(None).await? {
+        let number = sender
+            .sender_id
+            .strip_prefix("whatsapp:")
+            .and_then(|n| dialtone_types::E164::parse(n).ok());
+        match number {
+            Some(n) => by_account.entry(sender.account_sid).or_default().push(n),
+            None => {
+                tracing::warn!(sender = %sender.sid, "stored sender_id is not whatsapp:+E164; skipped");
+            }
+        }
+    }
+    for (account, senders) in by_account {
+        runtime.set_whatsapp_senders(account, senders).await?;
+    }
+    Ok(())
+}
+
 async fn run(config: ServeConfig) -> Result<(), ServeError> {
     let entropy = OsEntropy::check().map_err(ServeError::Entropy)?;
     let clock = SystemClock;
@@ -158,6 +184,7 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
 
     let runtime =
         dialtone_runtime::start(store.clone(), dialtone_runtime::RuntimeConfig::default()).await?;
+    load_whatsapp_senders(&store, &runtime).await?;
     let state = ApiState::new(
         store.clone(),
         Arc::new(RuntimeControl(runtime.clone())),

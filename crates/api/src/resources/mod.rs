@@ -4,6 +4,7 @@ pub(crate) mod accounts;
 pub(crate) mod applications;
 pub(crate) mod calls;
 pub(crate) mod keys;
+pub(crate) mod senders;
 pub(crate) mod sim;
 
 use axum::Router;
@@ -60,6 +61,23 @@ pub(crate) fn accounts(state: &ApiState) -> Router<ApiState> {
             get(calls::notifications::fetch),
         )
         .route_layer(from_fn_with_state(state.clone(), account_auth))
+}
+
+/// `/v2/Channels/Senders...` (twilio-python's `messaging.v2`), behind authentication for
+/// whichever account the credentials name.
+pub(crate) fn senders(state: &ApiState) -> Router<ApiState> {
+    Router::new()
+        .route(
+            "/v2/Channels/Senders",
+            post(senders::create).get(senders::list),
+        )
+        .route(
+            "/v2/Channels/Senders/{sender}",
+            get(senders::fetch)
+                .post(senders::update)
+                .delete(senders::delete),
+        )
+        .route_layer(from_fn_with_state(state.clone(), any_account_auth))
 }
 
 /// `/sim/v1/...`, behind authentication for whichever account the credentials name.

@@ -15,7 +15,7 @@ use dialtone_api::{
     NewCallRequest, Softphone, SoftphoneCallRequest, TargetStatus,
 };
 use dialtone_store::{Call, CallUpdate, NewCall, Store};
-use dialtone_types::{CallStatus, Direction, Sid, SidKind, TwilioCode, UnixMillis};
+use dialtone_types::{CallStatus, Direction, E164, Sid, SidKind, TwilioCode, UnixMillis};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -58,6 +58,8 @@ pub struct Recorded {
     pub created: Vec<NewCallRequest>,
     pub updated: Vec<(Sid, CallUpdateRequest)>,
     pub softphone_calls: Vec<SoftphoneCallRequest>,
+    /// Every `set_whatsapp_senders`: the account and its voice-enabled numbers.
+    pub senders: Vec<(Sid, Vec<String>)>,
 }
 
 /// A stand-in for the runtime: stores calls as `queued`, ends them on `Status=`, and can be
@@ -235,6 +237,22 @@ impl CallControl for FakeControl {
                 .map_err(internal)?;
             self.recorded.lock().unwrap().softphone_calls.push(request);
             Ok(stored)
+        })
+    }
+
+    fn set_whatsapp_senders(
+        &self,
+        account: Sid,
+        senders: Vec<E164>,
+    ) -> BoxFuture<'_, Result<(), ControlError>> {
+        Box::pin(async move {
+            let numbers = senders.iter().map(|s| s.as_str().to_owned()).collect();
+            self.recorded
+                .lock()
+                .unwrap()
+                .senders
+                .push((account, numbers));
+            Ok(())
         })
     }
 }

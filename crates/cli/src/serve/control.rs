@@ -7,7 +7,7 @@ use dialtone_api::{
 };
 use dialtone_runtime as rt;
 use dialtone_store::Call;
-use dialtone_types::Sid;
+use dialtone_types::{E164, Sid};
 
 /// [`dialtone_runtime::Handle`] as the API's call engine.
 #[derive(Debug, Clone)]
@@ -151,6 +151,19 @@ impl CallControl for RuntimeControl {
         Box::pin(async move {
             self.0
                 .start_softphone_call(r.account, &r.identity, r.application, r.to, r.params)
+                .await
+                .map_err(error)
+        })
+    }
+
+    fn set_whatsapp_senders(
+        &self,
+        account: Sid,
+        senders: Vec<E164>,
+    ) -> BoxFuture<'_, Result<(), ControlError>> {
+        Box::pin(async move {
+            self.0
+                .set_whatsapp_senders(account, senders)
                 .await
                 .map_err(error)
         })
