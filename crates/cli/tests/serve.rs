@@ -447,3 +447,155 @@ fn calls_run_through_the_runtime() {
     assert_eq!(http(&server.url, "GET", &call, auth).0, 404);
     assert!(server.terminate().success());
 }
+
+/// Places a call to softphone `alice` whose TwiML dials WhatsApp user `+15557770000` with
+/// `callerId="whatsapp:+15550001111"`, waits for it to end, and returns its SID.
+fn dial_whatsapp_from_softphone(url: &str) -> String {
+    let auth = Some((SID, TOKEN));
+    let calls = format!("/2010-04-01/Accounts/{SID}/Calls.json");
+    let (status, body) = http_form(
+        url,
+        "POST",
+        &calls,
+        auth,
+        "To=client%3Aalice&From=%2B15551112222&Twiml=%3CResponse%3E%3CDial%20callerId%3D%22\
+         whatsapp%3A%2B15550001111%22%3E%3CWhatsApp%3E%2B15557770000%3C%2FWhatsApp%3E%3C%2F\
+         Dial%3E%3C%2FResponse%3E",
+    );
+    assert_eq!(status, 201, "{body}");
+    let sid = json_str(&body, "sid").unwrap();
+    let call = format!("/2010-04-01/Accounts/{SID}/Calls/{sid}.json");
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        let (_, body) = http(url, "GET", &call, auth);
+        if json_str(&body, "status").as_deref() == Some("completed") {
+            return sid;
+        }
+        assert!(Instant::now() < deadline, "call never completed: {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The error codes of call `sid`'s notifications, oldest first.
+fn notification_codes(url: &str, sid: &str) -> Vec<String> {
+    let path = format!("/2010-04-01/Accounts/{SID}/Calls/{sid}/Notifications.json");
+    let (status, body) = http(url, "GET", &path, Some((SID, TOKEN)));
+    assert_eq!(status, 200, "{body}");
+    let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut codes: Vec<String> = list["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["error_code"].as_str().unwrap().to_owned())
+        .collect();
+    codes.sort();
+    codes
+}
+
+/// The children of call `sid`: (status, notification codes) each.
+fn children(url: &str, sid: &str) -> Vec<(String, Vec<String>)> {
+    let path = format!("/2010-04-01/Accounts/{SID}/Calls.json?ParentCallSid={sid}");
+    let (status, body) = http(url, "GET", &path, Some((SID, TOKEN)));
+    assert_eq!(status, 200, "{body}");
+    let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+    list["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let child = c["sid"].as_str().unwrap();
+            (
+                c["status"].as_str().unwrap().to_owned(),
+                notification_codes(url, child),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn whatsapp_caller_ids_follow_the_senders_resource_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("DIALTONE_ACCOUNT_SID", SID),
+        ("DIALTONE_AUTH_TOKEN", TOKEN),
+    ];
+    let auth = Some((SID, TOKEN));
+    let server = Server::start(serve(dir.path(), &["--listen", "127.0.0.1:0"], &env));
+    let (status, body) = http_form(
+        &server.url,
+        "POST",
+        "/sim/v1/Clients",
+        auth,
+        "Identity=alice&AnswerAfter=0.1",
+    );
+    assert_eq!(status, 201, "{body}");
+
+    // Not a sender yet: 37008 on the dialing call, no child.
+    let sid = dial_whatsapp_from_softphone(&server.url);
+    assert_eq!(notification_codes(&server.url, &sid), ["37008"]);
+    assert_eq!(children(&server.url, &sid), []);
+
+    // A sender without a voice application is not voice-enabled: still 37008.
+    let (status, body) = http_form(
+        &server.url,
+        "POST",
+        "/v2/Channels/Senders",
+        auth,
+        r#"{"sender_id": "whatsapp:+15550001111", "configuration": {"waba_id": "1"}}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let sender = json_str(&body, "sid").unwrap();
+    let sid = dial_whatsapp_from_softphone(&server.url);
+    assert_eq!(notification_codes(&server.url, &sid), ["37008"]);
+
+    // With one it passes the sender check; the WhatsApp leg then fails with 13224.
+    let apps = format!("/2010-04-01/Accounts/{SID}/Applications.json");
+    let (status, body) = http_form(
+        &server.url,
+        "POST",
+        &apps,
+        auth,
+        "VoiceUrl=https%3A%2F%2Fapp.test%2Fvoice",
+    );
+    assert_eq!(status, 201, "{body}");
+    let app = json_str(&body, "sid").unwrap();
+    let (status, body) = http_form(
+        &server.url,
+        "POST",
+        &format!("/v2/Channels/Senders/{sender}"),
+        auth,
+        &format!(r#"{{"configuration": {{"voice_application_sid": "{app}"}}}}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let sid = dial_whatsapp_from_softphone(&server.url);
+    assert_eq!(notification_codes(&server.url, &sid), Vec::<String>::new());
+    let failed = vec![("failed".to_owned(), vec!["13224".to_owned()])];
+    assert_eq!(children(&server.url, &sid), failed);
+    assert!(server.terminate().success());
+
+    // A restart loads the voice-enabled senders from the database.
+    let server = Server::start(serve(dir.path(), &["--listen", "127.0.0.1:0"], &env));
+    let (status, body) = http_form(
+        &server.url,
+        "POST",
+        "/sim/v1/Clients",
+        auth,
+        "Identity=alice&AnswerAfter=0.1",
+    );
+    assert_eq!(status, 201, "{body}");
+    let sid = dial_whatsapp_from_softphone(&server.url);
+    assert_eq!(children(&server.url, &sid), failed);
+
+    // Deleting the sender takes it away from the engine at once.
+    let (status, body) = http(
+        &server.url,
+        "DELETE",
+        &format!("/v2/Channels/Senders/{sender}"),
+        auth,
+    );
+    assert_eq!(status, 204, "{body}");
+    let sid = dial_whatsapp_from_softphone(&server.url);
+    assert_eq!(notification_codes(&server.url, &sid), ["37008"]);
+    assert_eq!(children(&server.url, &sid), []);
+    assert!(server.terminate().success());
+}
