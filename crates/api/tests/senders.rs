@@ -149,14 +149,21 @@ async fn sender_lifecycle_and_engine_updates() {
     let (_, rcs) = as_account(&rig, Method::GET, "/v2/Channels/Senders?Channel=rcs", None).await;
     assert_eq!(rcs["senders"], json!([]));
 
-    // Update: rename, clear the voice application, set Meta's id; waba_id is kept.
+    // Update as twilio-python sends it: `null` keeps a field (waba_id), `""` clears one (the
+    // voice application).
     let (status, updated) = as_account(
         &rig,
         Method::POST,
         &format!("/v2/Channels/Senders/{XE}"),
         Some(json!({
             "friendly_name": "Support line",
-            "configuration": {"voice_application_sid": null, "phone_number_id": "106540352242922"},
+            "configuration": {
+                "waba_id": null,
+                "voice_application_sid": "",
+                "phone_number_id": "106540352242922",
+            },
+            "webhook": null,
+            "profile": null,
         })),
     )
     .await;

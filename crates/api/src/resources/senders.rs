@@ -80,19 +80,20 @@ fn body_object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// A field of a JSON body: absent (keep), `null` (clear), or a value.
+/// A field of a JSON body. twilio-python sends every field of its request models, `null` for
+/// those not given, so absent and `null` both keep the current value; `""` clears it.
 enum Field<T> {
-    Absent,
-    Null,
-    Value(T),
+    Keep,
+    Clear,
+    Set(T),
 }
 
 impl<T> Field<T> {
     /// The value, if one was given.
     fn value(self) -> Option<T> {
         match self {
-            Self::Value(v) => Some(v),
-            Self::Absent | Self::Null => None,
+            Self::Set(v) => Some(v),
+            Self::Keep | Self::Clear => None,
         }
     }
 }
@@ -101,9 +102,9 @@ impl<T> Field<T> {
 macro_rules! change {
     ($field:expr) => {
         match $field {
-            Field::Absent => None,
-            Field::Null => Some(None),
-            Field::Value(v) => Some(Some(v)),
+            Field::Keep => None,
+            Field::Clear => Some(None),
+            Field::Set(v) => Some(Some(v)),
         }
     };
 }
@@ -111,9 +112,9 @@ macro_rules! change {
 /// An optional text field of `object`.
 fn text_field(object: &Map<String, Value>, name: &str) -> Result<Field<String>, ApiError> {
     match object.get(name) {
-        None => Ok(Field::Absent),
-        Some(Value::Null) => Ok(Field::Null),
-        Some(Value::String(s)) if s.chars().count() <= MAX_TEXT => Ok(Field::Value(s.clone())),
+        None | Some(Value::Null) => Ok(Field::Keep),
+        Some(Value::String(s)) if s.is_empty() => Ok(Field::Clear),
+        Some(Value::String(s)) if s.chars().count() <= MAX_TEXT => Ok(Field::Set(s.clone())),
         Some(Value::String(_)) => Err(invalid(format!(
             "{name} is longer than {MAX_TEXT} characters"
         ))),
@@ -155,7 +156,7 @@ async fn configuration(
         Some(_) => return Err(invalid("configuration must be an object")),
     };
     let voice = match text_field(&config, "voice_application_sid")? {
-        Field::Value(text) => {
+        Field::Set(text) => {
             let app = Sid::parse_kind(&text, SidKind::Application).map_err(|_| {
                 ApiError::invalid(
                     codes::INVALID_APPLICATION,
@@ -163,7 +164,7 @@ async fn configuration(
                 )
             })?;
             match state.store.fetch_application(account, app).await {
-                Ok(_) => Field::Value(app),
+                Ok(_) => Field::Set(app),
                 Err(StoreError::NotFound(_)) => {
                     return Err(ApiError::invalid(
                         codes::INVALID_APPLICATION,
@@ -173,13 +174,13 @@ async fn configuration(
                 Err(e) => return Err(ApiError::store(e)),
             }
         }
-        Field::Absent => Field::Absent,
-        Field::Null => Field::Null,
+        Field::Keep => Field::Keep,
+        Field::Clear => Field::Clear,
     };
     let phone_number_id = match text_field(&config, "phone_number_id")? {
-        Field::Absent | Field::Null => None,
-        Field::Value(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => Some(id),
-        Field::Value(id) => {
+        Field::Keep | Field::Clear => None,
+        Field::Set(id) if id.bytes().all(|b| b.is_ascii_digit()) => Some(id),
+        Field::Set(id) => {
             return Err(invalid(format!(
                 "Invalid phone_number_id {id:?}: it must be a decimal id"
             )));
