@@ -26,6 +26,7 @@ const SCRIPTS: &[&str] = &[
     "tests/e2e/applications_dial.py",
     "tests/e2e/auth_isolation.py",
     "tests/e2e/webhooks_keys.py",
+    "tests/e2e/senders.py",
     "examples/quickstart.py",
 ];
 
