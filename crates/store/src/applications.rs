@@ -181,13 +181,8 @@ impl Store {
             app_columns!(),
             " FROM applications WHERE sid = $1 AND account_sid = $2"
         );
-        let row: Option<ApplicationRow> = on_read!(self, pool => sqlx::query_as(SQL)
-            .bind(app.to_string())
-            .bind(account.to_string())
-            .fetch_optional(pool)
-            .await)
-        .ctx("fetch application")?;
-        row.ok_or(StoreError::NotFound("application"))?.try_into()
+        self.fetch_owned::<ApplicationRow, _>(SQL, "fetch application", "application", account, app)
+            .await
     }
 
     /// Applies `update` to application `app` of `account`.

@@ -74,6 +74,33 @@ macro_rules! on_write {
 }
 
 impl Store {
+    /// Runs `sql`, a `SELECT` of record `sid` (`$1`) of `account` (`$2`), and converts the row;
+    /// `NotFound(what)` when nothing matched, so another account's record is indistinguishable
+    /// from a missing one.
+    pub(crate) async fn fetch_owned<R, T>(
+        &self,
+        sql: &'static str,
+        context: &'static str,
+        what: &'static str,
+        account: Sid,
+        sid: Sid,
+    ) -> Result<T, StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+        T: TryFrom<R, Error = StoreError>,
+    {
+        let row: Option<R> = on_read!(self, pool => sqlx::query_as(sql)
+            .bind(sid.to_string())
+            .bind(account.to_string())
+            .fetch_optional(pool)
+            .await)
+        .ctx(context)?;
+        row.ok_or(StoreError::NotFound(what))?.try_into()
+    }
+
     /// Runs `sql`, a `DELETE` of record `sid` (`$1`) of `account` (`$2`); `NotFound(what)` when
     /// nothing matched, so another account's record is indistinguishable from a missing one.
     pub(crate) async fn delete_owned(

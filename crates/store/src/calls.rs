@@ -538,13 +538,8 @@ impl Store {
             call_columns!(),
             " FROM calls WHERE sid = $1 AND account_sid = $2"
         );
-        let row: Option<CallRow> = on_read!(self, pool => sqlx::query_as(SQL)
-            .bind(call.to_string())
-            .bind(account.to_string())
-            .fetch_optional(pool)
-            .await)
-        .ctx("fetch call")?;
-        row.ok_or(StoreError::NotFound("call"))?.try_into()
+        self.fetch_owned::<CallRow, _>(SQL, "fetch call", "call", account, call)
+            .await
     }
 
     /// Applies `update` to call `call` of `account` and returns the call as it now is.

@@ -124,13 +124,8 @@ impl Store {
             key_columns!(),
             " FROM api_keys WHERE sid = $1 AND account_sid = $2"
         );
-        let row: Option<KeyRow> = on_read!(self, pool => sqlx::query_as(SQL)
-            .bind(key.to_string())
-            .bind(account.to_string())
-            .fetch_optional(pool)
-            .await)
-        .ctx("fetch key")?;
-        row.ok_or(StoreError::NotFound("key"))?.try_into()
+        self.fetch_owned::<KeyRow, _>(SQL, "fetch key", "key", account, key)
+            .await
     }
 
     /// Renames key `key` of `account`.

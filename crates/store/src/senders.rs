@@ -162,13 +162,8 @@ impl Store {
             sender_columns!(),
             " FROM senders WHERE sid = $1 AND account_sid = $2"
         );
-        let row: Option<SenderRow> = on_read!(self, pool => sqlx::query_as(SQL)
-            .bind(sender.to_string())
-            .bind(account.to_string())
-            .fetch_optional(pool)
-            .await)
-        .ctx("fetch sender")?;
-        row.ok_or(StoreError::NotFound("sender"))?.try_into()
+        self.fetch_owned::<SenderRow, _>(SQL, "fetch sender", "sender", account, sender)
+            .await
     }
 
     /// Applies `update` to sender `sender` of `account`.
