@@ -5,27 +5,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::{App, Reply, account, config, ended, eventually, runtime};
+use common::{App, Reply, account, all_events, call_request, config, ended, eventually, runtime};
 use dialtone_runtime::{Behavior, CallSource, CreateCall, Method, SoftphoneConfig};
 use dialtone_types::{CallStatus, Direction, Level, TwilioCode};
 
 fn create(app: &App, to: &str, path: &str) -> CreateCall {
     CreateCall {
-        account: account(),
-        to: to.parse().unwrap(),
-        from: "+15550001111".to_owned(),
-        source: CallSource::Url(app.url(path)),
-        method: Method::Post,
-        fallback_url: None,
-        fallback_method: Method::Post,
         status_callback: Some(app.url("/status")),
-        status_callback_method: Method::Post,
-        status_callback_events: ["initiated", "ringing", "answered", "completed"]
-            .map(str::to_owned)
-            .to_vec(),
-        timeout: 60,
-        time_limit: None,
-        application_sid: None,
+        status_callback_events: all_events(),
+        ..call_request(to, app.url(path))
     }
 }
 

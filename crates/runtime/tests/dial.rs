@@ -5,27 +5,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{App, Reply, account, ended, eventually, runtime};
-use dialtone_runtime::{Behavior, CallSource, CreateCall, Method, SoftphoneConfig};
+use common::{App, Reply, account, call_request, ended, eventually, runtime};
+use dialtone_runtime::{Behavior, CallSource, CreateCall, SoftphoneConfig};
 use dialtone_store::{CallFilter, PageRequest, PageSize};
 use dialtone_types::{CallStatus, Direction};
 
 fn call_to_alice(app: &App) -> CreateCall {
-    CreateCall {
-        account: account(),
-        to: "client:alice".parse().unwrap(),
-        from: "+15550001111".to_owned(),
-        source: CallSource::Url(app.url("/voice")),
-        method: Method::Post,
-        fallback_url: None,
-        fallback_method: Method::Post,
-        status_callback: None,
-        status_callback_method: Method::Post,
-        status_callback_events: Vec::new(),
-        timeout: 60,
-        time_limit: None,
-        application_sid: None,
-    }
+    call_request("client:alice", app.url("/voice"))
 }
 
 fn phone(identity: &str, behavior: Behavior, hangup_after: Option<Duration>) -> SoftphoneConfig {

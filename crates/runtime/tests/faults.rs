@@ -5,8 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{App, Reply, account, ended, runtime};
-use dialtone_runtime::{CallSource, CreateCall, Method, SoftphoneConfig};
+use common::{App, Reply, account, call_request, ended, runtime};
+use dialtone_runtime::{CreateCall, SoftphoneConfig};
 use dialtone_store::{PageRequest, PageSize};
 use dialtone_types::{CallStatus, Level, TwilioCode};
 
@@ -20,21 +20,7 @@ async fn run_case(app: &App, url: url::Url) -> (CallStatus, Vec<(u32, Level)>, u
         },
     );
     let call = rt
-        .create_call(CreateCall {
-            account: account(),
-            to: "client:alice".parse().unwrap(),
-            from: "+15550001111".to_owned(),
-            source: CallSource::Url(url),
-            method: Method::Post,
-            fallback_url: None,
-            fallback_method: Method::Post,
-            status_callback: None,
-            status_callback_method: Method::Post,
-            status_callback_events: Vec::new(),
-            timeout: 60,
-            time_limit: None,
-            application_sid: None,
-        })
+        .create_call(call_request("client:alice", url))
         .await
         .unwrap();
     let done = ended(&store, call.sid).await;
@@ -150,19 +136,8 @@ async fn status_callback_failure_is_a_warning() {
     );
     let call = rt
         .create_call(CreateCall {
-            account: account(),
-            to: "client:alice".parse().unwrap(),
-            from: "+15550001111".to_owned(),
-            source: CallSource::Url(app.url("/voice")),
-            method: Method::Post,
-            fallback_url: None,
-            fallback_method: Method::Post,
             status_callback: Some(app.url("/status-broken")),
-            status_callback_method: Method::Post,
-            status_callback_events: Vec::new(),
-            timeout: 60,
-            time_limit: None,
-            application_sid: None,
+            ..call_request("client:alice", app.url("/voice"))
         })
         .await
         .unwrap();
@@ -235,19 +210,8 @@ async fn refused_status_callback_is_retried_then_given_up() {
     );
     let call = rt
         .create_call(CreateCall {
-            account: account(),
-            to: "client:alice".parse().unwrap(),
-            from: "+15550001111".to_owned(),
-            source: CallSource::Url(app.url("/voice")),
-            method: Method::Post,
-            fallback_url: None,
-            fallback_method: Method::Post,
             status_callback: Some(callback.clone()),
-            status_callback_method: Method::Post,
-            status_callback_events: Vec::new(),
-            timeout: 60,
-            time_limit: None,
-            application_sid: None,
+            ..call_request("client:alice", app.url("/voice"))
         })
         .await
         .unwrap();

@@ -8,8 +8,10 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{App, Reply, account, config, ended, eventually, store_with_account};
-use dialtone_runtime::{Behavior, CallSource, CreateCall, Method, SoftphoneConfig};
+use common::{
+    App, Reply, account, all_events, call_request, config, ended, eventually, store_with_account,
+};
+use dialtone_runtime::{Behavior, CallSource, CreateCall, SoftphoneConfig};
 use dialtone_store::{CallFilter, PageRequest, PageSize, Store};
 use dialtone_types::{CallStatus, Sid, TwilioCode};
 
@@ -21,21 +23,10 @@ fn application() -> Sid {
 
 fn request(app: &App, to: &str) -> CreateCall {
     CreateCall {
-        account: account(),
-        to: to.parse().unwrap(),
-        from: "+15550001111".to_owned(),
-        source: CallSource::Url(app.url("/voice")),
-        method: Method::Post,
-        fallback_url: None,
-        fallback_method: Method::Post,
         status_callback: Some(app.url("/status")),
-        status_callback_method: Method::Post,
-        status_callback_events: ["initiated", "ringing", "answered", "completed"]
-            .map(str::to_owned)
-            .to_vec(),
+        status_callback_events: all_events(),
         timeout: 120,
-        time_limit: None,
-        application_sid: None,
+        ..call_request(to, app.url("/voice"))
     }
 }
 

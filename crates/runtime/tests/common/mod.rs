@@ -23,6 +23,33 @@ pub fn account() -> Sid {
     Sid::new(SidKind::Account, 0xacc0_u128)
 }
 
+/// A call from `+15550001111` to `to` running the document at `voice`, with Twilio's defaults
+/// and no status callback; tests change what they need with struct update syntax.
+pub fn call_request(to: &str, voice: url::Url) -> dialtone_runtime::CreateCall {
+    dialtone_runtime::CreateCall {
+        account: account(),
+        to: to.parse().unwrap(),
+        from: "+15550001111".to_owned(),
+        source: dialtone_runtime::CallSource::Url(voice),
+        method: dialtone_runtime::Method::Post,
+        fallback_url: None,
+        fallback_method: dialtone_runtime::Method::Post,
+        status_callback: None,
+        status_callback_method: dialtone_runtime::Method::Post,
+        status_callback_events: Vec::new(),
+        timeout: 60,
+        time_limit: None,
+        application_sid: None,
+    }
+}
+
+/// The four status-callback events, as a REST create lists them.
+pub fn all_events() -> Vec<String> {
+    ["initiated", "ringing", "answered", "completed"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
 /// How the app answers a path.
 #[derive(Debug, Clone)]
 pub enum Reply {
