@@ -258,6 +258,47 @@ impl Store {
         rows_to_senders(rows)
     }
 
+    /// The sender whose Meta id is `phone_number_id`, whichever account holds it (the oldest
+    /// if several do): how a WhatsApp webhook or Graph request finds its business number.
+    pub async fn sender_by_phone_number_id(
+        &self,
+        phone_number_id: &str,
+    ) -> Result<Option<Sender>, StoreError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            sender_columns!(),
+            " FROM senders WHERE phone_number_id = $1 ORDER BY date_created, sid LIMIT 1"
+        );
+        check_text([("phone_number_id", Some(phone_number_id))])?;
+        let row: Option<SenderRow> = on_read!(self, pool => sqlx::query_as(SQL)
+            .bind(phone_number_id)
+            .fetch_optional(pool)
+            .await)
+        .ctx("find sender by phone number id")?;
+        row.map(Sender::try_from).transpose()
+    }
+
+    /// Sender `sender_id` (`whatsapp:+E164`) of `account`, if the account has it.
+    pub async fn sender_by_id(
+        &self,
+        account: Sid,
+        sender_id: &str,
+    ) -> Result<Option<Sender>, StoreError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            sender_columns!(),
+            " FROM senders WHERE account_sid = $1 AND sender_id = $2"
+        );
+        check_text([("sender_id", Some(sender_id))])?;
+        let row: Option<SenderRow> = on_read!(self, pool => sqlx::query_as(SQL)
+            .bind(account.to_string())
+            .bind(sender_id)
+            .fetch_optional(pool)
+            .await)
+        .ctx("find sender by sender id")?;
+        row.map(Sender::try_from).transpose()
+    }
+
     /// Deletes sender `sender` of `account`.
     pub async fn delete_sender(&self, account: Sid, sender: Sid) -> Result<(), StoreError> {
         self.delete_owned(

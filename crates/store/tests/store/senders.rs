@@ -183,4 +183,50 @@ async fn update_list_voice_delete(h: &Harness) {
     );
 }
 
-backend_tests!(create_fetch_conflicts, update_list_voice_delete);
+async fn lookups(h: &Harness) {
+    let store = open_with_accounts(h).await;
+    let mut first = new("+15550001111", Some(app(7)));
+    first.phone_number_id = "2002".to_owned();
+    let s = store
+        .create_sender(ACCOUNT, xe(1), &first, at(1))
+        .await
+        .unwrap();
+    store
+        .create_sender(OTHER, xe(2), &new("+15550002222", None), at(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.sender_by_phone_number_id("2002").await.unwrap(),
+        Some(s.clone())
+    );
+    assert_eq!(
+        store
+            .sender_by_phone_number_id("1001")
+            .await
+            .unwrap()
+            .map(|s| s.sid),
+        Some(xe(2))
+    );
+    assert_eq!(store.sender_by_phone_number_id("9").await.unwrap(), None);
+    assert_eq!(
+        store
+            .sender_by_id(ACCOUNT, "whatsapp:+15550001111")
+            .await
+            .unwrap(),
+        Some(s)
+    );
+    // Scoped to the account.
+    assert_eq!(
+        store
+            .sender_by_id(OTHER, "whatsapp:+15550001111")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        store.sender_by_phone_number_id("a\0b").await,
+        Err(StoreError::InvalidText("phone_number_id"))
+    ));
+}
+
+backend_tests!(create_fetch_conflicts, update_list_voice_delete, lookups);
