@@ -185,8 +185,10 @@ async fn update_list_voice_delete(h: &Harness) {
 
 async fn lookups(h: &Harness) {
     let store = open_with_accounts(h).await;
-    let mut first = new("+15550001111", Some(app(7)));
-    first.phone_number_id = "2002".to_owned();
+    let first = NewSender {
+        phone_number_id: "2002".to_owned(),
+        ..new("+15550001111", Some(app(7)))
+    };
     let s = store
         .create_sender(ACCOUNT, xe(1), &first, at(1))
         .await
