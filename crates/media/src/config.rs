@@ -1,0 +1,47 @@
+//! How a media leg runs: which ICE role, which local address, which timers.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+/// The ICE role of our side of the leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IceMode {
+    /// Full ICE, controlling agent: Dialtone's side (Meta requires the business to control).
+    Full,
+    /// ICE-lite (`a=ice-lite`), always controlled: the simulated WhatsApp side.
+    Lite,
+}
+
+/// Settings shared by every leg of a [`crate::MediaEngine`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaConfig {
+    /// Local address the leg's UDP socket binds to; it is the only host candidate.
+    pub ip: IpAddr,
+    /// Full ICE (Dialtone) or ICE-lite (simulated WhatsApp).
+    pub ice: IceMode,
+    /// How long ICE and DTLS may take after the remote SDP is applied before the leg fails.
+    pub connect_timeout: Duration,
+    /// Audio packet interval (Opus frame duration).
+    pub ptime: Duration,
+}
+
+impl MediaConfig {
+    /// Full ICE on 127.0.0.1, 20 s connect timeout, 20 ms ptime.
+    pub fn full() -> Self {
+        Self::with_mode(IceMode::Full)
+    }
+
+    /// ICE-lite on 127.0.0.1, 20 s connect timeout, 20 ms ptime.
+    pub fn lite() -> Self {
+        Self::with_mode(IceMode::Lite)
+    }
+
+    fn with_mode(ice: IceMode) -> Self {
+        Self {
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ice,
+            connect_timeout: Duration::from_secs(20),
+            ptime: Duration::from_millis(20),
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! A running leg as its owner sees it: events in, digits out, counters.
+#![allow(dead_code)] // skeleton: wired to the leg task next
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::mpsc;
+
+/// What a leg reports to its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// ICE and DTLS completed; audio is flowing from our side.
+    Connected,
+    /// The remote sent an RFC 4733 digit (reported once per digit).
+    Digit(char),
+    /// The leg stopped: connect timeout, remote gone, or a fatal WebRTC error.
+    Failed(String),
+}
+
+/// Packet counters of one leg.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MediaStats {
+    /// RTP packets sent (audio and telephone-event).
+    pub rtp_sent: u64,
+    /// RTP packets received.
+    pub rtp_received: u64,
+    /// RTP packets missing according to the remote's sequence numbers.
+    pub rtp_lost: u64,
+    /// RTCP packets sent.
+    pub rtcp_sent: u64,
+    /// RTCP packets received.
+    pub rtcp_received: u64,
+}
+
+/// Counters shared between the leg task and its handle.
+#[derive(Debug, Default)]
+pub(crate) struct SharedStats {
+    pub(crate) rtp_sent: AtomicU64,
+    pub(crate) rtp_received: AtomicU64,
+    pub(crate) rtp_lost: AtomicU64,
+    pub(crate) rtcp_sent: AtomicU64,
+    pub(crate) rtcp_received: AtomicU64,
+}
+
+impl SharedStats {
+    fn snapshot(&self) -> MediaStats {
+        MediaStats {
+            rtp_sent: self.rtp_sent.load(Ordering::Relaxed),
+            rtp_received: self.rtp_received.load(Ordering::Relaxed),
+            rtp_lost: self.rtp_lost.load(Ordering::Relaxed),
+            rtcp_sent: self.rtcp_sent.load(Ordering::Relaxed),
+            rtcp_received: self.rtcp_received.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Commands from the handle to the leg task.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Digits(String),
+}
+
+/// A running media leg; dropping it stops the leg and frees the socket.
+pub struct MediaLeg {
+    events: mpsc::UnboundedReceiver<MediaEvent>,
+    commands: mpsc::UnboundedSender<Command>,
+    stats: Arc<SharedStats>,
+    task: tokio::task::AbortHandle,
+}
+
+impl fmt::Debug for MediaLeg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MediaLeg")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MediaLeg {
+    pub(crate) fn new(
+        events: mpsc::UnboundedReceiver<MediaEvent>,
+        commands: mpsc::UnboundedSender<Command>,
+        stats: Arc<SharedStats>,
+        task: tokio::task::AbortHandle,
+    ) -> Self {
+        Self {
+            events,
+            commands,
+            stats,
+            task,
+        }
+    }
+
+    /// Next event; `None` once the leg stopped and all events were read.
+    pub async fn event(&mut self) -> Option<MediaEvent> {
+        self.events.recv().await
+    }
+
+    /// Sends RFC 4733 digits (`0-9 * # A-D`, others ignored) one after the other.
+    pub fn send_digits(&self, digits: &str) {
+        // A stopped leg has nobody to send to; dropping the digits is all there is to do.
+        let _ = self.commands.send(Command::Digits(digits.to_owned()));
+    }
+
+    /// Packet counters so far.
+    pub fn stats(&self) -> MediaStats {
+        self.stats.snapshot()
+    }
+
+    /// Stops the leg and frees its socket.
+    pub fn close(self) {
+        drop(self);
+    }
+}
+
+impl Drop for MediaLeg {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

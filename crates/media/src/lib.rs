@@ -1,0 +1,26 @@
+//! Dialtone's WebRTC audio leg, shaped for WhatsApp's media profile.
+//!
+//! Meta's calling media is plain WebRTC: one audio m-line, ICE (Meta is ICE-lite, the business
+//! is full ICE and controlling), DTLS-SRTP, Opus 48000/2 and RFC 4733 `telephone-event`, and it
+//! drops calls that carry no media within 20 s. This crate runs such a leg on `str0m` (sans-IO)
+//! with one tokio UDP socket and one tokio task per leg:
+//!
+//! - [`MediaEngine`] makes offers ([`MediaEngine::offer`]) or answers ([`MediaEngine::answer`]).
+//! - [`MediaOffer::accept`] applies the remote answer and starts the leg.
+//! - [`MediaLeg`] reports [`MediaEvent`]s (connected, digits, failure), sends digits, counts
+//!   packets ([`MediaStats`]); dropping it stops the task and frees the socket.
+//!
+//! [`IceMode::Full`] is Dialtone's side; [`IceMode::Lite`] plays Meta's side in the simulator.
+//! Once connected a leg sends an Opus silence frame every ptime so that the far end sees media
+//! at once, and str0m adds RTCP sender/receiver reports.
+#![warn(missing_docs)]
+
+mod config;
+mod engine;
+mod error;
+mod leg;
+
+pub use config::{IceMode, MediaConfig};
+pub use engine::{MediaEngine, MediaOffer};
+pub use error::MediaError;
+pub use leg::{MediaEvent, MediaLeg, MediaStats};
