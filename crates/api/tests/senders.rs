@@ -206,6 +206,46 @@ async fn sender_lifecycle_and_engine_updates() {
 }
 
 #[tokio::test]
+async fn deleting_the_voice_application_detaches_its_senders() {
+    let rig = Rig::new().await;
+    with_application(&rig).await;
+    let (status, _) = as_account(
+        &rig,
+        Method::POST,
+        "/v2/Channels/Senders",
+        Some(json!({
+            "sender_id": "whatsapp:+15550001111",
+            "configuration": {"waba_id": "1234567890", "voice_application_sid": APP},
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = rig
+        .delete(&path(&format!("/Applications/{APP}.json")))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let (status, fetched) = as_account(
+        &rig,
+        Method::GET,
+        &format!("/v2/Channels/Senders/{XE}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        fetched["configuration"]["voice_application_sid"],
+        Value::Null
+    );
+    // The engine no longer accepts the sender as a callerId.
+    let ac = account();
+    assert_eq!(
+        rig.control.recorded.lock().unwrap().senders,
+        vec![(ac, vec!["+15550001111".to_owned()]), (ac, vec![])]
+    );
+}
+
+#[tokio::test]
 async fn bad_senders_are_refused() {
     let rig = Rig::new().await;
     with_application(&rig).await;

@@ -283,15 +283,44 @@ impl Store {
     }
 
     /// Deletes application `app` of `account`. Calls that used it keep their own copy of its
-    /// URLs, so they are not affected.
-    pub async fn delete_application(&self, account: Sid, app: Sid) -> Result<(), StoreError> {
-        self.delete_owned(
-            "DELETE FROM applications WHERE sid = $1 AND account_sid = $2",
-            "delete application",
-            "application",
-            account,
-            app,
-        )
-        .await
+    /// URLs, so they are not affected. WhatsApp senders that used it as their voice application
+    /// lose it in the same transaction (they stop being voice-enabled).
+    pub async fn delete_application(
+        &self,
+        account: Sid,
+        app: Sid,
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        let deleted: bool = on_write!(self, pool => async {
+            let mut tx = pool.begin().await.ctx("begin delete application")?;
+            let done = sqlx::query("DELETE FROM applications WHERE sid = $1 AND account_sid = $2")
+                .bind(app.to_string())
+                .bind(account.to_string())
+                .execute(&mut *tx)
+                .await
+                .ctx("delete application")?
+                .rows_affected();
+            if done == 0 {
+                return Ok::<_, StoreError>(false);
+            }
+            sqlx::query(
+                "UPDATE senders SET voice_application_sid = NULL, date_updated = $3 \
+                 WHERE voice_application_sid = $1 AND account_sid = $2",
+            )
+            .bind(app.to_string())
+            .bind(account.to_string())
+            .bind(db_time(now))
+            .execute(&mut *tx)
+            .await
+            .ctx("detach senders from the application")?;
+            tx.commit().await.ctx("commit delete application")?;
+            Ok(true)
+        }
+        .await)?;
+        if deleted {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound("application"))
+        }
     }
 }

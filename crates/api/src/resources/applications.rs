@@ -17,6 +17,7 @@ use crate::error::{ApiError, codes};
 use crate::paging::{Paging, envelope};
 use crate::params::{Form, Params, Query};
 use crate::render::{API_VERSION, account_base, date};
+use crate::resources::senders::push_voice_senders;
 use crate::state::ApiState;
 use crate::target::Target;
 use crate::validate::{method_param, url_param};
@@ -170,8 +171,10 @@ pub(crate) async fn delete(
     let sid = target.json_sid("application", SidKind::Application)?;
     state
         .store
-        .delete_application(caller.account, sid)
+        .delete_application(caller.account, sid, state.now())
         .await
         .map_err(|e| target.store_error(e))?;
+    // Senders that used it are no longer voice-enabled.
+    push_voice_senders(&state, caller.account).await?;
     Ok(StatusCode::NO_CONTENT)
 }

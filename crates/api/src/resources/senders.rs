@@ -194,7 +194,7 @@ async fn configuration(
 }
 
 /// Hands the account's voice-enabled senders to the engine.
-async fn push_voice_senders(state: &ApiState, account: Sid) -> Result<(), ApiError> {
+pub(crate) async fn push_voice_senders(state: &ApiState, account: Sid) -> Result<(), ApiError> {
     let senders = state
         .store
         .voice_senders(Some(account))

@@ -11,7 +11,7 @@ fn app_sid(n: u128) -> Sid {
     Sid::new(SidKind::Application, n)
 }
 
-fn new_app(n: u128, name: &str) -> NewApplication {
+pub(crate) fn new_app(n: u128, name: &str) -> NewApplication {
     NewApplication {
         sid: app_sid(n),
         friendly_name: name.to_owned(),
@@ -92,10 +92,13 @@ async fn create_fetch_update_delete(h: &Harness) {
     ));
 
     assert!(matches!(
-        store.delete_application(OTHER, app_sid(1)).await,
+        store.delete_application(OTHER, app_sid(1), at(8)).await,
         Err(StoreError::NotFound("application"))
     ));
-    store.delete_application(ACCOUNT, app_sid(1)).await.unwrap();
+    store
+        .delete_application(ACCOUNT, app_sid(1), at(8))
+        .await
+        .unwrap();
     assert!(matches!(
         store.fetch_application(ACCOUNT, app_sid(1)).await,
         Err(StoreError::NotFound("application"))

@@ -231,4 +231,30 @@ async fn lookups(h: &Harness) {
     ));
 }
 
-backend_tests!(create_fetch_conflicts, update_list_voice_delete, lookups);
+async fn deleting_the_application_detaches_senders(h: &Harness) {
+    let store = open_with_accounts(h).await;
+    let app_sid = store
+        .create_application(ACCOUNT, &crate::applications::new_app(7, "voice"), at(1))
+        .await
+        .unwrap()
+        .sid;
+    store
+        .create_sender(ACCOUNT, xe(1), &new("+15550001111", Some(app_sid)), at(2))
+        .await
+        .unwrap();
+    store
+        .delete_application(ACCOUNT, app_sid, at(9))
+        .await
+        .unwrap();
+    let s = store.fetch_sender(ACCOUNT, xe(1)).await.unwrap();
+    assert_eq!(s.voice_application_sid, None);
+    assert_eq!(s.date_updated, at(9));
+    assert!(store.voice_senders(Some(ACCOUNT)).await.unwrap().is_empty());
+}
+
+backend_tests!(
+    create_fetch_conflicts,
+    update_list_voice_delete,
+    lookups,
+    deleting_the_application_detaches_senders
+);
