@@ -7,9 +7,11 @@
 //! webhook requests, statuses and notifications. Nothing here reads the clock: a day of calls
 //! runs in microseconds, identically every time.
 //!
-//! (The simulated WhatsApp network — a fake Meta Graph API — will live here too.)
+//! [`network`] is the simulated WhatsApp network: Meta's Graph calling endpoints and signed
+//! webhooks, with simulated users (a sans-IO core plus a tokio/axum shell).
 #![warn(missing_docs)]
 
 pub mod harness;
+pub mod network;
 
 pub use harness::{AppResponse, LegScript, Webhook, WebhookKind, World};

@@ -1,0 +1,467 @@
+//! The Graph calling endpoints as Meta answers them: `POST /{phone_number_id}/calls` and
+//! `GET /{phone_number_id}/call_permissions`, with Meta's error bodies and HTTP statuses.
+//!
+//! Checks run in Meta's order as far as it is observable: the token (190), the phone number id
+//! (100, subcode 33), the body (100), the SDP (100 with the problems in `error_data.details`),
+//! then the calling rules: permission (138006), one call per pair (138003), concurrency
+//! (138002), connected calls per pair per day (138012). A user the simulator does not know is
+//! treated like a user without permission (138006): Meta does not reveal whether a number is on
+//! WhatsApp (reference §2.3 "uncallable numbers also return `no_permission`").
+
+use dialtone_types::{E164, UnixMillis};
+use dialtone_whatsapp::error::{GraphError, http_status};
+use dialtone_whatsapp::graph::{
+    ACTION_SEND_PERMISSION_REQUEST, ACTION_START_CALL, ActionLimit, CallAction,
+    CallPermissionsResponse, CallRef, CallRequest, ConnectResponse, MAX_OPAQUE_DATA_CHARS,
+    MESSAGING_PRODUCT, Permission as GraphPermission, PermissionAction, PermissionStatus, SdpType,
+    Session, SuccessResponse,
+};
+use dialtone_whatsapp::sdp;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::call::{Call, CallStatus, Direction, Script, SimSender};
+use super::network::{Ending, Network};
+use super::output::Output;
+use super::user::Permission;
+
+/// An HTTP answer of the Graph endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphReply {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: Vec<u8>,
+}
+
+impl GraphReply {
+    fn ok<T: Serialize>(body: &T) -> Self {
+        Self {
+            status: 200,
+            // The response types always serialize.
+            body: serde_json::to_vec(body).unwrap_or_default(),
+        }
+    }
+}
+
+/// A Graph request as the shell received it, with the phone number id resolved to a sender
+/// (`None`: Meta knows no such number).
+#[derive(Debug, Clone, Copy)]
+pub struct GraphRequest<'a> {
+    /// The `Authorization` header, if any.
+    pub authorization: Option<&'a str>,
+    /// The `{phone_number_id}` of the path.
+    pub phone_number_id: &'a str,
+    /// The business number it names.
+    pub sender: Option<&'a SimSender>,
+}
+
+type GraphResult<T> = Result<T, GraphError>;
+
+fn invalid(details: &str) -> GraphError {
+    GraphError::new(100, "(#100) Invalid parameter", Some(details))
+}
+
+fn unknown_object(method: &str, id: &str) -> GraphError {
+    let mut error = GraphError::new(
+        100,
+        &format!(
+            "Unsupported {method} request. Object with ID '{id}' does not exist, cannot be loaded \
+             due to missing permissions, or does not support this operation. Please read the Graph \
+             API documentation at https://developers.facebook.com/docs/graph-api"
+        ),
+        None,
+    );
+    "GraphMethodException".clone_into(&mut error.kind);
+    error.subcode = Some(33);
+    error
+}
+
+fn no_permission() -> GraphError {
+    GraphError::new(
+        138_006,
+        "(#138006) No approved call permission",
+        Some("No approved call permission from the recipient"),
+    )
+}
+
+fn checked_sdp(session: &Session, expected: SdpType) -> GraphResult<()> {
+    if session.sdp_type != expected {
+        let wanted = match expected {
+            SdpType::Offer => "offer",
+            SdpType::Answer => "answer",
+        };
+        return Err(invalid(&format!("session.sdp_type must be {wanted}")));
+    }
+    sdp::check(&session.sdp, expected)
+        .map(|_| ())
+        .map_err(|error| invalid(&format!("Invalid SDP: {error}")))
+}
+
+impl Network {
+    fn reply(&mut self, result: GraphResult<GraphReply>) -> GraphReply {
+        result.unwrap_or_else(|mut error| {
+            error.fbtrace_id = Some(self.new_trace_id());
+            GraphReply {
+                status: error.code.map_or(400, http_status),
+                body: error.to_body(),
+            }
+        })
+    }
+
+    fn authorize<'a>(
+        &self,
+        request: &GraphRequest<'a>,
+        method: &str,
+    ) -> GraphResult<&'a SimSender> {
+        let token = request
+            .authorization
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim);
+        if token != Some(self.config.access_token.as_str()) || token.is_some_and(str::is_empty) {
+            return Err(GraphError::new(
+                190,
+                "Invalid OAuth access token - Cannot parse access token",
+                None,
+            ));
+        }
+        request
+            .sender
+            .ok_or_else(|| unknown_object(method, request.phone_number_id))
+    }
+
+    /// `POST /{phone_number_id}/calls` with `body`.
+    pub fn handle_calls(
+        &mut self,
+        now: UnixMillis,
+        request: &GraphRequest<'_>,
+        body: &[u8],
+    ) -> GraphReply {
+        let result = self
+            .authorize(request, "post")
+            .and_then(|sender| Ok((sender.clone(), parse_call_request(body)?)))
+            .and_then(|(sender, call)| self.apply(now, &sender, call.action));
+        self.reply(result)
+    }
+
+    /// `GET /{phone_number_id}/call_permissions?user_wa_id=…`.
+    pub fn handle_call_permissions(
+        &mut self,
+        now: UnixMillis,
+        request: &GraphRequest<'_>,
+        user_wa_id: Option<&str>,
+    ) -> GraphReply {
+        let result = self.authorize(request, "get").and_then(|sender| {
+            let sender = sender.clone();
+            let wa_id = user_wa_id
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| invalid("user_wa_id is required"))?;
+            let number = user_number(wa_id)
+                .ok_or_else(|| invalid(&format!("user_wa_id is not a phone number: {wa_id}")))?;
+            Ok(GraphReply::ok(&self.permissions(now, &sender, &number)))
+        });
+        self.reply(result)
+    }
+
+    fn permissions(
+        &mut self,
+        now: UnixMillis,
+        sender: &SimSender,
+        number: &E164,
+    ) -> CallPermissionsResponse {
+        let granted = self
+            .user_ref(sender.account, number)
+            .is_some_and(|user| user.permission == Permission::Granted);
+        let (used, frees_at) = self.connected_today(now, sender, number);
+        let max = self.config.max_connected_per_day;
+        let exhausted = used >= max;
+        let limit = |period: &str, max: usize, used: usize| ActionLimit {
+            time_period: period.to_owned(),
+            max_allowed: max as u64,
+            current_usage: used as u64,
+            limit_expiration_time: None,
+        };
+        let mut start_limit = limit("PT24H", max, used);
+        if exhausted {
+            start_limit.limit_expiration_time = frees_at.map(|t| t.0 / 1000);
+        }
+        CallPermissionsResponse {
+            messaging_product: Some(MESSAGING_PRODUCT.to_owned()),
+            permission: GraphPermission {
+                status: if granted {
+                    PermissionStatus::Permanent
+                } else {
+                    PermissionStatus::NoPermission
+                },
+                expiration_time: None,
+                expiration: None,
+            },
+            actions: vec![
+                PermissionAction {
+                    action_name: ACTION_SEND_PERMISSION_REQUEST.to_owned(),
+                    can_perform_action: !granted,
+                    limits: vec![limit("PT24H", 1, 0), limit("P7D", 2, 0)],
+                },
+                PermissionAction {
+                    action_name: ACTION_START_CALL.to_owned(),
+                    can_perform_action: granted && !exhausted,
+                    limits: vec![start_limit],
+                },
+            ],
+        }
+    }
+
+    fn apply(
+        &mut self,
+        now: UnixMillis,
+        sender: &SimSender,
+        action: CallAction,
+    ) -> GraphResult<GraphReply> {
+        match action {
+            CallAction::Connect {
+                to,
+                session,
+                biz_opaque_callback_data,
+            } => self.connect(now, sender, &to, &session, biz_opaque_callback_data),
+            CallAction::PreAccept { call_id, session } => {
+                self.pre_accept(sender, &call_id, &session)
+            }
+            CallAction::Accept {
+                call_id,
+                session,
+                biz_opaque_callback_data,
+            } => self.accept(now, sender, &call_id, &session, biz_opaque_callback_data),
+            CallAction::Reject { call_id } => {
+                let call = self.user_initiated(sender, &call_id)?;
+                if call.status == CallStatus::InProgress {
+                    return Err(invalid("the call was already accepted; use terminate"));
+                }
+                self.end(now, &call_id, Ending::unanswered(CallStatus::Rejected));
+                Ok(success())
+            }
+            CallAction::Terminate { call_id } => {
+                let call = self.active_call(sender, &call_id)?;
+                let ending = if call.answered_at.is_some() {
+                    Ending::completed()
+                } else if call.direction == Direction::UserInitiated {
+                    Ending::unanswered(CallStatus::Rejected)
+                } else {
+                    Ending::unanswered(CallStatus::Canceled)
+                };
+                self.end(now, &call_id, ending);
+                Ok(success())
+            }
+        }
+    }
+
+    fn connect(
+        &mut self,
+        now: UnixMillis,
+        sender: &SimSender,
+        to: &str,
+        session: &Session,
+        opaque: Option<String>,
+    ) -> GraphResult<GraphReply> {
+        let number =
+            user_number(to).ok_or_else(|| invalid(&format!("to is not a phone number: {to}")))?;
+        checked_sdp(session, SdpType::Offer)?;
+        check_opaque(opaque.as_deref())?;
+        let user = self
+            .user_ref(sender.account, &number)
+            .filter(|user| user.permission == Permission::Granted)
+            .ok_or_else(no_permission)?;
+        let script = Script::of(user);
+        if self.pair_busy(sender, &number) {
+            return Err(GraphError::new(
+                138_003,
+                "(#138003) Duplicate call",
+                Some("There is already an ongoing call between the business and this user"),
+            ));
+        }
+        if self.sender_full(sender) {
+            return Err(GraphError::new(
+                138_002,
+                "(#138002) Concurrent calls limit reached",
+                Some(&format!(
+                    "The business phone number has reached its limit of {} concurrent calls",
+                    self.config.max_concurrent_calls
+                )),
+            ));
+        }
+        let (used, frees_at) = self.connected_today(now, sender, &number);
+        if used >= self.config.max_connected_per_day {
+            let next = frees_at.map_or(0, |t| t.0 / 1000);
+            return Err(GraphError::new(
+                138_012,
+                "(#138012) Business initiated calls limit reached",
+                Some(&format!(
+                    "Limit of {used} connected calls in 24 hours reached; next call allowed at {next}"
+                )),
+            ));
+        }
+        let id = self.new_call_id();
+        self.place(
+            now,
+            Call {
+                id: id.clone(),
+                sender: sender.clone(),
+                user: number,
+                direction: Direction::BusinessInitiated,
+                status: CallStatus::Calling,
+                script,
+                created_at: now,
+                answered_at: None,
+                ended_at: None,
+                offer: Some(session.sdp.clone()),
+                answer: None,
+                awaiting_answer: false,
+                opaque,
+            },
+        );
+        Ok(GraphReply::ok(&ConnectResponse {
+            messaging_product: Some(MESSAGING_PRODUCT.to_owned()),
+            calls: vec![CallRef { id }],
+        }))
+    }
+
+    fn pre_accept(
+        &mut self,
+        sender: &SimSender,
+        call_id: &str,
+        session: &Session,
+    ) -> GraphResult<GraphReply> {
+        let call = self.user_initiated(sender, call_id)?;
+        checked_sdp(session, SdpType::Answer)?;
+        match call.status {
+            CallStatus::Ringing => {
+                if let Some(call) = self.calls.get_mut(call_id) {
+                    call.status = CallStatus::PreAccepted;
+                    call.answer = Some(session.sdp.clone());
+                }
+                self.outputs_apply_answer(call_id, &session.sdp);
+                Ok(success())
+            }
+            CallStatus::PreAccepted if call.answer.as_deref() == Some(session.sdp.as_str()) => {
+                Ok(success())
+            }
+            _ => Err(invalid("the call was already pre-accepted or accepted")),
+        }
+    }
+
+    fn accept(
+        &mut self,
+        now: UnixMillis,
+        sender: &SimSender,
+        call_id: &str,
+        session: &Session,
+        opaque: Option<String>,
+    ) -> GraphResult<GraphReply> {
+        let call = self.user_initiated(sender, call_id)?;
+        checked_sdp(session, SdpType::Answer)?;
+        check_opaque(opaque.as_deref())?;
+        match call.status {
+            CallStatus::Ringing => self.outputs_apply_answer(call_id, &session.sdp),
+            CallStatus::PreAccepted if call.answer.as_deref() == Some(session.sdp.as_str()) => {}
+            CallStatus::PreAccepted => {
+                return Err(invalid("the accept SDP must equal the pre_accept SDP"));
+            }
+            _ => return Err(invalid("the call was already accepted")),
+        }
+        if let Some(call) = self.calls.get_mut(call_id) {
+            call.status = CallStatus::InProgress;
+            call.answered_at = Some(now);
+            call.answer = Some(session.sdp.clone());
+            if opaque.is_some() {
+                call.opaque = opaque;
+            }
+        }
+        self.start_talking(now, call_id);
+        Ok(success())
+    }
+
+    fn outputs_apply_answer(&mut self, call_id: &str, answer: &str) {
+        self.push_output(Output::ApplyAnswer {
+            call_id: call_id.to_owned(),
+            answer: answer.to_owned(),
+        });
+    }
+
+    /// An active call of this business number.
+    fn active_call(&self, sender: &SimSender, call_id: &str) -> GraphResult<Call> {
+        let call = self
+            .calls
+            .get(call_id)
+            .filter(|call| call.sender.phone_number_id == sender.phone_number_id)
+            .ok_or_else(|| invalid(&format!("Unknown call_id: {call_id}")))?;
+        if call.is_active() {
+            Ok(call.clone())
+        } else {
+            Err(invalid(&format!("The call has already ended: {call_id}")))
+        }
+    }
+
+    /// An active user-initiated call of this business number.
+    fn user_initiated(&self, sender: &SimSender, call_id: &str) -> GraphResult<Call> {
+        let call = self.active_call(sender, call_id)?;
+        if call.direction == Direction::UserInitiated {
+            Ok(call)
+        } else {
+            Err(invalid(
+                "pre_accept, accept and reject apply to user-initiated calls only",
+            ))
+        }
+    }
+}
+
+fn success() -> GraphReply {
+    GraphReply::ok(&SuccessResponse {
+        messaging_product: Some(MESSAGING_PRODUCT.to_owned()),
+        success: true,
+    })
+}
+
+fn check_opaque(opaque: Option<&str>) -> GraphResult<()> {
+    match opaque {
+        Some(data) if data.chars().count() > MAX_OPAQUE_DATA_CHARS => Err(invalid(&format!(
+            "biz_opaque_callback_data must be at most {MAX_OPAQUE_DATA_CHARS} characters"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A WhatsApp id (digits, `+` tolerated) as an E.164 number.
+fn user_number(wa_id: &str) -> Option<E164> {
+    let digits = wa_id.trim().trim_start_matches('+');
+    E164::parse(&format!("+{digits}")).ok()
+}
+
+/// The body as a calls request, refusing what Meta refuses with code 100.
+fn parse_call_request(body: &[u8]) -> GraphResult<CallRequest> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|_| invalid("The request body is not valid JSON"))?;
+    let Some(object) = value.as_object() else {
+        return Err(invalid("The request body must be a JSON object"));
+    };
+    match object.get("messaging_product").and_then(Value::as_str) {
+        Some(MESSAGING_PRODUCT) => {}
+        Some(other) => {
+            return Err(invalid(&format!(
+                "Invalid value for messaging_product: {other}"
+            )));
+        }
+        None => return Err(invalid("messaging_product is required")),
+    }
+    let action = match object.get("action") {
+        Some(Value::String(action)) => action.clone(),
+        Some(_) => return Err(invalid("action must be a string")),
+        None => return Err(invalid("action is required")),
+    };
+    if !matches!(
+        action.as_str(),
+        "connect" | "pre_accept" | "accept" | "reject" | "terminate"
+    ) {
+        return Err(invalid(&format!("Invalid value for action: {action}")));
+    }
+    serde_json::from_value(value)
+        .map_err(|error| invalid(&format!("Invalid parameters for {action}: {error}")))
+}

@@ -1,0 +1,52 @@
+//! The simulated WhatsApp network: Meta's side of Cloud API calling, for tests and for
+//! `dialtone serve` in simulator mode.
+//!
+//! Two layers, like the engine:
+//! - a sans-IO core, [`Network`]: users per account, calls by Meta call id, Meta's rules
+//!   (reference `whatsapp-calling.md` §1, §2, §5, §6) and each call's timeline, with time as an
+//!   input. Tests drive it in virtual time.
+//! - the IO shell, [`Simulator`]: the Graph endpoints on axum, signed webhooks over reqwest
+//!   (in order per call, retried), timers on tokio and the users' ICE-lite media sides.
+//!
+//! Choices where Meta publishes nothing (documented here so tests and users can rely on them):
+//! - A number the simulator does not know is a user without permission: `connect` answers
+//!   138006 (Meta does not reveal whether a number is on WhatsApp), `call_permissions` says
+//!   `no_permission`.
+//! - Permission is per user of the account (every business number of the account sees the
+//!   same consent), granted permissions do not expire.
+//! - `busy`: no `RINGING`; after `ring_after` a `REJECTED` status then a terminate webhook
+//!   (`COMPLETED`, no duration) — the same signal as a decline, which Twilio reports as busy.
+//! - `reject`: `RINGING`, then after `AnswerAfter` `REJECTED` and the terminate webhook.
+//! - `no-answer`: `RINGING`, then the terminate webhook (`COMPLETED`, no `start_time` or
+//!   `duration`, as Meta reports unanswered calls) after the ring timeout (60 s by default;
+//!   Meta's is unpublished).
+//! - `unreachable`: the phone never rings; after `unreachable_after` (2 s) the terminate webhook
+//!   says `FAILED` with error 138001 ("receiver is uncallable", which Dialtone maps to 13224
+//!   like an unreachable softphone).
+//! - `answer`: `RINGING`, then after `AnswerAfter` the `connect` webhook with the user's SDP
+//!   answer (ICE-lite, `a=setup:active`) followed by `ACCEPTED`; digits are pressed
+//!   `digits_delay` after the answer; after `HangupAfter` the terminate webhook (`COMPLETED`,
+//!   `start_time`, `end_time`, `duration` in whole seconds).
+//! - Every business-initiated call that ends unanswered (busy, declined, not answered,
+//!   unreachable, ended by the business before the answer) extends the user's unanswered
+//!   streak; the fourth in a row revokes a granted permission (§2.4). An answer resets it.
+//! - User-initiated calls: the `connect` webhook carries the user's offer; the business has
+//!   `accept_window` (60 s) to `accept`, else the call ends unanswered. Meta sends no status
+//!   webhooks for them.
+
+mod call;
+mod config;
+mod error;
+mod graph;
+#[allow(clippy::module_inception)]
+mod network;
+mod output;
+mod user;
+
+pub use call::{CallStatus, Direction, SimSender, UserCall};
+pub use config::{NetworkConfig, Timing};
+pub use error::SimError;
+pub use graph::{GraphReply, GraphRequest};
+pub use network::Network;
+pub use output::{Output, Webhook};
+pub use user::{Behavior, MAX_DIGITS, MAX_SECONDS, NewUser, Permission, User, valid_digits};

@@ -1,0 +1,182 @@
+//! Simulated WhatsApp users: who they are and how their phone reacts to a business call.
+//!
+//! Users belong to an account (the one whose credentials created them), like softphones. The
+//! permission is the user's consent towards the account's business numbers; the simulator keeps
+//! one per user rather than one per business number, which is what a test needs to script.
+
+use std::time::Duration;
+
+use dialtone_types::E164;
+
+use super::error::SimError;
+
+/// Longest ring or talk time a user accepts (one day).
+pub const MAX_SECONDS: f64 = 86_400.0;
+/// Most DTMF digits a user presses.
+pub const MAX_DIGITS: usize = 256;
+
+/// The user's call permission towards the account's business numbers (reference §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Permission {
+    /// Permission granted (modelled as permanent: it does not expire).
+    Granted,
+    /// Never granted (the default).
+    #[default]
+    None,
+    /// Granted once, then revoked (by the user or by Meta after four unanswered calls).
+    Revoked,
+}
+
+impl Permission {
+    /// Parses `granted`, `none` or `revoked`.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "granted" => Some(Self::Granted),
+            "none" => Some(Self::None),
+            "revoked" => Some(Self::Revoked),
+            _ => None,
+        }
+    }
+
+    /// The form value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Granted => "granted",
+            Self::None => "none",
+            Self::Revoked => "revoked",
+        }
+    }
+}
+
+/// How the user's phone reacts to a business-initiated call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Behavior {
+    /// Rings, then answers after `answer_after`.
+    #[default]
+    Answer,
+    /// On another call: refused at once, without ringing.
+    Busy,
+    /// Rings, then declines after `answer_after`.
+    Reject,
+    /// Rings until Meta's ring timeout.
+    NoAnswer,
+    /// The phone is offline: it never rings and the call fails.
+    Unreachable,
+}
+
+impl Behavior {
+    /// Parses `answer`, `busy`, `reject`, `no-answer` or `unreachable`.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "answer" => Some(Self::Answer),
+            "busy" => Some(Self::Busy),
+            "reject" => Some(Self::Reject),
+            "no-answer" => Some(Self::NoAnswer),
+            "unreachable" => Some(Self::Unreachable),
+            _ => None,
+        }
+    }
+
+    /// The form value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Answer => "answer",
+            Self::Busy => "busy",
+            Self::Reject => "reject",
+            Self::NoAnswer => "no-answer",
+            Self::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// A user to create or replace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// The user's WhatsApp number.
+    pub number: E164,
+    /// Consent towards the account's business numbers.
+    pub permission: Permission,
+    /// Reaction to business calls.
+    pub behavior: Behavior,
+    /// Ring time before answering (or declining), from the moment the phone rings.
+    pub answer_after: Duration,
+    /// Talk time before the user hangs up; `None`: the user waits for the business.
+    pub hangup_after: Option<Duration>,
+    /// DTMF the user presses (RFC 4733) shortly after the call is answered.
+    pub digits: Option<String>,
+}
+
+impl NewUser {
+    /// A user with the defaults: no permission, answers after 1 s, no hang-up, no digits.
+    pub fn new(number: E164) -> Self {
+        Self {
+            number,
+            permission: Permission::default(),
+            behavior: Behavior::default(),
+            answer_after: Duration::from_secs(1),
+            hangup_after: None,
+            digits: None,
+        }
+    }
+
+    /// Refuses values the simulator cannot play (never panics on them later).
+    pub fn validate(&self) -> Result<(), SimError> {
+        for (name, value) in [
+            ("AnswerAfter", Some(self.answer_after)),
+            ("HangupAfter", self.hangup_after),
+        ] {
+            if value.is_some_and(|d| d.as_secs_f64() > MAX_SECONDS) {
+                return Err(SimError::Invalid(format!(
+                    "{name} must be at most {MAX_SECONDS} seconds"
+                )));
+            }
+        }
+        if let Some(digits) = self.digits.as_ref().filter(|d| !valid_digits(d)) {
+            return Err(SimError::Invalid(format!(
+                "Digits is not valid: {digits:?} (0-9, *, #, A-D, w and W; at most {MAX_DIGITS})"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// True for a DTMF string a user can press: 0-9, `*`, `#`, A-D, and `w`/`W` pauses.
+pub fn valid_digits(digits: &str) -> bool {
+    digits.len() <= MAX_DIGITS
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'*' | b'#' | b'w' | b'W' | b'A'..=b'D'))
+}
+
+/// A user as the simulator holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The user's WhatsApp number.
+    pub number: E164,
+    /// Current consent (four unanswered business calls in a row turn `granted` into `revoked`).
+    pub permission: Permission,
+    /// Reaction to business calls.
+    pub behavior: Behavior,
+    /// Ring time before answering or declining.
+    pub answer_after: Duration,
+    /// Talk time before hanging up.
+    pub hangup_after: Option<Duration>,
+    /// DTMF pressed after the answer.
+    pub digits: Option<String>,
+    /// Business-initiated calls left unanswered in a row since the last answered one.
+    pub unanswered_in_a_row: u32,
+}
+
+impl User {
+    pub(crate) fn from_new(user: NewUser) -> Self {
+        Self {
+            number: user.number,
+            permission: user.permission,
+            behavior: user.behavior,
+            answer_after: user.answer_after,
+            hangup_after: user.hangup_after,
+            digits: user.digits,
+            unanswered_in_a_row: 0,
+        }
+    }
+}
