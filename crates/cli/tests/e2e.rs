@@ -13,11 +13,10 @@
 
 mod e2e_common;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use e2e_common::{Account, Backend, Server, skip};
+use e2e_common::{Account, Backend, Server, python, repo_root};
 
 /// The scripts, run in this order against one server.
 const SCRIPTS: &[&str] = &[
@@ -29,35 +28,6 @@ const SCRIPTS: &[&str] = &[
     "tests/e2e/senders.py",
     "examples/quickstart.py",
 ];
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repository root")
-}
-
-/// `$DIALTONE_PYTHON`, checked to import twilio 9.x; `None` after a loud skip.
-fn python() -> Option<String> {
-    let Some(python) = std::env::var("DIALTONE_PYTHON")
-        .ok()
-        .filter(|p| !p.is_empty())
-    else {
-        skip("DIALTONE_PYTHON is not set (a Python with `pip install 'twilio>=9.13,<10'`)");
-        return None;
-    };
-    let probe = Command::new(&python)
-        .args(["-c", "import twilio; print(twilio.__version__)"])
-        .output()
-        .unwrap_or_else(|e| panic!("DIALTONE_PYTHON={python} cannot run: {e}"));
-    let version = String::from_utf8_lossy(&probe.stdout).trim().to_owned();
-    assert!(
-        probe.status.success() && version.starts_with("9."),
-        "DIALTONE_PYTHON={python} has no twilio 9.x: {version} {}",
-        String::from_utf8_lossy(&probe.stderr)
-    );
-    Some(python)
-}
 
 fn run_suite(python: &str, backend: &Backend) {
     let root = repo_root();

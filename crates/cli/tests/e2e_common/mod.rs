@@ -68,6 +68,36 @@ fn loud(message: &str) {
     let _ = writeln!(std::io::stderr(), "\n{message}\n");
 }
 
+/// The repository's root directory (the end-to-end scripts live under `tests/e2e/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+/// `$DIALTONE_PYTHON`, checked to import twilio 9.x; `None` after a loud skip.
+pub fn python() -> Option<String> {
+    let Some(python) = std::env::var("DIALTONE_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+    else {
+        skip("DIALTONE_PYTHON is not set (a Python with `pip install 'twilio>=9.13,<10'`)");
+        return None;
+    };
+    let probe = Command::new(&python)
+        .args(["-c", "import twilio; print(twilio.__version__)"])
+        .output()
+        .unwrap_or_else(|e| panic!("DIALTONE_PYTHON={python} cannot run: {e}"));
+    let version = String::from_utf8_lossy(&probe.stdout).trim().to_owned();
+    assert!(
+        probe.status.success() && version.starts_with("9."),
+        "DIALTONE_PYTHON={python} has no twilio 9.x: {version} {}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    Some(python)
+}
+
 /// Where the server keeps its state.
 #[derive(Debug)]
 pub enum Backend {

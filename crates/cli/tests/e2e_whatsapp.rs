@@ -1,0 +1,197 @@
+//! End-to-end: `<Dial><WhatsApp>` through the real `dialtone serve`, which runs the embedded
+//! WhatsApp simulator by default (`[whatsapp] mode = "simulator"`): Dialtone's connector calls
+//! the simulator's Graph endpoints, receives its signed webhooks and connects a WebRTC media
+//! leg to each simulated user, exactly as it would with Meta.
+//!
+//! The scripts (`tests/e2e/whatsapp_dial.py`, `tests/e2e/whatsapp_inbound.py`,
+//! `examples/whatsapp_quickstart.py`) drive the server with twilio-python and check every
+//! webhook with its `RequestValidator`. On SQLite each outcome is a test of its own, with its
+//! own server; on PostgreSQL one server runs them all. Prerequisites and skipping are those of
+//! `e2e.rs` (`DIALTONE_PYTHON`, `DIALTONE_TEST_POSTGRES_URL`, `DIALTONE_REQUIRE_E2E`).
+
+mod e2e_common;
+
+use std::process::Command;
+use std::time::Instant;
+
+use e2e_common::{Account, Backend, Server, python, repo_root};
+
+const DIAL: &str = "tests/e2e/whatsapp_dial.py";
+const INBOUND: &str = "tests/e2e/whatsapp_inbound.py";
+const QUICKSTART: &str = "examples/whatsapp_quickstart.py";
+
+/// Every scenario of `whatsapp_dial.py`, in the order the PostgreSQL run uses.
+const DIAL_SCENARIOS: &[&str] = &[
+    "answered-user-hangup",
+    "answered-agent-hangup",
+    "busy",
+    "rejected",
+    "no-answer",
+    "no-permission",
+    "unreachable",
+    "whisper-hangup",
+    "whisper-gather",
+];
+
+/// One script run: the script and its arguments.
+type Run<'a> = (&'a str, Vec<&'a str>);
+
+/// Starts a server on `backend`, runs `runs` against it in order, stops it, and fails with
+/// every script's output and the server log if anything went wrong (a script failed, the
+/// server exited badly or logged an error).
+fn run_against(python: &str, backend: &Backend, runs: &[Run<'_>]) {
+    let root = repo_root();
+    let dir = tempfile::tempdir().expect("data dir");
+    let account = Account::random();
+    let server = Server::start(dir.path(), backend, &account);
+
+    let mut failures = Vec::new();
+    for (script, args) in runs {
+        let started = Instant::now();
+        let path = root.join(script);
+        let output = Command::new(python)
+            .arg(&path)
+            .args(args)
+            .current_dir(path.parent().expect("script directory"))
+            .env("PYTHONPATH", root.join("tests/e2e"))
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("DIALTONE_BASE_URL", &server.url)
+            .env("DIALTONE_ACCOUNT_SID", &account.sid)
+            .env("DIALTONE_AUTH_TOKEN", &account.token)
+            .env_remove("DIALTONE_OTHER_ACCOUNT_SID")
+            .env_remove("DIALTONE_OTHER_AUTH_TOKEN")
+            .env_remove("TWILIO_REGION")
+            .env_remove("TWILIO_EDGE")
+            .output()
+            .expect("run the Python script");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let name = format!("{script} {}", args.join(" "));
+        eprintln!(
+            "[{}] {name}: {} in {:.1?}\n{stdout}",
+            backend.name(),
+            output.status,
+            started.elapsed()
+        );
+        if !output.status.success() {
+            failures.push(format!(
+                "{name} ({}) exited with {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+                backend.name(),
+                output.status
+            ));
+        } else if *script == QUICKSTART {
+            if let Err(e) = quickstart_line(&stdout) {
+                failures.push(e);
+            }
+        }
+    }
+    let log = server.log();
+    let status = server.stop();
+    assert!(
+        failures.is_empty(),
+        "{} script(s) failed:\n{}\n--- server log\n{log}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(status.success(), "server exited with {status}; log:\n{log}");
+    assert!(
+        !log.lines()
+            .any(|l| l.split_whitespace().nth(1) == Some("ERROR")),
+        "the server logged errors:\n{log}"
+    );
+}
+
+/// The WhatsApp quickstart prints the WhatsApp call it placed: `CA... whatsapp:+U completed`.
+fn quickstart_line(stdout: &str) -> Result<(), String> {
+    let line = stdout.lines().last().unwrap_or_default();
+    let words: Vec<&str> = line.split(' ').collect();
+    let ok = words.len() == 3
+        && words[0].len() == 34
+        && words[0].starts_with("CA")
+        && words[1] == "whatsapp:+5511912345678"
+        && words[2] == "completed";
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "the WhatsApp quickstart printed {line:?}, expected `CA... whatsapp:+5511912345678 completed`"
+        ))
+    }
+}
+
+/// Runs `runs` on SQLite (skipped loudly without `DIALTONE_PYTHON`).
+fn on_sqlite(runs: &[Run<'_>]) {
+    let Some(python) = python() else { return };
+    run_against(&python, &Backend::Sqlite, runs);
+}
+
+fn dial(scenario: &str) -> Run<'_> {
+    (DIAL, vec![scenario])
+}
+
+#[test]
+fn answered_then_hung_up_by_the_whatsapp_user() {
+    on_sqlite(&[dial("answered-user-hangup")]);
+}
+
+#[test]
+fn answered_then_hung_up_by_the_agent_side() {
+    on_sqlite(&[dial("answered-agent-hangup")]);
+}
+
+#[test]
+fn busy_user() {
+    on_sqlite(&[dial("busy")]);
+}
+
+#[test]
+fn user_declines_is_busy() {
+    on_sqlite(&[dial("rejected")]);
+}
+
+#[test]
+fn no_answer_within_the_dial_timeout() {
+    on_sqlite(&[dial("no-answer")]);
+}
+
+#[test]
+fn no_permission_is_37000() {
+    on_sqlite(&[dial("no-permission")]);
+}
+
+#[test]
+fn unreachable_user() {
+    on_sqlite(&[dial("unreachable")]);
+}
+
+#[test]
+fn whisper_hangup_declines() {
+    on_sqlite(&[dial("whisper-hangup")]);
+}
+
+#[test]
+fn whisper_gather_gets_the_users_digit() {
+    on_sqlite(&[dial("whisper-gather")]);
+}
+
+#[test]
+fn whatsapp_user_calls_the_business() {
+    on_sqlite(&[(INBOUND, Vec::new())]);
+}
+
+#[test]
+fn whatsapp_quickstart_from_the_readme() {
+    on_sqlite(&[(QUICKSTART, Vec::new())]);
+}
+
+#[test]
+fn every_whatsapp_scenario_on_postgres() {
+    let Some(python) = python() else { return };
+    let Some(backend) = Backend::postgres("e2e_whatsapp") else {
+        return;
+    };
+    let mut runs: Vec<Run<'_>> = DIAL_SCENARIOS.iter().map(|s| dial(s)).collect();
+    runs.push((INBOUND, Vec::new()));
+    runs.push((QUICKSTART, Vec::new()));
+    run_against(&python, &backend, &runs);
+}

@@ -1,0 +1,379 @@
+"""`<Dial><WhatsApp>` through the real server and its embedded WhatsApp simulator.
+
+A simulated softphone agent calls an application whose TwiML dials a simulated WhatsApp user:
+
+    <Dial callerId="whatsapp:+S" action=".../dial-action" timeout="...">
+      <WhatsApp statusCallback=".../wa-status"
+                statusCallbackEvent="initiated ringing answered completed" [url=whisper]>+U</WhatsApp>
+    </Dial>
+
+Each scenario checks the child's exact status callbacks, the `action` request, the call
+records, the notifications, and what the WhatsApp user saw. Every webhook is checked with
+twilio-python's `RequestValidator` (`dialtone_e2e.App`).
+
+Usage: `whatsapp_dial.py [SCENARIO...]` (all of them by default); the Rust harness
+(`crates/cli/tests/e2e_whatsapp.rs`) runs one scenario per test on SQLite and all of them on
+PostgreSQL.
+
+Durations are whole seconds rounded down; the simulated user's hang-up times are chosen half a
+second away from a whole number so that connection set-up (ICE, DTLS on loopback) cannot move
+them across a boundary.
+"""
+
+import sys
+import time
+import uuid
+
+from dialtone_e2e import (
+    ACCOUNT_SID,
+    App,
+    check,
+    check_sid,
+    client,
+    eq,
+    http,
+    run,
+    softphone,
+    wait_for,
+    wait_terminal,
+)
+from dialtone_whatsapp import (
+    ALL_EVENTS,
+    CHILD,
+    STANDARD,
+    check_child_callbacks,
+    check_dial_action,
+    sender_number,
+    user_calls,
+    user_number,
+    voice_sender,
+    wait_user_call_ended,
+    whatsapp_user,
+)
+
+TERMINAL_CALLBACK = {"completed", "busy", "failed", "no-answer", "canceled"}
+AGENT_TO = "client:support"
+
+
+class Dial:
+    """One `<Dial><WhatsApp>` placed by a softphone agent through an application."""
+
+    def __init__(self, c, app, user, whatsapp_attrs="", timeout=20):
+        self.c = c
+        self.app = app
+        self.sender = sender_number()
+        self.user = user_number()
+        self.agent = f"agent-{uuid.uuid4().hex[:10]}"
+        # The sender's own voice application (what a user calling the business reaches): it is
+        # what makes the sender voice-enabled, and must not be fetched by an outbound dial.
+        self.sender_app = c.applications.create(friendly_name="whatsapp line", voice_url=app.url + "/wa-voice")
+        voice_sender(c, self.sender, self.sender_app.sid)
+        self.user_record = whatsapp_user(self.user, **user)
+        softphone(self.agent)
+        app.route(
+            "/agent",
+            f'<Response><Dial callerId="whatsapp:{self.sender}" action="{app.url}/dial-action" '
+            f'timeout="{timeout}"><WhatsApp statusCallback="{app.url}/wa-status" '
+            f'statusCallbackEvent="{ALL_EVENTS}"{whatsapp_attrs}>{self.user}</WhatsApp></Dial></Response>',
+        )
+        app.route("/dial-action", "<Response><Hangup/></Response>")
+        self.application = c.applications.create(friendly_name="agent desk", voice_url=app.url + "/agent")
+        self.parent = None
+
+    def place(self):
+        """The agent calls the application; returns the parent call's SID."""
+        status, body = http(
+            "POST",
+            f"/sim/v1/Clients/{self.agent}/Calls",
+            {"ApplicationSid": self.application.sid, "To": AGENT_TO},
+        )
+        eq(status, 201, f"the agent's call: {body}")
+        self.parent = body["sid"]
+        check_sid(self.parent, "CA", "parent sid")
+        return self.parent
+
+    def voice_request(self):
+        """The application's one voice request for the agent's call."""
+        requests = self.app.wait_received("/agent", 1, self.parent)
+        eq(len(requests), 1, "voice requests for the agent's call")
+        p = requests[0].params
+        eq(sorted(p), sorted(STANDARD + ["ApplicationSid"]), "voice request parameters")
+        eq(
+            (p["CallStatus"], p["Direction"], p["From"], p["To"], p["ApplicationSid"]),
+            ("ringing", "inbound", f"client:{self.agent}", AGENT_TO, self.application.sid),
+            "voice request",
+        )
+
+    def callbacks(self):
+        return [r for r in self.app.received("/wa-status") if r.params.get("ParentCallSid") == self.parent]
+
+    def wait_callback(self, statuses, timeout=20.0):
+        """Waits for a child status callback whose CallStatus is in `statuses`."""
+        return wait_for(
+            lambda: [r for r in self.callbacks() if r.params.get("CallStatus") in statuses],
+            f"a child status callback in {sorted(statuses)}",
+            timeout,
+        )[0]
+
+    def child_callbacks(self, expected):
+        """Waits for the child's terminal callback, then checks them all (see
+        `check_child_callbacks`); returns the child's SID."""
+        self.wait_callback(TERMINAL_CALLBACK)
+        return check_child_callbacks(self.callbacks(), expected, self.parent, self.sender, self.user)
+
+    def action(self, call_status, dial):
+        requests = self.app.wait_received("/dial-action", 1, self.parent, timeout=20.0)
+        eq(len(requests), 1, "action requests")
+        check_dial_action(
+            requests[0], self.parent, self.application.sid, f"client:{self.agent}", AGENT_TO, call_status, dial
+        )
+
+    def records(self, child, child_status, child_duration, parent_status="completed"):
+        """The parent's and the child's REST records once both ended."""
+        parent = wait_terminal(self.c, self.parent, timeout=20.0)
+        eq(parent.status, parent_status, "parent status")
+        eq((parent.direction, parent.from_, parent.to), ("inbound", f"client:{self.agent}", AGENT_TO), "parent")
+        children = self.c.calls.list(parent_call_sid=self.parent)
+        eq([x.sid for x in children], [child], "the parent's children")
+        record = wait_terminal(self.c, child, timeout=20.0)
+        eq(
+            (record.status, record.duration, record.direction, record.from_, record.to, record.parent_call_sid),
+            (child_status, child_duration, "outbound-dial", f"whatsapp:{self.sender}", f"whatsapp:{self.user}", self.parent),
+            "child record (status, duration, direction, from, to, parent)",
+        )
+        return record
+
+    def notifications(self, call):
+        return [(n.error_code, n.log) for n in self.c.calls(call).notifications.list()]
+
+    def user_saw(self, statuses):
+        """The simulated user's calls, all ended, with these statuses (oldest first)."""
+        calls = wait_user_call_ended(self.user, len(statuses))
+        eq([call["status"] for call in calls], statuses, "the WhatsApp user's calls")
+        for call in calls:
+            eq(call["direction"], "BUSINESS_INITIATED", "the WhatsApp user's call direction")
+            eq((call["from"], call["to"]), (f"whatsapp:{self.sender}", f"whatsapp:{self.user}"), "user call parties")
+        return calls
+
+    def no_other_requests(self):
+        """Nothing fetched the sender's voice application (it is for user-initiated calls)."""
+        eq(self.app.received("/wa-voice"), [], "requests to the sender's voice application")
+
+
+def answered_user_hangup(c, app):
+    """The user answers after 0.2 s and hangs up 2.5 s later: completed, duration 2."""
+    d = Dial(c, app, {"Permission": "granted", "AnswerAfter": "0.2", "HangupAfter": "2.5"})
+    d.place()
+    child = d.child_callbacks([("initiated", None), ("ringing", None), ("in-progress", None), ("completed", "2")])
+    d.action(
+        "in-progress",
+        {"DialCallStatus": "completed", "DialCallSid": child, "DialCallDuration": "2", "DialBridged": "true"},
+    )
+    d.voice_request()
+    d.records(child, "completed", "2")
+    eq(d.notifications(child), [], "notifications of the child")
+    eq(d.notifications(d.parent), [], "notifications of the parent")
+    d.user_saw(["completed"])
+    d.no_other_requests()
+
+
+def answered_agent_hangup(c, app):
+    """The user answers and stays; 1.5 s after the answer the application hangs the agent's
+    call up over REST: the child is completed with duration 1 and the WhatsApp call is
+    terminated; `action` is still requested with the parent's final status."""
+    d = Dial(c, app, {"Permission": "granted", "AnswerAfter": "0.2"})
+    d.place()
+    d.wait_callback({"in-progress"})
+    time.sleep(1.5)
+    updated = c.calls(d.parent).update(status="completed")
+    eq(updated.sid, d.parent, "updated call")
+    child = d.child_callbacks([("initiated", None), ("ringing", None), ("in-progress", None), ("completed", "1")])
+    d.action(
+        "completed",
+        {"DialCallStatus": "completed", "DialCallSid": child, "DialCallDuration": "1", "DialBridged": "true"},
+    )
+    d.records(child, "completed", "1")
+    d.user_saw(["completed"])
+    d.no_other_requests()
+
+
+def busy(c, app):
+    """A busy user: the child ends busy without ringing; `DialCallStatus=busy`."""
+    d = Dial(c, app, {"Permission": "granted", "Behavior": "busy"})
+    d.place()
+    child = d.child_callbacks([("initiated", None), ("busy", "0")])
+    d.action(
+        "in-progress",
+        {"DialCallStatus": "busy", "DialCallSid": child, "DialCallDuration": "0", "DialBridged": "false"},
+    )
+    d.records(child, "busy", "0")
+    eq(d.notifications(child), [], "notifications of a busy child")
+    d.user_saw(["rejected"])
+
+
+def rejected(c, app):
+    """The user declines after ringing 0.3 s: busy, as Twilio reports a declined call."""
+    d = Dial(c, app, {"Permission": "granted", "Behavior": "reject", "AnswerAfter": "0.3"})
+    d.place()
+    child = d.child_callbacks([("initiated", None), ("ringing", None), ("busy", "0")])
+    d.action(
+        "in-progress",
+        {"DialCallStatus": "busy", "DialCallSid": child, "DialCallDuration": "0", "DialBridged": "false"},
+    )
+    d.records(child, "busy", "0")
+    d.user_saw(["rejected"])
+
+
+def no_answer(c, app):
+    """Nobody answers within the Dial's timeout (5 s): no-answer, and the WhatsApp call is
+    terminated at Meta."""
+    d = Dial(c, app, {"Permission": "granted", "Behavior": "no-answer"}, timeout=5)
+    d.place()
+    child = d.child_callbacks([("initiated", None), ("ringing", None), ("no-answer", "0")])
+    d.action(
+        "in-progress",
+        {"DialCallStatus": "no-answer", "DialCallSid": child, "DialCallDuration": "0", "DialBridged": "false"},
+    )
+    d.records(child, "no-answer", "0")
+    d.user_saw(["completed"])
+
+
+def no_permission(c, app):
+    """No call permission: Meta refuses the connect (138006), the child fails with a 37000
+    notification and `DialCallStatus=failed`. A second dial fails the same way without
+    reaching Meta (the permission cache), and the user's phone never rang."""
+    d = Dial(c, app, {"Permission": "none"})
+    for attempt in (1, 2):
+        d.place()
+        child = d.child_callbacks([("initiated", None), ("failed", "0")])
+        d.action(
+            "in-progress",
+            {"DialCallStatus": "failed", "DialCallSid": child, "DialCallDuration": "0", "DialBridged": "false"},
+        )
+        d.records(child, "failed", "0")
+        notes = c.calls(child).notifications.list()
+        eq([(n.error_code, n.log, n.call_sid) for n in notes], [("37000", "0", child)], f"notification {attempt}")
+        eq(notes[0].more_info, "https://www.twilio.com/docs/errors/37000", "notification more_info")
+        eq(d.notifications(d.parent), [], "notifications of the parent")
+    eq(user_calls(d.user), [], "the WhatsApp user's calls (none rang)")
+
+
+def unreachable(c, app):
+    """A user who cannot be reached: the child fails; the WhatsApp call never connects."""
+    d = Dial(c, app, {"Permission": "granted", "Behavior": "unreachable"}, timeout=5)
+    d.place()
+    child = d.child_callbacks([("initiated", None), ("no-answer", "0")])
+    d.action(
+        "in-progress",
+        {"DialCallStatus": "no-answer", "DialCallSid": child, "DialCallDuration": "0", "DialBridged": "false"},
+    )
+    d.records(child, "no-answer", "0")
+    d.user_saw(["completed"])
+
+
+def whisper_hangup(c, app):
+    """The whisper (`url`) ends in `<Hangup>`: the answered child is never bridged; it ends
+    completed and `action` gets `DialBridged=false`. The whisper request carries the child's
+    parameters."""
+    d = Dial(c, app, {"Permission": "granted", "AnswerAfter": "0.2"}, whisper_attr(app, "/whisper"))
+    app.route("/whisper", "<Response><Say>Goodbye</Say><Hangup/></Response>")
+    d.place()
+    child = d.child_callbacks([("initiated", None), ("ringing", None), ("in-progress", None), ("completed", "0")])
+    whisper = app.received("/whisper", child)
+    eq(len(whisper), 1, "whisper requests")
+    check_child_request(whisper[0], child, d, {})
+    d.action(
+        "in-progress",
+        {"DialCallStatus": "completed", "DialCallSid": child, "DialCallDuration": "0", "DialBridged": "false"},
+    )
+    d.records(child, "completed", "0")
+    d.user_saw(["completed"])
+
+
+def whisper_gather(c, app):
+    """The whisper `<Gather numDigits="1">` gets the user's DTMF (RFC 4733 over the WebRTC leg):
+    its action receives `Digits=1` for the child, then the call is bridged; the user hangs up
+    6.5 s after answering."""
+    d = Dial(
+        c,
+        app,
+        {"Permission": "granted", "AnswerAfter": "0.2", "Digits": "1", "HangupAfter": "6.5"},
+        whisper_attr(app, "/whisper"),
+    )
+    app.route(
+        "/whisper",
+        f'<Response><Gather numDigits="1" timeout="10" action="{app.url}/screen">'
+        "<Say>Press 1 to accept the call</Say></Gather><Hangup/></Response>",
+    )
+    app.route("/screen", "<Response><Say>Connecting</Say></Response>")
+    d.place()
+    child = d.child_callbacks([("initiated", None), ("ringing", None), ("in-progress", None), ("completed", "6")])
+    eq(len(app.received("/whisper", child)), 1, "whisper requests")
+    screen = app.received("/screen", child)
+    eq(len(screen), 1, "gather action requests")
+    check_child_request(screen[0], child, d, {"Digits": "1"})
+    d.action(
+        "in-progress",
+        {"DialCallStatus": "completed", "DialCallSid": child, "DialCallDuration": "6", "DialBridged": "true"},
+    )
+    d.records(child, "completed", "6")
+    d.user_saw(["completed"])
+
+
+def whisper_attr(app, path):
+    return f' url="{app.url}{path}"'
+
+
+def check_child_request(request, child, d, extra):
+    """A TwiML request made for the child (whisper, gather action): its standard parameters,
+    with `ParentCallSid`, and `extra`."""
+    p = request.params
+    eq(request.method, "POST", "child request method")
+    eq(sorted(p), sorted(CHILD + list(extra)), f"{request.path} parameters")
+    eq(
+        p,
+        {
+            "AccountSid": ACCOUNT_SID,
+            "ApiVersion": "2010-04-01",
+            "CallSid": child,
+            "CallStatus": "in-progress",
+            "Direction": "outbound-dial",
+            "From": f"whatsapp:{d.sender}",
+            "To": f"whatsapp:{d.user}",
+            "ParentCallSid": d.parent,
+            **extra,
+        },
+        f"{request.path} request",
+    )
+
+
+SCENARIOS = {
+    f.__name__.replace("_", "-"): f
+    for f in (
+        answered_user_hangup,
+        answered_agent_hangup,
+        busy,
+        rejected,
+        no_answer,
+        no_permission,
+        unreachable,
+        whisper_hangup,
+        whisper_gather,
+    )
+}
+
+
+def main():
+    names = sys.argv[1:] or list(SCENARIOS)
+    unknown = [n for n in names if n not in SCENARIOS]
+    check(not unknown, f"unknown scenarios {unknown}; known: {list(SCENARIOS)}")
+    c = client()
+    for name in names:
+        started = time.monotonic()
+        with App() as app:
+            SCENARIOS[name](c, app)
+        print(f"  {name}: ok ({time.monotonic() - started:.2f}s)")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,101 @@
+"""A WhatsApp user calls the business: the embedded simulator sends Meta's `connect` webhook,
+Dialtone creates an inbound call on the sender's voice application (`From=whatsapp:+U`,
+`To=whatsapp:+S`, `Direction=inbound`, signed like every webhook), runs its `<Say>` and
+`<Hangup>`, and the user's call ends.
+
+Usage: `whatsapp_inbound.py` (run by `crates/cli/tests/e2e_whatsapp.rs`)."""
+
+from dialtone_e2e import ACCOUNT_SID, App, check_sid, client, eq, run, wait_terminal
+from dialtone_whatsapp import (
+    STANDARD,
+    sender_number,
+    user_calls_business,
+    user_number,
+    voice_sender,
+    wait_user_call_ended,
+    whatsapp_user,
+)
+
+# Four words: 1.6 s of simulated speech, so the answered call lasts 1 s (rounded down).
+GREETING = "Thanks for calling Acme"
+
+
+def user_calls_the_business(c, app):
+    sender, user = sender_number(), user_number()
+    voice = app.route("/wa-voice", f"<Response><Say>{GREETING}</Say><Hangup/></Response>")
+    application = c.applications.create(
+        friendly_name="whatsapp line", voice_url=voice, status_callback=app.url + "/wa-app-status"
+    )
+    voice_sender(c, sender, application.sid)
+    # Calling a business needs no permission: that is for the business calling the user.
+    whatsapp_user(user)
+
+    placed = user_calls_business(user, sender)
+    eq((placed["from"], placed["to"]), (f"whatsapp:{user}", f"whatsapp:{sender}"), "the user's call")
+    eq(placed["direction"], "USER_INITIATED", "the user's call direction")
+
+    requests = app.wait_received("/wa-voice", 1, timeout=15.0)
+    eq(len(requests), 1, "voice requests")
+    v = requests[0].params
+    eq(requests[0].method, "POST", "voice request method")
+    eq(sorted(v), sorted(STANDARD + ["ApplicationSid"]), "voice request parameters")
+    call_sid = v["CallSid"]
+    check_sid(call_sid, "CA", "inbound CallSid")
+    eq(
+        v,
+        {
+            "AccountSid": ACCOUNT_SID,
+            "ApiVersion": "2010-04-01",
+            "ApplicationSid": application.sid,
+            "CallSid": call_sid,
+            "CallStatus": "ringing",
+            "Direction": "inbound",
+            "From": f"whatsapp:{user}",
+            "To": f"whatsapp:{sender}",
+        },
+        "voice request",
+    )
+
+    call = wait_terminal(c, call_sid, timeout=15.0)
+    eq(
+        (call.status, call.direction, call.from_, call.to, call.duration, call.parent_call_sid),
+        ("completed", "inbound", f"whatsapp:{user}", f"whatsapp:{sender}", "1", None),
+        "inbound call record (status, direction, from, to, duration, parent)",
+    )
+    eq([n.error_code for n in c.calls(call_sid).notifications.list()], [], "notifications")
+
+    done = app.wait_received("/wa-app-status", 1, call_sid)
+    eq(len(done), 1, "application status callbacks")
+    p = done[0].params
+    eq(
+        sorted(p),
+        sorted(STANDARD + ["ApplicationSid", "CallDuration", "CallbackSource", "SequenceNumber", "Timestamp"]),
+        "application status callback parameters",
+    )
+    eq(
+        {k: p[k] for k in ("CallStatus", "Direction", "From", "To", "CallDuration", "SequenceNumber")},
+        {
+            "CallStatus": "completed",
+            "Direction": "inbound",
+            "From": f"whatsapp:{user}",
+            "To": f"whatsapp:{sender}",
+            "CallDuration": "1",
+            "SequenceNumber": "0",
+        },
+        "application status callback",
+    )
+
+    # The user's side: the call was answered (pre_accept, accept) and then ended by the business.
+    calls = wait_user_call_ended(user)
+    eq([(x["status"], x["direction"]) for x in calls], [("completed", "USER_INITIATED")], "the user's calls")
+    eq(len(app.received("/wa-voice")), 1, "voice requests at the end")
+
+
+def main():
+    c = client()
+    with App() as app:
+        user_calls_the_business(c, app)
+
+
+if __name__ == "__main__":
+    run(main)
