@@ -95,7 +95,7 @@ fn checked_sdp(session: &Session, expected: SdpType) -> GraphResult<()> {
     }
     sdp::check(&session.sdp, expected)
         .map(|_| ())
-        .map_err(|error| invalid(&format!("Invalid SDP: {error}")))
+        .map_err(|error| invalid(&error.to_string()))
 }
 
 impl Network {
