@@ -27,6 +27,7 @@ mod resources;
 mod state;
 mod target;
 mod validate;
+mod whatsapp_webhook;
 
 pub use auth::Caller;
 pub use control::{
@@ -36,6 +37,7 @@ pub use control::{
 pub use error::{ApiError, codes};
 pub use params::Params;
 pub use state::{ApiState, Clock, Entropy, Limits};
+pub use whatsapp_webhook::{WHATSAPP_WEBHOOK_PATH, WebhookRejection, WhatsAppWebhooks};
 
 use axum::Router;
 use axum::routing::get;
@@ -47,6 +49,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(resources::accounts(&state))
         .merge(resources::simulator(&state))
         .merge(resources::senders(&state))
+        .merge(whatsapp_webhook::routes(&state))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed);
     http::layers(api, &state).with_state(state)

@@ -49,6 +49,8 @@ pub struct ApiState {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) entropy: Arc<dyn Entropy>,
     pub(crate) limits: Limits,
+    /// Meta's webhook receiver's connector (`/webhooks/whatsapp`), when configured.
+    pub(crate) whatsapp: Option<Arc<dyn crate::WhatsAppWebhooks>>,
 }
 
 impl fmt::Debug for ApiState {
@@ -74,6 +76,7 @@ impl ApiState {
             clock,
             entropy,
             limits: Limits::default(),
+            whatsapp: None,
         }
     }
 
@@ -81,6 +84,13 @@ impl ApiState {
     #[must_use]
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Serves Meta's WhatsApp webhooks (`/webhooks/whatsapp`) through `webhooks`.
+    #[must_use]
+    pub fn with_whatsapp_webhooks(mut self, webhooks: Arc<dyn crate::WhatsAppWebhooks>) -> Self {
+        self.whatsapp = Some(webhooks);
         self
     }
 
