@@ -18,6 +18,8 @@ pub struct RuntimeConfig {
     /// How long [`Handle::shutdown`](crate::Handle::shutdown) waits for in-flight status
     /// callbacks before leaving the rest to the next start.
     pub shutdown_grace: Duration,
+    /// The WhatsApp connector; without it `whatsapp:` legs fail with 13224.
+    pub whatsapp: Option<crate::WhatsAppConfig>,
 }
 
 impl Default for RuntimeConfig {
@@ -28,6 +30,7 @@ impl Default for RuntimeConfig {
             softphone: SoftphoneTiming::default(),
             outbox: OutboxConfig::default(),
             shutdown_grace: Duration::from_secs(10),
+            whatsapp: None,
         }
     }
 }

@@ -45,8 +45,8 @@ pub(crate) enum Command {
         record: Box<NewCall>,
         /// Voice SDK parameters for the voice URL.
         extra: Vec<(String, String)>,
-        /// The softphone placing the call (inbound softphone calls).
-        caller: Option<String>,
+        /// Who places the call (inbound calls), if a leg connector carries it.
+        caller: Option<Caller>,
         reply: oneshot::Sender<Result<Call, RuntimeError>>,
     },
     /// A REST update of a live call; answered once its effects are stored.
@@ -60,6 +60,30 @@ pub(crate) enum Command {
     Input(Input),
     /// End every live call, store it all, and stop.
     Shutdown { done: oneshot::Sender<()> },
+}
+
+/// The far end of an inbound call.
+pub(crate) enum Caller {
+    /// The simulated softphone with this identity.
+    Softphone(String),
+    /// A call a connector received (a WhatsApp user's): `attach` learns the call's leg
+    /// events before any output about the call is dispatched.
+    Connector {
+        connector: Arc<dyn LegConnector>,
+        attach: Box<dyn FnOnce(LegEvents) + Send>,
+    },
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Softphone(identity) => f.debug_tuple("Softphone").field(identity).finish(),
+            Self::Connector { connector, .. } => f
+                .debug_struct("Connector")
+                .field("connector", connector)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// What the driver remembers about a live call.
@@ -236,7 +260,7 @@ impl Driver {
         setup: Box<CallSetup>,
         mut record: Box<NewCall>,
         extra: Vec<(String, String)>,
-        caller: Option<String>,
+        caller: Option<Caller>,
         reply: oneshot::Sender<Result<Call, RuntimeError>>,
     ) {
         let account = setup.account;
@@ -259,11 +283,21 @@ impl Driver {
         let mut entry = CallEntry::new(account, None);
         entry.record = Some(record);
         entry.extra = extra.into();
-        if let Some(identity) = caller {
-            let phones: Arc<dyn LegConnector> = Arc::new(self.softphones.clone());
-            self.softphones
-                .attach_caller(account, &identity, LegEvents::new(sid, self.tx.clone()));
-            entry.connector = Some(phones);
+        match caller {
+            Some(Caller::Softphone(identity)) => {
+                let phones: Arc<dyn LegConnector> = Arc::new(self.softphones.clone());
+                self.softphones.attach_caller(
+                    account,
+                    &identity,
+                    LegEvents::new(sid, self.tx.clone()),
+                );
+                entry.connector = Some(phones);
+            }
+            Some(Caller::Connector { connector, attach }) => {
+                attach(LegEvents::new(sid, self.tx.clone()));
+                entry.connector = Some(connector);
+            }
+            None => {}
         }
         self.calls.insert(sid, entry);
         self.drain().await;

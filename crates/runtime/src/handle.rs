@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::driver::Command;
+use crate::driver::{Caller, Command};
 use crate::error::{
     INVALID_APPLICATION, INVALID_CALLBACK_EVENT, INVALID_FROM, INVALID_TO, MISSING_TO, RuntimeError,
 };
@@ -108,6 +108,7 @@ pub(crate) struct Inner {
     pub(crate) commands: mpsc::Sender<Command>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) softphones: Softphones,
+    pub(crate) whatsapp: Option<crate::WhatsApp>,
     pub(crate) accepting: AtomicBool,
     pub(crate) grace: std::time::Duration,
     pub(crate) tasks: Mutex<Option<Tasks>>,
@@ -208,96 +209,14 @@ impl Handle {
         let to_addr: Address = to_text.parse().map_err(|e| {
             RuntimeError::invalid(INVALID_TO, format!("Invalid To {to_text:?}: {e}"))
         })?;
-        let voice_url = application
-            .voice_url
-            .as_deref()
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| {
-                RuntimeError::invalid(
-                    INVALID_APPLICATION,
-                    format!("Application {} has no VoiceUrl", application.sid),
-                )
-            })?;
-        let parse_url = |u: &str| {
-            Url::parse(u).map_err(|e| {
-                RuntimeError::invalid(
-                    dialtone_types::TwilioCode(21205),
-                    format!("Invalid URL {u:?} in application {}: {e}", application.sid),
-                )
-            })
-        };
-        let method = |m: &str| Method::parse(m).unwrap_or_default();
-        let url = parse_url(voice_url)?;
-        let fallback = match application
-            .voice_fallback_url
-            .as_deref()
-            .filter(|u| !u.is_empty())
-        {
-            Some(u) => Some((parse_url(u)?, method(&application.voice_fallback_method))),
-            None => None,
-        };
-        let callback = match application
-            .status_callback
-            .as_deref()
-            .filter(|u| !u.is_empty())
-        {
-            Some(u) => Some(StatusCallbackConfig {
-                url: parse_url(u)?,
-                method: method(&application.status_callback_method),
-                events: StatusCallbackEvents::NONE,
-            }),
-            None => None,
-        };
-        let app = AppConfig {
-            twiml: TwimlSource::Url {
-                url: url.clone(),
-                method: method(&application.voice_method),
-            },
-            fallback,
-            status_callback: callback,
-        };
-        let mut setup = CallSetup::new(
-            account,
-            Direction::Inbound,
-            from.clone(),
-            to_addr.clone(),
-            app,
-        );
-        setup.application_sid = Some(application.sid);
-        let record = NewCall {
-            // The engine mints the call's SID; the driver fills it in.
-            sid: account,
-            parent_call_sid: None,
-            to: to_addr.to_string(),
-            from: from.to_string(),
-            status: dialtone_types::CallStatus::Ringing,
-            direction: Direction::Inbound,
-            application_sid: Some(application.sid),
-            url: Some(url.to_string()),
-            method: method(&application.voice_method).as_str().to_owned(),
-            twiml: None,
-            fallback_url: application
-                .voice_fallback_url
-                .clone()
-                .filter(|u| !u.is_empty()),
-            fallback_method: method(&application.voice_fallback_method)
-                .as_str()
-                .to_owned(),
-            status_callback: application
-                .status_callback
-                .clone()
-                .filter(|u| !u.is_empty()),
-            status_callback_method: method(&application.status_callback_method)
-                .as_str()
-                .to_owned(),
-            status_callback_events: Vec::new(),
-            timeout: 60,
-            time_limit: None,
-            caller_name: None,
-            forwarded_from: None,
-        };
-        self.start(setup, record, params, Some(identity.to_owned()))
-            .await
+        let (setup, record) = application_call(account, &from, &to_addr, &application)?;
+        self.start(
+            setup,
+            record,
+            params,
+            Some(Caller::Softphone(identity.to_owned())),
+        )
+        .await
     }
 
     async fn start(
@@ -305,18 +224,9 @@ impl Handle {
         setup: CallSetup,
         record: NewCall,
         extra: Vec<(String, String)>,
-        caller: Option<String>,
+        caller: Option<Caller>,
     ) -> Result<Call, RuntimeError> {
-        let (reply, rx) = oneshot::channel();
-        self.command(Command::Create {
-            setup: Box::new(setup),
-            record: Box::new(record),
-            extra,
-            caller,
-            reply,
-        })
-        .await?;
-        rx.await.map_err(|_| RuntimeError::shutting_down())?
+        start_call(&self.inner.commands, setup, record, extra, caller).await
     }
 
     /// Updates a call (REST `Calls/{Sid}` update): redirect, complete, cancel, and the
@@ -443,6 +353,39 @@ impl Handle {
         &self.inner.softphones
     }
 
+    /// The WhatsApp connector, when configured.
+    pub fn whatsapp(&self) -> Option<&crate::WhatsApp> {
+        self.inner.whatsapp.as_ref()
+    }
+
+    /// A WhatsApp webhook POST (raw body and `X-Hub-Signature-256`): checked, parsed and
+    /// routed to its calls before this returns (nothing here waits on the network). Without a
+    /// WhatsApp connector every POST is refused as unsigned-for-us (`NoSecret`).
+    pub fn whatsapp_webhook(
+        &self,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<(), crate::WebhookRefusal> {
+        match &self.inner.whatsapp {
+            Some(whatsapp) => whatsapp.webhook(body, signature),
+            None => Err(dialtone_whatsapp::webhook::SignatureError::NoSecret.into()),
+        }
+    }
+
+    /// Meta's GET subscription check (`hub.mode`, `hub.verify_token`, `hub.challenge`): the
+    /// challenge to answer with, or the refusal (always refused without a connector).
+    pub fn whatsapp_subscription(
+        &self,
+        mode: Option<&str>,
+        verify_token: Option<&str>,
+        challenge: Option<&str>,
+    ) -> Result<String, crate::WebhookRefusal> {
+        match &self.inner.whatsapp {
+            Some(whatsapp) => whatsapp.verify_subscription(mode, verify_token, challenge),
+            None => Err(dialtone_whatsapp::webhook::SubscriptionError::Token.into()),
+        }
+    }
+
     /// Drains gracefully: refuses new work, ends the live calls (`completed`, or `canceled`
     /// if not answered) with their callbacks, stores everything, and delivers status
     /// callbacks until none is due or the grace period ends (the rest go out after the next
@@ -492,6 +435,127 @@ impl Handle {
             .await
             .map_err(|_| RuntimeError::shutting_down())
     }
+}
+
+/// Starts a call through the driver's queue and returns it as stored.
+pub(crate) async fn start_call(
+    commands: &mpsc::Sender<Command>,
+    setup: CallSetup,
+    record: NewCall,
+    extra: Vec<(String, String)>,
+    caller: Option<Caller>,
+) -> Result<Call, RuntimeError> {
+    let (reply, rx) = oneshot::channel();
+    commands
+        .send(Command::Create {
+            setup: Box::new(setup),
+            record: Box::new(record),
+            extra,
+            caller,
+            reply,
+        })
+        .await
+        .map_err(|_| RuntimeError::shutting_down())?;
+    rx.await.map_err(|_| RuntimeError::shutting_down())?
+}
+
+/// The setup and stored record of an inbound call from `from` to `to` into `application`
+/// (its voice URL, fallback and status callback), as Twilio starts a call to a number.
+pub(crate) fn application_call(
+    account: Sid,
+    from: &Address,
+    to_addr: &Address,
+    application: &Application,
+) -> Result<(CallSetup, NewCall), RuntimeError> {
+    let voice_url = application
+        .voice_url
+        .as_deref()
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| {
+            RuntimeError::invalid(
+                INVALID_APPLICATION,
+                format!("Application {} has no VoiceUrl", application.sid),
+            )
+        })?;
+    let parse_url = |u: &str| {
+        Url::parse(u).map_err(|e| {
+            RuntimeError::invalid(
+                dialtone_types::TwilioCode(21205),
+                format!("Invalid URL {u:?} in application {}: {e}", application.sid),
+            )
+        })
+    };
+    let method = |m: &str| Method::parse(m).unwrap_or_default();
+    let url = parse_url(voice_url)?;
+    let fallback = match application
+        .voice_fallback_url
+        .as_deref()
+        .filter(|u| !u.is_empty())
+    {
+        Some(u) => Some((parse_url(u)?, method(&application.voice_fallback_method))),
+        None => None,
+    };
+    let callback = match application
+        .status_callback
+        .as_deref()
+        .filter(|u| !u.is_empty())
+    {
+        Some(u) => Some(StatusCallbackConfig {
+            url: parse_url(u)?,
+            method: method(&application.status_callback_method),
+            events: StatusCallbackEvents::NONE,
+        }),
+        None => None,
+    };
+    let app = AppConfig {
+        twiml: TwimlSource::Url {
+            url: url.clone(),
+            method: method(&application.voice_method),
+        },
+        fallback,
+        status_callback: callback,
+    };
+    let mut setup = CallSetup::new(
+        account,
+        Direction::Inbound,
+        from.clone(),
+        to_addr.clone(),
+        app,
+    );
+    setup.application_sid = Some(application.sid);
+    let record = NewCall {
+        // The engine mints the call's SID; the driver fills it in.
+        sid: account,
+        parent_call_sid: None,
+        to: to_addr.to_string(),
+        from: from.to_string(),
+        status: dialtone_types::CallStatus::Ringing,
+        direction: Direction::Inbound,
+        application_sid: Some(application.sid),
+        url: Some(url.to_string()),
+        method: method(&application.voice_method).as_str().to_owned(),
+        twiml: None,
+        fallback_url: application
+            .voice_fallback_url
+            .clone()
+            .filter(|u| !u.is_empty()),
+        fallback_method: method(&application.voice_fallback_method)
+            .as_str()
+            .to_owned(),
+        status_callback: application
+            .status_callback
+            .clone()
+            .filter(|u| !u.is_empty()),
+        status_callback_method: method(&application.status_callback_method)
+            .as_str()
+            .to_owned(),
+        status_callback_events: Vec::new(),
+        timeout: 60,
+        time_limit: None,
+        caller_name: None,
+        forwarded_from: None,
+    };
+    Ok((setup, record))
 }
 
 /// Parses `StatusCallbackEvent` values (21626 for anything else).

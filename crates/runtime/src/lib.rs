@@ -14,8 +14,9 @@
 //!   delivered from the durable outbox, in order per call, with a stable idempotency token;
 //! - **recovery** — at start-up, calls a dead process left live are ended and their
 //!   `completed` callbacks enqueued; undelivered callbacks go out;
-//! - **legs** / **softphone** — the transports under calls: simulated `client:` softphones
-//!   now, a WhatsApp connector later (until then `whatsapp:` legs fail with 13224);
+//! - **legs** / **softphone** / **whatsapp** — the transports under calls: simulated
+//!   `client:` softphones, and the WhatsApp connector (Meta's Graph calling API, signed
+//!   webhooks, WebRTC media) when configured (otherwise `whatsapp:` legs fail with 13224);
 //! - **media** — a simulated media clock (`docs/call-states.md`, "Media (simulated)").
 //!
 //! Start it with [`start`], use the returned [`Handle`], stop it with [`Handle::shutdown`].
@@ -36,6 +37,7 @@ mod recovery;
 mod sender;
 mod shared;
 mod softphone;
+mod whatsapp;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -54,6 +56,7 @@ pub use legs::{
 pub use softphone::{
     Behavior, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones, UnknownBehavior,
 };
+pub use whatsapp::{WebhookRefusal, WhatsApp, WhatsAppConfig};
 
 use crate::driver::Driver;
 use crate::handle::{Inner, Tasks};
@@ -80,6 +83,14 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
     let softphones = Softphones::new(config.softphone);
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let engine = Engine::new(config.engine.clone(), SeededSids::new(ids::random_seed()));
+    let whatsapp = config.whatsapp.map(|settings| {
+        let media = whatsapp::WebRtcMedia(dialtone_media::MediaEngine::new(settings.media.clone()));
+        WhatsApp::new(settings, Arc::clone(&shared), tx.clone(), Arc::new(media))
+    });
+    let connector: Arc<dyn LegConnector> = match &whatsapp {
+        Some(connector) => Arc::new(connector.clone()),
+        None => Arc::new(WhatsAppUnsupported),
+    };
     let driver = Driver::new(
         engine,
         rx,
@@ -87,7 +98,7 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
         Arc::clone(&shared),
         config.media,
         softphones.clone(),
-        Arc::new(WhatsAppUnsupported),
+        connector,
     );
     let driver = tokio::spawn(driver.run());
     Ok(Handle {
@@ -95,6 +106,7 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
             commands: tx,
             shared,
             softphones,
+            whatsapp,
             accepting: AtomicBool::new(true),
             grace: config.shutdown_grace,
             tasks: Mutex::new(Some(Tasks {

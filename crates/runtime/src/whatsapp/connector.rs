@@ -1,0 +1,84 @@
+//! [`WhatsApp`]: the [`LegConnector`] for `whatsapp:` legs, and the entry point for Meta's
+//! webhooks.
+
+use std::fmt;
+use std::sync::Arc;
+
+use dialtone_types::Sid;
+use tokio::sync::mpsc;
+
+use super::config::WhatsAppConfig;
+use super::context::{CallMsg, Ctx};
+use super::media::MediaBackend;
+use super::outbound;
+use crate::driver::Command;
+use crate::legs::{LegConnector, LegEnd, LegEvents, LegStart};
+use crate::shared::Shared;
+
+/// The WhatsApp connector; cheap to clone.
+#[derive(Clone)]
+pub struct WhatsApp {
+    pub(crate) ctx: Arc<Ctx>,
+}
+
+impl fmt::Debug for WhatsApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WhatsApp")
+            .field("graph", &self.ctx.config.graph)
+            .field("live_calls", &self.ctx.live_calls())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WhatsApp {
+    pub(crate) fn new(
+        config: WhatsAppConfig,
+        shared: Arc<Shared>,
+        commands: mpsc::Sender<Command>,
+        media: Arc<dyn MediaBackend>,
+    ) -> Self {
+        Self {
+            ctx: Arc::new(Ctx::new(config, shared, commands, media)),
+        }
+    }
+
+    /// Calls with a live task (business- or user-initiated).
+    pub fn live_calls(&self) -> usize {
+        self.ctx.live_calls()
+    }
+
+    fn tell(&self, call: Sid, msg: CallMsg) {
+        if let Some(tx) = self.ctx.by_sid(call) {
+            let _ = tx.send(msg);
+        }
+    }
+}
+
+impl LegConnector for WhatsApp {
+    fn start_leg(&self, leg: LegStart, events: LegEvents) {
+        outbound::start(Arc::clone(&self.ctx), leg, events);
+    }
+
+    fn answer_leg(&self, call: Sid) {
+        self.tell(call, CallMsg::Answer);
+    }
+
+    fn end_leg(&self, call: Sid, how: LegEnd) {
+        self.tell(call, CallMsg::End(how));
+    }
+
+    /// Audio between a WhatsApp leg and its parent is not mixed: the parent legs Dialtone
+    /// has are simulated softphones without audio, so bridging only keeps both legs'
+    /// media flowing (which each leg does by itself).
+    fn bridge(&self, parent: Sid, child: Sid) {
+        tracing::trace!(%parent, %child, "WhatsApp leg bridged");
+    }
+
+    fn unbridge(&self, parent: Sid, child: Sid) {
+        tracing::trace!(%parent, %child, "WhatsApp leg unbridged");
+    }
+
+    fn release(&self, call: Sid) {
+        self.tell(call, CallMsg::Release);
+    }
+}
