@@ -41,6 +41,7 @@ mod graph;
 #[allow(clippy::module_inception)]
 mod network;
 mod output;
+mod shell;
 mod user;
 
 pub use call::{CallStatus, Direction, SimSender, UserCall};
@@ -49,4 +50,5 @@ pub use error::SimError;
 pub use graph::{GraphReply, GraphRequest};
 pub use network::Network;
 pub use output::{Output, Webhook};
+pub use shell::{BoxFuture, Delivery, SenderDirectory, Simulator, SimulatorConfig};
 pub use user::{Behavior, MAX_DIGITS, MAX_SECONDS, NewUser, Permission, User, valid_digits};

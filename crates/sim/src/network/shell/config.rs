@@ -1,0 +1,72 @@
+//! How the simulator is set up: where it sends webhooks, the secrets it shares with Dialtone,
+//! its users' media side, and how hard it tries to deliver a webhook.
+
+use std::fmt;
+use std::time::Duration;
+
+use dialtone_media::MediaConfig;
+use url::Url;
+
+use crate::network::NetworkConfig;
+
+/// Webhook delivery, Meta-style: a POST that fails (transport error, non-2xx, timeout) is
+/// retried with a doubling delay; a call's webhooks stay in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// Delay before the first retry (doubled for each next one).
+    pub retry_delay: Duration,
+    /// How long one POST may take (Meta gives up after ~20 s).
+    pub timeout: Duration,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Self {
+            retries: 4,
+            retry_delay: Duration::from_millis(250),
+            timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The simulator's configuration.
+#[derive(Clone)]
+pub struct SimulatorConfig {
+    /// Dialtone's webhook receiver, e.g. `http://127.0.0.1:8080/webhooks/whatsapp`.
+    pub webhook_url: Url,
+    /// The app secret webhooks are signed with (`X-Hub-Signature-256`).
+    pub app_secret: String,
+    /// Meta's rules, the Graph access token Dialtone must present, and the timing.
+    pub network: NetworkConfig,
+    /// The users' media side (ICE-lite).
+    pub media: MediaConfig,
+    /// Webhook delivery.
+    pub delivery: Delivery,
+}
+
+impl SimulatorConfig {
+    /// Meta's rules and default timing, ICE-lite media on 127.0.0.1.
+    pub fn new(webhook_url: Url, app_secret: &str, access_token: &str) -> Self {
+        Self {
+            webhook_url,
+            app_secret: app_secret.to_owned(),
+            network: NetworkConfig::new(access_token),
+            media: MediaConfig::lite(),
+            delivery: Delivery::default(),
+        }
+    }
+}
+
+impl fmt::Debug for SimulatorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimulatorConfig")
+            .field("webhook_url", &self.webhook_url.as_str())
+            .field("app_secret", &"<redacted>")
+            .field("network", &self.network)
+            .field("media", &self.media)
+            .field("delivery", &self.delivery)
+            .finish()
+    }
+}

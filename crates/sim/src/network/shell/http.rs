@@ -1,0 +1,103 @@
+//! The Graph endpoints on axum. The handlers only read the request (token, phone number id,
+//! body or query) and look the sender up; [`crate::network::Network`] decides the answer.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use dialtone_whatsapp::error::GraphError;
+
+use super::{Simulator, now};
+use crate::network::{GraphReply, GraphRequest};
+
+pub(super) fn router(simulator: Simulator) -> Router {
+    Router::new()
+        .route("/{version}/{phone_number_id}/calls", post(calls))
+        .route(
+            "/{version}/{phone_number_id}/call_permissions",
+            get(call_permissions),
+        )
+        .fallback(unknown_path)
+        .with_state(simulator)
+}
+
+fn json(reply: GraphReply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_REQUEST);
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        reply.body,
+    )
+        .into_response()
+}
+
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+async fn calls(
+    State(sim): State<Simulator>,
+    Path((_version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let sender = sim
+        .inner()
+        .senders
+        .by_phone_number_id(&phone_number_id)
+        .await;
+    let reply = sim.inner().with_state(|s| {
+        let request = GraphRequest {
+            authorization: authorization(&headers),
+            phone_number_id: &phone_number_id,
+            sender: sender.as_ref(),
+        };
+        s.network.handle_calls(now(), &request, &body)
+    });
+    json(reply)
+}
+
+async fn call_permissions(
+    State(sim): State<Simulator>,
+    Path((_version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let user = uri.query().and_then(|query| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "user_wa_id")
+            .map(|(_, v)| v.into_owned())
+    });
+    let sender = sim
+        .inner()
+        .senders
+        .by_phone_number_id(&phone_number_id)
+        .await;
+    let reply = sim.inner().with_state(|s| {
+        let request = GraphRequest {
+            authorization: authorization(&headers),
+            phone_number_id: &phone_number_id,
+            sender: sender.as_ref(),
+        };
+        s.network
+            .handle_call_permissions(now(), &request, user.as_deref())
+    });
+    json(reply)
+}
+
+/// Meta's answer to a path it does not serve.
+async fn unknown_path(uri: Uri) -> Response {
+    let error = GraphError::new(
+        2500,
+        &format!("Unknown path components: {}", uri.path()),
+        None,
+    );
+    json(GraphReply {
+        status: 400,
+        body: error.to_body(),
+    })
+}

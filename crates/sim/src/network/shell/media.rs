@@ -1,0 +1,74 @@
+//! The users' media side: one task per call owning its ICE-lite [`MediaLeg`], pressing the
+//! user's digits and reporting a leg that fails. Dropping the command sender ends the task
+//! and with it the leg (socket freed).
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use dialtone_media::{MediaEvent, MediaLeg};
+use tokio::sync::mpsc;
+
+use super::Inner;
+
+/// A `w` waits half a second before the next digit, a `W` one second (as Twilio's
+/// `sendDigits`).
+const SHORT_PAUSE: Duration = Duration::from_millis(500);
+
+/// Starts the task of `call_id`'s leg; send digits through the returned sender.
+pub(crate) fn run(
+    inner: Weak<Inner>,
+    call_id: String,
+    mut leg: MediaLeg,
+) -> mpsc::UnboundedSender<String> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                command = rx.recv() => match command {
+                    Some(digits) => press(&leg, &digits).await,
+                    None => break,
+                },
+                event = leg.event() => match event {
+                    Some(MediaEvent::Connected) => {
+                        tracing::debug!(%call_id, "WhatsApp simulator: user media connected");
+                    }
+                    Some(MediaEvent::Digit(digit)) => {
+                        tracing::debug!(%call_id, %digit, "WhatsApp simulator: user heard a digit");
+                    }
+                    Some(MediaEvent::Failed(reason)) => {
+                        tracing::info!(%call_id, %reason, "WhatsApp simulator: user media failed");
+                        if let Some(inner) = inner.upgrade() {
+                            inner.media_failed(&call_id, &reason);
+                        }
+                        break;
+                    }
+                    None => break,
+                },
+            }
+        }
+    });
+    tx
+}
+
+/// Presses `digits`, pausing at `w`/`W`.
+async fn press(leg: &MediaLeg, digits: &str) {
+    let mut pending = String::new();
+    for c in digits.chars() {
+        let pause = match c {
+            'w' => SHORT_PAUSE,
+            'W' => SHORT_PAUSE * 2,
+            _ => {
+                pending.push(c);
+                continue;
+            }
+        };
+        if !pending.is_empty() {
+            leg.send_digits(&pending);
+            pending.clear();
+        }
+        tokio::time::sleep(pause).await;
+    }
+    if !pending.is_empty() {
+        leg.send_digits(&pending);
+    }
+}
