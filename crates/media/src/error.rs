@@ -15,7 +15,4 @@ pub enum MediaError {
     /// No tokio runtime to run the leg on.
     #[error("media leg needs a tokio runtime")]
     NoRuntime,
-    /// The feature is not available in this build.
-    #[error("media unavailable: {0}")]
-    Unavailable(&'static str),
 }

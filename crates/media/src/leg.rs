@@ -1,7 +1,7 @@
 //! A running leg as its owner sees it: events in, digits out, counters.
-#![allow(dead_code)] // skeleton: wired to the leg task next
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
@@ -66,11 +66,13 @@ pub struct MediaLeg {
     commands: mpsc::UnboundedSender<Command>,
     stats: Arc<SharedStats>,
     task: tokio::task::AbortHandle,
+    local: SocketAddr,
 }
 
 impl fmt::Debug for MediaLeg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MediaLeg")
+            .field("local", &self.local)
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -82,13 +84,20 @@ impl MediaLeg {
         commands: mpsc::UnboundedSender<Command>,
         stats: Arc<SharedStats>,
         task: tokio::task::AbortHandle,
+        local: SocketAddr,
     ) -> Self {
         Self {
             events,
             commands,
             stats,
             task,
+            local,
         }
+    }
+
+    /// The local address of the leg's UDP socket (its only ICE candidate).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
     }
 
     /// Next event; `None` once the leg stopped and all events were read.

@@ -16,9 +16,13 @@
 #![warn(missing_docs)]
 
 mod config;
+mod counters;
+mod driver;
+mod dtmf;
 mod engine;
 mod error;
 mod leg;
+mod sdp;
 
 pub use config::{IceMode, MediaConfig};
 pub use engine::{MediaEngine, MediaOffer};

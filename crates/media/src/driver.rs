@@ -1,0 +1,370 @@
+//! The leg task: one str0m `Rtc`, one UDP socket, one tokio task.
+//!
+//! The loop follows str0m's single-mutation contract: every mutation (a received datagram, a
+//! timeout, an RTP write, a direct-API call) is followed by draining `poll_output` until it
+//! returns the next timeout. The task sleeps until the earliest of str0m's timeout, the next
+//! audio tick, the connect deadline and the silence deadline, or until a datagram or a command
+//! arrives, so an idle leg costs one timer and one socket.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use str0m::media::{Mid, Pt};
+use str0m::net::{Protocol, Receive};
+use str0m::rtp::{RtpWrite, SeqNo, Ssrc};
+use str0m::{Candidate, Event, IceConnectionState, IceCreds, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tracing::debug;
+
+use crate::MediaEvent;
+use crate::counters::{LossCounter, Wire, classify, rtp_ssrc};
+use crate::dtmf::{DigitReceiver, DigitSender};
+use crate::leg::{Command, SharedStats};
+use crate::sdp::RemoteSdp;
+
+/// The 3-byte Opus packet of one 20 ms silent frame (TOC 0xF8: CELT FB 20 ms, mono).
+const OPUS_SILENCE: [u8; 3] = [0xF8, 0xFF, 0xFE];
+/// A connected leg that hears nothing (no STUN, no RTP, no RTCP) for this long has lost its peer.
+pub(crate) const REMOTE_SILENCE_LIMIT: Duration = Duration::from_secs(10);
+/// At most this many remote SSRCs are latched (a remote normally uses one).
+const MAX_REMOTE_SSRCS: usize = 4;
+/// After a stall, at most this many late audio ticks are sent back to back.
+const MAX_CATCH_UP: u32 = 3;
+/// Receive buffer: str0m's maximum datagram size.
+const BUF_SIZE: usize = 2000;
+
+/// The payload types and clocks the leg sends with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Codecs {
+    pub(crate) opus: u8,
+    pub(crate) telephone_event: Option<(u8, u32)>,
+}
+
+/// What the leg applies once the remote SDP is known.
+#[derive(Debug)]
+pub(crate) struct Remote {
+    pub(crate) sdp: RemoteSdp,
+    /// `true` when we are the DTLS client.
+    pub(crate) dtls_active: bool,
+}
+
+/// A leg ready to run: built by the engine, consumed by [`Driver::run`].
+pub(crate) struct Driver {
+    pub(crate) rtc: Rtc,
+    pub(crate) socket: UdpSocket,
+    pub(crate) local: SocketAddr,
+    pub(crate) mid: Mid,
+    pub(crate) ssrc: Ssrc,
+    pub(crate) codecs: Codecs,
+    pub(crate) ptime: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) controlling: bool,
+    pub(crate) events: mpsc::UnboundedSender<MediaEvent>,
+    pub(crate) commands: mpsc::UnboundedReceiver<Command>,
+    pub(crate) stats: Arc<SharedStats>,
+}
+
+/// Mutable state of the running loop.
+struct State {
+    rtc_timeout: Instant,
+    connect_deadline: Instant,
+    connected: bool,
+    last_heard: Instant,
+    next_tick: Option<Instant>,
+    seq: u64,
+    rtp_time: u32,
+    digits: DigitSender,
+    digit_rx: DigitReceiver,
+    loss: LossCounter,
+    latched: Vec<u32>,
+}
+
+impl Driver {
+    /// Applies the remote SDP and runs until failure or until the handle is dropped.
+    pub(crate) async fn run(mut self, remote: Remote) {
+        let now = Instant::now();
+        let mut state = State {
+            rtc_timeout: now,
+            connect_deadline: now + self.connect_timeout,
+            connected: false,
+            last_heard: now,
+            next_tick: None,
+            seq: u64::from(rand_u16()),
+            rtp_time: rand_u32(),
+            digits: DigitSender::default(),
+            digit_rx: DigitReceiver::default(),
+            loss: LossCounter::default(),
+            latched: Vec::new(),
+        };
+        let result = match self.apply(&mut state, &remote) {
+            Ok(()) => self.run_loop(&mut state).await,
+            Err(e) => Err(e),
+        };
+        if let Err(reason) = result {
+            debug!(local = %self.local, %reason, "media leg failed");
+            let _ = self.events.send(MediaEvent::Failed(reason));
+        }
+    }
+
+    fn apply(&mut self, state: &mut State, remote: &Remote) -> Result<(), String> {
+        let sdp = &remote.sdp;
+        debug!(
+            local = %self.local,
+            remote_ice_lite = sdp.ice_lite,
+            dtls_active = remote.dtls_active,
+            "applying remote SDP"
+        );
+        let mut api = self.rtc.direct_api();
+        api.set_ice_controlling(self.controlling);
+        api.set_remote_ice_credentials(IceCreds {
+            ufrag: sdp.ufrag.clone(),
+            pass: sdp.pwd.clone(),
+        });
+        api.set_remote_fingerprint(sdp.fingerprint.clone());
+        self.drain(state)?;
+        let candidates: Vec<Candidate> = sdp.usable_candidates(self.local);
+        if candidates.is_empty() {
+            return Err(format!(
+                "no remote candidate of the same address family as {}",
+                self.local
+            ));
+        }
+        for candidate in candidates {
+            self.rtc.add_remote_candidate(candidate);
+            self.drain(state)?;
+        }
+        self.rtc
+            .direct_api()
+            .start_dtls(remote.dtls_active)
+            .map_err(|e| format!("DTLS start: {e}"))?;
+        self.drain(state)?;
+        // A passive DTLS side has no timer of its own yet; one timeout input starts the ICE
+        // agent's checks now instead of at the next unrelated wake-up.
+        self.rtc
+            .handle_input(Input::Timeout(Instant::now()))
+            .map_err(|e| format!("WebRTC: {e}"))?;
+        self.drain(state)
+    }
+
+    async fn run_loop(&mut self, state: &mut State) -> Result<(), String> {
+        let mut buf = vec![0u8; BUF_SIZE];
+        loop {
+            let mut deadline = state.rtc_timeout;
+            if state.connected {
+                deadline = deadline.min(state.last_heard + REMOTE_SILENCE_LIMIT);
+            } else {
+                deadline = deadline.min(state.connect_deadline);
+            }
+            if let Some(tick) = state.next_tick {
+                deadline = deadline.min(tick);
+            }
+            tokio::select! {
+                command = self.commands.recv() => match command {
+                    Some(Command::Digits(digits)) => state.digits.push(&digits),
+                    None => return Ok(()),
+                },
+                received = self.socket.recv_from(&mut buf) => match received {
+                    Ok((n, source)) => self.receive(state, &buf[..n], source)?,
+                    Err(e) => debug!(local = %self.local, error = %e, "media socket receive"),
+                },
+                () = tokio::time::sleep_until(deadline.into()) => self.on_timer(state)?,
+            }
+        }
+    }
+
+    fn on_timer(&mut self, state: &mut State) -> Result<(), String> {
+        let now = Instant::now();
+        if !state.connected && now >= state.connect_deadline {
+            return Err(format!(
+                "ICE/DTLS did not complete within {} ms",
+                self.connect_timeout.as_millis()
+            ));
+        }
+        if state.connected && now >= state.last_heard + REMOTE_SILENCE_LIMIT {
+            return Err(format!(
+                "no packets from the remote for {} s",
+                REMOTE_SILENCE_LIMIT.as_secs()
+            ));
+        }
+        self.rtc
+            .handle_input(Input::Timeout(now))
+            .map_err(|e| format!("WebRTC: {e}"))?;
+        self.drain(state)?;
+        let mut sent = 0;
+        while let Some(tick) = state.next_tick.filter(|t| *t <= now) {
+            if sent < MAX_CATCH_UP {
+                self.send_tick(state, tick)?;
+                sent += 1;
+            } else {
+                // Too far behind: skip the frame but keep the media clock right.
+                state.rtp_time = state.rtp_time.wrapping_add(self.samples_per_tick());
+            }
+            state.next_tick = Some(tick + self.ptime);
+        }
+        Ok(())
+    }
+
+    fn samples_per_tick(&self) -> u32 {
+        u32::try_from(self.ptime.as_micros() * 48 / 1000).unwrap_or(960)
+    }
+
+    /// Sends this tick's packet: a digit's event packet if one is due, else Opus silence.
+    fn send_tick(&mut self, state: &mut State, wallclock: Instant) -> Result<(), String> {
+        let tone = self.codecs.telephone_event.and_then(|(pt, clock)| {
+            let units = u32::try_from(self.ptime.as_micros() * u128::from(clock) / 1_000_000)
+                .unwrap_or(160);
+            state
+                .digits
+                .tick(state.rtp_time, units)
+                .map(|tone| (pt, tone))
+        });
+        let write = match tone {
+            Some((pt, tone)) => RtpWrite::new(
+                Pt::from(pt),
+                SeqNo::from(state.seq),
+                tone.timestamp,
+                wallclock,
+                tone.payload.to_vec(),
+            )
+            .marker(tone.marker),
+            None => RtpWrite::new(
+                Pt::from(self.codecs.opus),
+                SeqNo::from(state.seq),
+                state.rtp_time,
+                wallclock,
+                OPUS_SILENCE.to_vec(),
+            ),
+        };
+        state.seq += 1;
+        state.rtp_time = state.rtp_time.wrapping_add(self.samples_per_tick());
+        {
+            let mut api = self.rtc.direct_api();
+            let Some(stream) = api.stream_tx(&self.ssrc) else {
+                return Err("send stream vanished".into());
+            };
+            stream.write_rtp(write);
+        }
+        self.drain(state)
+    }
+
+    fn receive(
+        &mut self,
+        state: &mut State,
+        data: &[u8],
+        source: SocketAddr,
+    ) -> Result<(), String> {
+        let now = Instant::now();
+        state.last_heard = now;
+        match classify(data) {
+            Wire::Rtcp => {
+                self.stats.rtcp_received.fetch_add(1, Ordering::Relaxed);
+            }
+            Wire::Rtp => {
+                if let Some(ssrc) = rtp_ssrc(data)
+                    && state.connected
+                    && !state.latched.contains(&ssrc)
+                    && state.latched.len() < MAX_REMOTE_SSRCS
+                {
+                    // Meta's SDP names no mid extension: latch the remote's SSRC on first sight.
+                    state.latched.push(ssrc);
+                    self.rtc
+                        .direct_api()
+                        .expect_stream_rx(Ssrc::from(ssrc), None, self.mid, None);
+                    self.drain(state)?;
+                }
+            }
+            Wire::Other => {}
+        }
+        let Ok(contents) = data.try_into() else {
+            return Ok(());
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: self.local,
+                contents,
+            },
+        );
+        if let Err(e) = self.rtc.handle_input(input) {
+            debug!(local = %self.local, error = %e, "media packet refused");
+        }
+        self.drain(state)
+    }
+
+    /// Drains str0m's output until the next timeout.
+    fn drain(&mut self, state: &mut State) -> Result<(), String> {
+        loop {
+            match self.rtc.poll_output().map_err(|e| format!("WebRTC: {e}"))? {
+                Output::Timeout(at) => {
+                    state.rtc_timeout = at;
+                    return Ok(());
+                }
+                Output::Transmit(t) => {
+                    let wire = classify(&t.contents);
+                    match self.socket.try_send_to(&t.contents, t.destination) {
+                        Ok(_) => match wire {
+                            Wire::Rtp => {
+                                self.stats.rtp_sent.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Wire::Rtcp => {
+                                self.stats.rtcp_sent.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Wire::Other => {}
+                        },
+                        Err(e) => debug!(local = %self.local, error = %e, "media send"),
+                    }
+                }
+                Output::Event(event) => self.on_event(state, event)?,
+            }
+        }
+    }
+
+    fn on_event(&mut self, state: &mut State, event: Event) -> Result<(), String> {
+        match event {
+            Event::Connected if !state.connected => {
+                let now = Instant::now();
+                state.connected = true;
+                state.last_heard = now;
+                state.next_tick = Some(now);
+                let _ = self.events.send(MediaEvent::Connected);
+            }
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                return Err("ICE disconnected: the remote stopped answering".into());
+            }
+            Event::Closed => return Err("the remote closed the DTLS connection".into()),
+            Event::RtpPacket(packet) => {
+                self.stats.rtp_received.fetch_add(1, Ordering::Relaxed);
+                state.loss.record(*packet.header.ssrc, *packet.seq_no);
+                self.stats
+                    .rtp_lost
+                    .store(state.loss.lost(), Ordering::Relaxed);
+                let pt = *packet.header.payload_type;
+                if pt != self.codecs.opus {
+                    for key in state
+                        .digit_rx
+                        .on_packet(packet.header.timestamp, &packet.payload)
+                    {
+                        let _ = self.events.send(MediaEvent::Digit(key));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Random initial RTP sequence number and timestamp (RFC 3550 §5.1).
+fn rand_u16() -> u16 {
+    // Keep the first extended sequence number below 2^15 so the ROC starts at 0.
+    u16::try_from(rand_u32() & 0x7FFF).unwrap_or(0)
+}
+
+fn rand_u32() -> u32 {
+    *Ssrc::new()
+}
