@@ -47,6 +47,11 @@ impl WhatsApp {
         self.ctx.live_calls()
     }
 
+    /// Whether a live call task owns Meta's call id `call_id` (webhooks about it are routed).
+    pub fn tracks(&self, call_id: &str) -> bool {
+        self.ctx.by_wacid(call_id).is_some()
+    }
+
     fn tell(&self, call: Sid, msg: CallMsg) {
         if let Some(tx) = self.ctx.by_sid(call) {
             let _ = tx.send(msg);
