@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use common::{App, Seen, account, call_request, ended, eventually};
 use dialtone_media::{MediaConfig, MediaEngine, MediaEvent, MediaLeg};
-use dialtone_runtime::{Behavior, Handle, SoftphoneConfig};
+use dialtone_runtime::{Behavior, Handle, SoftphoneConfig, WebhookRefusal};
 use dialtone_store::{Call, PageRequest, PageSize, Store};
 use dialtone_types::{CallStatus, Direction, Sid, TwilioCode};
-use dialtone_whatsapp::webhook::{CallDirection, CallStatusKind};
+use dialtone_whatsapp::webhook::{CallDirection, CallStatusKind, SignatureError};
 use whatsapp_common::{
     ACCESS_TOKEN, GraphSeen, Meta, Scripted, USER_DIGITS, answer, calls_path, dial_app, post,
     status, store_sender, terminate, terminate_body,
@@ -47,7 +47,13 @@ async fn connect_request(meta: &Meta, n: usize, parent: Sid, store: &Store) -> (
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["action", "biz_opaque_callback_data", "messaging_product", "session", "to"]
+        [
+            "action",
+            "biz_opaque_callback_data",
+            "messaging_product",
+            "session",
+            "to"
+        ]
     );
     assert_eq!(body["messaging_product"], "whatsapp");
     assert_eq!(body["to"], USER_DIGITS);
@@ -113,10 +119,7 @@ async fn status_of(store: &Store, call: Sid, want: CallStatus) {
 fn check_sequence(callbacks: &[Seen], parent: Sid) {
     for (i, cb) in callbacks.iter().enumerate() {
         assert_eq!(cb.param("SequenceNumber"), Some(i.to_string().as_str()));
-        assert_eq!(
-            cb.param("ParentCallSid"),
-            Some(parent.to_string().as_str())
-        );
+        assert_eq!(cb.param("ParentCallSid"), Some(parent.to_string().as_str()));
         assert_eq!(cb.param("Direction"), Some("outbound-dial"));
         assert_eq!(cb.param("From"), Some("whatsapp:+15550001111"));
         assert_eq!(cb.param("To"), Some("whatsapp:+447700900123"));
@@ -140,7 +143,15 @@ async fn answered_then_hung_up_by_the_user() {
     let (child, offer) = connect_request(&meta, 1, parent.sid, &store).await;
     let opaque = child.to_string();
     let (mut user, sdp) = user_answers(&offer).await;
-    post(&rt, &[status("wacid.1", CallStatusKind::Ringing, Some(&opaque), 100)]);
+    post(
+        &rt,
+        &[status(
+            "wacid.1",
+            CallStatusKind::Ringing,
+            Some(&opaque),
+            100,
+        )],
+    );
     status_of(&store, child, CallStatus::Ringing).await;
     post(&rt, &[answer("wacid.1", &sdp, Some(&opaque), 101)]);
     assert_eq!(user.event().await, Some(MediaEvent::Connected));
@@ -155,7 +166,13 @@ async fn answered_then_hung_up_by_the_user() {
     );
     post(
         &rt,
-        &[terminate("wacid.1", CallDirection::BusinessInitiated, Some(4), Some(&opaque), 105)],
+        &[terminate(
+            "wacid.1",
+            CallDirection::BusinessInitiated,
+            Some(4),
+            Some(&opaque),
+            105,
+        )],
     );
     let child_done = ended(&store, child).await;
     assert_eq!(child_done.status, CallStatus::Completed);
@@ -222,7 +239,13 @@ async fn hung_up_by_dialtone_terminates_at_meta() {
     // Meta confirms with its terminate webhook; nothing more is sent.
     post(
         &rt,
-        &[terminate("wacid.1", CallDirection::BusinessInitiated, Some(1), None, 103)],
+        &[terminate(
+            "wacid.1",
+            CallDirection::BusinessInitiated,
+            Some(1),
+            None,
+            103,
+        )],
     );
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(meta.actions(), ["connect", "terminate"]);
@@ -237,10 +260,32 @@ async fn declined_is_busy() {
     let (child, _offer) = connect_request(&meta, 1, parent.sid, &store).await;
     let opaque = child.to_string();
     // Reordered: REJECTED arrives before RINGING, then Meta's terminate twice.
-    post(&rt, &[status("wacid.1", CallStatusKind::Rejected, Some(&opaque), 101)]);
-    post(&rt, &[status("wacid.1", CallStatusKind::Ringing, Some(&opaque), 100)]);
-    let end = terminate("wacid.1", CallDirection::BusinessInitiated, None, Some(&opaque), 102);
-    post(&rt, &[end.clone()]);
+    post(
+        &rt,
+        &[status(
+            "wacid.1",
+            CallStatusKind::Rejected,
+            Some(&opaque),
+            101,
+        )],
+    );
+    post(
+        &rt,
+        &[status(
+            "wacid.1",
+            CallStatusKind::Ringing,
+            Some(&opaque),
+            100,
+        )],
+    );
+    let end = terminate(
+        "wacid.1",
+        CallDirection::BusinessInitiated,
+        None,
+        Some(&opaque),
+        102,
+    );
+    post(&rt, std::slice::from_ref(&end));
     post(&rt, &[end]);
     let child_done = ended(&store, child).await;
     assert_eq!(child_done.status, CallStatus::Busy);
@@ -266,7 +311,12 @@ async fn unanswered_ends_at_the_dial_timeout_with_a_terminate() {
     let (child, _offer) = connect_request(&meta, 1, parent.sid, &store).await;
     post(
         &rt,
-        &[status("wacid.1", CallStatusKind::Ringing, Some(&child.to_string()), 100)],
+        &[status(
+            "wacid.1",
+            CallStatusKind::Ringing,
+            Some(&child.to_string()),
+            100,
+        )],
     );
     let terminate_seen = meta.request(2).await;
     assert_eq!(terminate_seen.body, terminate_body("wacid.1"));
@@ -321,7 +371,10 @@ async fn no_permission_fails_with_37000_then_fails_fast_from_the_cache() {
     let second_child: Sid = action.param("DialCallSid").unwrap().parse().unwrap();
     assert_eq!(
         notifications(&store, second_child).await,
-        [(37000, "WhatsApp user has not granted call permission".to_owned())]
+        [(
+            37000,
+            "WhatsApp user has not granted call permission".to_owned()
+        )]
     );
     assert_eq!(meta.actions(), ["connect"]);
     rt.shutdown().await;
@@ -350,7 +403,12 @@ async fn failed_connect(scripted: Scripted, code: u32, message: &str) {
 
 #[tokio::test]
 async fn graph_timeout_fails_the_child_with_20503() {
-    failed_connect(Scripted::Hang, 20503, "WhatsApp Graph API did not answer in time").await;
+    failed_connect(
+        Scripted::Hang,
+        20503,
+        "WhatsApp Graph API did not answer in time",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -370,14 +428,13 @@ async fn answer_without_ice_fails_the_child_and_terminates() {
     let (child, offer) = connect_request(&meta, 1, parent.sid, &store).await;
     let (_user, sdp) = user_answers(&offer).await;
     let no_ice: String = sdp
-        .split("\r\n")
+        .split_inclusive("\r\n")
         .filter(|l| !l.starts_with("a=ice-ufrag") && !l.starts_with("a=fingerprint"))
-        .map(|l| format!("{l}\r\n"))
-        .collect::<String>()
-        .trim_end_matches("\r\n")
-        .to_owned()
-        + "\r\n";
-    post(&rt, &[answer("wacid.1", &no_ice, Some(&child.to_string()), 101)]);
+        .collect();
+    post(
+        &rt,
+        &[answer("wacid.1", &no_ice, Some(&child.to_string()), 101)],
+    );
     let terminate_seen = meta.request(2).await;
     assert_eq!(terminate_seen.body, terminate_body("wacid.1"));
     let child_done = ended(&store, child).await;
@@ -409,7 +466,10 @@ async fn media_that_never_connects_fails_the_child_and_terminates() {
     // The user's leg goes away: the answer points at a port nobody listens on.
     drop(user);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    post(&rt, &[answer("wacid.1", &sdp, Some(&child.to_string()), 101)]);
+    post(
+        &rt,
+        &[answer("wacid.1", &sdp, Some(&child.to_string()), 101)],
+    );
     let terminate_seen = meta.request(2).await;
     assert_eq!(terminate_seen.body, terminate_body("wacid.1"));
     let child_done = ended(&store, child).await;
@@ -417,7 +477,11 @@ async fn media_that_never_connects_fails_the_child_and_terminates() {
     let notes = notifications(&store, child).await;
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].0, 12400);
-    assert!(notes[0].1.starts_with("WhatsApp media failed: "), "{}", notes[0].1);
+    assert!(
+        notes[0].1.starts_with("WhatsApp media failed: "),
+        "{}",
+        notes[0].1
+    );
     let callbacks = child_callbacks(&app, child, 2).await;
     assert_eq!(statuses(&callbacks), ["initiated", "failed"]);
     rt.shutdown().await;
@@ -441,8 +505,6 @@ async fn bad_webhooks_are_refused_and_the_call_goes_on() {
         Some(&opaque),
         104,
     )]);
-    use dialtone_runtime::WebhookRefusal;
-    use dialtone_whatsapp::webhook::SignatureError;
     assert_eq!(
         rt.whatsapp_webhook(&hangup, None),
         Err(WebhookRefusal::Signature(SignatureError::Missing))
@@ -468,7 +530,13 @@ async fn bad_webhooks_are_refused_and_the_call_goes_on() {
     // An event about a call nobody knows is ignored.
     post(
         &rt,
-        &[terminate("wacid.unknown", CallDirection::BusinessInitiated, Some(3), None, 104)],
+        &[terminate(
+            "wacid.unknown",
+            CallDirection::BusinessInitiated,
+            Some(3),
+            None,
+            104,
+        )],
     );
     tokio::time::sleep(Duration::from_millis(200)).await;
     let live = store.fetch_call(account(), child).await.unwrap();

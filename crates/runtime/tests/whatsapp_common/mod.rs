@@ -113,8 +113,8 @@ impl Meta {
 
     /// Connector settings pointing at this fake, with short deadlines.
     pub fn config(&self) -> WhatsAppConfig {
-        let graph = GraphConfig::new(&format!("{}/graph", self.base), "v24.0", ACCESS_TOKEN)
-            .unwrap();
+        let graph =
+            GraphConfig::new(&format!("{}/graph", self.base), "v24.0", ACCESS_TOKEN).unwrap();
         let mut config = WhatsAppConfig::new(graph, APP_SECRET, VERIFY_TOKEN);
         config.request_timeout = Duration::from_millis(500);
         config.media_timeout = Duration::from_secs(5);
