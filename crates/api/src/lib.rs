@@ -24,6 +24,7 @@ mod paging;
 mod params;
 mod render;
 mod resources;
+mod simulator;
 mod state;
 mod target;
 mod validate;
@@ -36,6 +37,7 @@ pub use control::{
 };
 pub use error::{ApiError, codes};
 pub use params::Params;
+pub use simulator::{SimulatedWhatsApp, WhatsAppPermission, WhatsAppUser, WhatsAppUserCall};
 pub use state::{ApiState, Clock, Entropy, Limits};
 pub use whatsapp_webhook::{WHATSAPP_WEBHOOK_PATH, WebhookRejection, WhatsAppWebhooks};
 
@@ -48,6 +50,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/healthz", get(http::healthz))
         .merge(resources::accounts(&state))
         .merge(resources::simulator(&state))
+        .merge(resources::whatsapp_users::routes(&state))
         .merge(resources::senders(&state))
         .merge(whatsapp_webhook::routes(&state))
         .fallback(http::not_found)

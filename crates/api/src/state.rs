@@ -51,6 +51,8 @@ pub struct ApiState {
     pub(crate) limits: Limits,
     /// Meta's webhook receiver's connector (`/webhooks/whatsapp`), when configured.
     pub(crate) whatsapp: Option<Arc<dyn crate::WhatsAppWebhooks>>,
+    /// The WhatsApp simulator behind `/sim/v1/WhatsAppUsers`, when it runs.
+    pub(crate) whatsapp_simulator: Option<Arc<dyn crate::SimulatedWhatsApp>>,
 }
 
 impl fmt::Debug for ApiState {
@@ -77,6 +79,7 @@ impl ApiState {
             entropy,
             limits: Limits::default(),
             whatsapp: None,
+            whatsapp_simulator: None,
         }
     }
 
@@ -91,6 +94,13 @@ impl ApiState {
     #[must_use]
     pub fn with_whatsapp_webhooks(mut self, webhooks: Arc<dyn crate::WhatsAppWebhooks>) -> Self {
         self.whatsapp = Some(webhooks);
+        self
+    }
+
+    /// Serves `/sim/v1/WhatsAppUsers` through the WhatsApp simulator `simulator`.
+    #[must_use]
+    pub fn with_whatsapp_simulator(mut self, simulator: Arc<dyn crate::SimulatedWhatsApp>) -> Self {
+        self.whatsapp_simulator = Some(simulator);
         self
     }
 

@@ -6,6 +6,7 @@ pub(crate) mod calls;
 pub(crate) mod keys;
 pub(crate) mod senders;
 pub(crate) mod sim;
+pub(crate) mod whatsapp_users;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;

@@ -1,0 +1,314 @@
+//! The WhatsApp simulator's users, under `/sim/v1/WhatsAppUsers` with the account's
+//! credentials (like `/sim/v1/Clients`).
+//!
+//! - `POST /sim/v1/WhatsAppUsers`: create or replace a user: `Number` (+E164), `Permission`
+//!   (`granted`, `none` (default), `revoked`), `Behavior` (`answer` (default), `busy`,
+//!   `reject`, `no-answer`, `unreachable`), `AnswerAfter` (seconds, fractional, default 1),
+//!   `HangupAfter` (seconds after the answer), `Digits` (DTMF pressed after the answer).
+//! - `GET /sim/v1/WhatsAppUsers`: the account's users.
+//! - `GET`, `DELETE /sim/v1/WhatsAppUsers/{Number}`.
+//! - `POST /sim/v1/WhatsAppUsers/{Number}/Calls` form `To` (`whatsapp:+…`, a WhatsApp sender
+//!   of the account): the user calls the business. `GET` lists the user's calls.
+//!
+//! Twilio has no such resource: the JSON is Dialtone's own in Twilio's style (snake_case, a
+//! `uri`, Twilio's error body). Without a simulator (`whatsapp.mode = "meta"`) every route
+//! answers 404.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::routing::get;
+use dialtone_types::{Address, E164, Sid, TwilioCode, UnixMillis};
+use serde_json::{Value, json};
+
+use crate::auth::{Caller, any_account_auth};
+use crate::control::Behavior;
+use crate::error::{ApiError, codes};
+use crate::params::{Form, Params};
+use crate::render::path_segment;
+use crate::simulator::{SimulatedWhatsApp, WhatsAppPermission, WhatsAppUser, WhatsAppUserCall};
+use crate::state::ApiState;
+use crate::target::Target;
+
+const BASE: &str = "/sim/v1/WhatsAppUsers";
+/// Longest ring or talk time a user accepts, in seconds (one day).
+const MAX_SECONDS: f64 = 86_400.0;
+/// Most DTMF digits a user presses.
+const MAX_DIGITS: usize = 256;
+
+/// The routes, behind authentication for whichever account the credentials name.
+pub(crate) fn routes(state: &ApiState) -> Router<ApiState> {
+    Router::new()
+        .route(BASE, get(list).post(put))
+        .route(&format!("{BASE}/{{number}}"), get(fetch).delete(remove))
+        .route(
+            &format!("{BASE}/{{number}}/Calls"),
+            get(list_calls).post(call),
+        )
+        .route_layer(from_fn_with_state(state.clone(), any_account_auth))
+}
+
+fn simulator(state: &ApiState) -> Result<Arc<dyn SimulatedWhatsApp>, ApiError> {
+    state.whatsapp_simulator.clone().ok_or(ApiError::Refused {
+        status: StatusCode::NOT_FOUND,
+        code: TwilioCode::NOT_FOUND,
+        message: "the WhatsApp simulator is not running (whatsapp.mode = meta)".to_owned(),
+    })
+}
+
+fn user_uri(number: &E164) -> String {
+    format!("{BASE}/{}", path_segment(number.as_str()))
+}
+
+fn user_json(account: Sid, user: &WhatsAppUser) -> Value {
+    json!({
+        "account_sid": account,
+        "answer_after": user.answer_after.as_secs_f64(),
+        "behavior": user.behavior.as_str(),
+        "digits": user.digits,
+        "hangup_after": user.hangup_after.map(|d| d.as_secs_f64()),
+        "number": user.number.as_str(),
+        "permission": user.permission.as_str(),
+        "unanswered_in_a_row": user.unanswered_in_a_row,
+        "uri": user_uri(&user.number),
+    })
+}
+
+fn date(at: Option<UnixMillis>) -> Value {
+    at.map_or(Value::Null, |at| Value::String(at.rfc2822().to_string()))
+}
+
+fn call_json(account: Sid, call: &WhatsAppUserCall) -> Value {
+    json!({
+        "account_sid": account,
+        "call_id": call.call_id,
+        "date_answered": date(call.answered_at),
+        "date_created": date(Some(call.created_at)),
+        "date_ended": date(call.ended_at),
+        "direction": call.direction,
+        "duration": call.duration_secs,
+        "from": call.from,
+        "status": call.status,
+        "to": call.to,
+    })
+}
+
+fn invalid(message: String) -> ApiError {
+    ApiError::invalid(codes::INVALID_PARAMETER, message)
+}
+
+fn seconds(p: &Params, name: &str) -> Result<Option<Duration>, ApiError> {
+    p.get(name)
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && (0.0..=MAX_SECONDS).contains(s))
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "{name} must be a number of seconds between 0 and {MAX_SECONDS}: {v:?}"
+                    ))
+                })
+        })
+        .transpose()
+}
+
+/// `Number`, tolerating a `+` sent unencoded (which form decoding turns into a space).
+fn number(p: &Params) -> Result<E164, ApiError> {
+    let raw = p
+        .get("Number")
+        .ok_or_else(|| invalid("Number is required".to_owned()))?;
+    let fixed = raw
+        .strip_prefix(' ')
+        .map_or_else(|| raw.to_owned(), |rest| format!("+{rest}"));
+    E164::parse(&fixed).map_err(|_| {
+        ApiError::invalid(
+            codes::INVALID_TO,
+            format!("Number is not a valid E.164 phone number (+ and up to 15 digits): {raw:?}"),
+        )
+    })
+}
+
+fn user(p: &Params) -> Result<WhatsAppUser, ApiError> {
+    let permission = match p.get("Permission") {
+        None => WhatsAppPermission::default(),
+        Some(v) => WhatsAppPermission::parse(v).ok_or_else(|| {
+            invalid(format!(
+                "Permission is not valid: {v:?}. Use granted, none or revoked"
+            ))
+        })?,
+    };
+    let behavior = match p.get("Behavior") {
+        None => Behavior::default(),
+        Some(v) => Behavior::parse(v).ok_or_else(|| {
+            invalid(format!(
+                "Behavior is not valid: {v:?}. Use answer, busy, reject, no-answer or unreachable"
+            ))
+        })?,
+    };
+    let digits = p.get("Digits").map(str::to_owned);
+    if let Some(d) = &digits {
+        let ok = d.len() <= MAX_DIGITS
+            && d.bytes().all(|b| {
+                b.is_ascii_digit() || matches!(b, b'*' | b'#' | b'w' | b'W' | b'A'..=b'D')
+            });
+        if !ok {
+            return Err(invalid(format!(
+                "Digits is not valid: {d:?} (0-9, *, #, A-D, w and W; at most {MAX_DIGITS})"
+            )));
+        }
+    }
+    Ok(WhatsAppUser {
+        number: number(p)?,
+        permission,
+        behavior,
+        answer_after: seconds(p, "AnswerAfter")?.unwrap_or(Duration::from_secs(1)),
+        hangup_after: seconds(p, "HangupAfter")?,
+        digits,
+        unanswered_in_a_row: 0,
+    })
+}
+
+/// The `{number}` of the path; a segment that is not a number names no user.
+fn path_number(target: &Target) -> Result<E164, ApiError> {
+    E164::parse(target.segment("number")?).map_err(|_| target.not_found())
+}
+
+async fn put(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Form(params): Form,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let sim = simulator(&state)?;
+    let user = user(&params)?;
+    let stored = sim.put_user(caller.account, user)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(user_json(caller.account, &stored)),
+    ))
+}
+
+async fn list(State(state): State<ApiState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let sim = simulator(&state)?;
+    let users: Vec<Value> = sim
+        .users(caller.account)
+        .iter()
+        .map(|u| user_json(caller.account, u))
+        .collect();
+    Ok(Json(json!({ "whatsapp_users": users, "uri": BASE })))
+}
+
+async fn fetch(
+    State(state): State<ApiState>,
+    caller: Caller,
+    target: Target,
+) -> Result<Json<Value>, ApiError> {
+    let sim = simulator(&state)?;
+    let number = path_number(&target)?;
+    let user = sim
+        .user(caller.account, &number)
+        .ok_or_else(|| target.not_found())?;
+    Ok(Json(user_json(caller.account, &user)))
+}
+
+async fn remove(
+    State(state): State<ApiState>,
+    caller: Caller,
+    target: Target,
+) -> Result<StatusCode, ApiError> {
+    let sim = simulator(&state)?;
+    let number = path_number(&target)?;
+    if sim.delete_user(caller.account, &number) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(target.not_found())
+    }
+}
+
+async fn list_calls(
+    State(state): State<ApiState>,
+    caller: Caller,
+    target: Target,
+) -> Result<Json<Value>, ApiError> {
+    let sim = simulator(&state)?;
+    let number = path_number(&target)?;
+    if sim.user(caller.account, &number).is_none() {
+        return Err(target.not_found());
+    }
+    let calls: Vec<Value> = sim
+        .calls(caller.account, &number)
+        .iter()
+        .map(|c| call_json(caller.account, c))
+        .collect();
+    Ok(Json(
+        json!({ "calls": calls, "uri": format!("{}/Calls", user_uri(&number)) }),
+    ))
+}
+
+async fn call(
+    State(state): State<ApiState>,
+    caller: Caller,
+    target: Target,
+    Form(params): Form,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let sim = simulator(&state)?;
+    let number = path_number(&target)?;
+    if sim.user(caller.account, &number).is_none() {
+        return Err(target.not_found());
+    }
+    let to = params
+        .get("To")
+        .ok_or_else(|| ApiError::invalid(codes::TO_REQUIRED, "To is required"))?;
+    if !matches!(to.parse::<Address>(), Ok(Address::WhatsApp(_))) {
+        return Err(ApiError::invalid(
+            codes::INVALID_TO,
+            format!("To must be a WhatsApp address (whatsapp:+E164): {to:?}"),
+        ));
+    }
+    let call = sim
+        .call_business(caller.account, number, to.to_owned())
+        .await?;
+    Ok((StatusCode::CREATED, Json(call_json(caller.account, &call))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_users() {
+        let u = user(&Params::parse(
+            b"Number=%2B15550002222&Permission=granted&Behavior=no-answer&AnswerAfter=0.5&HangupAfter=3&Digits=12%23",
+        ))
+        .unwrap();
+        assert_eq!(u.number.as_str(), "+15550002222");
+        assert_eq!(u.permission, WhatsAppPermission::Granted);
+        assert_eq!(u.behavior, Behavior::NoAnswer);
+        assert_eq!(u.answer_after, Duration::from_millis(500));
+        assert_eq!(u.hangup_after, Some(Duration::from_secs(3)));
+        assert_eq!(u.digits.as_deref(), Some("12#"));
+        let plain = user(&Params::parse(b"Number=+15550002222")).unwrap();
+        assert_eq!(plain.number.as_str(), "+15550002222");
+        assert_eq!(plain.permission, WhatsAppPermission::None);
+        assert_eq!(plain.answer_after, Duration::from_secs(1));
+        for (bad, code) in [
+            ("", codes::INVALID_PARAMETER),
+            ("Number=15550002222", codes::INVALID_TO),
+            ("Number=%2B0123", codes::INVALID_TO),
+            ("Number=%2B1555&Permission=maybe", codes::INVALID_PARAMETER),
+            ("Number=%2B1555&Behavior=ring", codes::INVALID_PARAMETER),
+            ("Number=%2B1555&AnswerAfter=-1", codes::INVALID_PARAMETER),
+            ("Number=%2B1555&HangupAfter=NaN", codes::INVALID_PARAMETER),
+            ("Number=%2B1555&Digits=12x", codes::INVALID_PARAMETER),
+        ] {
+            let e = user(&Params::parse(bad.as_bytes())).unwrap_err();
+            assert_eq!(e.status_and_code().1, Some(code), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The port through which `/sim/v1/WhatsAppUsers` drives the simulated WhatsApp network.
+//!
+//! The simulator (`dialtone_sim::network::Simulator`) plays Meta's side; the API only
+//! validates forms and renders JSON, in its own terms, so it compiles and is tested without
+//! the simulator (tests plug in a fake; the binary plugs in the simulator through a small
+//! adapter). When Dialtone talks to Meta (`whatsapp.mode = "meta"`) there is no simulator and
+//! the routes answer 404.
+
+use std::time::Duration;
+
+use dialtone_types::{E164, Sid, UnixMillis};
+
+use crate::control::{Behavior, BoxFuture, ControlError};
+
+/// A user's call permission towards the account's business numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WhatsAppPermission {
+    /// Granted (does not expire in the simulator).
+    Granted,
+    /// Never granted (the default).
+    #[default]
+    None,
+    /// Revoked (by the user, or after four unanswered business calls in a row).
+    Revoked,
+}
+
+impl WhatsAppPermission {
+    /// The form value: `granted`, `none` or `revoked`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Granted => "granted",
+            Self::None => "none",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    /// Parses a form value.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "granted" => Self::Granted,
+            "none" => Self::None,
+            "revoked" => Self::Revoked,
+            _ => return None,
+        })
+    }
+}
+
+/// A simulated WhatsApp user of an account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhatsAppUser {
+    /// The user's number.
+    pub number: E164,
+    /// Consent towards the account's business numbers.
+    pub permission: WhatsAppPermission,
+    /// How the phone reacts to business calls.
+    pub behavior: Behavior,
+    /// Ringing time before answering (or declining).
+    pub answer_after: Duration,
+    /// Talk time before the user hangs up; `None` waits for the business.
+    pub hangup_after: Option<Duration>,
+    /// DTMF pressed (RFC 4733) after the answer.
+    pub digits: Option<String>,
+    /// Business calls left unanswered in a row (read only; 0 for a new user).
+    pub unanswered_in_a_row: u32,
+}
+
+/// A call of a simulated user, as the simulator reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppUserCall {
+    /// Meta's call id, `wacid.…`.
+    pub call_id: String,
+    /// `BUSINESS_INITIATED` or `USER_INITIATED`.
+    pub direction: String,
+    /// `calling`, `ringing`, `pre-accepted`, `in-progress`, `completed`, `canceled`, `busy`,
+    /// `rejected`, `no-answer` or `failed`.
+    pub status: String,
+    /// The caller, `whatsapp:+…`.
+    pub from: String,
+    /// The callee, `whatsapp:+…`.
+    pub to: String,
+    /// When it was placed.
+    pub created_at: UnixMillis,
+    /// When it was answered.
+    pub answered_at: Option<UnixMillis>,
+    /// When it ended.
+    pub ended_at: Option<UnixMillis>,
+    /// Whole seconds from answer to end.
+    pub duration_secs: Option<u64>,
+}
+
+/// What the API needs from the WhatsApp simulator. Errors carry the HTTP status, Twilio code
+/// and message to answer with.
+pub trait SimulatedWhatsApp: Send + Sync + 'static {
+    /// Creates or replaces a user of `account`.
+    fn put_user(&self, account: Sid, user: WhatsAppUser) -> Result<WhatsAppUser, ControlError>;
+
+    /// One user of `account`.
+    fn user(&self, account: Sid, number: &E164) -> Option<WhatsAppUser>;
+
+    /// The users of `account`, by number.
+    fn users(&self, account: Sid) -> Vec<WhatsAppUser>;
+
+    /// Removes a user; `false` if there was none.
+    fn delete_user(&self, account: Sid, number: &E164) -> bool;
+
+    /// The user calls the business `to` (`whatsapp:+…`).
+    fn call_business(
+        &self,
+        account: Sid,
+        number: E164,
+        to: String,
+    ) -> BoxFuture<'_, Result<WhatsAppUserCall, ControlError>>;
+
+    /// The user's calls the simulator remembers, oldest first.
+    fn calls(&self, account: Sid, number: &E164) -> Vec<WhatsAppUserCall>;
+}
