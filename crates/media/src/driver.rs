@@ -53,7 +53,7 @@ pub(crate) struct Remote {
 
 /// A leg ready to run: built by the engine, consumed by [`Driver::run`].
 pub(crate) struct Driver {
-    pub(crate) rtc: Rtc,
+    pub(crate) rtc: Box<Rtc>,
     pub(crate) socket: UdpSocket,
     pub(crate) local: SocketAddr,
     pub(crate) mid: Mid,
@@ -126,12 +126,6 @@ impl Driver {
         api.set_remote_fingerprint(sdp.fingerprint.clone());
         self.drain(state)?;
         let candidates: Vec<Candidate> = sdp.usable_candidates(self.local);
-        if candidates.is_empty() {
-            return Err(format!(
-                "no remote candidate of the same address family as {}",
-                self.local
-            ));
-        }
         for candidate in candidates {
             self.rtc.add_remote_candidate(candidate);
             self.drain(state)?;

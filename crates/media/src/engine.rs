@@ -117,7 +117,8 @@ impl MediaOffer {
 
 /// A configured `Rtc` with its bound socket, before the remote SDP is applied.
 struct Prepared {
-    rtc: Rtc,
+    /// Boxed: an `Rtc` is large, and offers are held across awaits.
+    rtc: Box<Rtc>,
     socket: UdpSocket,
     local: SocketAddr,
     candidate: String,
@@ -140,7 +141,7 @@ impl Prepared {
     async fn new(config: &MediaConfig, codecs: Codecs) -> Result<Self, MediaError> {
         let socket = UdpSocket::bind(SocketAddr::new(config.ip, 0)).await?;
         let local = socket.local_addr()?;
-        let mut rtc = build_rtc(config, codecs);
+        let mut rtc = Box::new(build_rtc(config, codecs));
         let candidate =
             Candidate::host(local, "udp").map_err(|e| MediaError::Rtc(e.to_string()))?;
         let candidate = rtc
@@ -190,6 +191,12 @@ impl Prepared {
 
     /// Spawns the leg task with `remote` applied.
     fn start(self, remote: Remote) -> Result<MediaLeg, MediaError> {
+        if remote.sdp.usable_candidates(self.local).is_empty() {
+            return Err(MediaError::Sdp(format!(
+                "no remote candidate of the same address family as our socket {}",
+                self.local.ip()
+            )));
+        }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();
