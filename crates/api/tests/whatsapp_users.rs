@@ -1,0 +1,397 @@
+//! `/sim/v1/WhatsAppUsers` over a fake simulator port: forms, JSON, errors, account scoping,
+//! and the 404 when no simulator runs (Meta mode).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use common::{Counter, FixedClock, NOW_TEXT, OTHER_TOKEN, Rig, account, error, other_account};
+use dialtone_api::{
+    ApiState, Behavior, BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppPermission,
+    WhatsAppUser, WhatsAppUserCall,
+};
+use dialtone_types::{E164, Sid, TwilioCode};
+use serde_json::{Value, json};
+
+const SENDER: &str = "whatsapp:+15550001111";
+
+/// Users in a map; calls to `SENDER` succeed (status `ringing`), others are refused as the
+/// binary's adapter refuses a number that is not a sender of the account.
+#[derive(Default)]
+struct FakeSim {
+    users: Mutex<BTreeMap<(Sid, E164), WhatsAppUser>>,
+    calls: Mutex<Vec<(Sid, E164, WhatsAppUserCall)>>,
+}
+
+impl SimulatedWhatsApp for FakeSim {
+    fn put_user(&self, account: Sid, user: WhatsAppUser) -> Result<WhatsAppUser, ControlError> {
+        self.users
+            .lock()
+            .unwrap()
+            .insert((account, user.number.clone()), user.clone());
+        Ok(user)
+    }
+
+    fn user(&self, account: Sid, number: &E164) -> Option<WhatsAppUser> {
+        self.users
+            .lock()
+            .unwrap()
+            .get(&(account, number.clone()))
+            .cloned()
+    }
+
+    fn users(&self, account: Sid) -> Vec<WhatsAppUser> {
+        self.users
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|((a, _), _)| *a == account)
+            .map(|(_, u)| u.clone())
+            .collect()
+    }
+
+    fn delete_user(&self, account: Sid, number: &E164) -> bool {
+        self.users
+            .lock()
+            .unwrap()
+            .remove(&(account, number.clone()))
+            .is_some()
+    }
+
+    fn call_business(
+        &self,
+        account: Sid,
+        number: E164,
+        to: String,
+    ) -> BoxFuture<'_, Result<WhatsAppUserCall, ControlError>> {
+        Box::pin(async move {
+            if to != SENDER {
+                return Err(ControlError {
+                    status: StatusCode::BAD_REQUEST,
+                    code: TwilioCode(21211),
+                    message: format!("{to} is not a WhatsApp sender of this account"),
+                });
+            }
+            let call = WhatsAppUserCall {
+                call_id: "wacid.ABC".to_owned(),
+                direction: "USER_INITIATED".to_owned(),
+                status: "ringing".to_owned(),
+                from: format!("whatsapp:{number}"),
+                to,
+                created_at: common::NOW,
+                answered_at: None,
+                ended_at: None,
+                duration_secs: None,
+            };
+            self.calls
+                .lock()
+                .unwrap()
+                .push((account, number, call.clone()));
+            Ok(call)
+        })
+    }
+
+    fn calls(&self, account: Sid, number: &E164) -> Vec<WhatsAppUserCall> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(a, n, _)| *a == account && n == number)
+            .map(|(_, _, c)| c.clone())
+            .collect()
+    }
+}
+
+async fn rig_with(sim: Option<Arc<FakeSim>>) -> Rig {
+    let rig = Rig::new().await;
+    let mut state = ApiState::new(
+        rig.store.clone(),
+        rig.control.clone(),
+        Arc::new(FixedClock),
+        Arc::new(Counter::default()),
+    );
+    if let Some(sim) = sim {
+        state = state.with_whatsapp_simulator(sim);
+    }
+    Rig {
+        app: dialtone_api::router(state),
+        store: rig.store,
+        control: rig.control,
+    }
+}
+
+fn user_json(number: &str, encoded: &str, extra: &Value) -> Value {
+    let mut user = json!({
+        "account_sid": account().to_string(),
+        "answer_after": 1.0,
+        "behavior": "answer",
+        "digits": null,
+        "hangup_after": null,
+        "number": number,
+        "permission": "none",
+        "unanswered_in_a_row": 0,
+        "uri": format!("/sim/v1/WhatsAppUsers/{encoded}"),
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        user[k] = v.clone();
+    }
+    user
+}
+
+#[tokio::test]
+async fn create_fetch_list_replace_delete() {
+    let sim = Arc::new(FakeSim::default());
+    let rig = rig_with(Some(sim.clone())).await;
+    let (status, user) = rig
+        .post(
+            "/sim/v1/WhatsAppUsers",
+            "Number=%2B15550002222&Permission=granted&Behavior=no-answer&AnswerAfter=0.25&HangupAfter=5&Digits=1%23",
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let expected = user_json(
+        "+15550002222",
+        "%2B15550002222",
+        &json!({"permission": "granted", "behavior": "no-answer", "answer_after": 0.25,
+                "hangup_after": 5.0, "digits": "1#"}),
+    );
+    assert_eq!(user, expected);
+    let stored = sim
+        .user(account(), &E164::parse("+15550002222").unwrap())
+        .unwrap();
+    assert_eq!(stored.permission, WhatsAppPermission::Granted);
+    assert_eq!(stored.behavior, Behavior::NoAnswer);
+    assert_eq!(stored.answer_after, Duration::from_millis(250));
+
+    let (_, other) = rig
+        .post("/sim/v1/WhatsAppUsers", "Number=%2B447700900123")
+        .await;
+    assert_eq!(
+        other,
+        user_json("+447700900123", "%2B447700900123", &json!({}))
+    );
+
+    assert_eq!(
+        rig.get("/sim/v1/WhatsAppUsers/%2B15550002222").await,
+        (StatusCode::OK, expected.clone())
+    );
+    let (status, list) = rig.get("/sim/v1/WhatsAppUsers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        list,
+        json!({"whatsapp_users": [expected, other], "uri": "/sim/v1/WhatsAppUsers"})
+    );
+
+    // Replace: the same number with new settings.
+    let (status, replaced) = rig
+        .post(
+            "/sim/v1/WhatsAppUsers",
+            "Number=%2B15550002222&Behavior=busy",
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        replaced,
+        user_json(
+            "+15550002222",
+            "%2B15550002222",
+            &json!({"behavior": "busy"})
+        )
+    );
+
+    // Another account sees none of them and cannot delete them.
+    let theirs = other_account().to_string();
+    let (_, list) = rig
+        .send_as(
+            Method::GET,
+            "/sim/v1/WhatsAppUsers",
+            "",
+            Some((&theirs, OTHER_TOKEN)),
+        )
+        .await;
+    assert_eq!(list["whatsapp_users"], json!([]));
+    let (status, _) = rig
+        .send_as(
+            Method::DELETE,
+            "/sim/v1/WhatsAppUsers/%2B15550002222",
+            "",
+            Some((&theirs, OTHER_TOKEN)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    assert_eq!(
+        rig.delete("/sim/v1/WhatsAppUsers/%2B15550002222").await,
+        (StatusCode::NO_CONTENT, Value::Null)
+    );
+    assert_eq!(
+        rig.get("/sim/v1/WhatsAppUsers/%2B15550002222").await,
+        (
+            StatusCode::NOT_FOUND,
+            error(
+                20404,
+                404,
+                "The requested resource /sim/v1/WhatsAppUsers/%2B15550002222 was not found"
+            )
+        )
+    );
+}
+
+#[tokio::test]
+async fn bad_forms_are_400() {
+    let rig = rig_with(Some(Arc::new(FakeSim::default()))).await;
+    for (form, code, message) in [
+        ("", 20001, "Number is required"),
+        (
+            "Number=15550002222",
+            21211,
+            "Number is not a valid E.164 phone number (+ and up to 15 digits): \"15550002222\"",
+        ),
+        (
+            "Number=%2B15550002222&Permission=yes",
+            20001,
+            "Permission is not valid: \"yes\". Use granted, none or revoked",
+        ),
+        (
+            "Number=%2B15550002222&Behavior=ring",
+            20001,
+            "Behavior is not valid: \"ring\". Use answer, busy, reject, no-answer or unreachable",
+        ),
+        (
+            "Number=%2B15550002222&AnswerAfter=-1",
+            20001,
+            "AnswerAfter must be a number of seconds between 0 and 86400: \"-1\"",
+        ),
+        (
+            "Number=%2B15550002222&Digits=12x",
+            20001,
+            "Digits is not valid: \"12x\" (0-9, *, #, A-D, w and W; at most 256)",
+        ),
+    ] {
+        let (status, body) = rig.post("/sim/v1/WhatsAppUsers", form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{form}");
+        assert_eq!(body["code"], code, "{form}");
+        assert_eq!(body["message"], message, "{form}");
+        assert_eq!(body["status"], 400, "{form}");
+    }
+    // A path segment that is not a number names no user.
+    let (status, body) = rig.get("/sim/v1/WhatsAppUsers/alice").await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::NOT_FOUND,
+            error(
+                20404,
+                404,
+                "The requested resource /sim/v1/WhatsAppUsers/alice was not found"
+            )
+        )
+    );
+}
+
+#[tokio::test]
+async fn the_user_calls_the_business() {
+    let sim = Arc::new(FakeSim::default());
+    let rig = rig_with(Some(sim.clone())).await;
+    rig.post("/sim/v1/WhatsAppUsers", "Number=%2B15550002222")
+        .await;
+    let calls_path = "/sim/v1/WhatsAppUsers/%2B15550002222/Calls";
+    let (status, call) = rig.post(calls_path, "To=whatsapp%3A%2B15550001111").await;
+    assert_eq!(status, StatusCode::CREATED);
+    let expected = json!({
+        "account_sid": account().to_string(),
+        "call_id": "wacid.ABC",
+        "date_answered": null,
+        "date_created": NOW_TEXT,
+        "date_ended": null,
+        "direction": "USER_INITIATED",
+        "duration": null,
+        "from": "whatsapp:+15550002222",
+        "status": "ringing",
+        "to": "whatsapp:+15550001111",
+    });
+    assert_eq!(call, expected);
+    assert_eq!(
+        rig.get(calls_path).await,
+        (
+            StatusCode::OK,
+            json!({"calls": [expected], "uri": calls_path})
+        )
+    );
+
+    let (status, body) = rig.post(calls_path, "").await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!(21201))
+    );
+    assert_eq!(body["message"], "To is required");
+    let (status, body) = rig.post(calls_path, "To=%2B15550001111").await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!(21211))
+    );
+    assert_eq!(
+        body["message"],
+        "To must be a WhatsApp address (whatsapp:+E164): \"+15550001111\""
+    );
+    let (status, body) = rig.post(calls_path, "To=whatsapp%3A%2B15559999999").await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!(21211))
+    );
+    assert_eq!(
+        body["message"],
+        "whatsapp:+15559999999 is not a WhatsApp sender of this account"
+    );
+    assert_eq!(sim.calls.lock().unwrap().len(), 1);
+
+    // Unknown users have no calls.
+    let (status, body) = rig
+        .post(
+            "/sim/v1/WhatsAppUsers/%2B15550003333/Calls",
+            "To=whatsapp%3A%2B15550001111",
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], 20404);
+    let (status, _) = rig.get("/sim/v1/WhatsAppUsers/%2B15550003333/Calls").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn without_a_simulator_every_route_is_404() {
+    let rig = rig_with(None).await;
+    let expected = error(
+        20404,
+        404,
+        "the WhatsApp simulator is not running (whatsapp.mode = meta)",
+    );
+    for (method, path) in [
+        (Method::GET, "/sim/v1/WhatsAppUsers"),
+        (Method::POST, "/sim/v1/WhatsAppUsers"),
+        (Method::GET, "/sim/v1/WhatsAppUsers/%2B15550002222"),
+        (Method::DELETE, "/sim/v1/WhatsAppUsers/%2B15550002222"),
+        (Method::GET, "/sim/v1/WhatsAppUsers/%2B15550002222/Calls"),
+        (Method::POST, "/sim/v1/WhatsAppUsers/%2B15550002222/Calls"),
+    ] {
+        let (status, body) = rig.send(method.clone(), path, "Number=%2B1555").await;
+        assert_eq!(
+            (status, &body),
+            (StatusCode::NOT_FOUND, &expected),
+            "{method} {path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn credentials_are_required() {
+    let rig = rig_with(Some(Arc::new(FakeSim::default()))).await;
+    let (status, body) = rig
+        .send_as(Method::GET, "/sim/v1/WhatsAppUsers", "", None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], 20003);
+}
