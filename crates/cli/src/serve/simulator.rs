@@ -1,0 +1,178 @@
+//! The WhatsApp simulator in the binary: Meta's directory of business numbers over the store's
+//! WhatsApp senders, and the API's [`SimulatedWhatsApp`] port over
+//! [`dialtone_sim::network::Simulator`]. Thin translations only.
+
+use axum::http::StatusCode;
+use dialtone_api::{
+    Behavior, BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppPermission, WhatsAppUser,
+    WhatsAppUserCall,
+};
+use dialtone_sim::network::{
+    self as sim, NewUser, SenderDirectory, SimError, SimSender, Simulator, UserCall,
+};
+use dialtone_store::{Sender, Store, StoreError};
+use dialtone_types::{E164, Sid, TwilioCode};
+
+/// The store's WhatsApp senders as the business numbers Meta knows.
+#[derive(Debug, Clone)]
+pub struct StoreSenders(pub Store);
+
+fn sim_sender(found: Result<Option<Sender>, StoreError>) -> Option<SimSender> {
+    let sender = match found {
+        Ok(sender) => sender?,
+        Err(e) => {
+            tracing::warn!(error = %e, "WhatsApp simulator: sender lookup failed");
+            return None;
+        }
+    };
+    let number = sender
+        .sender_id
+        .strip_prefix("whatsapp:")
+        .and_then(|n| E164::parse(n).ok())?;
+    Some(SimSender {
+        account: sender.account_sid,
+        number,
+        phone_number_id: sender.phone_number_id,
+        waba_id: sender.waba_id,
+    })
+}
+
+impl SenderDirectory for StoreSenders {
+    fn by_phone_number_id(&self, id: &str) -> BoxFuture<'_, Option<SimSender>> {
+        let id = id.to_owned();
+        Box::pin(async move { sim_sender(self.0.sender_by_phone_number_id(&id).await) })
+    }
+
+    fn by_number(&self, account: Sid, number: &E164) -> BoxFuture<'_, Option<SimSender>> {
+        let sender_id = format!("whatsapp:{number}");
+        Box::pin(async move { sim_sender(self.0.sender_by_id(account, &sender_id).await) })
+    }
+}
+
+/// [`Simulator`] as the API's WhatsApp simulator.
+#[derive(Debug, Clone)]
+pub struct SimulatorPort(pub Simulator);
+
+const fn to_sim_behavior(b: Behavior) -> sim::Behavior {
+    match b {
+        Behavior::Answer => sim::Behavior::Answer,
+        Behavior::Busy => sim::Behavior::Busy,
+        Behavior::Reject => sim::Behavior::Reject,
+        Behavior::NoAnswer => sim::Behavior::NoAnswer,
+        Behavior::Unreachable => sim::Behavior::Unreachable,
+    }
+}
+
+const fn from_sim_behavior(b: sim::Behavior) -> Behavior {
+    match b {
+        sim::Behavior::Answer => Behavior::Answer,
+        sim::Behavior::Busy => Behavior::Busy,
+        sim::Behavior::Reject => Behavior::Reject,
+        sim::Behavior::NoAnswer => Behavior::NoAnswer,
+        sim::Behavior::Unreachable => Behavior::Unreachable,
+    }
+}
+
+const fn to_sim_permission(p: WhatsAppPermission) -> sim::Permission {
+    match p {
+        WhatsAppPermission::Granted => sim::Permission::Granted,
+        WhatsAppPermission::None => sim::Permission::None,
+        WhatsAppPermission::Revoked => sim::Permission::Revoked,
+    }
+}
+
+const fn from_sim_permission(p: sim::Permission) -> WhatsAppPermission {
+    match p {
+        sim::Permission::Granted => WhatsAppPermission::Granted,
+        sim::Permission::None => WhatsAppPermission::None,
+        sim::Permission::Revoked => WhatsAppPermission::Revoked,
+    }
+}
+
+fn user(u: sim::User) -> WhatsAppUser {
+    WhatsAppUser {
+        number: u.number,
+        permission: from_sim_permission(u.permission),
+        behavior: from_sim_behavior(u.behavior),
+        answer_after: u.answer_after,
+        hangup_after: u.hangup_after,
+        digits: u.digits,
+        unanswered_in_a_row: u.unanswered_in_a_row,
+    }
+}
+
+fn call(c: UserCall) -> WhatsAppUserCall {
+    WhatsAppUserCall {
+        call_id: c.call_id,
+        direction: c.direction.as_str().to_owned(),
+        status: c.status.as_str().to_owned(),
+        from: c.from,
+        to: c.to,
+        created_at: c.created_at,
+        answered_at: c.answered_at,
+        ended_at: c.ended_at,
+        duration_secs: c.duration_secs,
+    }
+}
+
+fn error(e: SimError) -> ControlError {
+    let (status, code) = match &e {
+        SimError::Invalid(_) => (StatusCode::BAD_REQUEST, TwilioCode(20001)),
+        SimError::UnknownUser => (StatusCode::NOT_FOUND, TwilioCode::NOT_FOUND),
+        SimError::UnknownSender(_) => (StatusCode::BAD_REQUEST, TwilioCode(21211)),
+        // Twilio's code for Meta's 138003 (one active call per business/user pair).
+        SimError::DuplicateCall => (StatusCode::CONFLICT, TwilioCode(37003)),
+        SimError::Capacity(_) => (StatusCode::TOO_MANY_REQUESTS, TwilioCode(20429)),
+        SimError::Media(_) => (StatusCode::SERVICE_UNAVAILABLE, TwilioCode(20503)),
+    };
+    ControlError {
+        status,
+        code,
+        message: e.to_string(),
+    }
+}
+
+impl SimulatedWhatsApp for SimulatorPort {
+    fn put_user(&self, account: Sid, u: WhatsAppUser) -> Result<WhatsAppUser, ControlError> {
+        let new = NewUser {
+            number: u.number,
+            permission: to_sim_permission(u.permission),
+            behavior: to_sim_behavior(u.behavior),
+            answer_after: u.answer_after,
+            hangup_after: u.hangup_after,
+            digits: u.digits,
+        };
+        self.0.put_user(account, new).map(user).map_err(error)
+    }
+
+    fn user(&self, account: Sid, number: &E164) -> Option<WhatsAppUser> {
+        self.0.user(account, number).map(user)
+    }
+
+    fn users(&self, account: Sid) -> Vec<WhatsAppUser> {
+        self.0.users(account).into_iter().map(user).collect()
+    }
+
+    fn delete_user(&self, account: Sid, number: &E164) -> bool {
+        self.0.delete_user(account, number)
+    }
+
+    fn call_business(
+        &self,
+        account: Sid,
+        number: E164,
+        to: String,
+    ) -> BoxFuture<'_, Result<WhatsAppUserCall, ControlError>> {
+        Box::pin(async move {
+            self.0
+                .call_business(account, &number, &to)
+                .await
+                .map(call)
+                .map_err(error)
+        })
+    }
+
+    fn calls(&self, account: Sid, number: &E164) -> Vec<WhatsAppUserCall> {
+        self.0.calls(account, number).into_iter().map(call).collect()
+    }
+}
