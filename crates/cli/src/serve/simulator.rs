@@ -173,6 +173,10 @@ impl SimulatedWhatsApp for SimulatorPort {
     }
 
     fn calls(&self, account: Sid, number: &E164) -> Vec<WhatsAppUserCall> {
-        self.0.calls(account, number).into_iter().map(call).collect()
+        self.0
+            .calls(account, number)
+            .into_iter()
+            .map(call)
+            .collect()
     }
 }
