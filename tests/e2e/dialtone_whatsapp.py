@@ -35,8 +35,8 @@ CHILD = STANDARD + ["ParentCallSid"]
 CHILD_CALLBACK = CHILD + ["CallbackSource", "SequenceNumber", "Timestamp"]
 DIAL_ACTION = ["DialCallStatus", "DialCallSid", "DialCallDuration", "DialBridged"]
 ALL_EVENTS = "initiated ringing answered completed"
-# The simulator's terminal call states.
-USER_CALL_ENDED = {"completed", "rejected", "failed", "terminated"}
+# The simulator's final call states (`dialtone_sim::network::CallStatus`).
+USER_CALL_ENDED = {"completed", "canceled", "busy", "rejected", "no-answer", "failed"}
 
 
 def sender_number():

@@ -208,7 +208,7 @@ def busy(c, app):
     )
     d.records(child, "busy", "0")
     eq(d.notifications(child), [], "notifications of a busy child")
-    d.user_saw(["rejected"])
+    d.user_saw(["busy"])
 
 
 def rejected(c, app):
@@ -235,7 +235,8 @@ def no_answer(c, app):
         {"DialCallStatus": "no-answer", "DialCallSid": child, "DialCallDuration": "0", "DialBridged": "false"},
     )
     d.records(child, "no-answer", "0")
-    d.user_saw(["completed"])
+    # Dialtone gave up first and terminated the ringing call.
+    d.user_saw(["canceled"])
 
 
 def no_permission(c, app):
@@ -259,16 +260,19 @@ def no_permission(c, app):
 
 
 def unreachable(c, app):
-    """A user who cannot be reached: the child fails; the WhatsApp call never connects."""
-    d = Dial(c, app, {"Permission": "granted", "Behavior": "unreachable"}, timeout=5)
+    """A phone that cannot be reached never rings; Meta ends the call with error 138001
+    ("receiver is uncallable"), which Dialtone reports as 13224 on a failed child, like an
+    unreachable softphone."""
+    d = Dial(c, app, {"Permission": "granted", "Behavior": "unreachable"})
     d.place()
-    child = d.child_callbacks([("initiated", None), ("no-answer", "0")])
+    child = d.child_callbacks([("initiated", None), ("failed", "0")])
     d.action(
         "in-progress",
-        {"DialCallStatus": "no-answer", "DialCallSid": child, "DialCallDuration": "0", "DialBridged": "false"},
+        {"DialCallStatus": "failed", "DialCallSid": child, "DialCallDuration": "0", "DialBridged": "false"},
     )
-    d.records(child, "no-answer", "0")
-    d.user_saw(["completed"])
+    d.records(child, "failed", "0")
+    eq(d.notifications(child), [("13224", "0")], "notifications of the child")
+    d.user_saw(["failed"])
 
 
 def whisper_hangup(c, app):
