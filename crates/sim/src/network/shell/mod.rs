@@ -288,10 +288,10 @@ impl Inner {
             inner.with_state(|s| match answered {
                 Ok((leg, sdp)) => {
                     s.network.answered(now(), &call_id, Ok(sdp));
-                    let live = s
-                        .network
-                        .call(&call_id)
-                        .is_some_and(|c| !c.status.is_final());
+                    let live = !inner.closed.load(Ordering::SeqCst)
+                        && s.network
+                            .call(&call_id)
+                            .is_some_and(|c| !c.status.is_final());
                     if live {
                         let digits = media::run(Arc::downgrade(&inner), call_id.clone(), leg);
                         s.legs.insert(call_id, digits);
