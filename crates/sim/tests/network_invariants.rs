@@ -111,7 +111,7 @@ proptest! {
             }
         }
         // Every call ends within the ring timeout or accept window plus the talk time.
-        d.advance(Duration::from_secs(120));
+        d.advance(Duration::from_mins(2));
         prop_assert_eq!(d.net.active_calls(network_common::PNID), 0);
         let mut terminates: HashMap<String, usize> = HashMap::new();
         let mut last_webhook: HashMap<String, bool> = HashMap::new();
