@@ -7,6 +7,8 @@
 //! a message naming the setting (exit code 2). Resolution is a pure function of its inputs,
 //! so it is unit-tested without touching the process environment.
 
+mod whatsapp;
+
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,8 @@ use clap::Args;
 use dialtone_types::{Sid, SidKind};
 use serde::Deserialize;
 use url::Url;
+
+pub use whatsapp::{EnvWhatsApp, WhatsAppFile, WhatsAppMode, WhatsAppSettings};
 
 /// Default listening address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -52,12 +56,16 @@ pub struct ServeArgs {
     #[arg(long, env = "DIALTONE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// TOML configuration file (keys: listen, data_dir, database_url, public_url, log,
-    /// account_sid, auth_token)
+    /// account_sid, auth_token, and a [whatsapp] table)
     #[arg(long, env = "DIALTONE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Log filter, e.g. `info` or `info,dialtone_runtime=debug` [default: info]
     #[arg(long, env = "DIALTONE_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+    /// WhatsApp network: `simulator` (embedded, default) or `meta` (Meta's Cloud API; needs
+    /// DIALTONE_WHATSAPP_ACCESS_TOKEN, _APP_SECRET, _VERIFY_TOKEN or the [whatsapp] table)
+    #[arg(long, env = "DIALTONE_WHATSAPP_MODE", value_name = "MODE")]
+    pub whatsapp_mode: Option<String>,
 }
 
 /// The config file's keys; unknown keys are an error (a typo must not be ignored).
@@ -78,6 +86,8 @@ pub struct FileConfig {
     pub account_sid: Option<String>,
     /// The bootstrap account's auth token (`DIALTONE_AUTH_TOKEN` wins).
     pub auth_token: Option<String>,
+    /// The `[whatsapp]` table.
+    pub whatsapp: Option<WhatsAppFile>,
 }
 
 /// The bootstrap account's credentials from the environment (`DIALTONE_ACCOUNT_SID`,
@@ -143,6 +153,8 @@ pub struct ServeConfig {
     pub log: String,
     /// The bootstrap account.
     pub account: AccountSource,
+    /// The WhatsApp network.
+    pub whatsapp: WhatsAppSettings,
 }
 
 /// A configuration problem, named precisely enough to fix it.
@@ -174,6 +186,18 @@ pub enum ConfigError {
         /// What is expected.
         why: &'static str,
     },
+    /// Meta mode without its secrets.
+    #[error(
+        "whatsapp.mode = \"meta\" needs {0} (DIALTONE_WHATSAPP_ACCESS_TOKEN, \
+         DIALTONE_WHATSAPP_APP_SECRET, DIALTONE_WHATSAPP_VERIFY_TOKEN or the [whatsapp] table)"
+    )]
+    WhatsAppMetaSecrets(String),
+    /// A Graph URL given in simulator mode.
+    #[error(
+        "whatsapp.graph_url applies to mode = \"meta\" only: the simulator is this server's \
+         own /sim/graph"
+    )]
+    WhatsAppSimulatorUrl,
     /// Only one of the account SID and auth token was given.
     #[error(
         "DIALTONE_ACCOUNT_SID and DIALTONE_AUTH_TOKEN (or account_sid and auth_token in the \
@@ -202,7 +226,13 @@ pub fn resolve(
     args: &ServeArgs,
     file: FileConfig,
     env: EnvAccount,
+    env_whatsapp: EnvWhatsApp,
 ) -> Result<ServeConfig, ConfigError> {
+    let whatsapp = whatsapp::resolve(
+        args.whatsapp_mode.as_deref(),
+        env_whatsapp,
+        file.whatsapp.clone().unwrap_or_default(),
+    )?;
     let listen_text = args
         .listen
         .clone()
@@ -295,6 +325,7 @@ pub fn resolve(
         public_url,
         log,
         account,
+        whatsapp,
     })
 }
 
@@ -355,7 +386,12 @@ mod tests {
     const TOKEN: &str = "0123456789abcdef0123456789ABCDEF";
 
     fn resolve_default(args: &ServeArgs) -> Result<ServeConfig, ConfigError> {
-        resolve(args, FileConfig::default(), EnvAccount::default())
+        resolve(
+            args,
+            FileConfig::default(),
+            EnvAccount::default(),
+            EnvWhatsApp::default(),
+        )
     }
 
     #[test]
@@ -383,7 +419,13 @@ mod tests {
             listen: Some("127.0.0.1:0".into()),
             ..ServeArgs::default()
         };
-        let c = resolve(&args, file.clone(), EnvAccount::default()).unwrap();
+        let c = resolve(
+            &args,
+            file.clone(),
+            EnvAccount::default(),
+            EnvWhatsApp::default(),
+        )
+        .unwrap();
         assert_eq!(c.listen, "127.0.0.1:0".parse().unwrap());
         assert_eq!(c.database_url, "sqlite:///var/lib/dialtone/dialtone.db");
         assert_eq!(
@@ -404,7 +446,7 @@ mod tests {
             sid: Some(other.into()),
             token: Some(TOKEN.into()),
         };
-        let c = resolve(&args, file, env).unwrap();
+        let c = resolve(&args, file, env, EnvWhatsApp::default()).unwrap();
         assert!(matches!(
             c.account,
             AccountSource::Configured { sid, origin: "DIALTONE_ACCOUNT_SID", .. }
@@ -462,7 +504,14 @@ mod tests {
             sid: sid.map(Into::into),
             token: token.map(Into::into),
         };
-        let run = |e| resolve(&ServeArgs::default(), FileConfig::default(), e);
+        let run = |e| {
+            resolve(
+                &ServeArgs::default(),
+                FileConfig::default(),
+                e,
+                EnvWhatsApp::default(),
+            )
+        };
         assert!(matches!(
             run(env(Some(SID), None)),
             Err(ConfigError::HalfAccount)

@@ -11,6 +11,7 @@
 
 mod control;
 mod system;
+mod whatsapp;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -42,6 +43,8 @@ enum ServeError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    WhatsApp(String),
     #[error("cannot start the call runtime: {0}")]
     Runtime(#[from] dialtone_runtime::RuntimeError),
     #[error("server error: {0}")]
@@ -59,8 +62,9 @@ pub fn main(args: &ServeArgs) -> ExitCode {
         sid: env_var("DIALTONE_ACCOUNT_SID"),
         token: env_var("DIALTONE_AUTH_TOKEN"),
     };
+    let env_whatsapp = config::EnvWhatsApp::read(env_var);
     let config = match config::read_file(args.config.as_deref())
-        .and_then(|file| config::resolve(args, file, env))
+        .and_then(|file| config::resolve(args, file, env, env_whatsapp))
     {
         Ok(config) => config,
         Err(e) => {
@@ -182,15 +186,31 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
         |u| u.as_str().trim_end_matches('/').to_owned(),
     );
 
-    let runtime =
-        dialtone_runtime::start(store.clone(), dialtone_runtime::RuntimeConfig::default()).await?;
+    let whatsapp = whatsapp::WhatsAppSetup::new(&config.whatsapp, bound, entropy)
+        .map_err(ServeError::WhatsApp)?;
+    // Meta mode always runs the connector. Simulator mode runs it with the embedded
+    // simulator, which answers its Graph requests; without a simulator `whatsapp:` legs fail
+    // with 13224 as before.
+    let connector = match whatsapp.mode {
+        config::WhatsAppMode::Meta => Some(whatsapp.connector.clone()),
+        config::WhatsAppMode::Simulator => None,
+    };
+    let receiving = connector.is_some();
+    let runtime_config = dialtone_runtime::RuntimeConfig {
+        whatsapp: connector,
+        ..dialtone_runtime::RuntimeConfig::default()
+    };
+    let runtime = dialtone_runtime::start(store.clone(), runtime_config).await?;
     load_whatsapp_senders(&store, &runtime).await?;
-    let state = ApiState::new(
+    let mut state = ApiState::new(
         store.clone(),
         Arc::new(RuntimeControl(runtime.clone())),
         Arc::new(clock),
         Arc::new(entropy),
     );
+    if receiving {
+        state = state.with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())));
+    }
 
     let shutdown = shutdown_signal();
     print_banner(
@@ -200,6 +220,18 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
         &bootstrap,
         &config.database_url,
     );
+    match whatsapp.mode {
+        config::WhatsAppMode::Meta => tracing::info!(
+            webhook = %format!("{public_url}{}", dialtone_api::WHATSAPP_WEBHOOK_PATH),
+            graph = %whatsapp.connector.graph.base_url(),
+            "WhatsApp: Meta's Cloud API; point the app's calls webhook at this URL"
+        ),
+        config::WhatsAppMode::Simulator => tracing::info!(
+            webhook = %whatsapp.webhook_url,
+            graph = %whatsapp.connector.graph.base_url(),
+            "WhatsApp: simulated network"
+        ),
+    }
     tracing::info!(%bound, "listening");
 
     let served = axum::serve(listener, router(state))

@@ -331,6 +331,16 @@ fn bad_configuration_exits_2_before_opening_anything() {
             "cannot read config file missing.toml",
         ),
         (&[], &[("DIALTONE_LOG", "shouty")], "invalid --log"),
+        (
+            &["--whatsapp-mode", "meta"],
+            &[("DIALTONE_WHATSAPP_APP_SECRET", "s3cret")],
+            "whatsapp.mode = \"meta\" needs access_token, verify_token",
+        ),
+        (
+            &[],
+            &[("DIALTONE_WHATSAPP_MODE", "facebook")],
+            "invalid --whatsapp-mode / DIALTONE_WHATSAPP_MODE / whatsapp.mode \"facebook\"",
+        ),
     ];
     for (args, env, message) in cases {
         let out = exits_within(serve(dir.path(), args, env), START_TIMEOUT);
@@ -597,5 +607,34 @@ fn whatsapp_caller_ids_follow_the_senders_resource_across_restarts() {
     let sid = dial_whatsapp_from_softphone(&server.url);
     assert_eq!(notification_codes(&server.url, &sid), ["37008"]);
     assert_eq!(children(&server.url, &sid), []);
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn meta_mode_serves_the_webhook_receiver() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("DIALTONE_ACCOUNT_SID", SID),
+        ("DIALTONE_AUTH_TOKEN", TOKEN),
+        ("DIALTONE_WHATSAPP_MODE", "meta"),
+        ("DIALTONE_WHATSAPP_GRAPH_URL", "http://127.0.0.1:9"),
+        ("DIALTONE_WHATSAPP_ACCESS_TOKEN", "EAAtoken"),
+        ("DIALTONE_WHATSAPP_APP_SECRET", "app-secret"),
+        ("DIALTONE_WHATSAPP_VERIFY_TOKEN", "verify-me"),
+    ];
+    let server = Server::start(serve(dir.path(), &["--listen", "127.0.0.1:0"], &env));
+    let check = "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=42";
+    assert_eq!(
+        http(&server.url, "GET", check, None),
+        (200, "42".to_owned())
+    );
+    let wrong = "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=42";
+    assert_eq!(http(&server.url, "GET", wrong, None).0, 403);
+    // Meta sends no Basic auth; an unsigned POST is refused by its missing signature.
+    let (status, body) = http_form(&server.url, "POST", "/webhooks/whatsapp", None, "{}");
+    assert_eq!(
+        (status, body.as_str()),
+        (401, "Missing X-Hub-Signature-256\n")
+    );
     assert!(server.terminate().success());
 }

@@ -48,6 +48,8 @@ use tokio::sync::{Mutex, Notify, mpsc, watch};
 
 pub use config::{MediaTiming, OutboxConfig, RuntimeConfig, SoftphoneTiming};
 pub use dialtone_core::Method;
+pub use dialtone_whatsapp::graph::GraphConfig;
+pub use dialtone_whatsapp::webhook::SignatureError;
 pub use error::RuntimeError;
 pub use handle::{CallSource, CreateCall, Handle, TargetStatus, UpdateCall};
 pub use legs::{
