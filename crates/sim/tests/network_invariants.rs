@@ -28,13 +28,13 @@ enum Step {
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        (0..3_usize).prop_map(Step::Connect),
-        (0..3_usize).prop_map(Step::UserCalls),
-        (0..8_usize).prop_map(Step::Terminate),
-        (0..8_usize).prop_map(Step::PreAccept),
-        (0..8_usize).prop_map(Step::Accept),
-        (0..8_usize).prop_map(Step::Reject),
-        (0..5_000_u64).prop_map(Step::Advance),
+        4 => (0..3_usize).prop_map(Step::Connect),
+        1 => (0..3_usize).prop_map(Step::UserCalls),
+        1 => (0..12_usize).prop_map(Step::Terminate),
+        1 => (0..12_usize).prop_map(Step::PreAccept),
+        1 => (0..12_usize).prop_map(Step::Accept),
+        1 => (0..12_usize).prop_map(Step::Reject),
+        3 => (0..5_000_u64).prop_map(Step::Advance),
     ]
 }
 
@@ -55,7 +55,7 @@ proptest! {
     fn calls_always_end_cleanly(
         behaviors in proptest::collection::vec(behavior(), 3),
         answer_ms in proptest::collection::vec(0..3_000_u64, 3),
-        steps in proptest::collection::vec(step(), 1..40),
+        steps in proptest::collection::vec(step(), 1..80),
     ) {
         let mut d = Driver::new();
         for (i, n) in USERS.iter().enumerate() {
