@@ -1,6 +1,6 @@
 //! The users' media side: one task per call owning its ICE-lite [`MediaLeg`], pressing the
-//! user's digits and reporting a leg that fails. Dropping the command sender ends the task
-//! and with it the leg (socket freed).
+//! user's digits once the leg is connected and reporting a leg that fails. Dropping the
+//! command sender ends the task and with it the leg (socket freed).
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -22,15 +22,24 @@ pub(crate) fn run(
 ) -> mpsc::UnboundedSender<String> {
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     tokio::spawn(async move {
+        // Digits asked for before ICE and DTLS completed wait for the connection: a user
+        // presses keys on a call that has audio.
+        let mut connected = false;
+        let mut waiting: Vec<String> = Vec::new();
         loop {
             tokio::select! {
                 command = rx.recv() => match command {
-                    Some(digits) => press(&leg, &digits).await,
+                    Some(digits) if connected => press(&leg, &digits).await,
+                    Some(digits) => waiting.push(digits),
                     None => break,
                 },
                 event = leg.event() => match event {
                     Some(MediaEvent::Connected) => {
                         tracing::debug!(%call_id, "WhatsApp simulator: user media connected");
+                        connected = true;
+                        for digits in std::mem::take(&mut waiting) {
+                            press(&leg, &digits).await;
+                        }
                     }
                     Some(MediaEvent::Digit(digit)) => {
                         tracing::debug!(%call_id, %digit, "WhatsApp simulator: user heard a digit");
