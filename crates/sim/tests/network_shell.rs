@@ -124,7 +124,7 @@ async fn setup(fail_first: usize) -> Setup {
         SECRET,
         TOKEN,
     );
-    config.network.timing.ring_after = Duration::from_millis(20);
+    config.timing.ring_after = Duration::from_millis(20);
     config.delivery.retry_delay = Duration::from_millis(10);
     let sim = Simulator::new(config, Arc::new(Directory));
     let graph = serve(Router::new().nest("/sim/graph", sim.graph_router())).await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use dialtone_media::MediaConfig;
 use url::Url;
 
-use crate::network::NetworkConfig;
+use crate::network::Timing;
 
 /// Webhook delivery, Meta-style: a POST that fails (transport error, non-2xx, timeout) is
 /// retried with a doubling delay; a call's webhooks stay in order.
@@ -38,8 +38,12 @@ pub struct SimulatorConfig {
     pub webhook_url: Url,
     /// The app secret webhooks are signed with (`X-Hub-Signature-256`).
     pub app_secret: String,
-    /// Meta's rules, the Graph access token Dialtone must present, and the timing.
-    pub network: NetworkConfig,
+    /// The Graph access token Dialtone must present (`Authorization: Bearer …`).
+    pub access_token: String,
+    /// Timing of the network (ring, ring timeout, accept window, digits delay…); Meta's limits
+    /// (1000 concurrent calls per sender, 100 connected calls per pair per day, 4 unanswered
+    /// calls revoke) are fixed.
+    pub timing: Timing,
     /// The users' media side (ICE-lite).
     pub media: MediaConfig,
     /// Webhook delivery.
@@ -52,7 +56,8 @@ impl SimulatorConfig {
         Self {
             webhook_url,
             app_secret: app_secret.to_owned(),
-            network: NetworkConfig::new(access_token),
+            access_token: access_token.to_owned(),
+            timing: Timing::default(),
             media: MediaConfig::lite(),
             delivery: Delivery::default(),
         }
@@ -64,7 +69,8 @@ impl fmt::Debug for SimulatorConfig {
         f.debug_struct("SimulatorConfig")
             .field("webhook_url", &self.webhook_url.as_str())
             .field("app_secret", &"<redacted>")
-            .field("network", &self.network)
+            .field("access_token", &"<redacted>")
+            .field("timing", &self.timing)
             .field("media", &self.media)
             .field("delivery", &self.delivery)
             .finish()

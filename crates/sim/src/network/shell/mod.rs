@@ -26,7 +26,9 @@ use tokio::task::JoinHandle;
 
 pub use config::{Delivery, SimulatorConfig};
 
-use super::{Network, NewUser, Output, SimError, SimSender, User, UserCall, Webhook};
+use super::{
+    Network, NetworkConfig, NewUser, Output, SimError, SimSender, User, UserCall, Webhook,
+};
 use webhooks::Poster;
 
 /// A boxed future, so [`SenderDirectory`] can be used as `Arc<dyn SenderDirectory>`.
@@ -91,7 +93,13 @@ impl Simulator {
     pub fn new(config: SimulatorConfig, senders: Arc<dyn SenderDirectory>) -> Self {
         let inner = Arc::new(Inner {
             state: Mutex::new(State {
-                network: Network::new(config.network, random_seed()),
+                network: Network::new(
+                    NetworkConfig {
+                        timing: config.timing,
+                        ..NetworkConfig::new(&config.access_token)
+                    },
+                    random_seed(),
+                ),
                 webhooks: HashMap::new(),
                 legs: HashMap::new(),
                 offers: HashMap::new(),
