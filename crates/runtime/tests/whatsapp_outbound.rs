@@ -571,3 +571,98 @@ async fn subscription_check() {
     );
     rt.shutdown().await;
 }
+
+#[tokio::test]
+async fn webhooks_that_beat_the_connect_answer_are_routed_by_the_child_sid() {
+    let (meta, app, rt, store) = setup(30).await;
+    meta.script("connect", Scripted::Late(Duration::from_millis(400)));
+    let parent = start_parent(&rt, &app).await;
+    let (child, offer) = connect_request(&meta, 1, parent.sid, &store).await;
+    let opaque = child.to_string();
+    let (mut user, sdp) = user_answers(&offer).await;
+    // Meta's answer to `connect` is still on its way.
+    post(
+        &rt,
+        &[status(
+            "wacid.1",
+            CallStatusKind::Ringing,
+            Some(&opaque),
+            100,
+        )],
+    );
+    status_of(&store, child, CallStatus::Ringing).await;
+    post(&rt, &[answer("wacid.1", &sdp, Some(&opaque), 101)]);
+    assert_eq!(user.event().await, Some(MediaEvent::Connected));
+    status_of(&store, child, CallStatus::InProgress).await;
+    // Later webhooks without opaque data find the call by Meta's id.
+    post(
+        &rt,
+        &[terminate(
+            "wacid.1",
+            CallDirection::BusinessInitiated,
+            Some(2),
+            None,
+            103,
+        )],
+    );
+    assert_eq!(ended(&store, child).await.status, CallStatus::Completed);
+    let callbacks = child_callbacks(&app, child, 4).await;
+    assert_eq!(
+        statuses(&callbacks),
+        ["initiated", "ringing", "in-progress", "completed"]
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(meta.actions(), ["connect"]);
+    drop(user);
+    rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn digits_pressed_on_whatsapp_reach_a_whisper_gather() {
+    let (meta, app, rt, store) = setup(30).await;
+    app.route(
+        "/voice",
+        common::Reply::Twiml(format!(
+            "<Response><Dial callerId=\"whatsapp:+15550001111\" action=\"/action\">\
+             <WhatsApp url=\"/whisper\" statusCallback=\"/child\" \
+             statusCallbackEvent=\"initiated ringing answered completed\">{}</WhatsApp>\
+             </Dial></Response>",
+            whatsapp_common::USER
+        )),
+    );
+    app.route(
+        "/whisper",
+        common::Reply::Twiml(
+            "<Response><Gather numDigits=\"1\" timeout=\"10\" action=\"/pressed\">\
+             <Say>Press one to accept</Say></Gather></Response>"
+                .to_owned(),
+        ),
+    );
+    app.route(
+        "/pressed",
+        common::Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
+    let parent = start_parent(&rt, &app).await;
+    let (child, offer) = connect_request(&meta, 1, parent.sid, &store).await;
+    let opaque = child.to_string();
+    let (mut user, sdp) = user_answers(&offer).await;
+    post(&rt, &[answer("wacid.1", &sdp, Some(&opaque), 101)]);
+    assert_eq!(user.event().await, Some(MediaEvent::Connected));
+    eventually("the whisper request", || async {
+        app.seen_at("/whisper").into_iter().next()
+    })
+    .await;
+    user.send_digits("1");
+    let pressed = eventually("the gather action", || async {
+        app.seen_at("/pressed").into_iter().next()
+    })
+    .await;
+    assert_eq!(pressed.param("Digits"), Some("1"));
+    assert_eq!(pressed.param("CallSid"), Some(opaque.as_str()));
+    // The whisper hung up: the child ends and Meta is told.
+    let terminate_seen = meta.request(2).await;
+    assert_eq!(terminate_seen.body, terminate_body("wacid.1"));
+    assert_eq!(ended(&store, child).await.status, CallStatus::Completed);
+    drop(user);
+    rt.shutdown().await;
+}

@@ -39,6 +39,8 @@ pub enum Scripted {
     Answer(u16, String),
     /// Never answers (the connector's deadline fires).
     Hang,
+    /// Answers the default body after this long.
+    Late(Duration),
 }
 
 /// One Graph request the fake received.
@@ -143,20 +145,23 @@ async fn graph(
         .unwrap()
         .get_mut(&action)
         .and_then(VecDeque::pop_front);
+    if let Some(Scripted::Late(delay)) = &scripted {
+        tokio::time::sleep(*delay).await;
+    }
     let (status, body) = match scripted {
         Some(Scripted::Answer(status, body)) => (status, body),
         Some(Scripted::Hang) => {
             tokio::time::sleep(Duration::from_mins(10)).await;
             (500, String::new())
         }
-        None if action == "connect" => {
+        Some(Scripted::Late(_)) | None if action == "connect" => {
             let n = state.next_id.fetch_add(1, Ordering::SeqCst) + 1;
             (
                 200,
                 format!(r#"{{"messaging_product":"whatsapp","calls":[{{"id":"wacid.{n}"}}]}}"#),
             )
         }
-        None => (200, r#"{"success":true}"#.to_owned()),
+        Some(Scripted::Late(_)) | None => (200, r#"{"success":true}"#.to_owned()),
     };
     (
         StatusCode::from_u16(status).unwrap(),
