@@ -222,6 +222,22 @@ async fn busy_user_webhooks_arrive_signed_in_order_with_retries() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_refused_on_every_attempt_is_dropped_and_the_next_goes_out() {
+    // Five refusals: the first attempt and its four retries.
+    let mut s = setup(5).await;
+    s.user(Behavior::Busy, 0, None);
+    let offer = MediaEngine::new(MediaConfig::full()).offer().await.unwrap();
+    let (status, _) = s.post(TOKEN, &connect_body(offer.sdp())).await;
+    assert_eq!(status, 200);
+    match s.next_events().await.as_slice() {
+        [EventKind::Terminate(t)] => assert_eq!(t.status, TerminateStatus::Completed),
+        other => panic!("expected the terminate webhook, got {other:?}"),
+    }
+    assert_eq!(*s.attempts.lock().unwrap(), 6);
+    s.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graph_errors_over_http() {
     let s = setup(0).await;
     let (status, body) = s
