@@ -1,0 +1,137 @@
+//! Packet loss of `dialtone bench --whatsapp`, per direction, from the simulated users' calls
+//! (`GET /sim/v1/WhatsAppUsers/{Number}/Calls`, each call's `media` object):
+//!
+//! - Dialtone → user: the user's own receive counters, `rtp_received` and `rtp_lost` (gaps in
+//!   Dialtone's sequence numbers); expected = received + lost.
+//! - user → Dialtone: what Dialtone's RTCP receiver reports told the user's side,
+//!   `remote_expected` (the user's packets from its first to the highest sequence number
+//!   Dialtone reported) and `remote_lost` (Dialtone's cumulative count). Reports come every
+//!   few seconds, so they cover the call up to Dialtone's last report, not its last second;
+//!   the user's `rtp_sent` is printed beside them to show the coverage.
+//!
+//! Sequence numbers only count packets that were sent: a sender too busy to keep its 20 ms
+//! pace (the media task skips late ticks) loses nothing by this count, so the report also
+//! gives the packets each side sent per second of call against the nominal 50.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use super::api::Api;
+use super::report::percent;
+
+/// User call lists fetched at once.
+const PARALLEL_FETCHES: usize = 32;
+/// Packets per second an Opus leg with 20 ms frames sends.
+const NOMINAL_PPS: u64 = 50;
+
+/// `/sim/v1/WhatsAppUsers/{number}/Calls`, the `+` encoded.
+fn user_calls_path(number: &str) -> String {
+    format!("/sim/v1/WhatsAppUsers/{}/Calls", number.replace('+', "%2B"))
+}
+
+/// The sums over every business-initiated call of the users.
+#[derive(Debug, Default)]
+pub(super) struct MediaTotals {
+    calls: u64,
+    with_media: u64,
+    /// Whole seconds between answer and hang-up, summed.
+    seconds: u64,
+    user_sent: u64,
+    user_received: u64,
+    user_lost: u64,
+    dialtone_expected: u64,
+    dialtone_lost: u64,
+    /// Calls for which Dialtone had sent at least one receiver report with data.
+    with_reports: u64,
+}
+
+fn count(media: &Value, name: &str) -> Option<u64> {
+    media.get(name)?.as_u64()
+}
+
+impl MediaTotals {
+    /// Reads every call of `users` back from the simulator.
+    pub(super) async fn collect(api: &Arc<Api>, users: &[String]) -> Result<Self, String> {
+        let gate = Arc::new(Semaphore::new(PARALLEL_FETCHES));
+        let mut fetches = tokio::task::JoinSet::new();
+        for user in users {
+            let (api, gate, path) = (Arc::clone(api), Arc::clone(&gate), user_calls_path(user));
+            fetches.spawn(async move {
+                let _permit = gate.acquire_owned().await.map_err(|e| e.to_string())?;
+                api.get(&path).await
+            });
+        }
+        let mut totals = Self::default();
+        while let Some(fetched) = fetches.join_next().await {
+            let page = fetched.map_err(|e| e.to_string())??;
+            for call in page["calls"].as_array().into_iter().flatten() {
+                if call["direction"].as_str() == Some("BUSINESS_INITIATED") {
+                    totals.add(call);
+                }
+            }
+        }
+        Ok(totals)
+    }
+
+    fn add(&mut self, call: &Value) {
+        self.calls += 1;
+        self.seconds += call["duration"].as_u64().unwrap_or(0);
+        let media = &call["media"];
+        let (Some(sent), Some(received), Some(lost)) = (
+            count(media, "rtp_sent"),
+            count(media, "rtp_received"),
+            count(media, "rtp_lost"),
+        ) else {
+            return;
+        };
+        self.with_media += 1;
+        self.user_sent += sent;
+        self.user_received += received;
+        self.user_lost += lost;
+        let expected = count(media, "remote_expected").unwrap_or(0);
+        if expected > 0 {
+            self.with_reports += 1;
+            self.dialtone_expected += expected;
+            self.dialtone_lost += count(media, "remote_lost").unwrap_or(0);
+        }
+    }
+
+    /// Prints both directions; false when a direction was not measured on every call, or lost
+    /// `max_loss` % or more.
+    pub(super) fn report(&self, max_loss: f64, flows: u64) -> bool {
+        let to_user = self.user_received + self.user_lost;
+        let to_user_loss = percent(self.user_lost, to_user);
+        println!(
+            "media Dialtone -> user (the users' receive counters): expected {to_user}, received {}, lost {} ({to_user_loss:.3} %)",
+            self.user_received, self.user_lost
+        );
+        let to_dialtone_loss = percent(self.dialtone_lost, self.dialtone_expected);
+        println!(
+            "media user -> Dialtone (Dialtone's RTCP receiver reports): expected {}, received {}, lost {} ({to_dialtone_loss:.3} %); the users sent {}",
+            self.dialtone_expected,
+            self.dialtone_expected.saturating_sub(self.dialtone_lost),
+            self.dialtone_lost,
+            self.user_sent
+        );
+        #[allow(clippy::cast_precision_loss)]
+        let rate = |packets: u64| packets as f64 / self.seconds.max(1) as f64;
+        println!(
+            "media rate per call: Dialtone sent {:.1} packets/s, the user {:.1} packets/s (nominal {NOMINAL_PPS}; over {} call-seconds)",
+            rate(to_user),
+            rate(self.user_sent),
+            self.seconds
+        );
+        println!(
+            "media counters: {} of {flows} calls, receiver reports on {}",
+            self.with_media, self.with_reports
+        );
+        self.calls == flows
+            && self.with_media == flows
+            && self.with_reports == flows
+            && to_user > 0
+            && to_user_loss < max_loss
+            && to_dialtone_loss < max_loss
+    }
+}
