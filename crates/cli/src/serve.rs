@@ -10,6 +10,7 @@
 //! runtime (live calls ended, status callbacks delivered or left in the outbox).
 
 mod control;
+mod simulator;
 mod system;
 mod whatsapp;
 
@@ -188,16 +189,27 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
 
     let whatsapp = whatsapp::WhatsAppSetup::new(&config.whatsapp, bound, entropy)
         .map_err(ServeError::WhatsApp)?;
-    // Meta mode always runs the connector. Simulator mode runs it with the embedded
-    // simulator, which answers its Graph requests; without a simulator `whatsapp:` legs fail
-    // with 13224 as before.
-    let connector = match whatsapp.mode {
-        config::WhatsAppMode::Meta => Some(whatsapp.connector.clone()),
-        config::WhatsAppMode::Simulator => None,
+    // The connector always runs; in simulator mode its Graph requests go to the embedded
+    // simulator, nested at `/sim/graph` on this server, whose webhooks come back to
+    // `/webhooks/whatsapp` signed with the same (generated) app secret.
+    let simulator = match whatsapp.mode {
+        config::WhatsAppMode::Meta => None,
+        config::WhatsAppMode::Simulator => {
+            let webhook_url = url::Url::parse(&whatsapp.webhook_url)
+                .map_err(|e| ServeError::WhatsApp(format!("invalid webhook URL: {e}")))?;
+            let sim_config = dialtone_sim::network::SimulatorConfig::new(
+                webhook_url,
+                &whatsapp.connector.app_secret,
+                &whatsapp.access_token,
+            );
+            Some(dialtone_sim::network::Simulator::new(
+                sim_config,
+                Arc::new(simulator::StoreSenders(store.clone())),
+            ))
+        }
     };
-    let receiving = connector.is_some();
     let runtime_config = dialtone_runtime::RuntimeConfig {
-        whatsapp: connector,
+        whatsapp: Some(whatsapp.connector.clone()),
         ..dialtone_runtime::RuntimeConfig::default()
     };
     let runtime = dialtone_runtime::start(store.clone(), runtime_config).await?;
@@ -207,9 +219,14 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
         Arc::new(RuntimeControl(runtime.clone())),
         Arc::new(clock),
         Arc::new(entropy),
-    );
-    if receiving {
-        state = state.with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())));
+    )
+    .with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())));
+    if let Some(sim) = &simulator {
+        state = state.with_whatsapp_simulator(Arc::new(simulator::SimulatorPort(sim.clone())));
+    }
+    let mut app = router(state);
+    if let Some(sim) = &simulator {
+        app = app.nest("/sim/graph", sim.graph_router());
     }
 
     let shutdown = shutdown_signal();
@@ -234,11 +251,14 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     }
     tracing::info!(%bound, "listening");
 
-    let served = axum::serve(listener, router(state))
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     tracing::info!("no longer accepting requests; draining live calls");
     runtime.shutdown().await;
+    if let Some(sim) = &simulator {
+        sim.shutdown().await;
+    }
     store.close().await;
     served?;
     Ok(())

@@ -558,7 +558,8 @@ fn whatsapp_caller_ids_follow_the_senders_resource_across_restarts() {
     let sid = dial_whatsapp_from_softphone(&server.url);
     assert_eq!(notification_codes(&server.url, &sid), ["37008"]);
 
-    // With one it passes the sender check; the WhatsApp leg then fails with 13224.
+    // With one it passes the sender check; the WhatsApp leg then reaches the embedded
+    // simulator, where a user it does not know has not granted call permission: 37000.
     let apps = format!("/2010-04-01/Accounts/{SID}/Applications.json");
     let (status, body) = http_form(
         &server.url,
@@ -579,7 +580,7 @@ fn whatsapp_caller_ids_follow_the_senders_resource_across_restarts() {
     assert_eq!(status, 200, "{body}");
     let sid = dial_whatsapp_from_softphone(&server.url);
     assert_eq!(notification_codes(&server.url, &sid), Vec::<String>::new());
-    let failed = vec![("failed".to_owned(), vec!["13224".to_owned()])];
+    let failed = vec![("failed".to_owned(), vec!["37000".to_owned()])];
     assert_eq!(children(&server.url, &sid), failed);
     assert!(server.terminate().success());
 

@@ -12,12 +12,24 @@ use crate::config::{WhatsAppMode, WhatsAppSettings};
 
 /// The connector's settings and, in simulator mode, what the embedded simulator must share
 /// with it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) struct WhatsAppSetup {
     pub(super) mode: WhatsAppMode,
     pub(super) connector: WhatsAppConfig,
     /// Where the simulator posts its webhooks (simulator mode).
     pub(super) webhook_url: String,
+    /// The access token the simulator expects (the connector sends it).
+    pub(super) access_token: String,
+}
+
+impl std::fmt::Debug for WhatsAppSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhatsAppSetup")
+            .field("mode", &self.mode)
+            .field("connector", &self.connector)
+            .field("webhook_url", &self.webhook_url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How Dialtone's own address is written for the simulator: loopback, on the bound port.
@@ -66,6 +78,7 @@ impl WhatsAppSetup {
             mode: settings.mode,
             connector,
             webhook_url: format!("http://{own}{}", dialtone_api::WHATSAPP_WEBHOOK_PATH),
+            access_token,
         })
     }
 }
