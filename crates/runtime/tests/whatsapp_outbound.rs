@@ -666,3 +666,38 @@ async fn digits_pressed_on_whatsapp_reach_a_whisper_gather() {
     drop(user);
     rt.shutdown().await;
 }
+
+#[tokio::test]
+async fn meta_ending_the_call_before_media_connects_fails_the_child() {
+    let (meta, app, rt, store) = setup(30).await;
+    let parent = start_parent(&rt, &app).await;
+    let (child, offer) = connect_request(&meta, 1, parent.sid, &store).await;
+    let opaque = child.to_string();
+    let (user, sdp) = user_answers(&offer).await;
+    drop(user);
+    post(&rt, &[answer("wacid.1", &sdp, Some(&opaque), 101)]);
+    post(
+        &rt,
+        &[terminate(
+            "wacid.1",
+            CallDirection::BusinessInitiated,
+            Some(1),
+            Some(&opaque),
+            102,
+        )],
+    );
+    assert_eq!(ended(&store, child).await.status, CallStatus::Failed);
+    assert_eq!(
+        notifications(&store, child).await,
+        [(
+            12400,
+            "WhatsApp call ended before its media connected".to_owned()
+        )]
+    );
+    let callbacks = child_callbacks(&app, child, 2).await;
+    assert_eq!(statuses(&callbacks), ["initiated", "failed"]);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Meta ended it: no terminate is sent.
+    assert_eq!(meta.actions(), ["connect"]);
+    rt.shutdown().await;
+}

@@ -362,7 +362,13 @@ impl Outbound {
                 LegOutcome::Rejected => LegEvent::Rejected,
                 LegOutcome::NoAnswer => LegEvent::NoAnswer,
                 LegOutcome::Failed { code, message } => LegEvent::Failed { code, message },
-                LegOutcome::HungUp { .. } => LegEvent::HungUp,
+                LegOutcome::HungUp { .. } if self.answered => LegEvent::HungUp,
+                // The user picked up and Meta ended the call before our media connected: the
+                // child never was `in-progress`, so it fails like media that never connects.
+                LegOutcome::HungUp { .. } => LegEvent::Failed {
+                    code: TwilioCode::INTERNAL_FAILURE,
+                    message: "WhatsApp call ended before its media connected".to_owned(),
+                },
             };
             if !matches!(event, LegEvent::Ringing) {
                 self.done = true;
