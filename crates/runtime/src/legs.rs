@@ -2,9 +2,10 @@
 //!
 //! The engine says *what* should happen to a leg (`StartLeg`, `AnswerLeg`, `CancelLeg`...);
 //! a [`LegConnector`] makes it happen on some network and reports back through
-//! [`LegEvents`]. Today there are the simulated softphones (`client:`); the WhatsApp connector
-//! of a later release plugs in here for `whatsapp:` without the driver changing. Until then a
-//! `whatsapp:` leg fails at once with [`WHATSAPP_NOT_SUPPORTED`].
+//! [`LegEvents`]: the simulated softphones (`client:`) and the WhatsApp connector
+//! ([`WhatsApp`](crate::WhatsApp), `whatsapp:`). A runtime started without WhatsApp settings
+//! uses [`WhatsAppUnsupported`] instead: a `whatsapp:` leg fails at once with
+//! [`WHATSAPP_NOT_SUPPORTED`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::driver::Command;
 
-/// The code of a `whatsapp:` leg while Dialtone has no WhatsApp connector: Twilio's 13224
+/// The code of a `whatsapp:` leg when the runtime has no WhatsApp connector: Twilio's 13224
 /// ("Twilio does not support calling this number"), the code Twilio uses for destinations it
 /// cannot call.
 pub const WHATSAPP_NOT_SUPPORTED: TwilioCode = TwilioCode::DIAL_NUMBER_NOT_SUPPORTED;
@@ -109,7 +110,7 @@ pub trait LegConnector: Send + Sync + fmt::Debug {
     fn release(&self, call: Sid);
 }
 
-/// The stand-in for the WhatsApp connector: every leg fails at once with
+/// The stand-in for the WhatsApp connector when none is configured: every leg fails at once with
 /// [`WHATSAPP_NOT_SUPPORTED`] (the engine turns that into a `failed` call and a notification).
 #[derive(Debug, Default)]
 pub struct WhatsAppUnsupported;
