@@ -37,7 +37,9 @@ pub use control::{
 };
 pub use error::{ApiError, codes};
 pub use params::Params;
-pub use simulator::{SimulatedWhatsApp, WhatsAppPermission, WhatsAppUser, WhatsAppUserCall};
+pub use simulator::{
+    SimulatedWhatsApp, WhatsAppMedia, WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
+};
 pub use state::{ApiState, Clock, Entropy, Limits};
 pub use whatsapp_webhook::{WHATSAPP_WEBHOOK_PATH, WebhookRejection, WhatsAppWebhooks};
 

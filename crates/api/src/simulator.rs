@@ -86,6 +86,23 @@ pub struct WhatsAppUserCall {
     pub ended_at: Option<UnixMillis>,
     /// Whole seconds from answer to end.
     pub duration_secs: Option<u64>,
+    /// The user's media counters once the call's media leg stopped.
+    pub media: Option<WhatsAppMedia>,
+}
+
+/// Packet counters of a simulated user's media leg (RTP and RTCP, as the user saw them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WhatsAppMedia {
+    /// RTP packets the user sent.
+    pub rtp_sent: u64,
+    /// RTP packets the user received.
+    pub rtp_received: u64,
+    /// RTP packets missing from what the user received, by sequence number.
+    pub rtp_lost: u64,
+    /// RTCP packets the user sent.
+    pub rtcp_sent: u64,
+    /// RTCP packets the user received.
+    pub rtcp_received: u64,
 }
 
 /// What the API needs from the WhatsApp simulator. Errors carry the HTTP status, Twilio code

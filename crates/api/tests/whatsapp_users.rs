@@ -10,8 +10,8 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use common::{Counter, FixedClock, NOW_TEXT, OTHER_TOKEN, Rig, account, error, other_account};
 use dialtone_api::{
-    ApiState, Behavior, BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppPermission,
-    WhatsAppUser, WhatsAppUserCall,
+    ApiState, Behavior, BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppMedia,
+    WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
 };
 use dialtone_types::{E164, Sid, TwilioCode};
 use serde_json::{Value, json};
@@ -85,6 +85,7 @@ impl SimulatedWhatsApp for FakeSim {
                 answered_at: None,
                 ended_at: None,
                 duration_secs: None,
+                media: None,
             };
             self.calls
                 .lock()
@@ -310,6 +311,7 @@ async fn the_user_calls_the_business() {
         "direction": "USER_INITIATED",
         "duration": null,
         "from": "whatsapp:+15550002222",
+        "media": null,
         "status": "ringing",
         "to": "whatsapp:+15550001111",
     });
@@ -319,6 +321,30 @@ async fn the_user_calls_the_business() {
         (
             StatusCode::OK,
             json!({"calls": [expected], "uri": calls_path})
+        )
+    );
+
+    // Once the media leg stopped, the user's counters are shown.
+    sim.calls.lock().unwrap()[0].2.media = Some(WhatsAppMedia {
+        rtp_sent: 250,
+        rtp_received: 248,
+        rtp_lost: 2,
+        rtcp_sent: 5,
+        rtcp_received: 6,
+    });
+    let mut with_media = expected.clone();
+    with_media["media"] = json!({
+        "rtcp_received": 6,
+        "rtcp_sent": 5,
+        "rtp_lost": 2,
+        "rtp_received": 248,
+        "rtp_sent": 250,
+    });
+    assert_eq!(
+        rig.get(calls_path).await,
+        (
+            StatusCode::OK,
+            json!({"calls": [with_media], "uri": calls_path})
         )
     );
 

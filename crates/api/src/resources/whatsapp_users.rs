@@ -8,7 +8,9 @@
 //! - `GET /sim/v1/WhatsAppUsers`: the account's users.
 //! - `GET`, `DELETE /sim/v1/WhatsAppUsers/{Number}`.
 //! - `POST /sim/v1/WhatsAppUsers/{Number}/Calls` form `To` (`whatsapp:+…`, a WhatsApp sender
-//!   of the account): the user calls the business. `GET` lists the user's calls.
+//!   of the account): the user calls the business. `GET` lists the user's calls; a call whose
+//!   media leg has stopped shows the user's packet counters in `media` (`rtp_sent`,
+//!   `rtp_received`, `rtp_lost`, `rtcp_sent`, `rtcp_received`), `null` before.
 //!
 //! Twilio has no such resource: the JSON is Dialtone's own in Twilio's style (snake_case, a
 //! `uri`, Twilio's error body). Without a simulator (`whatsapp.mode = "meta"`) every route
@@ -93,6 +95,13 @@ fn call_json(account: Sid, call: &WhatsAppUserCall) -> Value {
         "direction": call.direction,
         "duration": call.duration_secs,
         "from": call.from,
+        "media": call.media.map(|m| json!({
+            "rtcp_received": m.rtcp_received,
+            "rtcp_sent": m.rtcp_sent,
+            "rtp_lost": m.rtp_lost,
+            "rtp_received": m.rtp_received,
+            "rtp_sent": m.rtp_sent,
+        })),
         "status": call.status,
         "to": call.to,
     })

@@ -4,8 +4,8 @@
 
 use axum::http::StatusCode;
 use dialtone_api::{
-    Behavior, BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppPermission, WhatsAppUser,
-    WhatsAppUserCall,
+    Behavior, BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppMedia, WhatsAppPermission,
+    WhatsAppUser, WhatsAppUserCall,
 };
 use dialtone_sim::network::{
     self as sim, NewUser, SenderDirectory, SimError, SimSender, Simulator, UserCall,
@@ -112,6 +112,13 @@ fn call(c: UserCall) -> WhatsAppUserCall {
         answered_at: c.answered_at,
         ended_at: c.ended_at,
         duration_secs: c.duration_secs,
+        media: c.media.map(|m| WhatsAppMedia {
+            rtp_sent: m.rtp_sent,
+            rtp_received: m.rtp_received,
+            rtp_lost: m.rtp_lost,
+            rtcp_sent: m.rtcp_sent,
+            rtcp_received: m.rtcp_received,
+        }),
     }
 }
 

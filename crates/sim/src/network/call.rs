@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use dialtone_media::MediaStats;
 use dialtone_types::{E164, Sid, UnixMillis};
 
 use super::user::{Behavior, User};
@@ -111,6 +112,9 @@ pub struct UserCall {
     pub ended_at: Option<UnixMillis>,
     /// Whole seconds between answer and end, for answered calls that ended.
     pub duration_secs: Option<u64>,
+    /// The user's media counters, once the call's media leg has stopped (`None` before, or
+    /// for a call that never had media).
+    pub media: Option<MediaStats>,
 }
 
 /// The user's script, copied when the call starts so that editing the user does not change a
@@ -154,6 +158,8 @@ pub(crate) struct Call {
     pub awaiting_answer: bool,
     /// `biz_opaque_callback_data`, echoed in webhooks.
     pub opaque: Option<String>,
+    /// The user's media counters when the media leg stopped.
+    pub media: Option<MediaStats>,
 }
 
 impl Call {
@@ -174,6 +180,7 @@ impl Call {
             answered_at: self.answered_at,
             ended_at: self.ended_at,
             duration_secs: self.duration_secs(),
+            media: self.media,
         }
     }
 

@@ -316,6 +316,7 @@ impl Network {
                 answer: None,
                 awaiting_answer: false,
                 opaque,
+                media: None,
             },
         );
         Ok(GraphReply::ok(&ConnectResponse {

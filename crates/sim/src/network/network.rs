@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use dialtone_media::MediaStats;
 use dialtone_types::{E164, Sid, UnixMillis};
 use dialtone_whatsapp::error::GraphError;
 use dialtone_whatsapp::graph::{SdpType, Session};
@@ -434,6 +435,7 @@ impl Network {
             answer: None,
             awaiting_answer: false,
             opaque: None,
+            media: None,
         };
         let view = call.view();
         let connect = ConnectEvent {
@@ -529,6 +531,13 @@ impl Network {
                     errors: vec![error],
                 },
             );
+        }
+    }
+
+    /// The user's media leg of `call_id` stopped with these counters (kept for the test API).
+    pub fn media_stopped(&mut self, call_id: &str, stats: MediaStats) {
+        if let Some(call) = self.calls.get_mut(call_id) {
+            call.media = Some(stats);
         }
     }
 

@@ -55,6 +55,11 @@ pub(crate) fn run(
                 },
             }
         }
+        // Keep the counters for the test API: what this user received and lost.
+        if let Some(inner) = inner.upgrade() {
+            let stats = leg.stats();
+            inner.with_state(|s| s.network.media_stopped(&call_id, stats));
+        }
     });
     tx
 }
