@@ -145,17 +145,22 @@ impl Driver {
 
     async fn run_loop(&mut self, state: &mut State) -> Result<(), String> {
         let mut buf = vec![0u8; BUF_SIZE];
+        // One timer for the leg's life, moved instead of re-created on every wake.
+        let sleep = tokio::time::sleep_until(state.rtc_timeout.into());
+        tokio::pin!(sleep);
         loop {
-            let mut deadline = state.rtc_timeout;
-            if state.connected {
-                deadline = deadline.min(state.last_heard + REMOTE_SILENCE_LIMIT);
-            } else {
-                deadline = deadline.min(state.connect_deadline);
-            }
-            if let Some(tick) = state.next_tick {
-                deadline = deadline.min(tick);
+            let deadline = match state.next_tick {
+                // Media flowing: str0m's own timers (RTCP, ICE consent) ride on the audio tick,
+                // at most one ptime late, so a leg wakes once per packet and not more.
+                Some(tick) => tick.min(state.last_heard + REMOTE_SILENCE_LIMIT),
+                None => state.rtc_timeout.min(state.connect_deadline),
+            };
+            let deadline = tokio::time::Instant::from_std(deadline);
+            if sleep.deadline() != deadline {
+                sleep.as_mut().reset(deadline);
             }
             tokio::select! {
+                biased;
                 command = self.commands.recv() => match command {
                     Some(Command::Digits(digits)) => state.digits.push(&digits),
                     None => return Ok(()),
@@ -164,7 +169,7 @@ impl Driver {
                     Ok((n, source)) => self.receive(state, &buf[..n], source)?,
                     Err(e) => debug!(local = %self.local, error = %e, "media socket receive"),
                 },
-                () = tokio::time::sleep_until(deadline.into()) => self.on_timer(state)?,
+                () = &mut sleep => self.on_timer(state)?,
             }
         }
     }
@@ -183,10 +188,6 @@ impl Driver {
                 REMOTE_SILENCE_LIMIT.as_secs()
             ));
         }
-        self.rtc
-            .handle_input(Input::Timeout(now))
-            .map_err(|e| format!("WebRTC: {e}"))?;
-        self.drain(state)?;
         let mut sent = 0;
         while let Some(tick) = state.next_tick.filter(|t| *t <= now) {
             if sent < MAX_CATCH_UP {
@@ -198,7 +199,12 @@ impl Driver {
             }
             state.next_tick = Some(tick + self.ptime);
         }
-        Ok(())
+        // One timeout input moves str0m's clock: it sends what was just written and runs its
+        // own timers (ICE consent, DTLS, RTCP) when they are due.
+        self.rtc
+            .handle_input(Input::Timeout(now))
+            .map_err(|e| format!("WebRTC: {e}"))?;
+        self.drain(state)
     }
 
     fn samples_per_tick(&self) -> u32 {
