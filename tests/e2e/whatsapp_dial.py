@@ -15,9 +15,10 @@ Usage: `whatsapp_dial.py [SCENARIO...]` (all of them by default); the Rust harne
 (`crates/cli/tests/e2e_whatsapp.rs`) runs one scenario per test on SQLite and all of them on
 PostgreSQL.
 
-Durations are whole seconds rounded down; the simulated user's hang-up times are chosen half a
-second away from a whole number so that connection set-up (ICE, DTLS on loopback) cannot move
-them across a boundary.
+Durations are Dialtone's own measure (from the moment the child's media connected to its end),
+in whole seconds rounded down. The user's `HangupAfter` (counted by the simulator from its
+answer) is chosen half a second away from a whole number, so that signalling and ICE/DTLS set-up
+on loopback cannot move a duration across a boundary.
 """
 
 import sys
@@ -79,6 +80,7 @@ class Dial:
         app.route("/dial-action", "<Response><Hangup/></Response>")
         self.application = c.applications.create(friendly_name="agent desk", voice_url=app.url + "/agent")
         self.parent = None
+        self.expected = []
 
     def place(self):
         """The agent calls the application; returns the parent call's SID."""
@@ -119,6 +121,7 @@ class Dial:
         """Waits for the child's terminal callback, then checks them all (see
         `check_child_callbacks`); returns the child's SID."""
         self.wait_callback(TERMINAL_CALLBACK)
+        self.expected = expected
         return check_child_callbacks(self.callbacks(), expected, self.parent, self.sender, self.user)
 
     def action(self, call_status, dial):
@@ -132,12 +135,12 @@ class Dial:
         """The parent's and the child's REST records once both ended."""
         parent = wait_terminal(self.c, self.parent, timeout=20.0)
         eq(parent.status, parent_status, "parent status")
-        eq((parent.direction, parent.from_, parent.to), ("inbound", f"client:{self.agent}", AGENT_TO), "parent")
+        eq((parent.direction, parent._from, parent.to), ("inbound", f"client:{self.agent}", AGENT_TO), "parent")
         children = self.c.calls.list(parent_call_sid=self.parent)
         eq([x.sid for x in children], [child], "the parent's children")
         record = wait_terminal(self.c, child, timeout=20.0)
         eq(
-            (record.status, record.duration, record.direction, record.from_, record.to, record.parent_call_sid),
+            (record.status, record.duration, record.direction, record._from, record.to, record.parent_call_sid),
             (child_status, child_duration, "outbound-dial", f"whatsapp:{self.sender}", f"whatsapp:{self.user}", self.parent),
             "child record (status, duration, direction, from, to, parent)",
         )
@@ -149,6 +152,8 @@ class Dial:
     def user_saw(self, statuses):
         """The simulated user's calls, all ended, with these statuses (oldest first)."""
         calls = wait_user_call_ended(self.user, len(statuses))
+        # Nothing arrived after the terminal status callback.
+        eq(len(self.callbacks()), len(self.expected), "child status callbacks at the end")
         eq([call["status"] for call in calls], statuses, "the WhatsApp user's calls")
         for call in calls:
             eq(call["direction"], "BUSINESS_INITIATED", "the WhatsApp user's call direction")
@@ -173,18 +178,21 @@ def answered_user_hangup(c, app):
     d.records(child, "completed", "2")
     eq(d.notifications(child), [], "notifications of the child")
     eq(d.notifications(d.parent), [], "notifications of the parent")
-    d.user_saw(["completed"])
+    calls = d.user_saw(["completed"])
+    # Meta's `duration`: whole seconds from the user's answer to the hang-up.
+    eq(calls[0]["duration"], 2, "the WhatsApp user's call duration")
     d.no_other_requests()
 
 
 def answered_agent_hangup(c, app):
-    """The user answers and stays; 1.5 s after the answer the application hangs the agent's
+    """The user answers and stays; 1.2 s after the answer the application hangs the agent's
     call up over REST: the child is completed with duration 1 and the WhatsApp call is
     terminated; `action` is still requested with the parent's final status."""
     d = Dial(c, app, {"Permission": "granted", "AnswerAfter": "0.2"})
     d.place()
     d.wait_callback({"in-progress"})
-    time.sleep(1.5)
+    # At least 1.2 s after the answer; under 2 s unless the machine stalls for 0.8 s.
+    time.sleep(1.2)
     updated = c.calls(d.parent).update(status="completed")
     eq(updated.sid, d.parent, "updated call")
     child = d.child_callbacks([("initiated", None), ("ringing", None), ("in-progress", None), ("completed", "1")])

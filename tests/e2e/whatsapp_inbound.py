@@ -58,7 +58,7 @@ def user_calls_the_business(c, app):
 
     call = wait_terminal(c, call_sid, timeout=15.0)
     eq(
-        (call.status, call.direction, call.from_, call.to, call.duration, call.parent_call_sid),
+        (call.status, call.direction, call._from, call.to, call.duration, call.parent_call_sid),
         ("completed", "inbound", f"whatsapp:{user}", f"whatsapp:{sender}", "1", None),
         "inbound call record (status, direction, from, to, duration, parent)",
     )
