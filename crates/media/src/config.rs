@@ -21,7 +21,8 @@ pub struct MediaConfig {
     pub ice: IceMode,
     /// How long ICE and DTLS may take after the remote SDP is applied before the leg fails.
     pub connect_timeout: Duration,
-    /// Audio packet interval (Opus frame duration).
+    /// Audio packet interval, written as `a=ptime`; Meta uses 20 ms. Each packet carries
+    /// `ptime / 20 ms` Opus frames (1 to 6), and RTP timestamps advance by ptime at 48 kHz.
     pub ptime: Duration,
 }
 

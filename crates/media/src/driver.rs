@@ -25,8 +25,6 @@ use crate::dtmf::{DigitReceiver, DigitSender};
 use crate::leg::{Command, SharedStats};
 use crate::sdp::RemoteSdp;
 
-/// The 3-byte Opus packet of one 20 ms silent frame (TOC 0xF8: CELT FB 20 ms, mono).
-const OPUS_SILENCE: [u8; 3] = [0xF8, 0xFF, 0xFE];
 /// A connected leg that hears nothing (no STUN, no RTP, no RTCP) for this long has lost its peer.
 pub(crate) const REMOTE_SILENCE_LIMIT: Duration = Duration::from_secs(10);
 /// At most this many remote SSRCs are latched (a remote normally uses one).
@@ -75,6 +73,8 @@ struct State {
     last_heard: Instant,
     next_tick: Option<Instant>,
     seq: u64,
+    /// The sequence number of our first packet (the base of the remote's reports).
+    first_seq: u64,
     rtp_time: u32,
     digits: DigitSender,
     digit_rx: DigitReceiver,
@@ -86,13 +86,15 @@ impl Driver {
     /// Applies the remote SDP and runs until failure or until the handle is dropped.
     pub(crate) async fn run(mut self, remote: Remote) {
         let now = Instant::now();
+        let first_seq = u64::from(rand_u16());
         let mut state = State {
             rtc_timeout: now,
             connect_deadline: now + self.connect_timeout,
             connected: false,
             last_heard: now,
             next_tick: None,
-            seq: u64::from(rand_u16()),
+            seq: first_seq,
+            first_seq,
             rtp_time: rand_u32(),
             digits: DigitSender::default(),
             digit_rx: DigitReceiver::default(),
@@ -235,7 +237,7 @@ impl Driver {
                 SeqNo::from(state.seq),
                 state.rtp_time,
                 wallclock,
-                OPUS_SILENCE.to_vec(),
+                opus_silence(self.ptime),
             ),
         };
         state.seq += 1;
@@ -353,10 +355,40 @@ impl Driver {
                     }
                 }
             }
+            Event::MediaEgressStats(egress) => {
+                // The remote's latest receiver report on our stream: how it received us.
+                if let Some(remote) = egress.remote {
+                    let highest = *remote.maximum_sequence_number;
+                    if highest >= state.first_seq {
+                        self.stats
+                            .remote_expected
+                            .store(highest - state.first_seq + 1, Ordering::Relaxed);
+                        self.stats
+                            .remote_lost
+                            .store(remote.packets_lost, Ordering::Relaxed);
+                    }
+                }
+            }
             _ => {}
         }
         Ok(())
     }
+}
+
+/// One ptime of Opus silence: the 3-byte packet `F8 FF FE` (TOC: CELT fullband 20 ms, one
+/// frame) per 20 ms, several frames in one code-3 packet (RFC 6716 §3.2.5, constant bitrate)
+/// when ptime is 40–120 ms. No encoder needed.
+pub(crate) fn opus_silence(ptime: Duration) -> Vec<u8> {
+    const FRAME: [u8; 2] = [0xFF, 0xFE];
+    let frames = (ptime.as_millis() / 20).clamp(1, 6);
+    if frames == 1 {
+        return vec![0xF8, FRAME[0], FRAME[1]];
+    }
+    let mut packet = vec![0xF8 | 0x03, u8::try_from(frames).unwrap_or(1)];
+    for _ in 0..frames {
+        packet.extend_from_slice(&FRAME);
+    }
+    packet
 }
 
 /// Random initial RTP sequence number and timestamp (RFC 3550 §5.1).
@@ -367,4 +399,22 @@ fn rand_u16() -> u16 {
 
 fn rand_u32() -> u32 {
     *Ssrc::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opus_silence_fills_one_ptime() {
+        let ms = Duration::from_millis;
+        assert_eq!(opus_silence(ms(20)), [0xF8, 0xFF, 0xFE]);
+        assert_eq!(opus_silence(ms(10)), [0xF8, 0xFF, 0xFE]);
+        assert_eq!(opus_silence(ms(40)), [0xFB, 2, 0xFF, 0xFE, 0xFF, 0xFE]);
+        assert_eq!(
+            opus_silence(ms(60)),
+            [0xFB, 3, 0xFF, 0xFE, 0xFF, 0xFE, 0xFF, 0xFE]
+        );
+        assert_eq!(opus_silence(ms(500)).len(), 2 + 6 * 2);
+    }
 }

@@ -234,7 +234,10 @@ fn build_rtc(config: &MediaConfig, codecs: Codecs) -> Rtc {
         .set_ice_lite(config.ice == IceMode::Lite)
         .clear_codecs()
         .clear_extension_map()
-        .set_rtcp_report_interval_audio(std::time::Duration::from_secs(1));
+        .set_rtcp_report_interval_audio(std::time::Duration::from_secs(1))
+        // A stats event per second carries the remote's latest receiver report on our stream
+        // (`MediaStats::remote_expected`, `remote_lost`).
+        .set_stats_interval(Some(std::time::Duration::from_secs(1)));
     let codec_config = rtc_config.codec_config();
     codec_config.add_config(
         codecs.opus.into(),

@@ -30,6 +30,12 @@ pub struct MediaStats {
     pub rtcp_sent: u64,
     /// RTCP packets received.
     pub rtcp_received: u64,
+    /// Our RTP packets the remote should have received by its latest RTCP receiver report:
+    /// from our first packet to the highest sequence number it reported (0 before a report).
+    pub remote_expected: u64,
+    /// Our RTP packets lost by the remote's latest receiver report (its cumulative count, from
+    /// the first packet it received).
+    pub remote_lost: u64,
 }
 
 /// Counters shared between the leg task and its handle.
@@ -40,6 +46,8 @@ pub(crate) struct SharedStats {
     pub(crate) rtp_lost: AtomicU64,
     pub(crate) rtcp_sent: AtomicU64,
     pub(crate) rtcp_received: AtomicU64,
+    pub(crate) remote_expected: AtomicU64,
+    pub(crate) remote_lost: AtomicU64,
 }
 
 impl SharedStats {
@@ -50,6 +58,8 @@ impl SharedStats {
             rtp_lost: self.rtp_lost.load(Ordering::Relaxed),
             rtcp_sent: self.rtcp_sent.load(Ordering::Relaxed),
             rtcp_received: self.rtcp_received.load(Ordering::Relaxed),
+            remote_expected: self.remote_expected.load(Ordering::Relaxed),
+            remote_lost: self.remote_lost.load(Ordering::Relaxed),
         }
     }
 }

@@ -42,6 +42,10 @@ async fn exercise(mut digits_from: MediaLeg, mut digits_to: MediaLeg) {
     for leg in [&digits_from, &digits_to] {
         let stats = wait_stats(leg, flowing).await;
         assert_eq!(stats.rtp_lost, 0, "{stats:?}");
+        // The far end's receiver reports come back: it got everything we sent up to them.
+        let stats = wait_stats(leg, |s| s.remote_expected >= 25).await;
+        assert_eq!(stats.remote_lost, 0, "{stats:?}");
+        assert!(stats.remote_expected <= stats.rtp_sent, "{stats:?}");
     }
     digits_from.send_digits("1x#");
     assert_eq!(next_event(&mut digits_to).await, MediaEvent::Digit('1'));
@@ -79,4 +83,27 @@ async fn lite_offers_full_answers() {
     assert!(answer.contains("a=setup:active\r\n"), "{answer}");
     let lite_leg = offer.accept(&answer).unwrap();
     exercise(lite_leg, full_leg).await;
+}
+
+#[tokio::test]
+async fn an_offer_without_candidate_lines_is_reached_at_its_connection_address() {
+    let full = MediaEngine::new(MediaConfig::full());
+    let lite = MediaEngine::new(MediaConfig::lite());
+    let offer = full.offer().await.unwrap();
+    // Some peers put their address only in c= and the m= port; the leg uses it as a host
+    // candidate.
+    let mut bare = String::new();
+    for line in offer
+        .sdp()
+        .lines()
+        .filter(|l| !l.starts_with("a=candidate:"))
+    {
+        bare.push_str(line);
+        bare.push_str("\r\n");
+    }
+    assert!(bare.contains("c=IN IP4 127.0.0.1\r\n"));
+    let (mut lite_leg, answer) = lite.answer(&bare).await.unwrap();
+    let mut full_leg = offer.accept(&answer).unwrap();
+    assert_eq!(next_event(&mut full_leg).await, MediaEvent::Connected);
+    assert_eq!(next_event(&mut lite_leg).await, MediaEvent::Connected);
 }
