@@ -103,6 +103,11 @@ pub struct WhatsAppMedia {
     pub rtcp_sent: u64,
     /// RTCP packets the user received.
     pub rtcp_received: u64,
+    /// The user's RTP packets Dialtone should have received by its latest RTCP receiver report
+    /// (from the user's first packet to the highest sequence number Dialtone reported).
+    pub remote_expected: u64,
+    /// Of those, lost by that report (Dialtone's cumulative count).
+    pub remote_lost: u64,
 }
 
 /// What the API needs from the WhatsApp simulator. Errors carry the HTTP status, Twilio code

@@ -331,9 +331,13 @@ async fn the_user_calls_the_business() {
         rtp_lost: 2,
         rtcp_sent: 5,
         rtcp_received: 6,
+        remote_expected: 240,
+        remote_lost: 3,
     });
     let mut with_media = expected.clone();
     with_media["media"] = json!({
+        "remote_expected": 240,
+        "remote_lost": 3,
         "rtcp_received": 6,
         "rtcp_sent": 5,
         "rtp_lost": 2,
