@@ -701,3 +701,25 @@ async fn meta_ending_the_call_before_media_connects_fails_the_child() {
     assert_eq!(meta.actions(), ["connect"]);
     rt.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_leg_ended_while_connect_is_in_flight_is_terminated_once_meta_names_it() {
+    let meta = Meta::start().await;
+    let app = App::start().await;
+    dial_app(&app, 1);
+    let mut config = meta.config();
+    config.request_timeout = Duration::from_secs(5);
+    let (rt, store) = whatsapp_common::runtime(&meta, config).await;
+    store_sender(&store, None).await;
+    // Meta answers `connect` only after the one-second <Dial timeout> ended the child.
+    meta.script("connect", Scripted::Late(Duration::from_millis(2000)));
+    let parent = start_parent(&rt, &app).await;
+    let (child, _offer) = connect_request(&meta, 1, parent.sid, &store).await;
+    assert_eq!(ended(&store, child).await.status, CallStatus::NoAnswer);
+    let terminate_seen = meta.request(2).await;
+    assert_eq!(terminate_seen.body, terminate_body("wacid.1"));
+    let callbacks = child_callbacks(&app, child, 2).await;
+    assert_eq!(statuses(&callbacks), ["initiated", "no-answer"]);
+    assert_eq!(meta.actions(), ["connect", "terminate"]);
+    rt.shutdown().await;
+}
