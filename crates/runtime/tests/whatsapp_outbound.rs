@@ -712,7 +712,7 @@ async fn a_leg_ended_while_connect_is_in_flight_is_terminated_once_meta_names_it
     let (rt, store) = whatsapp_common::runtime(&meta, config).await;
     store_sender(&store, None).await;
     // Meta answers `connect` only after the one-second <Dial timeout> ended the child.
-    meta.script("connect", Scripted::Late(Duration::from_millis(2000)));
+    meta.script("connect", Scripted::Late(Duration::from_secs(2)));
     let parent = start_parent(&rt, &app).await;
     let (child, _offer) = connect_request(&meta, 1, parent.sid, &store).await;
     assert_eq!(ended(&store, child).await.status, CallStatus::NoAnswer);
