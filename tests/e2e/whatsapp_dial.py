@@ -43,6 +43,7 @@ from dialtone_whatsapp import (
     CHILD,
     STANDARD,
     check_child_callbacks,
+    check_media,
     check_dial_action,
     sender_number,
     user_calls,
@@ -149,8 +150,9 @@ class Dial:
     def notifications(self, call):
         return [(n.error_code, n.log) for n in self.c.calls(call).notifications.list()]
 
-    def user_saw(self, statuses):
-        """The simulated user's calls, all ended, with these statuses (oldest first)."""
+    def user_saw(self, statuses, min_rtp=None):
+        """The simulated user's calls, all ended, with these statuses (oldest first); answered
+        ones (`min_rtp` given) with media both ways, the others without a media leg."""
         calls = wait_user_call_ended(self.user, len(statuses))
         # Nothing arrived after the terminal status callback.
         eq(len(self.callbacks()), len(self.expected), "child status callbacks at the end")
@@ -158,6 +160,10 @@ class Dial:
         for call in calls:
             eq(call["direction"], "BUSINESS_INITIATED", "the WhatsApp user's call direction")
             eq((call["from"], call["to"]), (f"whatsapp:{self.sender}", f"whatsapp:{self.user}"), "user call parties")
+            if min_rtp is None:
+                eq(call["media"], None, "media of an unanswered call")
+            else:
+                check_media(call, min_rtp)
         return calls
 
     def no_other_requests(self):
@@ -178,7 +184,7 @@ def answered_user_hangup(c, app):
     d.records(child, "completed", "2")
     eq(d.notifications(child), [], "notifications of the child")
     eq(d.notifications(d.parent), [], "notifications of the parent")
-    calls = d.user_saw(["completed"])
+    calls = d.user_saw(["completed"], min_rtp=50)
     # Meta's `duration`: whole seconds from the user's answer to the hang-up.
     eq(calls[0]["duration"], 2, "the WhatsApp user's call duration")
     d.no_other_requests()
@@ -201,7 +207,7 @@ def answered_agent_hangup(c, app):
         {"DialCallStatus": "completed", "DialCallSid": child, "DialCallDuration": "1", "DialBridged": "true"},
     )
     d.records(child, "completed", "1")
-    d.user_saw(["completed"])
+    d.user_saw(["completed"], min_rtp=25)
     d.no_other_requests()
 
 
@@ -299,7 +305,7 @@ def whisper_hangup(c, app):
         {"DialCallStatus": "completed", "DialCallSid": child, "DialCallDuration": "0", "DialBridged": "false"},
     )
     d.records(child, "completed", "0")
-    d.user_saw(["completed"])
+    d.user_saw(["completed"], min_rtp=1)
 
 
 def whisper_gather(c, app):
@@ -329,7 +335,7 @@ def whisper_gather(c, app):
         {"DialCallStatus": "completed", "DialCallSid": child, "DialCallDuration": "6", "DialBridged": "true"},
     )
     d.records(child, "completed", "6")
-    d.user_saw(["completed"])
+    d.user_saw(["completed"], min_rtp=150)
 
 
 def whisper_attr(app, path):

@@ -8,6 +8,7 @@ Usage: `whatsapp_inbound.py` (run by `crates/cli/tests/e2e_whatsapp.rs`)."""
 from dialtone_e2e import ACCOUNT_SID, App, check_sid, client, eq, run, wait_terminal
 from dialtone_whatsapp import (
     STANDARD,
+    check_media,
     sender_number,
     user_calls_business,
     user_number,
@@ -88,6 +89,7 @@ def user_calls_the_business(c, app):
     # The user's side: the call was answered (pre_accept, accept) and then ended by the business.
     calls = wait_user_call_ended(user)
     eq([(x["status"], x["direction"]) for x in calls], [("completed", "USER_INITIATED")], "the user's calls")
+    check_media(calls[0], 25)
     eq(len(app.received("/wa-voice")), 1, "voice requests at the end")
 
 
