@@ -15,7 +15,8 @@ pub enum IceMode {
 /// Settings shared by every leg of a [`crate::MediaEngine`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaConfig {
-    /// Local address the leg's UDP socket binds to; it is the only host candidate.
+    /// Local address the leg's UDP socket binds to; it is the only host candidate, so it must
+    /// be an address the peer can reach (not `0.0.0.0`).
     pub ip: IpAddr,
     /// Full ICE (Dialtone) or ICE-lite (simulated WhatsApp).
     pub ice: IceMode,

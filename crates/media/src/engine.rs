@@ -139,6 +139,12 @@ impl std::fmt::Debug for Prepared {
 
 impl Prepared {
     async fn new(config: &MediaConfig, codecs: Codecs) -> Result<Self, MediaError> {
+        if config.ip.is_unspecified() {
+            return Err(MediaError::Config(format!(
+                "ip {} is unspecified; it must be the address peers reach (it is the ICE candidate)",
+                config.ip
+            )));
+        }
         let socket = UdpSocket::bind(SocketAddr::new(config.ip, 0)).await?;
         let local = socket.local_addr()?;
         let mut rtc = Box::new(build_rtc(config, codecs));

@@ -12,6 +12,9 @@ pub enum MediaError {
     /// str0m refused an operation.
     #[error("WebRTC: {0}")]
     Rtc(String),
+    /// The configuration cannot work (e.g. an unspecified `ip`, which is no candidate).
+    #[error("media configuration: {0}")]
+    Config(String),
     /// No tokio runtime to run the leg on.
     #[error("media leg needs a tokio runtime")]
     NoRuntime,

@@ -77,3 +77,31 @@ async fn a_remote_that_disappears_fails_the_leg() {
         None
     );
 }
+
+#[tokio::test]
+async fn an_unspecified_ip_is_refused() {
+    let mut config = MediaConfig::full();
+    config.ip = std::net::Ipv4Addr::UNSPECIFIED.into();
+    let error = MediaEngine::new(config).offer().await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "media configuration: ip 0.0.0.0 is unspecified; it must be the address peers reach \
+         (it is the ICE candidate)"
+    );
+}
+
+#[tokio::test]
+async fn accepting_outside_a_runtime_is_an_error() {
+    let lite = MediaEngine::new(MediaConfig::lite());
+    let full = MediaEngine::new(MediaConfig::full());
+    let offer = full.offer().await.unwrap();
+    let (_lite_leg, answer) = lite.answer(offer.sdp()).await.unwrap();
+    // A plain thread has no tokio runtime to run the leg on.
+    let result = std::thread::spawn(move || offer.accept(&answer).map(|_| ()))
+        .join()
+        .unwrap();
+    assert!(
+        matches!(result, Err(dialtone_media::MediaError::NoRuntime)),
+        "{result:?}"
+    );
+}
