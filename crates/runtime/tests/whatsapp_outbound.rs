@@ -12,7 +12,9 @@ use dialtone_media::{MediaConfig, MediaEngine, MediaEvent, MediaLeg};
 use dialtone_runtime::{Behavior, Handle, SoftphoneConfig, WebhookRefusal};
 use dialtone_store::{Call, PageRequest, PageSize, Store};
 use dialtone_types::{CallStatus, Direction, Sid, TwilioCode};
-use dialtone_whatsapp::webhook::{CallDirection, CallStatusKind, SignatureError};
+use dialtone_whatsapp::webhook::{
+    CallDirection, CallStatusKind, EventKind, PermissionReply, SignatureError,
+};
 use whatsapp_common::{
     ACCESS_TOKEN, GraphSeen, Meta, Scripted, USER_DIGITS, answer, calls_path, dial_app, post,
     status, store_sender, terminate, terminate_body,
@@ -336,7 +338,7 @@ async fn unanswered_ends_at_the_dial_timeout_with_a_terminate() {
 const NO_PERMISSION: &str = r#"{"error":{"message":"(#138006) No approved call permission","type":"OAuthException","code":138006,"error_data":{"messaging_product":"whatsapp","details":"No approved call permission from the recipient"},"fbtrace_id":"AbC"}}"#;
 
 #[tokio::test]
-async fn no_permission_fails_with_37000_then_fails_fast_from_the_cache() {
+async fn no_permission_fails_with_37000_then_fails_fast_from_the_cache_until_granted() {
     let (meta, app, rt, store) = setup(30).await;
     meta.script("connect", Scripted::Answer(401, NO_PERMISSION.to_owned()));
     let parent = start_parent(&rt, &app).await;
@@ -377,6 +379,32 @@ async fn no_permission_fails_with_37000_then_fails_fast_from_the_cache() {
         )]
     );
     assert_eq!(meta.actions(), ["connect"]);
+
+    // The user grants permission (reply webhook, field `messages`): Meta is asked again.
+    post(
+        &rt,
+        &[EventKind::PermissionReply(PermissionReply {
+            from: USER_DIGITS.to_owned(),
+            timestamp: Some(200),
+            context_id: None,
+            accepted: true,
+            is_permanent: true,
+            expiration_timestamp: None,
+            response_source: Some("user_action".to_owned()),
+        })],
+    );
+    let third = start_parent(&rt, &app).await;
+    let (third_child, _offer) = connect_request(&meta, 2, third.sid, &store).await;
+    post(
+        &rt,
+        &[status(
+            "wacid.1",
+            CallStatusKind::Ringing,
+            Some(&third_child.to_string()),
+            201,
+        )],
+    );
+    status_of(&store, third_child, CallStatus::Ringing).await;
     rt.shutdown().await;
 }
 
