@@ -535,6 +535,49 @@ mod tests {
     }
 
     #[test]
+    fn config_file_whatsapp_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dialtone.toml");
+        std::fs::write(
+            &path,
+            "[whatsapp]\nmode = \"meta\"\ngraph_version = \"v23.0\"\naccess_token = \"EAAx\"\n\
+             app_secret = \"s\"\nverify_token = \"v\"\n",
+        )
+        .unwrap();
+        let file = read_file(Some(&path)).unwrap();
+        let c = resolve(
+            &ServeArgs::default(),
+            file.clone(),
+            EnvAccount::default(),
+            EnvWhatsApp::default(),
+        )
+        .unwrap();
+        assert_eq!(c.whatsapp.mode, WhatsAppMode::Meta);
+        assert_eq!(c.whatsapp.graph_version, "v23.0");
+        assert_eq!(c.whatsapp.app_secret.as_deref(), Some("s"));
+        // The flag beats the file.
+        let args = ServeArgs {
+            whatsapp_mode: Some("simulator".into()),
+            ..ServeArgs::default()
+        };
+        let c = resolve(&args, file, EnvAccount::default(), EnvWhatsApp::default()).unwrap();
+        assert_eq!(c.whatsapp.mode, WhatsAppMode::Simulator);
+        std::fs::write(&path, "[whatsapp]\nmode = \"meta\"\n").unwrap();
+        let e = resolve(
+            &ServeArgs::default(),
+            read_file(Some(&path)).unwrap(),
+            EnvAccount::default(),
+            EnvWhatsApp::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("needs access_token, app_secret, verify_token"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn config_file_rejects_unknown_keys() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dialtone.toml");

@@ -235,3 +235,35 @@ async fn a_call_to_an_unknown_business_number_is_rejected() {
     assert!(calls(&store).await.is_empty());
     rt.shutdown().await;
 }
+
+#[tokio::test]
+async fn digits_from_the_user_reach_gather() {
+    let (meta, app, rt, store) = setup(
+        "<Response><Gather numDigits=\"1\" timeout=\"10\" action=\"/gathered\">\
+         <Say>Press a key</Say></Gather></Response>",
+        true,
+    )
+    .await;
+    app.route(
+        "/gathered",
+        Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
+    let offer = user_offer().await;
+    post(&rt, &[user_call(WACID, offer.sdp(), 100)]);
+    let accept = answer_sdp(&meta.request(2).await, "accept");
+    let mut user = offer.accept(&accept).unwrap();
+    assert_eq!(user.event().await, Some(MediaEvent::Connected));
+    user.send_digits("7");
+    let gathered = eventually("the gather action", || async {
+        app.seen_at("/gathered").into_iter().next()
+    })
+    .await;
+    assert_eq!(gathered.param("Digits"), Some("7"));
+    assert_eq!(gathered.param("From"), Some("whatsapp:+447700900123"));
+    let call = the_call(&store).await;
+    assert_eq!(ended(&store, call).await.status, CallStatus::Completed);
+    let third = meta.request(3).await;
+    assert_eq!(third.action(), "terminate");
+    drop(user);
+    rt.shutdown().await;
+}
