@@ -62,7 +62,6 @@ struct Routes {
 const ENDED_MAX: usize = 4096;
 
 /// See the module docs.
-#[derive(Debug)]
 pub(crate) struct Ctx {
     pub(crate) config: WhatsAppConfig,
     pub(crate) graph: GraphClient,
@@ -73,6 +72,16 @@ pub(crate) struct Ctx {
     permissions: Mutex<PermissionCache>,
     senders: Mutex<HashMap<(Sid, String), (String, Instant)>>,
     routes: Mutex<Routes>,
+}
+
+impl std::fmt::Debug for Ctx {
+    /// Settings only: the caches hold users' numbers.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("config", &self.config)
+            .field("live_calls", &self.live_calls())
+            .finish_non_exhaustive()
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
