@@ -124,8 +124,8 @@ fn call(c: UserCall) -> WhatsAppUserCall {
     }
 }
 
-fn error(e: SimError) -> ControlError {
-    let (status, code) = match &e {
+fn error(e: &SimError) -> ControlError {
+    let (status, code) = match e {
         SimError::Invalid(_) => (StatusCode::BAD_REQUEST, TwilioCode(20001)),
         SimError::UnknownUser => (StatusCode::NOT_FOUND, TwilioCode::NOT_FOUND),
         SimError::UnknownSender(_) => (StatusCode::BAD_REQUEST, TwilioCode(21211)),
@@ -151,7 +151,10 @@ impl SimulatedWhatsApp for SimulatorPort {
             hangup_after: u.hangup_after,
             digits: u.digits,
         };
-        self.0.put_user(account, new).map(user).map_err(error)
+        self.0
+            .put_user(account, new)
+            .map(user)
+            .map_err(|e| error(&e))
     }
 
     fn user(&self, account: Sid, number: &E164) -> Option<WhatsAppUser> {
@@ -177,7 +180,7 @@ impl SimulatedWhatsApp for SimulatorPort {
                 .call_business(account, &number, &to)
                 .await
                 .map(call)
-                .map_err(error)
+                .map_err(|e| error(&e))
         })
     }
 
