@@ -13,8 +13,13 @@ neither US nor Canadian business numbers.
 """
 
 import email.utils
+import hashlib
+import hmac
+import json
 import random
+import urllib.error
 import urllib.parse
+import urllib.request
 
 from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
@@ -193,3 +198,76 @@ def check_dial_action(request, parent, application_sid, caller, to, call_status,
         "action: the parent's parameters",
     )
     eq({k: p[k] for k in dial}, dial, "action: the dial's outcome")
+
+
+# Meta's side of the webhook receiver, for the fault scenarios: raw requests to
+# `/webhooks/whatsapp`, which takes no Basic auth (Meta authenticates by signature).
+
+
+def meta_signature(secret, body):
+    """`X-Hub-Signature-256` as Meta computes it: HMAC-SHA256 of the raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def meta_post(body, signature):
+    """POSTs `body` (bytes) to the webhook receiver; returns the HTTP status."""
+    req = urllib.request.Request(BASE_URL + "/webhooks/whatsapp", data=body, method="POST")
+    req.add_header("Content-Type", "application/json")
+    if signature is not None:
+        req.add_header("X-Hub-Signature-256", signature)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def meta_subscription(verify_token, challenge):
+    """Meta's GET subscription check; returns (status, body text)."""
+    query = urllib.parse.urlencode(
+        {"hub.mode": "subscribe", "hub.verify_token": verify_token, "hub.challenge": challenge}
+    )
+    try:
+        with urllib.request.urlopen(BASE_URL + "/webhooks/whatsapp?" + query, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def terminate_notification(phone_number_id, call_id, business, user):
+    """A Meta `calls` webhook saying the business-initiated call `call_id` ended (as bytes).
+    Meta writes numbers without `+`."""
+    business, user = business.lstrip("+"), user.lstrip("+")
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "102290129340398",
+                    "changes": [
+                        {
+                            "field": "calls",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": business,
+                                    "phone_number_id": phone_number_id,
+                                },
+                                "calls": [
+                                    {
+                                        "id": call_id,
+                                        "from": business,
+                                        "to": user,
+                                        "event": "terminate",
+                                        "direction": "BUSINESS_INITIATED",
+                                        "timestamp": "1764072000",
+                                        "status": "COMPLETED",
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()

@@ -21,6 +21,7 @@ answer) is chosen half a second away from a whole number, so that signalling and
 on loopback cannot move a duration across a boundary.
 """
 
+import os
 import sys
 import time
 import uuid
@@ -43,9 +44,13 @@ from dialtone_whatsapp import (
     CHILD,
     STANDARD,
     check_child_callbacks,
-    check_media,
     check_dial_action,
+    check_media,
+    meta_post,
+    meta_signature,
+    meta_subscription,
     sender_number,
+    terminate_notification,
     user_calls,
     user_number,
     voice_sender,
@@ -69,7 +74,7 @@ class Dial:
         # The sender's own voice application (what a user calling the business reaches): it is
         # what makes the sender voice-enabled, and must not be fetched by an outbound dial.
         self.sender_app = c.applications.create(friendly_name="whatsapp line", voice_url=app.url + "/wa-voice")
-        voice_sender(c, self.sender, self.sender_app.sid)
+        self.sender_record = voice_sender(c, self.sender, self.sender_app.sid)
         self.user_record = whatsapp_user(self.user, **user)
         softphone(self.agent)
         app.route(
@@ -338,6 +343,49 @@ def whisper_gather(c, app):
     d.user_saw(["completed"], min_rtp=150)
 
 
+def forged_webhooks(c, app):
+    """Meta's webhook receiver while an answered call is live. A terminate for that call sent
+    unsigned (401), signed with another secret or a malformed signature (403) is refused; a
+    correctly signed body that is not JSON is 400; a correctly signed terminate for a call
+    nobody knows is accepted and ignored; the subscription check answers the challenge only to
+    the right verify token. The call goes on untouched until the agent's side hangs up.
+    The harness sets `DIALTONE_WHATSAPP_APP_SECRET`/`_VERIFY_TOKEN` for server and script."""
+    secret = os.environ["DIALTONE_WHATSAPP_APP_SECRET"]
+    verify_token = os.environ["DIALTONE_WHATSAPP_VERIFY_TOKEN"]
+    d = Dial(c, app, {"Permission": "granted", "AnswerAfter": "0.2"})
+    d.place()
+    child = d.wait_callback({"in-progress"}).params["CallSid"]
+    answered = time.monotonic()
+    live = wait_for(
+        lambda: [x for x in user_calls(d.user) if x["status"] == "in-progress"], "the user's call in progress"
+    )[0]
+    pnid = d.sender_record.configuration["phone_number_id"]
+    forged = terminate_notification(pnid, live["call_id"], d.sender, d.user)
+    eq(meta_post(forged, None), 401, "unsigned terminate")
+    eq(meta_post(forged, meta_signature("not-the-app-secret", forged)), 403, "terminate signed with another secret")
+    eq(meta_post(forged, "sha256=" + "0" * 64), 403, "terminate with a wrong signature")
+    eq(meta_post(forged, "md5=" + meta_signature(secret, forged)[7:]), 403, "malformed signature header")
+    eq(meta_post(forged + b" ", meta_signature(secret, forged)), 403, "signature of another body")
+    garbage = b'{"object": "whatsapp_business_account", "entry": ['
+    eq(meta_post(garbage, meta_signature(secret, garbage)), 400, "signed, but not JSON")
+    unknown = terminate_notification(pnid, "wacid.forged" + uuid.uuid4().hex, d.sender, d.user)
+    eq(meta_post(unknown, meta_signature(secret, unknown)), 200, "signed terminate of an unknown call")
+    eq(meta_subscription("wrong-" + verify_token, "1158201444")[0], 403, "subscription check, wrong token")
+    eq(meta_subscription(verify_token, "1158201444"), (200, "1158201444"), "subscription check")
+
+    eq(c.calls(child).fetch().status, "in-progress", "the child after the forged webhooks")
+    eq([x["status"] for x in user_calls(d.user)], ["in-progress"], "the user's call after the forged webhooks")
+    time.sleep(max(0.0, 1.2 - (time.monotonic() - answered)))
+    c.calls(d.parent).update(status="completed")
+    child = d.child_callbacks([("initiated", None), ("ringing", None), ("in-progress", None), ("completed", "1")])
+    d.action(
+        "completed",
+        {"DialCallStatus": "completed", "DialCallSid": child, "DialCallDuration": "1", "DialBridged": "true"},
+    )
+    d.records(child, "completed", "1")
+    d.user_saw(["completed"], min_rtp=25)
+
+
 def whisper_attr(app, path):
     return f' url="{app.url}{path}"'
 
@@ -377,6 +425,7 @@ SCENARIOS = {
         unreachable,
         whisper_hangup,
         whisper_gather,
+        forged_webhooks,
     )
 }
 

@@ -8,13 +8,18 @@
 //! webhook with its `RequestValidator`. On SQLite each outcome is a test of its own, with its
 //! own server; on PostgreSQL one server runs them all. Prerequisites and skipping are those of
 //! `e2e.rs` (`DIALTONE_PYTHON`, `DIALTONE_TEST_POSTGRES_URL`, `DIALTONE_REQUIRE_E2E`).
+//!
+//! Each server gets a random Meta app secret and verify token (`DIALTONE_WHATSAPP_APP_SECRET`,
+//! `DIALTONE_WHATSAPP_VERIFY_TOKEN`, which the simulator then uses too), passed to the scripts
+//! so that the fault scenario can sign webhooks like Meta, or not; neither may appear in the
+//! server's log.
 
 mod e2e_common;
 
 use std::process::Command;
 use std::time::Instant;
 
-use e2e_common::{Account, Backend, Server, python, repo_root};
+use e2e_common::{Account, Backend, Server, python, random_hex, repo_root};
 
 const DIAL: &str = "tests/e2e/whatsapp_dial.py";
 const INBOUND: &str = "tests/e2e/whatsapp_inbound.py";
@@ -31,6 +36,7 @@ const DIAL_SCENARIOS: &[&str] = &[
     "unreachable",
     "whisper-hangup",
     "whisper-gather",
+    "forged-webhooks",
 ];
 
 /// One script run: the script and its arguments.
@@ -38,12 +44,18 @@ type Run<'a> = (&'a str, Vec<&'a str>);
 
 /// Starts a server on `backend`, runs `runs` against it in order, stops it, and fails with
 /// every script's output and the server log if anything went wrong (a script failed, the
-/// server exited badly or logged an error).
-fn run_against(python: &str, backend: &Backend, runs: &[Run<'_>]) {
+/// server exited badly, logged an error or a WhatsApp secret). Returns the server's log.
+fn run_against(python: &str, backend: &Backend, runs: &[Run<'_>]) -> String {
     let root = repo_root();
     let dir = tempfile::tempdir().expect("data dir");
     let account = Account::random();
-    let server = Server::start(dir.path(), backend, &account);
+    let app_secret = random_hex(16);
+    let verify_token = random_hex(16);
+    let secrets = [
+        ("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str()),
+        ("DIALTONE_WHATSAPP_VERIFY_TOKEN", verify_token.as_str()),
+    ];
+    let server = Server::start_with_env(dir.path(), backend, &account, &secrets);
 
     let mut failures = Vec::new();
     for (script, args) in runs {
@@ -58,6 +70,7 @@ fn run_against(python: &str, backend: &Backend, runs: &[Run<'_>]) {
             .env("DIALTONE_BASE_URL", &server.url)
             .env("DIALTONE_ACCOUNT_SID", &account.sid)
             .env("DIALTONE_AUTH_TOKEN", &account.token)
+            .envs(secrets)
             .env_remove("DIALTONE_OTHER_ACCOUNT_SID")
             .env_remove("DIALTONE_OTHER_AUTH_TOKEN")
             .env_remove("TWILIO_REGION")
@@ -99,6 +112,11 @@ fn run_against(python: &str, backend: &Backend, runs: &[Run<'_>]) {
             .any(|l| l.split_whitespace().nth(1) == Some("ERROR")),
         "the server logged errors:\n{log}"
     );
+    assert!(
+        !log.contains(&app_secret) && !log.contains(&verify_token),
+        "the server logged a WhatsApp secret:\n{log}"
+    );
+    log
 }
 
 /// The WhatsApp quickstart prints the WhatsApp call it placed: `CA... whatsapp:+U completed`.
@@ -119,10 +137,17 @@ fn quickstart_line(stdout: &str) -> Result<(), String> {
     }
 }
 
-/// Runs `runs` on SQLite (skipped loudly without `DIALTONE_PYTHON`).
-fn on_sqlite(runs: &[Run<'_>]) {
-    let Some(python) = python() else { return };
-    run_against(&python, &Backend::Sqlite, runs);
+/// Runs `runs` on SQLite (skipped loudly without `DIALTONE_PYTHON`); the server's log.
+fn on_sqlite(runs: &[Run<'_>]) -> Option<String> {
+    let Some(python) = python() else { return None };
+    Some(run_against(&python, &Backend::Sqlite, runs))
+}
+
+/// How many lines of `log` are warnings containing `text`.
+fn warnings(log: &str, text: &str) -> usize {
+    log.lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some("WARN") && l.contains(text))
+        .count()
 }
 
 fn dial(scenario: &str) -> Run<'_> {
@@ -172,6 +197,23 @@ fn whisper_hangup_declines() {
 #[test]
 fn whisper_gather_gets_the_users_digit() {
     on_sqlite(&[dial("whisper-gather")]);
+}
+
+#[test]
+fn forged_webhooks_leave_a_live_call_alone() {
+    let Some(log) = on_sqlite(&[dial("forged-webhooks")]) else {
+        return;
+    };
+    // Every refusal is logged, once.
+    assert_eq!(
+        (
+            warnings(&log, "WhatsApp webhook refused: signature"),
+            warnings(&log, "WhatsApp webhook refused: not a notification"),
+            warnings(&log, "WhatsApp webhook subscription check refused"),
+        ),
+        (5, 1, 1),
+        "refusals in the log:\n{log}"
+    );
 }
 
 #[test]

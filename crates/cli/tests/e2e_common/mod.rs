@@ -236,6 +236,17 @@ impl Server {
     /// Starts `dialtone serve --listen 127.0.0.1:0 --data-dir {data_dir}` with `account` as its
     /// bootstrap account and waits for its banner.
     pub fn start(data_dir: &Path, backend: &Backend, account: &Account) -> Self {
+        Self::start_with_env(data_dir, backend, account, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables (settings such as
+    /// `DIALTONE_WHATSAPP_APP_SECRET`).
+    pub fn start_with_env(
+        data_dir: &Path,
+        backend: &Backend,
+        account: &Account,
+        env: &[(&str, &str)],
+    ) -> Self {
         let stderr_path = data_dir.join(format!("serve-{}.log", random_hex(4)));
         let stderr = std::fs::File::create(&stderr_path).expect("server log file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dialtone"));
@@ -253,12 +264,19 @@ impl Server {
             "DIALTONE_DATABASE_URL",
             "DIALTONE_PUBLIC_URL",
             "DIALTONE_CONFIG",
+            "DIALTONE_WHATSAPP_MODE",
+            "DIALTONE_WHATSAPP_GRAPH_URL",
+            "DIALTONE_WHATSAPP_GRAPH_VERSION",
+            "DIALTONE_WHATSAPP_ACCESS_TOKEN",
+            "DIALTONE_WHATSAPP_APP_SECRET",
+            "DIALTONE_WHATSAPP_VERIFY_TOKEN",
         ] {
             cmd.env_remove(var);
         }
         cmd.env("DIALTONE_ACCOUNT_SID", &account.sid)
             .env("DIALTONE_AUTH_TOKEN", &account.token)
             .env("DIALTONE_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr);
