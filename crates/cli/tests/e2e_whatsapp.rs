@@ -92,10 +92,10 @@ fn run_against(python: &str, backend: &Backend, runs: &[Run<'_>]) -> String {
                 backend.name(),
                 output.status
             ));
-        } else if *script == QUICKSTART {
-            if let Err(e) = quickstart_line(&stdout) {
-                failures.push(e);
-            }
+        } else if *script == QUICKSTART
+            && let Err(e) = quickstart_line(&stdout)
+        {
+            failures.push(e);
         }
     }
     let log = server.log();
@@ -139,7 +139,7 @@ fn quickstart_line(stdout: &str) -> Result<(), String> {
 
 /// Runs `runs` on SQLite (skipped loudly without `DIALTONE_PYTHON`); the server's log.
 fn on_sqlite(runs: &[Run<'_>]) -> Option<String> {
-    let Some(python) = python() else { return None };
+    let python = python()?;
     Some(run_against(&python, &Backend::Sqlite, runs))
 }
 
