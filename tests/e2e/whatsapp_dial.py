@@ -386,6 +386,72 @@ def forged_webhooks(c, app):
     d.user_saw(["completed"], min_rtp=25)
 
 
+def rest_call(c, app):
+    """Not a `<Dial>`: a REST call `From=whatsapp:+S`, `To=whatsapp:+U` (Twilio's other way to
+    call a WhatsApp user). The user answers and hangs up 2.5 s later: the voice URL is fetched
+    once the call is answered, the status callbacks are the REST call's own (`outbound-api`,
+    no `ParentCallSid`). A REST call to a user without permission fails with 37000."""
+    sender, user, refusing = sender_number(), user_number(), user_number()
+    line = c.applications.create(friendly_name="whatsapp line", voice_url=app.url + "/wa-voice")
+    voice_sender(c, sender, line.sid)
+    whatsapp_user(user, Permission="granted", AnswerAfter="0.2", HangupAfter="2.5")
+    whatsapp_user(refusing)
+    voice = app.route("/rest-voice", '<Response><Pause length="30"/></Response>')
+    call = c.calls.create(
+        to=f"whatsapp:{user}",
+        from_=f"whatsapp:{sender}",
+        url=voice,
+        status_callback=app.url + "/rest-status",
+        status_callback_event=["initiated", "ringing", "answered", "completed"],
+    )
+    check_sid(call.sid, "CA", "REST call sid")
+    ended = wait_terminal(c, call.sid, timeout=20.0)
+    eq(
+        (ended.status, ended.duration, ended.direction, ended._from, ended.to),
+        ("completed", "2", "outbound-api", f"whatsapp:{sender}", f"whatsapp:{user}"),
+        "REST call record (status, duration, direction, from, to)",
+    )
+    voice_requests = app.received("/rest-voice", call.sid)
+    eq(len(voice_requests), 1, "voice requests")
+    eq(
+        voice_requests[0].params,
+        {
+            "AccountSid": ACCOUNT_SID,
+            "ApiVersion": "2010-04-01",
+            "CallSid": call.sid,
+            "CallStatus": "in-progress",
+            "Direction": "outbound-api",
+            "From": f"whatsapp:{sender}",
+            "To": f"whatsapp:{user}",
+        },
+        "voice request",
+    )
+    callbacks = app.wait_received("/rest-status", 4, call.sid)
+    eq(
+        [(r.params["CallStatus"], r.params["SequenceNumber"], r.params.get("CallDuration")) for r in callbacks],
+        [("initiated", "0", None), ("ringing", "1", None), ("in-progress", "2", None), ("completed", "3", "2")],
+        "REST call status callbacks",
+    )
+    for r in callbacks:
+        keys = STANDARD + ["CallbackSource", "SequenceNumber", "Timestamp"]
+        keys += ["CallDuration"] if r.params["CallStatus"] == "completed" else []
+        eq(sorted(r.params), sorted(keys), f"{r.params['CallStatus']} callback parameters")
+        eq(
+            (r.params["Direction"], r.params["From"], r.params["To"]),
+            ("outbound-api", f"whatsapp:{sender}", f"whatsapp:{user}"),
+            "REST call callback",
+        )
+    calls = wait_user_call_ended(user)
+    eq([x["status"] for x in calls], ["completed"], "the user's calls")
+    check_media(calls[0], 50)
+
+    refused = c.calls.create(to=f"whatsapp:{refusing}", from_=f"whatsapp:{sender}", url=voice)
+    eq(wait_terminal(c, refused.sid).status, "failed", "REST call to a user without permission")
+    eq([n.error_code for n in c.calls(refused.sid).notifications.list()], ["37000"], "its notification")
+    eq(app.received("/rest-voice", refused.sid), [], "no voice request for the refused call")
+    eq(app.received("/wa-voice"), [], "requests to the sender's voice application")
+
+
 def whisper_attr(app, path):
     return f' url="{app.url}{path}"'
 
@@ -426,6 +492,7 @@ SCENARIOS = {
         whisper_hangup,
         whisper_gather,
         forged_webhooks,
+        rest_call,
     )
 }
 

@@ -57,6 +57,13 @@ def user_calls_the_business(c, app):
         "voice request",
     )
 
+    # The user's side: the call was answered (pre_accept, accept) and then ended by the business.
+    # (Waited for first: the voice request can reach the application before the new call's
+    # record is stored, so an immediate REST fetch of the CallSid may answer 404.)
+    calls = wait_user_call_ended(user)
+    eq([(x["status"], x["direction"]) for x in calls], [("completed", "USER_INITIATED")], "the user's calls")
+    check_media(calls[0], 25)
+
     call = wait_terminal(c, call_sid, timeout=15.0)
     eq(
         (call.status, call.direction, call._from, call.to, call.duration, call.parent_call_sid),
@@ -86,10 +93,6 @@ def user_calls_the_business(c, app):
         "application status callback",
     )
 
-    # The user's side: the call was answered (pre_accept, accept) and then ended by the business.
-    calls = wait_user_call_ended(user)
-    eq([(x["status"], x["direction"]) for x in calls], [("completed", "USER_INITIATED")], "the user's calls")
-    check_media(calls[0], 25)
     eq(len(app.received("/wa-voice")), 1, "voice requests at the end")
 
 

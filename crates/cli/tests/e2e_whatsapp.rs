@@ -37,6 +37,7 @@ const DIAL_SCENARIOS: &[&str] = &[
     "whisper-hangup",
     "whisper-gather",
     "forged-webhooks",
+    "rest-call",
 ];
 
 /// One script run: the script and its arguments.
@@ -214,6 +215,11 @@ fn forged_webhooks_leave_a_live_call_alone() {
         (5, 1, 1),
         "refusals in the log:\n{log}"
     );
+}
+
+#[test]
+fn rest_call_to_a_whatsapp_user() {
+    on_sqlite(&[dial("rest-call")]);
 }
 
 #[test]
