@@ -243,3 +243,16 @@ fn every_whatsapp_scenario_on_postgres() {
     runs.push((QUICKSTART, Vec::new()));
     run_against(&python, &backend, &runs);
 }
+
+/// The README shows `examples/whatsapp_quickstart.py` verbatim: what readers copy is what
+/// `whatsapp_quickstart_from_the_readme` runs.
+#[test]
+fn readme_shows_the_whatsapp_quickstart_verbatim() {
+    let root = repo_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let example = std::fs::read_to_string(root.join(QUICKSTART)).expect("the WhatsApp quickstart");
+    assert!(
+        readme.contains(&format!("```python\n{example}```")),
+        "README.md does not show {QUICKSTART} verbatim in a ```python block"
+    );
+}
