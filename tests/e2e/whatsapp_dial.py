@@ -26,6 +26,8 @@ import sys
 import time
 import uuid
 
+from twilio.base.exceptions import TwilioRestException
+
 from dialtone_e2e import (
     ACCOUNT_SID,
     App,
@@ -390,7 +392,8 @@ def rest_call(c, app):
     """Not a `<Dial>`: a REST call `From=whatsapp:+S`, `To=whatsapp:+U` (Twilio's other way to
     call a WhatsApp user). The user answers and hangs up 2.5 s later: the voice URL is fetched
     once the call is answered, the status callbacks are the REST call's own (`outbound-api`,
-    no `ParentCallSid`). A REST call to a user without permission fails with 37000."""
+    no `ParentCallSid`). A REST call to a user without permission fails with 37000; mixing
+    WhatsApp with phone numbers is 21212 and a `From` that is no sender 37008."""
     sender, user, refusing = sender_number(), user_number(), user_number()
     line = c.applications.create(friendly_name="whatsapp line", voice_url=app.url + "/wa-voice")
     voice_sender(c, sender, line.sid)
@@ -450,6 +453,19 @@ def rest_call(c, app):
     eq([n.error_code for n in c.calls(refused.sid).notifications.list()], ["37000"], "its notification")
     eq(app.received("/rest-voice", refused.sid), [], "no voice request for the refused call")
     eq(app.received("/wa-voice"), [], "requests to the sender's voice application")
+
+    # Refused before any call exists: WhatsApp and the phone network do not mix, and the
+    # From must be a voice-enabled sender of the account.
+    for to, from_, expected, what in (
+        ("+442071838750", f"whatsapp:{sender}", (400, 21212), "a phone number called from a WhatsApp sender"),
+        (f"whatsapp:{user}", "+442071838750", (400, 21212), "a WhatsApp user called from a phone number"),
+        (f"whatsapp:{user}", f"whatsapp:{sender_number()}", (400, 37008), "a From that is not a sender"),
+    ):
+        try:
+            c.calls.create(to=to, from_=from_, url=voice)
+            raise AssertionError(f"{what}: the call was created")
+        except TwilioRestException as e:
+            eq((e.status, e.code), expected, what)
 
 
 def whisper_attr(app, path):
