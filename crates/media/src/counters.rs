@@ -70,9 +70,74 @@ impl LossCounter {
     }
 }
 
+/// Audio frames missing between received Opus packets, by RTP timestamp: the frame length is
+/// the smallest forward step seen; a packet of another payload type (a telephone-event sent
+/// in a frame's place) fills one missing frame. Lost packets count here too, and so do frames
+/// a sender that fell behind never sent (its timestamps jump over them, its sequence numbers
+/// do not).
+#[derive(Debug, Default)]
+pub(crate) struct GapCounter {
+    last: Option<u32>,
+    step: Option<u32>,
+    others: u64,
+    missing: u64,
+}
+
+impl GapCounter {
+    /// An Opus packet with this RTP timestamp.
+    pub(crate) fn audio(&mut self, timestamp: u32) {
+        if let Some(last) = self.last {
+            let delta = timestamp.wrapping_sub(last);
+            // Reordered or repeated packets (a step backwards or none) change nothing.
+            if delta == 0 || delta >= 0x8000_0000 {
+                return;
+            }
+            let step = self.step.map_or(delta, |s| s.min(delta));
+            self.step = Some(step);
+            let frames = u64::from(delta / step);
+            self.missing += frames.saturating_sub(1).saturating_sub(self.others);
+        }
+        self.last = Some(timestamp);
+        self.others = 0;
+    }
+
+    /// A packet of another payload type.
+    pub(crate) fn other(&mut self) {
+        self.others += 1;
+    }
+
+    /// Frames missing so far.
+    pub(crate) fn missing(&self) -> u64 {
+        self.missing
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_frames_missing_by_timestamp() {
+        let mut gaps = GapCounter::default();
+        for ts in [1000, 1960, 2920, 5800] {
+            gaps.audio(ts);
+        }
+        // 2920 → 5800 is three frames: two missing.
+        assert_eq!(gaps.missing(), 2);
+        // A reordered packet changes nothing; wrapping timestamps work.
+        gaps.audio(4840);
+        assert_eq!(gaps.missing(), 2);
+        let mut gaps = GapCounter::default();
+        gaps.audio(u32::MAX - 959);
+        gaps.audio(0);
+        gaps.audio(1920);
+        assert_eq!(gaps.missing(), 1);
+        // Two telephone-event packets stood in for two frames.
+        gaps.other();
+        gaps.other();
+        gaps.audio(1920 + 3 * 960);
+        assert_eq!(gaps.missing(), 1);
+    }
 
     #[test]
     fn demultiplexes_rtp_rtcp_and_the_rest() {

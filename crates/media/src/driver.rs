@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use tracing::debug;
 
 use crate::MediaEvent;
-use crate::counters::{LossCounter, Wire, classify, rtp_ssrc};
+use crate::counters::{GapCounter, LossCounter, Wire, classify, rtp_ssrc};
 use crate::dtmf::{DigitReceiver, DigitSender};
 use crate::leg::{Command, SharedStats};
 use crate::sdp::RemoteSdp;
@@ -80,6 +80,7 @@ struct State {
     digit_rx: DigitReceiver,
     loss: LossCounter,
     latched: Vec<u32>,
+    gaps: GapCounter,
 }
 
 impl Driver {
@@ -100,6 +101,7 @@ impl Driver {
             digit_rx: DigitReceiver::default(),
             loss: LossCounter::default(),
             latched: Vec::new(),
+            gaps: GapCounter::default(),
         };
         let result = match self.apply(&mut state, &remote) {
             Ok(()) => self.run_loop(&mut state).await,
@@ -198,6 +200,7 @@ impl Driver {
             } else {
                 // Too far behind: skip the frame but keep the media clock right.
                 state.rtp_time = state.rtp_time.wrapping_add(self.samples_per_tick());
+                self.stats.rtp_skipped.fetch_add(1, Ordering::Relaxed);
             }
             state.next_tick = Some(tick + self.ptime);
         }
@@ -346,7 +349,13 @@ impl Driver {
                     .rtp_lost
                     .store(state.loss.lost(), Ordering::Relaxed);
                 let pt = *packet.header.payload_type;
-                if pt != self.codecs.opus {
+                if pt == self.codecs.opus {
+                    state.gaps.audio(packet.header.timestamp);
+                    self.stats
+                        .audio_gaps
+                        .store(state.gaps.missing(), Ordering::Relaxed);
+                } else {
+                    state.gaps.other();
                     for key in state
                         .digit_rx
                         .on_packet(packet.header.timestamp, &packet.payload)

@@ -30,6 +30,12 @@ pub struct MediaStats {
     pub rtcp_sent: u64,
     /// RTCP packets received.
     pub rtcp_received: u64,
+    /// Audio frames missing between the remote's Opus packets by RTP timestamp: lost on the
+    /// way (those are in `rtp_lost` too) or never sent by a remote that fell behind.
+    pub audio_gaps: u64,
+    /// Audio frames this leg skipped because it woke too late to send them in time (its RTP
+    /// timestamps jump over them).
+    pub rtp_skipped: u64,
     /// Our RTP packets the remote should have received by its latest RTCP receiver report:
     /// from our first packet to the highest sequence number it reported (0 before a report).
     pub remote_expected: u64,
@@ -46,6 +52,8 @@ pub(crate) struct SharedStats {
     pub(crate) rtp_lost: AtomicU64,
     pub(crate) rtcp_sent: AtomicU64,
     pub(crate) rtcp_received: AtomicU64,
+    pub(crate) audio_gaps: AtomicU64,
+    pub(crate) rtp_skipped: AtomicU64,
     pub(crate) remote_expected: AtomicU64,
     pub(crate) remote_lost: AtomicU64,
 }
@@ -58,6 +66,8 @@ impl SharedStats {
             rtp_lost: self.rtp_lost.load(Ordering::Relaxed),
             rtcp_sent: self.rtcp_sent.load(Ordering::Relaxed),
             rtcp_received: self.rtcp_received.load(Ordering::Relaxed),
+            audio_gaps: self.audio_gaps.load(Ordering::Relaxed),
+            rtp_skipped: self.rtp_skipped.load(Ordering::Relaxed),
             remote_expected: self.remote_expected.load(Ordering::Relaxed),
             remote_lost: self.remote_lost.load(Ordering::Relaxed),
         }
