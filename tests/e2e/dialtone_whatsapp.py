@@ -118,13 +118,14 @@ def wait_user_call_ended(number, count=1, timeout=15.0):
 def check_media(call, min_rtp):
     """The user's media leg of an answered call, as the simulator counted it: at least
     `min_rtp` RTP packets received from Dialtone (one every 20 ms while connected), RTP sent
-    back, RTCP both ways, nothing lost (loopback)."""
+    back, RTCP both ways, nothing lost (loopback) by either count: the user's own and what
+    Dialtone's RTCP receiver reports said of the user's stream."""
     m = call["media"]
     check(m is not None, f"no media counters on the user's call {call}")
     check(m["rtp_received"] >= min_rtp, f"RTP received by the user: {m} (expected at least {min_rtp})")
     check(m["rtp_sent"] > 0, f"RTP sent by the user: {m}")
     check(m["rtcp_received"] > 0 and m["rtcp_sent"] > 0, f"RTCP both ways: {m}")
-    eq(m["rtp_lost"], 0, f"RTP lost on loopback ({m})")
+    eq((m["rtp_lost"], m["remote_lost"]), (0, 0), f"RTP lost on loopback ({m})")
 
 
 def callback_times(callbacks):
