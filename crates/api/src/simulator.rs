@@ -103,6 +103,11 @@ pub struct WhatsAppMedia {
     pub rtcp_sent: u64,
     /// RTCP packets the user received.
     pub rtcp_received: u64,
+    /// Audio frames missing between Dialtone's Opus packets by RTP timestamp (lost, or never
+    /// sent because Dialtone's side fell behind).
+    pub audio_gaps: u64,
+    /// Audio frames the user's side skipped because it fell behind.
+    pub rtp_skipped: u64,
     /// The user's RTP packets Dialtone should have received by its latest RTCP receiver report
     /// (from the user's first packet to the highest sequence number Dialtone reported).
     pub remote_expected: u64,

@@ -331,17 +331,21 @@ async fn the_user_calls_the_business() {
         rtp_lost: 2,
         rtcp_sent: 5,
         rtcp_received: 6,
+        audio_gaps: 4,
+        rtp_skipped: 1,
         remote_expected: 240,
         remote_lost: 3,
     });
     let mut with_media = expected.clone();
     with_media["media"] = json!({
+        "audio_gaps": 4,
         "remote_expected": 240,
         "remote_lost": 3,
         "rtcp_received": 6,
         "rtcp_sent": 5,
         "rtp_lost": 2,
         "rtp_received": 248,
+        "rtp_skipped": 1,
         "rtp_sent": 250,
     });
     assert_eq!(

@@ -10,9 +10,10 @@
 //! - `POST /sim/v1/WhatsAppUsers/{Number}/Calls` form `To` (`whatsapp:+…`, a WhatsApp sender
 //!   of the account): the user calls the business. `GET` lists the user's calls; a call whose
 //!   media leg has stopped shows the user's packet counters in `media` (`rtp_sent`,
-//!   `rtp_received`, `rtp_lost`, `rtcp_sent`, `rtcp_received`) and what Dialtone's RTCP
-//!   receiver reports said of the user's stream (`remote_expected`, `remote_lost`); `null`
-//!   before.
+//!   `rtp_received`, `rtp_lost`, `rtcp_sent`, `rtcp_received`, `audio_gaps`: frames missing
+//!   by timestamp, `rtp_skipped`: frames the user's side fell behind on) and what Dialtone's
+//!   RTCP receiver reports said of the user's stream (`remote_expected`, `remote_lost`);
+//!   `null` before.
 //!
 //! Twilio has no such resource: the JSON is Dialtone's own in Twilio's style (snake_case, a
 //! `uri`, Twilio's error body). Without a simulator (`whatsapp.mode = "meta"`) every route
@@ -98,12 +99,14 @@ fn call_json(account: Sid, call: &WhatsAppUserCall) -> Value {
         "duration": call.duration_secs,
         "from": call.from,
         "media": call.media.map(|m| json!({
+            "audio_gaps": m.audio_gaps,
             "remote_expected": m.remote_expected,
             "remote_lost": m.remote_lost,
             "rtcp_received": m.rtcp_received,
             "rtcp_sent": m.rtcp_sent,
             "rtp_lost": m.rtp_lost,
             "rtp_received": m.rtp_received,
+            "rtp_skipped": m.rtp_skipped,
             "rtp_sent": m.rtp_sent,
         })),
         "status": call.status,

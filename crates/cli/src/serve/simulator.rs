@@ -118,6 +118,8 @@ fn call(c: UserCall) -> WhatsAppUserCall {
             rtp_lost: m.rtp_lost,
             rtcp_sent: m.rtcp_sent,
             rtcp_received: m.rtcp_received,
+            audio_gaps: m.audio_gaps,
+            rtp_skipped: m.rtp_skipped,
             remote_expected: m.remote_expected,
             remote_lost: m.remote_lost,
         }),
