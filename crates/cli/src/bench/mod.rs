@@ -24,6 +24,7 @@ mod calls;
 mod report;
 mod server;
 mod whatsapp;
+mod whatsapp_app;
 mod whatsapp_media;
 
 use std::collections::HashMap;
@@ -50,9 +51,13 @@ pub struct BenchArgs {
     #[arg(long)]
     pub whatsapp: bool,
     /// With `--whatsapp`: seconds each WhatsApp user stays on the call, media flowing, before
-    /// hanging up (default 1).
+    /// hanging up (default 3).
     #[arg(long, value_name = "SECONDS", requires = "whatsapp")]
     pub hold: Option<f64>,
+    /// With `--whatsapp`: start at most this many flows per second (default: as fast as the
+    /// concurrency allows).
+    #[arg(long, value_name = "FLOWS_PER_SECOND", requires = "whatsapp")]
+    pub rate: Option<f64>,
     /// Database for the server (default: SQLite in a temporary directory).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,

@@ -20,238 +20,32 @@
 //! read back, the server's CPU use while every flow was in progress, and packet loss per
 //! direction from the simulated users' media counters ([`super::whatsapp_media`]).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
-use axum::routing::post;
-use indicatif::ProgressBar;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use super::api::Api;
 use super::report::{latency_line, percent};
-use super::server::{ServerProcess, own_cpu_time, random_hex, start_server};
+use super::server::{own_cpu_time, random_hex, start_server};
+use super::whatsapp_app::{self, AppState, Pool, SENDER, Tracker, problem};
 use super::whatsapp_media::MediaTotals;
-use super::{BenchArgs, form, lock, progress_bar, serve_app};
+use super::{BenchArgs, lock, progress_bar, serve_app};
 
-/// The business number every flow dials from.
-const SENDER: &str = "+15557770000";
 /// The softphone agent the REST calls reach.
 const AGENT: &str = "agent";
 /// Meta's limit on connected business-initiated calls per business/user pair per 24 h.
 const CALLS_PER_USER: u32 = 100;
-/// What `action` and the sender's own voice application answer.
-const HANGUP: &str = "<Response><Hangup/></Response>";
-/// The child's status-callback events: `ringing` → `answered` brackets the answer.
-const CHILD_EVENTS: &str = "ringing answered completed";
 /// Callbacks per flow: the child's three and the parent's `completed`.
 const CALLBACKS_PER_FLOW: u64 = 4;
+/// Default `--hold`: long enough for Dialtone's RTCP receiver reports (one a second) to reach
+/// the user's side while the call lasts.
+const DEFAULT_HOLD: f64 = 3.0;
 /// Longest `--hold` accepted (the simulator's limit: one day).
 const MAX_HOLD: f64 = 86_400.0;
 /// Loss above this share of packets, in either direction, fails the run.
 const MAX_LOSS_PERCENT: f64 = 1.0;
-
-/// What the bench saw of one flow, keyed by the parent's CallSid.
-#[derive(Default)]
-struct Flow {
-    user: String,
-    created: Option<Instant>,
-    ringing: Option<Instant>,
-    answered: Option<Instant>,
-    child_status: Option<String>,
-    dial_status: Option<String>,
-    completed: Option<Instant>,
-}
-
-/// Everything the application server records.
-#[derive(Default)]
-struct Tracker {
-    flows: HashMap<String, Flow>,
-    /// A flow's concurrency permit and user, given back by its parent's `completed` callback.
-    held: HashMap<String, (OwnedSemaphorePermit, (String, u32))>,
-    /// Parents whose `completed` callback arrived before their create response.
-    early_done: HashSet<String>,
-    /// `(CallSid, SequenceNumber)` of every callback received.
-    callbacks: HashSet<(String, String)>,
-    duplicates: u64,
-    completed: u64,
-    last_completed: Option<Instant>,
-    /// Children in progress now, and the most at once.
-    live: u64,
-    peak_live: u64,
-    /// When every flow of the run was first in progress at once, with the server's CPU time.
-    all_live: Option<(Instant, Option<Duration>)>,
-    /// When the first child completed after that, with the server's CPU time.
-    first_end_after_all_live: Option<(Instant, Option<Duration>)>,
-    problems: Vec<String>,
-}
-
-/// The simulated users not on a call, with the calls each has had.
-#[derive(Default)]
-struct Pool {
-    free: VecDeque<(String, u32)>,
-    created: u32,
-}
-
-#[derive(Clone)]
-struct AppState {
-    tracker: Arc<Mutex<Tracker>>,
-    pool: Arc<Mutex<Pool>>,
-    progress: ProgressBar,
-    /// The application server's own base URL (set once it listens).
-    base: Arc<OnceLock<String>>,
-    /// Flows that are all live at once in the steady state: min(calls, concurrency).
-    target_live: u64,
-    server: Arc<ServerProcess>,
-}
-
-fn problem(t: &mut Tracker, what: String) {
-    if t.problems.len() < 1000 {
-        t.problems.push(what);
-    }
-}
-
-fn check_signature(t: &mut Tracker, headers: &HeaderMap, what: &str, sid: &str) {
-    if !headers.contains_key("x-twilio-signature") {
-        problem(t, format!("{what} without a signature for {sid}"));
-    }
-}
-
-/// The agent's call: dial the slot's WhatsApp user (`digits` = the number without `+`).
-async fn voice(
-    State(app): State<AppState>,
-    Path(digits): Path<String>,
-    headers: HeaderMap,
-    body: String,
-) -> impl IntoResponse {
-    let params = form(&body);
-    let sid = params.get("CallSid").cloned().unwrap_or_default();
-    {
-        let mut t = lock(&app.tracker);
-        check_signature(&mut t, &headers, "voice request", &sid);
-        t.flows.entry(sid).or_default().user = format!("+{digits}");
-    }
-    let base = app.base.get().map_or("", String::as_str);
-    let twiml = format!(
-        "<Response><Dial callerId=\"whatsapp:{SENDER}\" action=\"{base}/action\">\
-         <WhatsApp statusCallback=\"{base}/child\" statusCallbackEvent=\"{CHILD_EVENTS}\">\
-         +{digits}</WhatsApp></Dial></Response>"
-    );
-    ([(header::CONTENT_TYPE, "text/xml")], twiml)
-}
-
-/// The `<Dial>`'s `action`: records `DialCallStatus`, ends the parent.
-async fn action(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: String,
-) -> impl IntoResponse {
-    let params = form(&body);
-    let sid = params.get("CallSid").cloned().unwrap_or_default();
-    let mut t = lock(&app.tracker);
-    check_signature(&mut t, &headers, "action request", &sid);
-    let status = params.get("DialCallStatus").cloned().unwrap_or_default();
-    let flow = t.flows.entry(sid.clone()).or_default();
-    if flow.dial_status.replace(status).is_some() {
-        problem(&mut t, format!("a second action request for {sid}"));
-    }
-    ([(header::CONTENT_TYPE, "text/xml")], HANGUP)
-}
-
-/// Records a callback once; false for a duplicate.
-fn first_delivery(t: &mut Tracker, params: &HashMap<String, String>) -> bool {
-    let sid = params.get("CallSid").cloned().unwrap_or_default();
-    let sequence = params.get("SequenceNumber").cloned().unwrap_or_default();
-    if t.callbacks.insert((sid, sequence)) {
-        true
-    } else {
-        t.duplicates += 1;
-        false
-    }
-}
-
-/// The child's `ringing`, `answered` and `completed` callbacks.
-async fn child(State(app): State<AppState>, headers: HeaderMap, body: String) -> StatusCode {
-    let now = Instant::now();
-    let params = form(&body);
-    let parent = params.get("ParentCallSid").cloned().unwrap_or_default();
-    let status = params.get("CallStatus").cloned().unwrap_or_default();
-    let mut t = lock(&app.tracker);
-    check_signature(&mut t, &headers, "child callback", &parent);
-    if !first_delivery(&mut t, &params) {
-        return StatusCode::NO_CONTENT;
-    }
-    let flow = t.flows.entry(parent.clone()).or_default();
-    match status.as_str() {
-        "ringing" => flow.ringing = Some(now),
-        "in-progress" => {
-            flow.answered = Some(now);
-            t.live += 1;
-            t.peak_live = t.peak_live.max(t.live);
-            if t.live == app.target_live && t.all_live.is_none() {
-                t.all_live = Some((now, app.server.cpu_time()));
-            }
-            app.progress.set_message(format!("{} in progress", t.live));
-        }
-        _ => {
-            flow.child_status = Some(status.clone());
-            if flow.answered.is_some() {
-                t.live = t.live.saturating_sub(1);
-            }
-            if t.all_live.is_some() && t.first_end_after_all_live.is_none() {
-                t.first_end_after_all_live = Some((now, app.server.cpu_time()));
-            }
-            app.progress.set_message(format!("{} in progress", t.live));
-            if status != "completed" {
-                problem(&mut t, format!("the child of {parent} ended {status}"));
-            }
-        }
-    }
-    StatusCode::NO_CONTENT
-}
-
-/// The parent's `completed` callback: the flow is done; its slot and user are free again.
-async fn status(State(app): State<AppState>, headers: HeaderMap, body: String) -> StatusCode {
-    let now = Instant::now();
-    let params = form(&body);
-    let sid = params.get("CallSid").cloned().unwrap_or_default();
-    let status = params.get("CallStatus").cloned().unwrap_or_default();
-    let mut t = lock(&app.tracker);
-    check_signature(&mut t, &headers, "status callback", &sid);
-    if !first_delivery(&mut t, &params) {
-        return StatusCode::NO_CONTENT;
-    }
-    if status != "completed" {
-        problem(&mut t, format!("call {sid} ended {status}"));
-    }
-    t.flows.entry(sid.clone()).or_default().completed = Some(now);
-    t.completed += 1;
-    t.last_completed = Some(now);
-    match t.held.remove(&sid) {
-        Some((permit, user)) => {
-            lock(&app.pool).free.push_back(user);
-            drop(permit);
-        }
-        None => {
-            t.early_done.insert(sid);
-        }
-    }
-    app.progress.inc(1);
-    StatusCode::NO_CONTENT
-}
-
-/// The sender's own voice application: only a user calling the business would reach it.
-async fn inbound(State(app): State<AppState>, body: String) -> impl IntoResponse {
-    let sid = form(&body).get("CallSid").cloned().unwrap_or_default();
-    problem(
-        &mut lock(&app.tracker),
-        format!("the sender's voice application was fetched for {sid}"),
-    );
-    ([(header::CONTENT_TYPE, "text/xml")], HANGUP)
-}
 
 /// Creates the simulated user `index` on the server; its number.
 async fn create_user(api: &Api, index: u32, hold: f64) -> Result<String, String> {
@@ -288,7 +82,10 @@ async fn take_user(api: &Api, pool: &Mutex<Pool>, hold: f64) -> Result<(String, 
 }
 
 pub(super) async fn run(args: &BenchArgs) -> Result<bool, String> {
-    let hold = args.hold.unwrap_or(1.0);
+    let hold = args.hold.unwrap_or(DEFAULT_HOLD);
+    if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        return Err("--rate must be a positive number of flows per second".to_owned());
+    }
     if !(hold.is_finite() && hold > 0.0 && hold <= MAX_HOLD) {
         return Err(format!(
             "--hold must be a number of seconds above 0 and at most {MAX_HOLD}"
@@ -298,9 +95,11 @@ pub(super) async fn run(args: &BenchArgs) -> Result<bool, String> {
     let token = random_hex(16)?;
     let server = Arc::new(start_server(args.database_url.as_deref(), &sid, &token)?);
     println!(
-        "dialtone bench --whatsapp: {} flows, concurrency {}, hold {hold} s, {}, server {}",
+        "dialtone bench --whatsapp: {} flows, concurrency {}, hold {hold} s, rate {}, {}, server {}",
         args.calls,
         args.concurrency,
+        args.rate
+            .map_or("unlimited".to_owned(), |r| format!("{r}/s")),
         super::backend(args),
         server.url
     );
@@ -317,13 +116,7 @@ pub(super) async fn run(args: &BenchArgs) -> Result<bool, String> {
         target_live,
         server: Arc::clone(&server),
     };
-    let router = axum::Router::new()
-        .route("/voice/{digits}", post(voice))
-        .route("/action", post(action))
-        .route("/child", post(child))
-        .route("/status", post(status))
-        .route("/inbound", post(inbound))
-        .with_state(state);
+    let router = whatsapp_app::router(state);
     let app_url = serve_app(router).await?;
     base.set(app_url.clone())
         .map_err(|_| "the application server's URL was set twice".to_owned())?;
@@ -349,7 +142,15 @@ pub(super) async fn run(args: &BenchArgs) -> Result<bool, String> {
     let semaphore = Arc::new(Semaphore::new(slots));
     let started = Instant::now();
     let mut creates = tokio::task::JoinSet::new();
+    let mut pace = args.rate.map(|rate| {
+        let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+        pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        pace
+    });
     for _ in 0..args.calls {
+        if let Some(pace) = pace.as_mut() {
+            pace.tick().await;
+        }
         let permit = Arc::clone(&semaphore)
             .acquire_owned()
             .await
@@ -367,7 +168,16 @@ pub(super) async fn run(args: &BenchArgs) -> Result<bool, String> {
             ];
             let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let sent = Instant::now();
-            let call = api.post(&create_path, &form).await?;
+            let call = match api.post(&create_path, &form).await {
+                Ok(call) => call,
+                Err(e) => {
+                    // The call may exist all the same: its user is not given to another flow.
+                    let mut t = lock(&tracker);
+                    t.create_errors += 1;
+                    problem(&mut t, format!("create failed: {e}"));
+                    return Ok(());
+                }
+            };
             let sid = call["sid"].as_str().unwrap_or_default().to_owned();
             let mut t = lock(&tracker);
             let flow = t.flows.entry(sid.clone()).or_default();
@@ -401,7 +211,7 @@ pub(super) async fn run(args: &BenchArgs) -> Result<bool, String> {
     let cpu_end = (Instant::now(), server.cpu_time(), own_cpu_time());
     let t = std::mem::take(&mut *lock(&tracker));
     let mut ok = report_flows(args, &t, started, expected_callbacks);
-    ok &= report_cpu(&t, cpu_start, cpu_end);
+    report_cpu(&t, cpu_start, cpu_end);
     ok &= report_records(&api, args.calls).await?;
     let users: Vec<String> = {
         let mut users: Vec<String> = t.flows.values().map(|f| f.user.clone()).collect();
@@ -512,6 +322,7 @@ fn report_flows(args: &BenchArgs, t: &Tracker, started: Instant, expected_callba
         )
     );
     println!("peak WhatsApp calls in progress at once: {}", t.peak_live);
+    println!("create requests failed: {}", t.create_errors);
     let received = t.callbacks.len() as u64;
     let lost = expected_callbacks.saturating_sub(received);
     println!(
@@ -533,7 +344,7 @@ fn report_cpu(
     t: &Tracker,
     start: (Instant, Option<Duration>, Option<Duration>),
     end: (Instant, Option<Duration>, Option<Duration>),
-) -> bool {
+) {
     let share = |cpu: Duration, wall: Duration| {
         percent(
             u64::try_from(cpu.as_micros()).unwrap_or(u64::MAX),
@@ -545,10 +356,10 @@ fn report_cpu(
     {
         let wall = to.duration_since(from);
         println!(
-            "server CPU with all {} calls in progress: {:.0} % of one core over {:.1} s",
+            "all {} calls in progress at once for {:.1} s: server CPU {:.0} % of one core",
             t.peak_live,
-            share(cpu_to.saturating_sub(cpu_from), wall),
-            wall.as_secs_f64()
+            wall.as_secs_f64(),
+            share(cpu_to.saturating_sub(cpu_from), wall)
         );
     }
     if let ((from, Some(server_from), Some(bench_from)), (to, Some(server_to), Some(bench_to))) =
@@ -563,7 +374,6 @@ fn report_cpu(
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
         );
     }
-    true
 }
 
 /// Every call's final status read back: parents `outbound-api`, children `outbound-dial`, all

@@ -1,17 +1,17 @@
 //! Packet loss of `dialtone bench --whatsapp`, per direction, from the simulated users' calls
-//! (`GET /sim/v1/WhatsAppUsers/{Number}/Calls`, each call's `media` object):
+//! (`GET /sim/v1/WhatsAppUsers/{Number}/Calls`, each call's `media` object). A frame is 20 ms
+//! of audio; a frame that does not arrive is lost to the listener whether the network dropped
+//! it or the sender, short of CPU, never sent it (a leg that wakes too late skips the frames
+//! it is behind on, keeping its timestamps right and its sequence numbers consecutive, so
+//! sequence numbers alone would not see it).
 //!
-//! - Dialtone → user: the user's own receive counters, `rtp_received` and `rtp_lost` (gaps in
-//!   Dialtone's sequence numbers); expected = received + lost.
-//! - user → Dialtone: what Dialtone's RTCP receiver reports told the user's side,
-//!   `remote_expected` (the user's packets from its first to the highest sequence number
-//!   Dialtone reported) and `remote_lost` (Dialtone's cumulative count). Reports come every
-//!   few seconds, so they cover the call up to Dialtone's last report, not its last second;
-//!   the user's `rtp_sent` is printed beside them to show the coverage.
-//!
-//! Sequence numbers only count packets that were sent: a sender too busy to keep its 20 ms
-//! pace (the media task skips late ticks) loses nothing by this count, so the report also
-//! gives the packets each side sent per second of call against the nominal 50.
+//! - Dialtone → user, from the user's receive side: `audio_gaps` (frames missing between
+//!   Dialtone's Opus packets by RTP timestamp; `rtp_lost` of them by sequence number, lost on
+//!   the way, the rest never sent); due = `rtp_received` + `audio_gaps`.
+//! - user → Dialtone: Dialtone's RTCP receiver reports as the user's side received them,
+//!   `remote_expected` (the user's packets up to the highest sequence number Dialtone
+//!   reported) and `remote_lost`, plus the frames the user's side skipped (`rtp_skipped`).
+//!   Reports come once a second, so they cover the call up to Dialtone's last report.
 
 use std::sync::Arc;
 
@@ -39,8 +39,10 @@ pub(super) struct MediaTotals {
     /// Whole seconds between answer and hang-up, summed.
     seconds: u64,
     user_sent: u64,
+    user_skipped: u64,
     user_received: u64,
     user_lost: u64,
+    user_gaps: u64,
     dialtone_expected: u64,
     dialtone_lost: u64,
     /// Calls for which Dialtone had sent at least one receiver report with data.
@@ -90,6 +92,8 @@ impl MediaTotals {
         self.user_sent += sent;
         self.user_received += received;
         self.user_lost += lost;
+        self.user_gaps += count(media, "audio_gaps").unwrap_or(0);
+        self.user_skipped += count(media, "rtp_skipped").unwrap_or(0);
         let expected = count(media, "remote_expected").unwrap_or(0);
         if expected > 0 {
             self.with_reports += 1;
@@ -99,27 +103,31 @@ impl MediaTotals {
     }
 
     /// Prints both directions; false when a direction was not measured on every call, or lost
-    /// `max_loss` % or more.
+    /// `max_loss` % or more of its frames.
     pub(super) fn report(&self, max_loss: f64, flows: u64) -> bool {
-        let to_user = self.user_received + self.user_lost;
-        let to_user_loss = percent(self.user_lost, to_user);
+        let to_user_due = self.user_received + self.user_gaps;
+        let to_user_loss = percent(self.user_gaps, to_user_due);
         println!(
-            "media Dialtone -> user (the users' receive counters): expected {to_user}, received {}, lost {} ({to_user_loss:.3} %)",
-            self.user_received, self.user_lost
+            "media Dialtone -> user (the users' receivers): due {to_user_due}, received {}, missing {} ({to_user_loss:.3} %): {} lost on the way, {} never sent",
+            self.user_received,
+            self.user_gaps,
+            self.user_lost,
+            self.user_gaps.saturating_sub(self.user_lost)
         );
-        let to_dialtone_loss = percent(self.dialtone_lost, self.dialtone_expected);
+        let to_dialtone_due = self.dialtone_expected + self.user_skipped;
+        let to_dialtone_missing = self.dialtone_lost + self.user_skipped;
+        let to_dialtone_loss = percent(to_dialtone_missing, to_dialtone_due);
         println!(
-            "media user -> Dialtone (Dialtone's RTCP receiver reports): expected {}, received {}, lost {} ({to_dialtone_loss:.3} %); the users sent {}",
-            self.dialtone_expected,
+            "media user -> Dialtone (Dialtone's RTCP receiver reports): due {to_dialtone_due}, received {}, missing {to_dialtone_missing} ({to_dialtone_loss:.3} %): {} lost on the way, {} never sent",
             self.dialtone_expected.saturating_sub(self.dialtone_lost),
             self.dialtone_lost,
-            self.user_sent
+            self.user_skipped
         );
         #[allow(clippy::cast_precision_loss)]
         let rate = |packets: u64| packets as f64 / self.seconds.max(1) as f64;
         println!(
-            "media rate per call: Dialtone sent {:.1} packets/s, the user {:.1} packets/s (nominal {NOMINAL_PPS}; over {} call-seconds)",
-            rate(to_user),
+            "media rate per call: Dialtone -> user {:.1} packets/s, user -> Dialtone {:.1} packets/s (nominal {NOMINAL_PPS}; over {} s from answer to hang-up, set-up included)",
+            rate(self.user_received),
             rate(self.user_sent),
             self.seconds
         );
@@ -130,7 +138,7 @@ impl MediaTotals {
         self.calls == flows
             && self.with_media == flows
             && self.with_reports == flows
-            && to_user > 0
+            && to_user_due > 0
             && to_user_loss < max_loss
             && to_dialtone_loss < max_loss
     }
