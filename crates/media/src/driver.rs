@@ -1,10 +1,11 @@
-//! The leg task: one str0m `Rtc`, one UDP socket, one tokio task.
+//! One leg's str0m `Rtc` and UDP socket, and the task that connects it.
 //!
-//! The loop follows str0m's single-mutation contract: every mutation (a received datagram, a
-//! timeout, an RTP write, a direct-API call) is followed by draining `poll_output` until it
-//! returns the next timeout. The task sleeps until the earliest of str0m's timeout, the next
-//! audio tick, the connect deadline and the silence deadline, or until a datagram or a command
-//! arrives, so an idle leg costs one timer and one socket.
+//! Every mutation (a received datagram, a timeout, an RTP write, a direct-API call) is followed
+//! by draining `poll_output` until it returns the next timeout (str0m's single-mutation
+//! contract). Until ICE and DTLS complete, the leg has its own task that wakes on each datagram,
+//! command or timer, so the handshake is not slowed down. Once connected, the leg is handed to a
+//! shard ([`crate::shard`]) that serves many legs on one shared audio tick: a connected leg then
+//! costs no task, no timer and no reactor registration of its own.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use str0m::rtp::{RtpWrite, SeqNo, Ssrc};
 use str0m::{Candidate, Event, IceConnectionState, IceCreds, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TryRecvError;
 use tracing::debug;
 
 use crate::MediaEvent;
@@ -24,6 +26,7 @@ use crate::counters::{GapCounter, LossCounter, Wire, classify, rtp_ssrc};
 use crate::dtmf::{DigitReceiver, DigitSender};
 use crate::leg::{Command, SharedStats};
 use crate::sdp::RemoteSdp;
+use crate::shard::Pool;
 
 /// A connected leg that hears nothing (no STUN, no RTP, no RTCP) for this long has lost its peer.
 pub(crate) const REMOTE_SILENCE_LIMIT: Duration = Duration::from_secs(10);
@@ -32,7 +35,49 @@ const MAX_REMOTE_SSRCS: usize = 4;
 /// After a stall, at most this many late audio ticks are sent back to back.
 const MAX_CATCH_UP: u32 = 3;
 /// Receive buffer: str0m's maximum datagram size.
-const BUF_SIZE: usize = 2000;
+pub(crate) const BUF_SIZE: usize = 2000;
+/// At most this many datagrams are read from one leg's socket per shard tick.
+const MAX_RECV_PER_TICK: usize = 32;
+
+/// The leg's socket: registered with tokio while connecting, a plain non-blocking socket read on
+/// the shard's tick once connected.
+#[derive(Debug)]
+pub(crate) enum Socket {
+    Tokio(UdpSocket),
+    Polled(std::net::UdpSocket),
+}
+
+impl Socket {
+    fn try_send_to(&self, data: &[u8], to: SocketAddr) -> std::io::Result<usize> {
+        match self {
+            Self::Tokio(s) => s.try_send_to(data, to),
+            Self::Polled(s) => s.send_to(data, to),
+        }
+    }
+
+    fn try_recv_from(&self, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {
+        match self {
+            Self::Tokio(s) => s.try_recv_from(buf),
+            Self::Polled(s) => s.recv_from(buf),
+        }
+    }
+
+    /// Waits for a datagram (only a socket still registered with tokio can wait).
+    async fn recv_from(&self, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {
+        match self {
+            Self::Tokio(s) => s.recv_from(buf).await,
+            Self::Polled(_) => std::future::pending().await,
+        }
+    }
+
+    /// Takes the socket out of tokio's reactor (it stays non-blocking).
+    fn into_polled(self) -> std::io::Result<Self> {
+        match self {
+            Self::Tokio(s) => s.into_std().map(Self::Polled),
+            polled @ Self::Polled(_) => Ok(polled),
+        }
+    }
+}
 
 /// The payload types and clocks the leg sends with.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +97,7 @@ pub(crate) struct Remote {
 /// A leg ready to run: built by the engine, consumed by [`Driver::run`].
 pub(crate) struct Driver {
     pub(crate) rtc: Box<Rtc>,
-    pub(crate) socket: UdpSocket,
+    pub(crate) socket: Socket,
     pub(crate) local: SocketAddr,
     pub(crate) mid: Mid,
     pub(crate) ssrc: Ssrc,
@@ -63,10 +108,12 @@ pub(crate) struct Driver {
     pub(crate) events: mpsc::UnboundedSender<MediaEvent>,
     pub(crate) commands: mpsc::UnboundedReceiver<Command>,
     pub(crate) stats: Arc<SharedStats>,
+    /// Where the leg goes once connected (taken at the handoff).
+    pub(crate) pool: Option<Arc<Pool>>,
 }
 
-/// Mutable state of the running loop.
-struct State {
+/// Mutable state of a running leg.
+pub(crate) struct State {
     rtc_timeout: Instant,
     connect_deadline: Instant,
     connected: bool,
@@ -107,10 +154,66 @@ impl Driver {
             Ok(()) => self.run_loop(&mut state).await,
             Err(e) => Err(e),
         };
-        if let Err(reason) = result {
-            debug!(local = %self.local, %reason, "media leg failed");
-            let _ = self.events.send(MediaEvent::Failed(reason));
+        match result {
+            Ok(true) => self.hand_off(state),
+            Ok(false) => {}
+            Err(reason) => self.fail(reason),
         }
+    }
+
+    /// Reports the leg's failure to its owner.
+    pub(crate) fn fail(&self, reason: String) {
+        debug!(local = %self.local, %reason, "media leg failed");
+        let _ = self.events.send(MediaEvent::Failed(reason));
+    }
+
+    /// Gives the connected leg to a shard: its socket leaves tokio's reactor and is read on the
+    /// shard's tick from now on.
+    fn hand_off(mut self, state: State) {
+        let Some(pool) = self.pool.take() else {
+            return;
+        };
+        self.socket = match self.socket.into_polled() {
+            Ok(socket) => socket,
+            Err(e) => {
+                debug!(local = %self.local, error = %e, "media socket handoff");
+                let _ = self
+                    .events
+                    .send(MediaEvent::Failed(format!("media socket: {e}")));
+                return;
+            }
+        };
+        pool.adopt(self, state);
+    }
+
+    /// Serves a connected leg on a shard tick: commands, received datagrams, due audio ticks
+    /// (those scheduled up to `due_by`) and str0m's timers. `Ok(false)` when the owner dropped
+    /// the leg.
+    pub(crate) fn service(
+        &mut self,
+        state: &mut State,
+        due_by: Instant,
+        buf: &mut [u8],
+    ) -> Result<bool, String> {
+        loop {
+            match self.commands.try_recv() {
+                Ok(Command::Digits(digits)) => state.digits.push(&digits),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return Ok(false),
+            }
+        }
+        for _ in 0..MAX_RECV_PER_TICK {
+            match self.socket.try_recv_from(buf) {
+                Ok((n, source)) => self.receive(state, &buf[..n], source)?,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    debug!(local = %self.local, error = %e, "media socket receive");
+                    break;
+                }
+            }
+        }
+        self.on_timer(state, due_by)?;
+        Ok(true)
     }
 
     fn apply(&mut self, state: &mut State, remote: &Remote) -> Result<(), String> {
@@ -147,18 +250,18 @@ impl Driver {
         self.drain(state)
     }
 
-    async fn run_loop(&mut self, state: &mut State) -> Result<(), String> {
+    /// Runs until the leg connects (`Ok(true)`: hand it off) or its owner drops it
+    /// (`Ok(false)`).
+    async fn run_loop(&mut self, state: &mut State) -> Result<bool, String> {
         let mut buf = vec![0u8; BUF_SIZE];
         // One timer for the leg's life, moved instead of re-created on every wake.
         let sleep = tokio::time::sleep_until(state.rtc_timeout.into());
         tokio::pin!(sleep);
         loop {
-            let deadline = match state.next_tick {
-                // Media flowing: str0m's own timers (RTCP, ICE consent) ride on the audio tick,
-                // at most one ptime late, so a leg wakes once per packet and not more.
-                Some(tick) => tick.min(state.last_heard + REMOTE_SILENCE_LIMIT),
-                None => state.rtc_timeout.min(state.connect_deadline),
-            };
+            if state.connected {
+                return Ok(true);
+            }
+            let deadline = state.rtc_timeout.min(state.connect_deadline);
             let deadline = tokio::time::Instant::from_std(deadline);
             if sleep.deadline() != deadline {
                 sleep.as_mut().reset(deadline);
@@ -167,18 +270,19 @@ impl Driver {
                 biased;
                 command = self.commands.recv() => match command {
                     Some(Command::Digits(digits)) => state.digits.push(&digits),
-                    None => return Ok(()),
+                    None => return Ok(false),
                 },
                 received = self.socket.recv_from(&mut buf) => match received {
                     Ok((n, source)) => self.receive(state, &buf[..n], source)?,
                     Err(e) => debug!(local = %self.local, error = %e, "media socket receive"),
                 },
-                () = &mut sleep => self.on_timer(state)?,
+                () = &mut sleep => self.on_timer(state, Instant::now())?,
             }
         }
     }
 
-    fn on_timer(&mut self, state: &mut State) -> Result<(), String> {
+    /// Sends the audio ticks scheduled up to `due_by` and runs str0m's timers.
+    fn on_timer(&mut self, state: &mut State, due_by: Instant) -> Result<(), String> {
         let now = Instant::now();
         if !state.connected && now >= state.connect_deadline {
             return Err(format!(
@@ -193,7 +297,7 @@ impl Driver {
             ));
         }
         let mut sent = 0;
-        while let Some(tick) = state.next_tick.filter(|t| *t <= now) {
+        while let Some(tick) = state.next_tick.filter(|t| *t <= due_by) {
             if sent < MAX_CATCH_UP {
                 self.send_tick(state, tick)?;
                 sent += 1;

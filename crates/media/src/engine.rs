@@ -14,9 +14,10 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use crate::driver::{Codecs, Driver, Remote};
+use crate::driver::{Codecs, Driver, Remote, Socket};
 use crate::leg::SharedStats;
 use crate::sdp::{LocalSdp, OPUS_FMTP, OPUS_PT, RemoteSdp, Setup, TELEPHONE_EVENT_PT};
+use crate::shard::Pool;
 use crate::{IceMode, MediaConfig, MediaError, MediaLeg};
 
 /// Our SDP's `a=mid` when we offer (Meta's own SDPs use `audio`).
@@ -26,12 +27,15 @@ const OFFER_MID: &str = "audio";
 #[derive(Clone, Debug)]
 pub struct MediaEngine {
     config: Arc<MediaConfig>,
+    /// The shards that serve this engine's connected legs.
+    pool: Arc<Pool>,
 }
 
 impl MediaEngine {
     /// An engine whose legs all use `config`.
     pub fn new(config: MediaConfig) -> Self {
         Self {
+            pool: Arc::new(Pool::new(config.ptime)),
             config: Arc::new(config),
         }
     }
@@ -47,7 +51,7 @@ impl MediaEngine {
             opus: OPUS_PT,
             telephone_event: Some((TELEPHONE_EVENT_PT, 8000)),
         };
-        let mut prepared = Prepared::new(&self.config, codecs).await?;
+        let mut prepared = Prepared::new(&self.config, &self.pool, codecs).await?;
         let sdp = prepared.sdp("actpass", OFFER_MID, OPUS_FMTP);
         Ok(MediaOffer { sdp, prepared })
     }
@@ -59,7 +63,7 @@ impl MediaEngine {
             opus: remote.opus_pt,
             telephone_event: remote.telephone_event(),
         };
-        let mut prepared = Prepared::new(&self.config, codecs).await?;
+        let mut prepared = Prepared::new(&self.config, &self.pool, codecs).await?;
         // Answer `active` (DTLS client) to `actpass`, as Meta does and as Meta expects of us.
         let (setup, dtls_active) = match remote.setup {
             Setup::ActPass | Setup::Passive => ("active", true),
@@ -125,6 +129,7 @@ struct Prepared {
     ssrc: Ssrc,
     codecs: Codecs,
     config: MediaConfig,
+    pool: Arc<Pool>,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -138,7 +143,11 @@ impl std::fmt::Debug for Prepared {
 }
 
 impl Prepared {
-    async fn new(config: &MediaConfig, codecs: Codecs) -> Result<Self, MediaError> {
+    async fn new(
+        config: &MediaConfig,
+        pool: &Arc<Pool>,
+        codecs: Codecs,
+    ) -> Result<Self, MediaError> {
         if config.ip.is_unspecified() {
             return Err(MediaError::Config(format!(
                 "ip {} is unspecified; it must be the address peers reach (it is the ICE candidate)",
@@ -168,6 +177,7 @@ impl Prepared {
             ssrc,
             codecs,
             config: config.clone(),
+            pool: Arc::clone(pool),
         })
     }
 
@@ -209,7 +219,7 @@ impl Prepared {
         let stats = Arc::new(SharedStats::default());
         let driver = Driver {
             rtc: self.rtc,
-            socket: self.socket,
+            socket: Socket::Tokio(self.socket),
             local: self.local,
             mid: Mid::from("0"),
             ssrc: self.ssrc,
@@ -220,6 +230,7 @@ impl Prepared {
             events: events_tx,
             commands: commands_rx,
             stats: Arc::clone(&stats),
+            pool: Some(self.pool),
         };
         let span = tracing::debug_span!("media_leg", local = %self.local);
         let task = runtime.spawn(driver.run(remote).instrument(span));

@@ -23,6 +23,7 @@ mod engine;
 mod error;
 mod leg;
 mod sdp;
+mod shard;
 
 pub use config::{IceMode, MediaConfig};
 pub use engine::{MediaEngine, MediaOffer};
