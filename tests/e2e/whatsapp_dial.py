@@ -77,7 +77,7 @@ class Dial:
         # what makes the sender voice-enabled, and must not be fetched by an outbound dial.
         self.sender_app = c.applications.create(friendly_name="whatsapp line", voice_url=app.url + "/wa-voice")
         self.sender_record = voice_sender(c, self.sender, self.sender_app.sid)
-        self.user_record = whatsapp_user(self.user, **user)
+        whatsapp_user(self.user, **user)
         softphone(self.agent)
         app.route(
             "/agent",
