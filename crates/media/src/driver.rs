@@ -195,11 +195,18 @@ impl Driver {
         due_by: Instant,
         buf: &mut [u8],
     ) -> Result<bool, String> {
-        loop {
-            match self.commands.try_recv() {
-                Ok(Command::Digits(digits)) => state.digits.push(&digits),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => return Ok(false),
+        if self.stats.dropped.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        if self.stats.commands_waiting.load(Ordering::Relaxed)
+            && self.stats.commands_waiting.swap(false, Ordering::Acquire)
+        {
+            loop {
+                match self.commands.try_recv() {
+                    Ok(Command::Digits(digits)) => state.digits.push(&digits),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return Ok(false),
+                }
             }
         }
         for _ in 0..MAX_RECV_PER_TICK {
@@ -308,8 +315,11 @@ impl Driver {
             }
             state.next_tick = Some(tick + self.ptime);
         }
-        // One timeout input moves str0m's clock: it sends what was just written and runs its
-        // own timers (ICE consent, DTLS, RTCP) when they are due.
+        // str0m's own timers (ICE consent, DTLS, RTCP) run only when it asked for them: most
+        // ticks just write and flush one packet.
+        if now < state.rtc_timeout {
+            return Ok(());
+        }
         self.rtc
             .handle_input(Input::Timeout(now))
             .map_err(|e| format!("WebRTC: {e}"))?;

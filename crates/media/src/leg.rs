@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
 /// What a leg reports to its owner.
@@ -56,6 +56,11 @@ pub(crate) struct SharedStats {
     pub(crate) rtp_skipped: AtomicU64,
     pub(crate) remote_expected: AtomicU64,
     pub(crate) remote_lost: AtomicU64,
+    /// Set by the handle after queueing a command: a shard reads the command channel only then
+    /// (an empty channel read per leg per tick is measurable at thousands of legs).
+    pub(crate) commands_waiting: AtomicBool,
+    /// Set when the handle is dropped: the shard stops the leg on its next tick.
+    pub(crate) dropped: AtomicBool,
 }
 
 impl SharedStats {
@@ -129,6 +134,7 @@ impl MediaLeg {
     pub fn send_digits(&self, digits: &str) {
         // A stopped leg has nobody to send to; dropping the digits is all there is to do.
         let _ = self.commands.send(Command::Digits(digits.to_owned()));
+        self.stats.commands_waiting.store(true, Ordering::Release);
     }
 
     /// Packet counters so far.
@@ -144,6 +150,7 @@ impl MediaLeg {
 
 impl Drop for MediaLeg {
     fn drop(&mut self) {
+        self.stats.dropped.store(true, Ordering::Release);
         self.task.abort();
     }
 }
