@@ -107,10 +107,16 @@ def user_calls_business(number, sender):
 
 
 def wait_user_call_ended(number, count=1, timeout=15.0):
-    """Waits until the user has seen `count` calls and none is still live; returns them."""
+    """Waits until the user has seen `count` calls, none still live and the answered ones with
+    their media counters (the simulator shows them once the media leg has stopped, a moment
+    after the call ended); returns them."""
+
+    def settled(call):
+        return call["status"] in USER_CALL_ENDED and (call["date_answered"] is None or call["media"] is not None)
+
     def ended():
         calls = user_calls(number)
-        return calls if len(calls) >= count and all(call["status"] in USER_CALL_ENDED for call in calls) else None
+        return calls if len(calls) >= count and all(settled(call) for call in calls) else None
 
     return wait_for(ended, f"the WhatsApp user's {count} call(s) to end", timeout)
 
