@@ -44,7 +44,7 @@ pub struct MediaStats {
     pub remote_lost: u64,
 }
 
-/// Counters shared between the leg task and its handle.
+/// Counters and signals shared between the running leg (its task, then its shard) and its handle.
 #[derive(Debug, Default)]
 pub(crate) struct SharedStats {
     pub(crate) rtp_sent: AtomicU64,
@@ -79,7 +79,7 @@ impl SharedStats {
     }
 }
 
-/// Commands from the handle to the leg task.
+/// Commands from the handle to the running leg.
 #[derive(Debug)]
 pub(crate) enum Command {
     Digits(String),
