@@ -342,6 +342,26 @@ async fn an_answered_call_connects_media_and_carries_digits() {
         }
         other => panic!("expected the terminate webhook, got {other:?}"),
     }
+    // The user's leg stopped: its counters stay on the call for the test API.
+    let sent_to_user = leg.stats().rtp_sent;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let media = loop {
+        let calls = s.sim.calls(account(), &e164(USER));
+        if let Some(media) = calls.iter().find(|c| c.call_id == id).and_then(|c| c.media) {
+            break media;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no media counters: {calls:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(media.rtp_sent > 0 && media.rtp_received > 0, "{media:?}");
+    assert!(
+        media.rtp_received <= sent_to_user,
+        "{media:?} vs {sent_to_user}"
+    );
+    assert_eq!(media.rtp_lost, 0, "{media:?}");
     s.sim.shutdown().await;
 }
 
