@@ -98,12 +98,16 @@ async fn voice(
     Path(digits): Path<String>,
     headers: HeaderMap,
     body: String,
-) -> impl IntoResponse {
+) -> axum::response::Response {
     let params = form(&body);
     let sid = params.get("CallSid").cloned().unwrap_or_default();
     {
         let mut t = lock(&app.tracker);
         check_signature(&mut t, &headers, "voice request", &sid);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            problem(&mut t, format!("voice request for {sid} names no user"));
+            return StatusCode::NOT_FOUND.into_response();
+        }
         t.flows.entry(sid).or_default().user = format!("+{digits}");
     }
     let base = app.base.get().map_or("", String::as_str);
@@ -112,7 +116,7 @@ async fn voice(
          <WhatsApp statusCallback=\"{base}/child\" statusCallbackEvent=\"{CHILD_EVENTS}\">\
          +{digits}</WhatsApp></Dial></Response>"
     );
-    ([(header::CONTENT_TYPE, "text/xml")], twiml)
+    ([(header::CONTENT_TYPE, "text/xml")], twiml).into_response()
 }
 
 /// The `<Dial>`'s `action`: records `DialCallStatus`, ends the parent.
