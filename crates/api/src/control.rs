@@ -104,46 +104,9 @@ impl CallUpdateRequest {
     }
 }
 
-/// How a simulated softphone reacts when it is called.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Behavior {
-    /// Rings, then answers after `answer_after`.
-    #[default]
-    Answer,
-    /// Answers busy.
-    Busy,
-    /// Rejects the call.
-    Reject,
-    /// Rings until the caller gives up.
-    NoAnswer,
-    /// Cannot be reached at all.
-    Unreachable,
-}
-
-impl Behavior {
-    /// The form value, e.g. `no-answer`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Answer => "answer",
-            Self::Busy => "busy",
-            Self::Reject => "reject",
-            Self::NoAnswer => "no-answer",
-            Self::Unreachable => "unreachable",
-        }
-    }
-
-    /// Parses a form value.
-    pub fn parse(value: &str) -> Option<Self> {
-        Some(match value {
-            "answer" => Self::Answer,
-            "busy" => Self::Busy,
-            "reject" => Self::Reject,
-            "no-answer" => Self::NoAnswer,
-            "unreachable" => Self::Unreachable,
-            _ => return None,
-        })
-    }
-}
+/// How a simulated softphone or WhatsApp user reacts when it is called (the `Behavior` form
+/// value of `/sim/v1`).
+pub type Behavior = dialtone_types::SimulatedBehavior;
 
 /// A simulated softphone registered under an identity (`client:{identity}`).
 #[derive(Debug, Clone, PartialEq)]

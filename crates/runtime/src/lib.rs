@@ -48,6 +48,7 @@ use tokio::sync::{Mutex, Notify, mpsc, watch};
 
 pub use config::{MediaTiming, OutboxConfig, RuntimeConfig, SoftphoneTiming};
 pub use dialtone_core::Method;
+pub use dialtone_types::UnknownBehavior;
 pub use dialtone_whatsapp::graph::GraphConfig;
 pub use dialtone_whatsapp::webhook::SignatureError;
 pub use error::RuntimeError;
@@ -55,9 +56,7 @@ pub use handle::{CallSource, CreateCall, Handle, TargetStatus, UpdateCall};
 pub use legs::{
     LegConnector, LegEnd, LegEvents, LegStart, WHATSAPP_NOT_SUPPORTED, WhatsAppUnsupported,
 };
-pub use softphone::{
-    Behavior, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones, UnknownBehavior,
-};
+pub use softphone::{Behavior, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones};
 pub use whatsapp::{WebhookRefusal, WhatsApp, WhatsAppConfig};
 
 use crate::driver::Driver;

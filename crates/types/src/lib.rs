@@ -1,14 +1,16 @@
 //! The shared vocabulary of Dialtone.
 //!
 //! Every other crate speaks in these types: SIDs, the address forms Twilio uses in `From`/`To`,
-//! call statuses and directions, Twilio's numeric error codes, and a wrapper that keeps personal
-//! data (phone numbers) out of logs. The crate is pure: no IO, no clock, no randomness.
+//! call statuses and directions, Twilio's numeric error codes, how simulated devices react to a
+//! call, and a wrapper that keeps personal data (phone numbers) out of logs. The crate is pure:
+//! no IO, no clock, no randomness.
 #![warn(missing_docs)]
 
 mod address;
 mod code;
 mod redact;
 mod sid;
+mod simulated;
 mod status;
 mod time;
 
@@ -16,5 +18,6 @@ pub use address::{Address, AddressError, E164};
 pub use code::{Level, TwilioCode};
 pub use redact::Redacted;
 pub use sid::{Sid, SidError, SidKind};
+pub use simulated::{SimulatedBehavior, UnknownBehavior};
 pub use status::{CallStatus, Direction, StatusParseError};
 pub use time::{Rfc2822, UnixMillis};

@@ -2,8 +2,8 @@
 //! validated requests and `dialtone-runtime`'s, and from the runtime's errors to the API's.
 
 use dialtone_api::{
-    Behavior, BoxFuture, CallControl, CallSource, CallUpdateRequest, ControlError, NewCallRequest,
-    Softphone, SoftphoneCallRequest, TargetStatus,
+    BoxFuture, CallControl, CallSource, CallUpdateRequest, ControlError, NewCallRequest, Softphone,
+    SoftphoneCallRequest, TargetStatus,
 };
 use dialtone_runtime as rt;
 use dialtone_store::Call;
@@ -29,30 +29,10 @@ fn source(s: CallSource) -> rt::CallSource {
     }
 }
 
-fn to_runtime_behavior(b: Behavior) -> rt::Behavior {
-    match b {
-        Behavior::Answer => rt::Behavior::Answer,
-        Behavior::Busy => rt::Behavior::Busy,
-        Behavior::Reject => rt::Behavior::Reject,
-        Behavior::NoAnswer => rt::Behavior::NoAnswer,
-        Behavior::Unreachable => rt::Behavior::Unreachable,
-    }
-}
-
-fn from_runtime_behavior(b: rt::Behavior) -> Behavior {
-    match b {
-        rt::Behavior::Answer => Behavior::Answer,
-        rt::Behavior::Busy => Behavior::Busy,
-        rt::Behavior::Reject => Behavior::Reject,
-        rt::Behavior::NoAnswer => Behavior::NoAnswer,
-        rt::Behavior::Unreachable => Behavior::Unreachable,
-    }
-}
-
 fn softphone(s: rt::Softphone) -> Softphone {
     Softphone {
         identity: s.config.identity,
-        behavior: from_runtime_behavior(s.config.behavior),
+        behavior: s.config.behavior,
         answer_after: s.config.answer_after,
         hangup_after: s.config.hangup_after,
         digits: s.config.digits,
@@ -116,7 +96,7 @@ impl CallControl for RuntimeControl {
         Box::pin(async move {
             let config = rt::SoftphoneConfig {
                 identity: s.identity,
-                behavior: to_runtime_behavior(s.behavior),
+                behavior: s.behavior,
                 answer_after: s.answer_after,
                 hangup_after: s.hangup_after,
                 digits: s.digits,

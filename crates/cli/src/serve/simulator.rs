@@ -4,8 +4,8 @@
 
 use axum::http::StatusCode;
 use dialtone_api::{
-    Behavior, BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppMedia, WhatsAppPermission,
-    WhatsAppUser, WhatsAppUserCall,
+    BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppMedia, WhatsAppPermission, WhatsAppUser,
+    WhatsAppUserCall,
 };
 use dialtone_sim::network::{
     self as sim, NewUser, SenderDirectory, SimError, SimSender, Simulator, UserCall,
@@ -53,26 +53,6 @@ impl SenderDirectory for StoreSenders {
 #[derive(Debug, Clone)]
 pub struct SimulatorPort(pub Simulator);
 
-const fn to_sim_behavior(b: Behavior) -> sim::Behavior {
-    match b {
-        Behavior::Answer => sim::Behavior::Answer,
-        Behavior::Busy => sim::Behavior::Busy,
-        Behavior::Reject => sim::Behavior::Reject,
-        Behavior::NoAnswer => sim::Behavior::NoAnswer,
-        Behavior::Unreachable => sim::Behavior::Unreachable,
-    }
-}
-
-const fn from_sim_behavior(b: sim::Behavior) -> Behavior {
-    match b {
-        sim::Behavior::Answer => Behavior::Answer,
-        sim::Behavior::Busy => Behavior::Busy,
-        sim::Behavior::Reject => Behavior::Reject,
-        sim::Behavior::NoAnswer => Behavior::NoAnswer,
-        sim::Behavior::Unreachable => Behavior::Unreachable,
-    }
-}
-
 const fn to_sim_permission(p: WhatsAppPermission) -> sim::Permission {
     match p {
         WhatsAppPermission::Granted => sim::Permission::Granted,
@@ -93,7 +73,7 @@ fn user(u: sim::User) -> WhatsAppUser {
     WhatsAppUser {
         number: u.number,
         permission: from_sim_permission(u.permission),
-        behavior: from_sim_behavior(u.behavior),
+        behavior: u.behavior,
         answer_after: u.answer_after,
         hangup_after: u.hangup_after,
         digits: u.digits,
@@ -148,7 +128,7 @@ impl SimulatedWhatsApp for SimulatorPort {
         let new = NewUser {
             number: u.number,
             permission: to_sim_permission(u.permission),
-            behavior: to_sim_behavior(u.behavior),
+            behavior: u.behavior,
             answer_after: u.answer_after,
             hangup_after: u.hangup_after,
             digits: u.digits,

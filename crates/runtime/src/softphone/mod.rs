@@ -13,8 +13,6 @@
 mod leg;
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -27,60 +25,11 @@ use crate::legs::{LegConnector, LegEnd, LegEvents, LegStart};
 /// Softphones one account may register through [`Softphones::try_register`].
 pub const MAX_SOFTPHONES_PER_ACCOUNT: usize = 10_000;
 
-/// What a softphone does when it rings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Behavior {
-    /// Rings, then answers after `answer_after`.
-    #[default]
-    Answer,
-    /// Busy at once (the call ends `busy`).
-    Busy,
-    /// Rings, then declines after `answer_after` (reported `busy`, as a declined call).
-    Reject,
-    /// Rings until the caller gives up (`no-answer` at the call's timeout).
-    NoAnswer,
-    /// Cannot be reached (the call ends `failed`, code 21214).
-    Unreachable,
-}
-
-impl Behavior {
-    /// The API spelling: `answer`, `busy`, `reject`, `no-answer`, `unreachable`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Answer => "answer",
-            Self::Busy => "busy",
-            Self::Reject => "reject",
-            Self::NoAnswer => "no-answer",
-            Self::Unreachable => "unreachable",
-        }
-    }
-}
-
-impl fmt::Display for Behavior {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A behaviour name that is not one of the five.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown softphone behavior {0:?} (answer, busy, reject, no-answer, unreachable)")]
-pub struct UnknownBehavior(pub String);
-
-impl FromStr for Behavior {
-    type Err = UnknownBehavior;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "answer" => Self::Answer,
-            "busy" => Self::Busy,
-            "reject" => Self::Reject,
-            "no-answer" => Self::NoAnswer,
-            "unreachable" => Self::Unreachable,
-            other => return Err(UnknownBehavior(other.to_owned())),
-        })
-    }
-}
+/// What a softphone does when it rings. For a softphone: `answer` rings, then answers after
+/// `answer_after`; `busy` ends the call `busy` at once; `reject` rings, then declines after
+/// `answer_after` (reported `busy`, as a declined call); `no-answer` rings until the caller gives
+/// up (`no-answer` at the call's timeout); `unreachable` ends the call `failed`, code 21214.
+pub type Behavior = dialtone_types::SimulatedBehavior;
 
 /// How a softphone behaves (`POST /sim/v1/Clients`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -48,46 +48,11 @@ impl Permission {
     }
 }
 
-/// How the user's phone reacts to a business-initiated call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Behavior {
-    /// Rings, then answers after `answer_after`.
-    #[default]
-    Answer,
-    /// On another call: refused at once, without ringing.
-    Busy,
-    /// Rings, then declines after `answer_after`.
-    Reject,
-    /// Rings until Meta's ring timeout.
-    NoAnswer,
-    /// The phone is offline: it never rings and the call fails.
-    Unreachable,
-}
-
-impl Behavior {
-    /// Parses `answer`, `busy`, `reject`, `no-answer` or `unreachable`.
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "answer" => Some(Self::Answer),
-            "busy" => Some(Self::Busy),
-            "reject" => Some(Self::Reject),
-            "no-answer" => Some(Self::NoAnswer),
-            "unreachable" => Some(Self::Unreachable),
-            _ => None,
-        }
-    }
-
-    /// The form value.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Answer => "answer",
-            Self::Busy => "busy",
-            Self::Reject => "reject",
-            Self::NoAnswer => "no-answer",
-            Self::Unreachable => "unreachable",
-        }
-    }
-}
+/// How the user's phone reacts to a business-initiated call. For a WhatsApp user: `answer`
+/// rings, then answers after `answer_after`; `busy` (on another call) is refused at once without
+/// ringing; `reject` rings, then declines after `answer_after`; `no-answer` rings until Meta's
+/// ring timeout; `unreachable` (phone offline) never rings and the call fails.
+pub type Behavior = dialtone_types::SimulatedBehavior;
 
 /// A user to create or replace.
 #[derive(Debug, Clone, PartialEq, Eq)]
