@@ -6,6 +6,7 @@ pub(crate) mod calls;
 pub(crate) mod keys;
 pub(crate) mod senders;
 pub(crate) mod sim;
+mod sim_params;
 pub(crate) mod whatsapp_users;
 
 use axum::Router;

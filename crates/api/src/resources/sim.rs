@@ -11,8 +11,6 @@
 //! Twilio has no such resource, so the JSON is Dialtone's own, in the same style: snake_case
 //! keys, a `uri`, and Twilio's error body.
 
-use std::time::Duration;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -21,18 +19,14 @@ use dialtone_types::{Sid, SidKind};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
-use crate::control::{Behavior, Softphone, SoftphoneCallRequest};
+use crate::control::{Softphone, SoftphoneCallRequest};
 use crate::error::{ApiError, codes};
 use crate::params::{Form, Params};
 use crate::render::path_segment;
 use crate::resources::calls::call_json;
+use crate::resources::sim_params::{self, invalid};
 use crate::state::ApiState;
 use crate::target::Target;
-
-/// Longest ring or talk time a softphone accepts, in seconds (one day).
-const MAX_SECONDS: f64 = 86_400.0;
-/// Most DTMF digits a softphone presses.
-const MAX_DIGITS: usize = 256;
 
 fn softphone_json(account: Sid, s: &Softphone) -> Value {
     json!({
@@ -44,27 +38,6 @@ fn softphone_json(account: Sid, s: &Softphone) -> Value {
         "identity": s.identity,
         "uri": format!("/sim/v1/Clients/{}", path_segment(&s.identity)),
     })
-}
-
-fn invalid(message: String) -> ApiError {
-    ApiError::invalid(codes::INVALID_PARAMETER, message)
-}
-
-fn seconds(p: &Params, name: &str) -> Result<Option<Duration>, ApiError> {
-    p.get(name)
-        .map(|v| {
-            v.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|s| s.is_finite() && (0.0..=MAX_SECONDS).contains(s))
-                .map(Duration::from_secs_f64)
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "{name} must be a number of seconds between 0 and {MAX_SECONDS}: {v:?}"
-                    ))
-                })
-        })
-        .transpose()
 }
 
 fn identity(value: Option<&str>) -> Result<String, ApiError> {
@@ -79,31 +52,13 @@ fn identity(value: Option<&str>) -> Result<String, ApiError> {
 }
 
 fn softphone(p: &Params) -> Result<Softphone, ApiError> {
-    let behavior = match p.get("Behavior") {
-        None => Behavior::default(),
-        Some(v) => Behavior::parse(v).ok_or_else(|| {
-            invalid(format!(
-                "Behavior is not valid: {v:?}. Use answer, busy, reject, no-answer or unreachable"
-            ))
-        })?,
-    };
-    let digits = p.get("Digits").map(str::to_owned);
-    if let Some(d) = &digits {
-        let ok = d.len() <= MAX_DIGITS
-            && d.bytes().all(|b| {
-                b.is_ascii_digit() || matches!(b, b'*' | b'#' | b'w' | b'W' | b'A'..=b'D')
-            });
-        if !ok {
-            return Err(invalid(format!(
-                "Digits is not valid: {d:?} (0-9, *, #, A-D, w and W; at most {MAX_DIGITS})"
-            )));
-        }
-    }
+    let behavior = sim_params::behavior(p)?;
+    let digits = sim_params::digits(p)?;
     Ok(Softphone {
         identity: identity(p.get("Identity"))?,
         behavior,
-        answer_after: seconds(p, "AnswerAfter")?.unwrap_or(Duration::from_secs(1)),
-        hangup_after: seconds(p, "HangupAfter")?,
+        answer_after: sim_params::answer_after(p)?,
+        hangup_after: sim_params::hangup_after(p)?,
         digits,
     })
 }
@@ -208,7 +163,10 @@ pub(crate) async fn call(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::control::Behavior;
 
     #[test]
     fn reads_softphones() {

@@ -20,7 +20,6 @@
 //! answers 404.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
@@ -32,20 +31,15 @@ use dialtone_types::{Address, E164, Sid, TwilioCode, UnixMillis};
 use serde_json::{Value, json};
 
 use crate::auth::{Caller, any_account_auth};
-use crate::control::Behavior;
 use crate::error::{ApiError, codes};
 use crate::params::{Form, Params};
 use crate::render::path_segment;
+use crate::resources::sim_params::{self, invalid};
 use crate::simulator::{SimulatedWhatsApp, WhatsAppPermission, WhatsAppUser, WhatsAppUserCall};
 use crate::state::ApiState;
 use crate::target::Target;
 
 const BASE: &str = "/sim/v1/WhatsAppUsers";
-/// Longest ring or talk time a user accepts, in seconds (one day).
-const MAX_SECONDS: f64 = 86_400.0;
-/// Most DTMF digits a user presses.
-const MAX_DIGITS: usize = 256;
-
 /// The routes, behind authentication for whichever account the credentials name.
 pub(crate) fn routes(state: &ApiState) -> Router<ApiState> {
     Router::new()
@@ -114,27 +108,6 @@ fn call_json(account: Sid, call: &WhatsAppUserCall) -> Value {
     })
 }
 
-fn invalid(message: String) -> ApiError {
-    ApiError::invalid(codes::INVALID_PARAMETER, message)
-}
-
-fn seconds(p: &Params, name: &str) -> Result<Option<Duration>, ApiError> {
-    p.get(name)
-        .map(|v| {
-            v.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|s| s.is_finite() && (0.0..=MAX_SECONDS).contains(s))
-                .map(Duration::from_secs_f64)
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "{name} must be a number of seconds between 0 and {MAX_SECONDS}: {v:?}"
-                    ))
-                })
-        })
-        .transpose()
-}
-
 /// `Number`, tolerating a `+` sent unencoded (which form decoding turns into a space).
 fn number(p: &Params) -> Result<E164, ApiError> {
     let raw = p
@@ -160,32 +133,14 @@ fn user(p: &Params) -> Result<WhatsAppUser, ApiError> {
             ))
         })?,
     };
-    let behavior = match p.get("Behavior") {
-        None => Behavior::default(),
-        Some(v) => Behavior::parse(v).ok_or_else(|| {
-            invalid(format!(
-                "Behavior is not valid: {v:?}. Use answer, busy, reject, no-answer or unreachable"
-            ))
-        })?,
-    };
-    let digits = p.get("Digits").map(str::to_owned);
-    if let Some(d) = &digits {
-        let ok = d.len() <= MAX_DIGITS
-            && d.bytes().all(|b| {
-                b.is_ascii_digit() || matches!(b, b'*' | b'#' | b'w' | b'W' | b'A'..=b'D')
-            });
-        if !ok {
-            return Err(invalid(format!(
-                "Digits is not valid: {d:?} (0-9, *, #, A-D, w and W; at most {MAX_DIGITS})"
-            )));
-        }
-    }
+    let behavior = sim_params::behavior(p)?;
+    let digits = sim_params::digits(p)?;
     Ok(WhatsAppUser {
         number: number(p)?,
         permission,
         behavior,
-        answer_after: seconds(p, "AnswerAfter")?.unwrap_or(Duration::from_secs(1)),
-        hangup_after: seconds(p, "HangupAfter")?,
+        answer_after: sim_params::answer_after(p)?,
+        hangup_after: sim_params::hangup_after(p)?,
         digits,
         unanswered_in_a_row: 0,
     })
@@ -295,7 +250,10 @@ async fn call(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::control::Behavior;
 
     #[test]
     fn reads_users() {
