@@ -3,6 +3,8 @@
 //! and a `<Dial><WhatsApp>` application.
 #![allow(dead_code)]
 
+pub mod outbound;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
