@@ -3,7 +3,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{NOW_TEXT, OTHER_TOKEN, Rig, TOKEN, account, error, other_account, path};
+use common::{NOW_TEXT, Rig, TOKEN, account, bad_request, error, not_found, path};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -43,41 +43,21 @@ async fn register_list_remove() {
     );
 
     // Another account sees its own (none).
-    let other = other_account().to_string();
-    let (_, theirs) = rig
-        .send_as(
-            Method::GET,
-            "/sim/v1/Clients",
-            "",
-            Some((&other, OTHER_TOKEN)),
-        )
-        .await;
+    let (_, theirs) = rig.send_as_other(Method::GET, "/sim/v1/Clients").await;
     assert_eq!(theirs["clients"], json!([]));
-    let (status, _) = rig
-        .send_as(
-            Method::DELETE,
-            "/sim/v1/Clients/alice",
-            "",
-            Some((&other, OTHER_TOKEN)),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        rig.send_as_other(Method::DELETE, "/sim/v1/Clients/alice")
+            .await,
+        not_found("/sim/v1/Clients/alice")
+    );
 
     assert_eq!(
         rig.delete("/sim/v1/Clients/alice").await,
         (StatusCode::NO_CONTENT, Value::Null)
     );
-    let (status, body) = rig.delete("/sim/v1/Clients/alice").await;
     assert_eq!(
-        (status, body),
-        (
-            StatusCode::NOT_FOUND,
-            error(
-                20404,
-                404,
-                "The requested resource /sim/v1/Clients/alice was not found"
-            )
-        )
+        rig.delete("/sim/v1/Clients/alice").await,
+        not_found("/sim/v1/Clients/alice")
     );
     assert_eq!(
         rig.delete("/sim/v1/Clients/b%C3%B6b%2F1").await.0,
@@ -103,10 +83,9 @@ async fn bad_registrations_and_credentials() {
             "AnswerAfter must be a number of seconds between 0 and 86400: \"-1\"",
         ),
     ] {
-        let (status, body) = rig.post("/sim/v1/Clients", form).await;
         assert_eq!(
-            (status, body),
-            (StatusCode::BAD_REQUEST, error(20001, 400, message)),
+            rig.post("/sim/v1/Clients", form).await,
+            bad_request(20001, message),
             "{form}"
         );
     }
@@ -174,22 +153,13 @@ async fn softphone_calls_an_application() {
         );
     }
     // Unregistered softphone: 20404. Bad application: 21218.
-    let (status, body) = rig
-        .post(
+    assert_eq!(
+        rig.post(
             "/sim/v1/Clients/carol/Calls",
             &format!("ApplicationSid={app_sid}"),
         )
-        .await;
-    assert_eq!(
-        (status, body),
-        (
-            StatusCode::NOT_FOUND,
-            error(
-                20404,
-                404,
-                "The requested resource /sim/v1/Clients/carol/Calls was not found"
-            )
-        )
+        .await,
+        not_found("/sim/v1/Clients/carol/Calls")
     );
     for form in [
         "",

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use common::{Counter, FixedClock, NOW_TEXT, OTHER_TOKEN, Rig, account, error, other_account};
+use common::{NOW_TEXT, Rig, account, bad_request, error, not_found};
 use dialtone_api::{
-    ApiState, Behavior, BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppMedia,
-    WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
+    Behavior, BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppMedia, WhatsAppPermission,
+    WhatsAppUser, WhatsAppUserCall,
 };
 use dialtone_types::{E164, Sid, TwilioCode};
 use serde_json::{Value, json};
@@ -107,21 +107,10 @@ impl SimulatedWhatsApp for FakeSim {
 }
 
 async fn rig_with(sim: Option<Arc<FakeSim>>) -> Rig {
-    let rig = Rig::new().await;
-    let mut state = ApiState::new(
-        rig.store.clone(),
-        rig.control.clone(),
-        Arc::new(FixedClock),
-        Arc::new(Counter::default()),
-    );
-    if let Some(sim) = sim {
-        state = state.with_whatsapp_simulator(sim);
-    }
-    Rig {
-        app: dialtone_api::router(state),
-        store: rig.store,
-        control: rig.control,
-    }
+    Rig::new().await.with_state(|state| match sim {
+        Some(sim) => state.with_whatsapp_simulator(sim),
+        None => state,
+    })
 }
 
 fn user_json(number: &str, encoded: &str, extra: &Value) -> Value {
@@ -204,25 +193,15 @@ async fn create_fetch_list_replace_delete() {
     );
 
     // Another account sees none of them and cannot delete them.
-    let theirs = other_account().to_string();
     let (_, list) = rig
-        .send_as(
-            Method::GET,
-            "/sim/v1/WhatsAppUsers",
-            "",
-            Some((&theirs, OTHER_TOKEN)),
-        )
+        .send_as_other(Method::GET, "/sim/v1/WhatsAppUsers")
         .await;
     assert_eq!(list["whatsapp_users"], json!([]));
-    let (status, _) = rig
-        .send_as(
-            Method::DELETE,
-            "/sim/v1/WhatsAppUsers/%2B15550002222",
-            "",
-            Some((&theirs, OTHER_TOKEN)),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        rig.send_as_other(Method::DELETE, "/sim/v1/WhatsAppUsers/%2B15550002222")
+            .await,
+        not_found("/sim/v1/WhatsAppUsers/%2B15550002222")
+    );
 
     assert_eq!(
         rig.delete("/sim/v1/WhatsAppUsers/%2B15550002222").await,
@@ -230,14 +209,7 @@ async fn create_fetch_list_replace_delete() {
     );
     assert_eq!(
         rig.get("/sim/v1/WhatsAppUsers/%2B15550002222").await,
-        (
-            StatusCode::NOT_FOUND,
-            error(
-                20404,
-                404,
-                "The requested resource /sim/v1/WhatsAppUsers/%2B15550002222 was not found"
-            )
-        )
+        not_found("/sim/v1/WhatsAppUsers/%2B15550002222")
     );
 }
 
@@ -272,24 +244,16 @@ async fn bad_forms_are_400() {
             "Digits is not valid: \"12x\" (0-9, *, #, A-D, w and W; at most 256)",
         ),
     ] {
-        let (status, body) = rig.post("/sim/v1/WhatsAppUsers", form).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{form}");
-        assert_eq!(body["code"], code, "{form}");
-        assert_eq!(body["message"], message, "{form}");
-        assert_eq!(body["status"], 400, "{form}");
+        assert_eq!(
+            rig.post("/sim/v1/WhatsAppUsers", form).await,
+            bad_request(code, message),
+            "{form}"
+        );
     }
     // A path segment that is not a number names no user.
-    let (status, body) = rig.get("/sim/v1/WhatsAppUsers/alice").await;
     assert_eq!(
-        (status, body),
-        (
-            StatusCode::NOT_FOUND,
-            error(
-                20404,
-                404,
-                "The requested resource /sim/v1/WhatsAppUsers/alice was not found"
-            )
-        )
+        rig.get("/sim/v1/WhatsAppUsers/alice").await,
+        not_found("/sim/v1/WhatsAppUsers/alice")
     );
 }
 
@@ -356,43 +320,34 @@ async fn the_user_calls_the_business() {
         )
     );
 
-    let (status, body) = rig.post(calls_path, "").await;
-    assert_eq!(
-        (status, body["code"].clone()),
-        (StatusCode::BAD_REQUEST, json!(21201))
-    );
-    assert_eq!(body["message"], "To is required");
-    let (status, body) = rig.post(calls_path, "To=%2B15550001111").await;
-    assert_eq!(
-        (status, body["code"].clone()),
-        (StatusCode::BAD_REQUEST, json!(21211))
-    );
-    assert_eq!(
-        body["message"],
-        "To must be a WhatsApp address (whatsapp:+E164): \"+15550001111\""
-    );
-    let (status, body) = rig.post(calls_path, "To=whatsapp%3A%2B15559999999").await;
-    assert_eq!(
-        (status, body["code"].clone()),
-        (StatusCode::BAD_REQUEST, json!(21211))
-    );
-    assert_eq!(
-        body["message"],
-        "whatsapp:+15559999999 is not a WhatsApp sender of this account"
-    );
+    for (form, code, message) in [
+        ("", 21201, "To is required"),
+        (
+            "To=%2B15550001111",
+            21211,
+            "To must be a WhatsApp address (whatsapp:+E164): \"+15550001111\"",
+        ),
+        (
+            "To=whatsapp%3A%2B15559999999",
+            21211,
+            "whatsapp:+15559999999 is not a WhatsApp sender of this account",
+        ),
+    ] {
+        assert_eq!(
+            rig.post(calls_path, form).await,
+            bad_request(code, message),
+            "{form}"
+        );
+    }
     assert_eq!(sim.calls.lock().unwrap().len(), 1);
 
     // Unknown users have no calls.
-    let (status, body) = rig
-        .post(
-            "/sim/v1/WhatsAppUsers/%2B15550003333/Calls",
-            "To=whatsapp%3A%2B15550001111",
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body["code"], 20404);
-    let (status, _) = rig.get("/sim/v1/WhatsAppUsers/%2B15550003333/Calls").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    let unknown = "/sim/v1/WhatsAppUsers/%2B15550003333/Calls";
+    assert_eq!(
+        rig.post(unknown, "To=whatsapp%3A%2B15550001111").await,
+        not_found(unknown)
+    );
+    assert_eq!(rig.get(unknown).await, not_found(unknown));
 }
 
 #[tokio::test]

@@ -285,15 +285,20 @@ impl Rig {
         }
     }
 
-    pub fn with_limits(mut self, limits: dialtone_api::Limits) -> Self {
+    pub fn with_limits(self, limits: dialtone_api::Limits) -> Self {
+        self.with_state(|state| state.with_limits(limits))
+    }
+
+    /// The same store and engine behind a router whose state `f` completed (limits, a
+    /// WhatsApp simulator).
+    pub fn with_state(mut self, f: impl FnOnce(ApiState) -> ApiState) -> Self {
         let state = ApiState::new(
             self.store.clone(),
             self.control.clone(),
             Arc::new(FixedClock),
             Arc::new(Counter::default()),
-        )
-        .with_limits(limits);
-        self.app = dialtone_api::router(state);
+        );
+        self.app = dialtone_api::router(f(state));
         self
     }
 
@@ -313,6 +318,13 @@ impl Rig {
 
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.send(Method::DELETE, path, "").await
+    }
+
+    /// Sends a request with `other_account()`'s credentials and no form.
+    pub async fn send_as_other(&self, method: Method, path: &str) -> (StatusCode, Value) {
+        let other = other_account().to_string();
+        self.send_as(method, path, "", Some((&other, OTHER_TOKEN)))
+            .await
     }
 
     pub async fn send_as(
@@ -358,6 +370,17 @@ impl Rig {
 /// `/2010-04-01/Accounts/{account()}` + `rest`.
 pub fn path(rest: &str) -> String {
     format!("/2010-04-01/Accounts/{}{rest}", account())
+}
+
+/// Twilio's 404 for `path`, a resource that does not exist (or belongs to another account).
+pub fn not_found(path: &str) -> (StatusCode, Value) {
+    let message = format!("The requested resource {path} was not found");
+    (StatusCode::NOT_FOUND, error(20404, 404, &message))
+}
+
+/// Twilio's 400 with `code` and `message`.
+pub fn bad_request(code: u32, message: &str) -> (StatusCode, Value) {
+    (StatusCode::BAD_REQUEST, error(code, 400, message))
 }
 
 /// Twilio's error body.
