@@ -7,10 +7,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use dialtone_types::UnixMillis;
 use dialtone_whatsapp::error::GraphError;
 
 use super::{Simulator, now};
-use crate::network::{GraphReply, GraphRequest};
+use crate::network::{GraphReply, GraphRequest, Network};
 
 pub(super) fn router(simulator: Simulator) -> Router {
     Router::new()
@@ -39,26 +40,40 @@ fn authorization(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
+/// Looks the sender of `phone_number_id` up, then lets `handle` answer the request on the
+/// network (the shared part of every Graph endpoint).
+async fn graph(
+    sim: &Simulator,
+    phone_number_id: &str,
+    headers: &HeaderMap,
+    handle: impl FnOnce(&mut Network, UnixMillis, &GraphRequest<'_>) -> GraphReply,
+) -> Response {
+    let sender = sim
+        .inner()
+        .senders
+        .by_phone_number_id(phone_number_id)
+        .await;
+    let reply = sim.inner().with_state(|s| {
+        let request = GraphRequest {
+            authorization: authorization(headers),
+            phone_number_id,
+            sender: sender.as_ref(),
+        };
+        handle(&mut s.network, now(), &request)
+    });
+    json(reply)
+}
+
 async fn calls(
     State(sim): State<Simulator>,
     Path((_version, phone_number_id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let sender = sim
-        .inner()
-        .senders
-        .by_phone_number_id(&phone_number_id)
-        .await;
-    let reply = sim.inner().with_state(|s| {
-        let request = GraphRequest {
-            authorization: authorization(&headers),
-            phone_number_id: &phone_number_id,
-            sender: sender.as_ref(),
-        };
-        s.network.handle_calls(now(), &request, &body)
-    });
-    json(reply)
+    graph(&sim, &phone_number_id, &headers, |network, now, request| {
+        network.handle_calls(now, request, &body)
+    })
+    .await
 }
 
 async fn call_permissions(
@@ -72,21 +87,10 @@ async fn call_permissions(
             .find(|(k, _)| k == "user_wa_id")
             .map(|(_, v)| v.into_owned())
     });
-    let sender = sim
-        .inner()
-        .senders
-        .by_phone_number_id(&phone_number_id)
-        .await;
-    let reply = sim.inner().with_state(|s| {
-        let request = GraphRequest {
-            authorization: authorization(&headers),
-            phone_number_id: &phone_number_id,
-            sender: sender.as_ref(),
-        };
-        s.network
-            .handle_call_permissions(now(), &request, user.as_deref())
-    });
-    json(reply)
+    graph(&sim, &phone_number_id, &headers, |network, now, request| {
+        network.handle_call_permissions(now, request, user.as_deref())
+    })
+    .await
 }
 
 /// Meta's answer to a path it does not serve.
