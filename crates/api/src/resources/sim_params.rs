@@ -20,13 +20,26 @@ pub(crate) fn invalid(message: String) -> ApiError {
 
 /// `Behavior`; `answer` when absent.
 pub(crate) fn behavior(p: &Params) -> Result<Behavior, ApiError> {
-    p.get("Behavior").map_or(Ok(Behavior::default()), |v| {
-        Behavior::parse(v).ok_or_else(|| {
-            invalid(format!(
-                "Behavior is not valid: {v:?}. Use answer, busy, reject, no-answer or unreachable"
-            ))
-        })
-    })
+    choice(
+        p,
+        "Behavior",
+        Behavior::parse,
+        "answer, busy, reject, no-answer or unreachable",
+    )
+}
+
+/// Parameter `name`, one of the values `parse` accepts (listed in `choices` for the error);
+/// the default when absent.
+pub(crate) fn choice<T: Default>(
+    p: &Params,
+    name: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+    choices: &str,
+) -> Result<T, ApiError> {
+    p.get(name).map_or_else(
+        || Ok(T::default()),
+        |v| parse(v).ok_or_else(|| invalid(format!("{name} is not valid: {v:?}. Use {choices}"))),
+    )
 }
 
 /// `Digits`: 0-9, `*`, `#`, A-D and the `w`/`W` pauses, at most [`MAX_DIGITS`].

@@ -125,14 +125,12 @@ fn number(p: &Params) -> Result<E164, ApiError> {
 }
 
 fn user(p: &Params) -> Result<WhatsAppUser, ApiError> {
-    let permission = match p.get("Permission") {
-        None => WhatsAppPermission::default(),
-        Some(v) => WhatsAppPermission::parse(v).ok_or_else(|| {
-            invalid(format!(
-                "Permission is not valid: {v:?}. Use granted, none or revoked"
-            ))
-        })?,
-    };
+    let permission = sim_params::choice(
+        p,
+        "Permission",
+        WhatsAppPermission::parse,
+        "granted, none or revoked",
+    )?;
     let behavior = sim_params::behavior(p)?;
     let digits = sim_params::digits(p)?;
     Ok(WhatsAppUser {
