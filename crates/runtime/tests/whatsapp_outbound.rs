@@ -36,15 +36,7 @@ fn route_voice(app: &common::App, dial: &str, whatsapp: &str) {
 #[tokio::test]
 async fn answered_then_hung_up_by_the_user() {
     let d = Dialed::start(30).await;
-    let (mut user, sdp) = user_answers(&d.offer).await;
-    d.post_status(CallStatusKind::Ringing, true, 100);
-    d.child_is(CallStatus::Ringing).await;
-    d.post_answer(&sdp, true, 101);
-    assert_eq!(
-        user.event().await,
-        Some(dialtone_media::MediaEvent::Connected)
-    );
-    d.child_is(CallStatus::InProgress).await;
+    let user = d.rings_then_answers().await;
     // ACCEPTED is informational; a duplicate RINGING after the answer is stale.
     let opaque = d.opaque();
     post(
@@ -358,16 +350,8 @@ async fn webhooks_that_beat_the_connect_answer_are_routed_by_the_child_sid() {
         meta.script("connect", Scripted::Late(Duration::from_millis(400)));
     })
     .await;
-    let (mut user, sdp) = user_answers(&d.offer).await;
     // Meta's answer to `connect` is still on its way.
-    d.post_status(CallStatusKind::Ringing, true, 100);
-    d.child_is(CallStatus::Ringing).await;
-    d.post_answer(&sdp, true, 101);
-    assert_eq!(
-        user.event().await,
-        Some(dialtone_media::MediaEvent::Connected)
-    );
-    d.child_is(CallStatus::InProgress).await;
+    let user = d.rings_then_answers().await;
     // Later webhooks without opaque data find the call by Meta's id.
     d.post_terminate(Some(2), false, 103);
     d.child_ends(CallStatus::Completed).await;

@@ -231,6 +231,18 @@ impl Dialed {
         user
     }
 
+    /// The phone rings (RINGING at 100), then the user answers (connect at 101): returns the
+    /// user's leg once its media connected and the child is in progress.
+    pub async fn rings_then_answers(&self) -> MediaLeg {
+        let (mut user, sdp) = user_answers(&self.offer).await;
+        self.post_status(CallStatusKind::Ringing, true, 100);
+        self.child_is(CallStatus::Ringing).await;
+        self.post_answer(&sdp, true, 101);
+        assert_eq!(user.event().await, Some(MediaEvent::Connected));
+        self.child_is(CallStatus::InProgress).await;
+        user
+    }
+
     /// Waits for the child to reach `want`.
     pub async fn child_is(&self, want: CallStatus) {
         status_of(&self.store, self.child, want).await;
