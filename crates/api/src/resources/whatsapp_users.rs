@@ -144,6 +144,20 @@ fn user(p: &Params) -> Result<WhatsAppUser, ApiError> {
     })
 }
 
+/// The simulator and the account's user the path names; 404 for a user nobody created.
+fn known_user(
+    state: &ApiState,
+    account: Sid,
+    target: &Target,
+) -> Result<(Arc<dyn SimulatedWhatsApp>, WhatsAppUser), ApiError> {
+    let sim = simulator(state)?;
+    let number = path_number(target)?;
+    let user = sim
+        .user(account, &number)
+        .ok_or_else(|| target.not_found())?;
+    Ok((sim, user))
+}
+
 /// The `{number}` of the path; a segment that is not a number names no user.
 fn path_number(target: &Target) -> Result<E164, ApiError> {
     E164::parse(target.segment("number")?).map_err(|_| target.not_found())
@@ -178,11 +192,7 @@ async fn fetch(
     caller: Caller,
     target: Target,
 ) -> Result<Json<Value>, ApiError> {
-    let sim = simulator(&state)?;
-    let number = path_number(&target)?;
-    let user = sim
-        .user(caller.account, &number)
-        .ok_or_else(|| target.not_found())?;
+    let (_, user) = known_user(&state, caller.account, &target)?;
     Ok(Json(user_json(caller.account, &user)))
 }
 
@@ -205,11 +215,8 @@ async fn list_calls(
     caller: Caller,
     target: Target,
 ) -> Result<Json<Value>, ApiError> {
-    let sim = simulator(&state)?;
-    let number = path_number(&target)?;
-    if sim.user(caller.account, &number).is_none() {
-        return Err(target.not_found());
-    }
+    let (sim, user) = known_user(&state, caller.account, &target)?;
+    let number = user.number;
     let calls: Vec<Value> = sim
         .calls(caller.account, &number)
         .iter()
@@ -226,11 +233,8 @@ async fn call(
     target: Target,
     Form(params): Form,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let sim = simulator(&state)?;
-    let number = path_number(&target)?;
-    if sim.user(caller.account, &number).is_none() {
-        return Err(target.not_found());
-    }
+    let (sim, user) = known_user(&state, caller.account, &target)?;
+    let number = user.number;
     let to = params
         .get("To")
         .ok_or_else(|| ApiError::invalid(codes::TO_REQUIRED, "To is required"))?;
