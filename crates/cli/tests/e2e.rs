@@ -13,9 +13,7 @@
 
 mod e2e_common;
 
-use std::process::Command;
-use std::time::Instant;
-
+use e2e_common::scripts::{Runner, finish};
 use e2e_common::{Account, Backend, Server, python, repo_root};
 
 /// The scripts, run in this order against one server.
@@ -41,41 +39,27 @@ fn run_suite(python: &str, backend: &Backend) {
     let server = Server::start(dir.path(), backend, &main);
 
     let mut failures = Vec::new();
+    let other_env = [
+        ("DIALTONE_OTHER_ACCOUNT_SID", other.sid.as_str()),
+        ("DIALTONE_OTHER_AUTH_TOKEN", other.token.as_str()),
+    ];
+    let runner = Runner {
+        python,
+        root: &root,
+        server: &server,
+        backend,
+        account: &main,
+        env: &other_env,
+    };
     for script in SCRIPTS {
-        let started = Instant::now();
-        let path = root.join(script);
-        let output = Command::new(python)
-            .arg(&path)
-            .current_dir(path.parent().expect("script directory"))
-            .env("PYTHONPATH", root.join("tests/e2e"))
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("DIALTONE_BASE_URL", &server.url)
-            .env("DIALTONE_ACCOUNT_SID", &main.sid)
-            .env("DIALTONE_AUTH_TOKEN", &main.token)
-            .env("DIALTONE_OTHER_ACCOUNT_SID", &other.sid)
-            .env("DIALTONE_OTHER_AUTH_TOKEN", &other.token)
-            .env_remove("TWILIO_REGION")
-            .env_remove("TWILIO_EDGE")
-            .output()
-            .expect("run the Python script");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        eprintln!(
-            "[{}] {script}: {} in {:.1?}\n{stdout}",
-            backend.name(),
-            output.status,
-            started.elapsed()
-        );
-        if !output.status.success() {
-            failures.push(format!(
-                "{script} ({}) exited with {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-                backend.name(),
-                output.status
-            ));
+        let run = runner.run(script, &[]);
+        if let Some(failure) = run.failure {
+            failures.push(failure);
+            continue;
         }
         // The quickstart prints the call it placed; check the line, not only the exit code.
-        if script.ends_with("quickstart.py") && output.status.success() {
-            let line = stdout.lines().last().unwrap_or_default();
+        if script.ends_with("quickstart.py") {
+            let line = run.stdout.lines().last().unwrap_or_default();
             let words: Vec<&str> = line.split(' ').collect();
             let ok = words.len() == 3
                 && words[0].len() == 34
@@ -89,20 +73,7 @@ fn run_suite(python: &str, backend: &Backend) {
             }
         }
     }
-    let log = server.log();
-    let status = server.stop();
-    assert!(
-        failures.is_empty(),
-        "{} script(s) failed:\n{}\n--- server log\n{log}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(status.success(), "server exited with {status}; log:\n{log}");
-    assert!(
-        !log.lines()
-            .any(|l| l.split_whitespace().nth(1) == Some("ERROR")),
-        "the server logged errors during the suite:\n{log}"
-    );
+    finish(server, &failures);
 }
 
 #[test]

@@ -16,9 +16,7 @@
 
 mod e2e_common;
 
-use std::process::Command;
-use std::time::Instant;
-
+use e2e_common::scripts::{Runner, finish};
 use e2e_common::{Account, Backend, Server, python, random_hex, repo_root};
 
 const DIAL: &str = "tests/e2e/whatsapp_dial.py";
@@ -59,60 +57,25 @@ fn run_against(python: &str, backend: &Backend, runs: &[Run<'_>]) -> String {
     let server = Server::start_with_env(dir.path(), backend, &account, &secrets);
 
     let mut failures = Vec::new();
+    let runner = Runner {
+        python,
+        root: &root,
+        server: &server,
+        backend,
+        account: &account,
+        env: &secrets,
+    };
     for (script, args) in runs {
-        let started = Instant::now();
-        let path = root.join(script);
-        let output = Command::new(python)
-            .arg(&path)
-            .args(args)
-            .current_dir(path.parent().expect("script directory"))
-            .env("PYTHONPATH", root.join("tests/e2e"))
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("DIALTONE_BASE_URL", &server.url)
-            .env("DIALTONE_ACCOUNT_SID", &account.sid)
-            .env("DIALTONE_AUTH_TOKEN", &account.token)
-            .envs(secrets)
-            .env_remove("DIALTONE_OTHER_ACCOUNT_SID")
-            .env_remove("DIALTONE_OTHER_AUTH_TOKEN")
-            .env_remove("TWILIO_REGION")
-            .env_remove("TWILIO_EDGE")
-            .output()
-            .expect("run the Python script");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let name = format!("{script} {}", args.join(" "));
-        eprintln!(
-            "[{}] {name}: {} in {:.1?}\n{stdout}",
-            backend.name(),
-            output.status,
-            started.elapsed()
-        );
-        if !output.status.success() {
-            failures.push(format!(
-                "{name} ({}) exited with {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-                backend.name(),
-                output.status
-            ));
+        let run = runner.run(script, args);
+        if let Some(failure) = run.failure {
+            failures.push(failure);
         } else if *script == QUICKSTART
-            && let Err(e) = quickstart_line(&stdout)
+            && let Err(e) = quickstart_line(&run.stdout)
         {
             failures.push(e);
         }
     }
-    let log = server.log();
-    let status = server.stop();
-    assert!(
-        failures.is_empty(),
-        "{} script(s) failed:\n{}\n--- server log\n{log}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(status.success(), "server exited with {status}; log:\n{log}");
-    assert!(
-        !log.lines()
-            .any(|l| l.split_whitespace().nth(1) == Some("ERROR")),
-        "the server logged errors:\n{log}"
-    );
+    let log = finish(server, &failures);
     assert!(
         !log.contains(&app_secret) && !log.contains(&verify_token),
         "the server logged a WhatsApp secret:\n{log}"

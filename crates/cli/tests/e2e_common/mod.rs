@@ -4,6 +4,8 @@
 //! database created on `DIALTONE_TEST_POSTGRES_URL` and dropped afterwards.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod scripts;
+
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
