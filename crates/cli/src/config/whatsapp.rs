@@ -8,8 +8,13 @@
 //! the three secrets from the Meta app, all required (exit 2 otherwise). Secrets come from the
 //! config file or `DIALTONE_WHATSAPP_*` environment variables, never from flags (command lines
 //! are visible to every user), and never appear in `Debug` output or messages.
+//!
+//! `media_ip` is the address the WebRTC media legs bind and offer as their ICE candidate
+//! (default 127.0.0.1, enough for the simulator); with Meta it must be an address Meta's media
+//! servers can reach (the host's public IP: Dialtone has no STUN/TURN yet).
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
 
 use serde::Deserialize;
 use url::Url;
@@ -58,6 +63,8 @@ pub struct WhatsAppFile {
     pub app_secret: Option<String>,
     /// The webhook verify token.
     pub verify_token: Option<String>,
+    /// The IP media legs bind and advertise.
+    pub media_ip: Option<String>,
 }
 
 impl fmt::Debug for WhatsAppFile {
@@ -66,6 +73,7 @@ impl fmt::Debug for WhatsAppFile {
             .field("mode", &self.mode)
             .field("graph_url", &self.graph_url)
             .field("graph_version", &self.graph_version)
+            .field("media_ip", &self.media_ip)
             .finish_non_exhaustive()
     }
 }
@@ -85,6 +93,8 @@ pub struct EnvWhatsApp {
     pub app_secret: Option<String>,
     /// `DIALTONE_WHATSAPP_VERIFY_TOKEN`.
     pub verify_token: Option<String>,
+    /// `DIALTONE_WHATSAPP_MEDIA_IP`.
+    pub media_ip: Option<String>,
 }
 
 impl fmt::Debug for EnvWhatsApp {
@@ -93,6 +103,7 @@ impl fmt::Debug for EnvWhatsApp {
             .field("mode", &self.mode)
             .field("graph_url", &self.graph_url)
             .field("graph_version", &self.graph_version)
+            .field("media_ip", &self.media_ip)
             .finish_non_exhaustive()
     }
 }
@@ -107,6 +118,7 @@ impl EnvWhatsApp {
             access_token: var("DIALTONE_WHATSAPP_ACCESS_TOKEN"),
             app_secret: var("DIALTONE_WHATSAPP_APP_SECRET"),
             verify_token: var("DIALTONE_WHATSAPP_VERIFY_TOKEN"),
+            media_ip: var("DIALTONE_WHATSAPP_MEDIA_IP"),
         }
     }
 }
@@ -127,6 +139,8 @@ pub struct WhatsAppSettings {
     pub app_secret: Option<String>,
     /// See [`WhatsAppFile::verify_token`].
     pub verify_token: Option<String>,
+    /// The IP media legs bind and offer as their ICE candidate.
+    pub media_ip: IpAddr,
 }
 
 impl Default for WhatsAppSettings {
@@ -138,6 +152,7 @@ impl Default for WhatsAppSettings {
             access_token: None,
             app_secret: None,
             verify_token: None,
+            media_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         }
     }
 }
@@ -152,6 +167,7 @@ impl fmt::Debug for WhatsAppSettings {
             .field("access_token", &shown(&self.access_token))
             .field("app_secret", &shown(&self.app_secret))
             .field("verify_token", &shown(&self.verify_token))
+            .field("media_ip", &self.media_ip)
             .finish()
     }
 }
@@ -234,6 +250,19 @@ pub fn resolve(
             return Err(ConfigError::WhatsAppMetaSecrets(missing.join(", ")));
         }
     }
+    let media_ip = match env.media_ip.or(file.media_ip) {
+        None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        Some(text) => text
+            .parse::<IpAddr>()
+            .ok()
+            .filter(|ip| !ip.is_unspecified() && !ip.is_multicast())
+            .ok_or(ConfigError::Invalid {
+                setting: "DIALTONE_WHATSAPP_MEDIA_IP / whatsapp.media_ip",
+                value: text,
+                why: "expected one unicast IP address of this host (it is the ICE candidate; \
+                      0.0.0.0 cannot be offered)",
+            })?,
+    };
     Ok(WhatsAppSettings {
         mode,
         graph_url,
@@ -241,6 +270,7 @@ pub fn resolve(
         access_token,
         app_secret,
         verify_token,
+        media_ip,
     })
 }
 
@@ -375,6 +405,42 @@ mod tests {
             "invalid DIALTONE_WHATSAPP_APP_SECRET / whatsapp.app_secret \"<9 characters>\": \
              expected a non-empty value without spaces"
         );
+    }
+
+    #[test]
+    fn media_ip_is_loopback_unless_given_and_must_be_offerable() {
+        let s = resolve(None, EnvWhatsApp::default(), WhatsAppFile::default()).unwrap();
+        assert_eq!(s.media_ip, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let file = WhatsAppFile {
+            media_ip: Some("203.0.113.7".into()),
+            ..WhatsAppFile::default()
+        };
+        let s = resolve(None, EnvWhatsApp::default(), file.clone()).unwrap();
+        assert_eq!(s.media_ip, "203.0.113.7".parse::<IpAddr>().unwrap());
+        let s = resolve(
+            None,
+            env(&[("DIALTONE_WHATSAPP_MEDIA_IP", "2001:db8::5")]),
+            file,
+        )
+        .unwrap();
+        assert_eq!(s.media_ip, "2001:db8::5".parse::<IpAddr>().unwrap());
+        for bad in ["0.0.0.0", "::", "224.0.0.1", "example.com"] {
+            let e = resolve(
+                None,
+                env(&[("DIALTONE_WHATSAPP_MEDIA_IP", bad)]),
+                WhatsAppFile::default(),
+            )
+            .unwrap_err()
+            .to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "invalid DIALTONE_WHATSAPP_MEDIA_IP / whatsapp.media_ip {bad:?}: expected one \
+                     unicast IP address of this host (it is the ICE candidate; 0.0.0.0 cannot be \
+                     offered)"
+                )
+            );
+        }
     }
 
     #[test]

@@ -74,6 +74,7 @@ impl WhatsAppSetup {
             .map_err(|e| format!("invalid WhatsApp Graph settings: {e}"))?;
         let mut connector = WhatsAppConfig::new(graph, app_secret, verify_token);
         connector.request_timeout = Duration::from_secs(10);
+        connector.media.ip = settings.media_ip;
         Ok(Self {
             mode: settings.mode,
             connector,
