@@ -439,15 +439,29 @@ impl Driver {
                     }
                 }
                 Output::Fetch(request) => {
-                    let Some(entry) = self.calls.get(&request.call) else {
+                    let Some(entry) = self.calls.get_mut(&request.call) else {
                         tracing::debug!(call = %request.call, "fetch for an unknown call dropped");
                         continue;
                     };
+                    // The request waits until the call's row (and every change before this
+                    // webhook) is stored: applications read the call back while handling it.
+                    let (ack, landed) = oneshot::channel();
+                    let write = Write::Landed {
+                        call: request.call,
+                        ack,
+                    };
+                    let (account, extra) = (entry.account, Arc::clone(&entry.extra));
+                    if entry.stored {
+                        self.shared.persister.send(write).await;
+                    } else {
+                        entry.deferred.push(write);
+                    }
                     fetch::spawn(
                         Arc::clone(&self.shared),
-                        entry.account,
+                        account,
                         request,
-                        Arc::clone(&entry.extra),
+                        extra,
+                        landed,
                         self.tx.clone(),
                     );
                 }

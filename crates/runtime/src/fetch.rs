@@ -9,7 +9,7 @@ use std::sync::Arc;
 use dialtone_core::{FetchPurpose, FetchRequest, FetchResult, Input, Method};
 use dialtone_types::{Sid, TwilioCode};
 use dialtone_webhook::build_request;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument as _;
 
 use crate::driver::Command;
@@ -27,18 +27,22 @@ pub(crate) fn wire_method(method: Method) -> dialtone_webhook::Method {
 /// Fetches `request` for a call of `account` and feeds the result back through `tx`.
 ///
 /// `extra` are the Voice SDK parameters of a softphone call, sent with the voice URL (and its
-/// fallback) as Twilio does; a name the request already carries is not overridden.
+/// fallback) as Twilio does; a name the request already carries is not overridden. The
+/// request is sent once `landed` fires (the call's earlier writes are stored) or its sender is
+/// gone (shutdown).
 pub(crate) fn spawn(
     shared: Arc<Shared>,
     account: Sid,
     request: FetchRequest,
     extra: Arc<[(String, String)]>,
+    landed: oneshot::Receiver<()>,
     tx: mpsc::Sender<Command>,
 ) {
     let span = tracing::info_span!("fetch", call = %request.call, purpose = ?request.purpose);
     tokio::spawn(
         async move {
             let (call, id) = (request.call, request.request);
+            let _ = landed.await;
             let result = fetch(&shared, account, &request, &extra).await;
             let input = Input::Fetched {
                 call,

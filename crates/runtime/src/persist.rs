@@ -69,6 +69,9 @@ pub(crate) enum Write {
         call: Sid,
         reply: oneshot::Sender<Result<Call, StoreError>>,
     },
+    /// Answers once every earlier write for `call` landed (a webhook about the call waits for
+    /// it, so the application can read the call back while handling the webhook).
+    Landed { call: Sid, ack: oneshot::Sender<()> },
     /// Answers once every earlier write of its worker landed.
     Barrier(oneshot::Sender<()>),
     /// Stops the worker after every earlier write.
@@ -83,7 +86,8 @@ impl Write {
             Self::Update { call, .. }
             | Self::Notify { call, .. }
             | Self::Event { call, .. }
-            | Self::Fetch { call, .. } => Some(*call),
+            | Self::Fetch { call, .. }
+            | Self::Landed { call, .. } => Some(*call),
             Self::Enqueue { callbacks, .. } => callbacks.first().map(|c| c.call_sid),
             Self::Barrier(_) | Self::Stop => None,
         }
@@ -159,7 +163,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Write>, outbox: Arc<Notify>) {
     while let Some(write) = rx.recv().await {
         match write {
             Write::Stop => break,
-            Write::Barrier(ack) => {
+            Write::Barrier(ack) | Write::Landed { ack, .. } => {
                 let _ = ack.send(());
             }
             write => apply(&store, write, &outbox).await,
@@ -233,7 +237,7 @@ async fn apply(store: &Store, write: Write, outbox: &Notify) {
         } => {
             let _ = reply.send(store.fetch_call(account, call).await);
         }
-        Write::Barrier(ack) => {
+        Write::Barrier(ack) | Write::Landed { ack, .. } => {
             let _ = ack.send(());
         }
         Write::Stop => {}
