@@ -19,6 +19,7 @@ use sqlx::sqlite::{
 use dialtone_types::Sid;
 
 use crate::error::{Context, StoreError};
+use crate::page::{Page, PageRequest, PageToken};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -99,6 +100,41 @@ impl Store {
             .await)
         .ctx(context)?;
         row.ok_or(StoreError::NotFound(what))?.try_into()
+    }
+
+    /// Runs `sql`, a `SELECT` of one page of `account`'s records (`$1` the account, `$2`/`$3`
+    /// the cursor's time and SID, `$4`/`$5` limit and offset, oldest first), and converts the
+    /// rows into a page keyed by `token`.
+    pub(crate) async fn list_owned<R, T>(
+        &self,
+        sql: &'static str,
+        context: &'static str,
+        account: Sid,
+        page: &PageRequest,
+        token: impl Fn(&T) -> PageToken,
+    ) -> Result<Page<T>, StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+        T: TryFrom<R, Error = StoreError>,
+    {
+        let (after_time, after_sid) = page.cursor();
+        let rows: Vec<R> = on_read!(self, pool => sqlx::query_as(sql)
+            .bind(account.to_string())
+            .bind(after_time)
+            .bind(after_sid)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(pool)
+            .await)
+        .ctx(context)?;
+        let items = rows
+            .into_iter()
+            .map(T::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(items, page, token))
     }
 
     /// Runs `sql`, a `DELETE` of record `sid` (`$1`) of `account` (`$2`); `NotFound(what)` when

@@ -166,23 +166,10 @@ impl Store {
             "AND ($2 IS NULL OR date_created > $2 OR (date_created = $2 AND sid > $3)) ",
             "ORDER BY date_created, sid LIMIT $4 OFFSET $5"
         );
-        let (after_time, after_sid) = page.cursor();
-        let rows: Vec<KeyRow> = on_read!(self, pool => sqlx::query_as(SQL)
-            .bind(account.to_string())
-            .bind(after_time)
-            .bind(after_sid)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(pool)
-            .await)
-        .ctx("list keys")?;
-        let keys = rows
-            .into_iter()
-            .map(ApiKey::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_rows(keys, page, |k| {
+        self.list_owned::<KeyRow, _>(SQL, "list keys", account, page, |k: &ApiKey| {
             PageToken::new(db_time(k.date_created), Some(k.sid))
-        }))
+        })
+        .await
     }
 
     /// Deletes key `key` of `account`; its credentials stop working at once.

@@ -225,20 +225,10 @@ impl Store {
             "AND ($2 IS NULL OR date_created > $2 OR (date_created = $2 AND sid > $3)) ",
             "ORDER BY date_created, sid LIMIT $4 OFFSET $5"
         );
-        let (after_time, after_sid) = page.cursor();
-        let rows: Vec<SenderRow> = on_read!(self, pool => sqlx::query_as(SQL)
-            .bind(account.to_string())
-            .bind(after_time)
-            .bind(after_sid)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(pool)
-            .await)
-        .ctx("list senders")?;
-        let senders = rows_to_senders(rows)?;
-        Ok(Page::from_rows(senders, page, |s| {
+        self.list_owned::<SenderRow, _>(SQL, "list senders", account, page, |s: &Sender| {
             PageToken::new(db_time(s.date_created), Some(s.sid))
-        }))
+        })
+        .await
     }
 
     /// The voice-enabled senders (those with a voice application) of `account`, or of every
