@@ -13,8 +13,8 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use dialtone_store::{Application, Call};
 use dialtone_twiml::Method;
+use dialtone_types::WebUrl;
 use dialtone_types::{Address, E164, Sid, TwilioCode};
-use url::Url;
 
 /// A boxed future, so the trait can be used as `Arc<dyn CallControl>`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -23,7 +23,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallSource {
     /// Fetched from this URL (with the request's `Method`).
-    Url(Url),
+    Url(WebUrl),
     /// Given inline (the REST `Twiml` parameter), already checked to be usable.
     Twiml(String),
 }
@@ -43,11 +43,11 @@ pub struct NewCallRequest {
     /// How `Url` is requested.
     pub method: Method,
     /// Requested when `Url` fails.
-    pub fallback_url: Option<Url>,
+    pub fallback_url: Option<WebUrl>,
     /// How `fallback_url` is requested.
     pub fallback_method: Method,
     /// Where status callbacks go.
-    pub status_callback: Option<Url>,
+    pub status_callback: Option<WebUrl>,
     /// How status callbacks are requested.
     pub status_callback_method: Method,
     /// Subscribed events (`initiated`, `ringing`, `answered`, `completed`); `completed` when
@@ -80,11 +80,11 @@ pub struct CallUpdateRequest {
     /// End the call.
     pub status: Option<TargetStatus>,
     /// New fallback URL.
-    pub fallback_url: Option<Url>,
+    pub fallback_url: Option<WebUrl>,
     /// New fallback method.
     pub fallback_method: Option<Method>,
     /// New status callback URL.
-    pub status_callback: Option<Url>,
+    pub status_callback: Option<WebUrl>,
     /// New status callback method.
     pub status_callback_method: Option<Method>,
     /// New time limit in seconds.

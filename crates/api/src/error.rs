@@ -32,7 +32,7 @@ pub mod codes {
     /// `To` missing.
     pub const TO_REQUIRED: TwilioCode = TwilioCode(21201);
     /// Invalid URL (`Url`, `FallbackUrl`, `StatusCallback`, application URLs), or none given.
-    pub const INVALID_URL: TwilioCode = TwilioCode(21205);
+    pub const INVALID_URL: TwilioCode = TwilioCode::INVALID_URL_PARAMETER;
     /// Invalid `Timeout`.
     pub const INVALID_TIMEOUT: TwilioCode = TwilioCode(21208);
     /// Invalid HTTP method parameter.

@@ -1,36 +1,29 @@
 //! Parameter checks shared by resources, each failing with the Twilio code of its parameter.
 
 use dialtone_twiml::Method;
-use url::Url;
+use dialtone_types::{UrlError, WebUrl};
 
 use crate::error::{ApiError, codes};
 use crate::params::Params;
 
-/// Longest URL accepted (Twilio documents no limit; this keeps stored rows bounded).
-const MAX_URL_LEN: usize = 4096;
-
-/// An absolute `http`/`https` URL with a host name Twilio would accept (no underscores).
-/// A `#fragment` is kept: it carries Twilio's connection overrides.
-pub fn http_url(value: &str) -> Option<Url> {
-    if value.len() > MAX_URL_LEN {
-        return None;
-    }
-    let url = Url::parse(value).ok()?;
-    let host = url.host_str()?;
-    let ok = matches!(url.scheme(), "http" | "https") && !host.is_empty() && !host.contains('_');
-    ok.then_some(url)
+/// An absolute `http`/`https` URL with a host name Twilio would accept (no underscores),
+/// kept exactly as given: it is stored, returned, requested and signed in that form. A
+/// `#fragment` is kept: it carries Twilio's connection overrides.
+pub fn http_url(value: &str) -> Option<WebUrl> {
+    WebUrl::parse(value).ok()
 }
 
 /// Parameter `name` as a URL; absent or empty is `None`; invalid is 21205.
-pub fn url_param(params: &Params, name: &str) -> Result<Option<Url>, ApiError> {
+pub fn url_param(params: &Params, name: &str) -> Result<Option<WebUrl>, ApiError> {
     params
         .get(name)
         .map(|v| {
-            http_url(v).ok_or_else(|| {
-                ApiError::invalid(
-                    codes::INVALID_URL,
-                    format!("{name} is not a valid URL: {v}"),
-                )
+            WebUrl::parse(v).map_err(|e| {
+                let message = match e {
+                    UrlError::Hostname => format!("{name} is not a valid URL: {v}. {e}"),
+                    _ => format!("{name} is not a valid URL: {v}"),
+                };
+                ApiError::invalid(codes::INVALID_URL, message)
             })
         })
         .transpose()

@@ -94,8 +94,43 @@ async fn application_lifecycle() {
 }
 
 #[tokio::test]
+async fn application_urls_are_kept_as_given() {
+    let rig = Rig::new().await;
+    // VoiceUrl=https://app.test/voice?name=William+O'hara&s=%20&t=~#rc=2 (form-encoded).
+    let given = "https://app.test/voice?name=William+O'hara&s=%20&t=~#rc=2";
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("VoiceUrl", given)
+        .append_pair("StatusCallback", "HTTPS://App.Test/cb?")
+        .finish();
+    let (status, created) = rig.post(&path("/Applications.json"), &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(created["voice_url"], given);
+    assert_eq!(created["status_callback"], "HTTPS://App.Test/cb?");
+    let (_, fetched) = rig.get(&path(&format!("/Applications/{APP}.json"))).await;
+    assert_eq!(fetched["voice_url"], given);
+}
+
+#[tokio::test]
 async fn application_validation() {
     let rig = Rig::new().await;
+    let (status, body) = rig
+        .post(
+            &path("/Applications.json"),
+            "StatusCallback=https%3A%2F%2Fmy_app.example.com%2Fcb",
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::BAD_REQUEST,
+            error(
+                21205,
+                400,
+                "StatusCallback is not a valid URL: https://my_app.example.com/cb. \
+                 Non-relative URLs must contain a valid hostname. Underscores aren't permitted."
+            )
+        )
+    );
     let (status, body) = rig
         .post(&path("/Applications.json"), "VoiceUrl=not-a-url")
         .await;

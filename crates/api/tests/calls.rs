@@ -95,7 +95,10 @@ async fn create_and_fetch() {
     );
     assert_eq!(request.method, HttpMethod::Post);
     assert_eq!(
-        request.status_callback.as_ref().map(url::Url::as_str),
+        request
+            .status_callback
+            .as_ref()
+            .map(dialtone_types::WebUrl::as_str),
         Some("https://app.test/status")
     );
     assert_eq!(request.status_callback_events, ["initiated", "answered"]);
@@ -145,11 +148,17 @@ async fn create_with_twiml_and_with_application() {
     );
     assert_eq!(via_app.method, HttpMethod::Get);
     assert_eq!(
-        via_app.fallback_url.as_ref().map(url::Url::as_str),
+        via_app
+            .fallback_url
+            .as_ref()
+            .map(dialtone_types::WebUrl::as_str),
         Some("https://app.test/f")
     );
     assert_eq!(
-        via_app.status_callback.as_ref().map(url::Url::as_str),
+        via_app
+            .status_callback
+            .as_ref()
+            .map(dialtone_types::WebUrl::as_str),
         Some("https://app.test/s")
     );
     assert_eq!(via_app.status_callback_events, ["completed"]);
@@ -498,7 +507,10 @@ async fn update_and_delete() {
         assert_eq!(sid.to_string(), CA1);
         assert_eq!(update.status, Some(TargetStatus::Completed));
         assert_eq!(
-            update.status_callback.as_ref().map(url::Url::as_str),
+            update
+                .status_callback
+                .as_ref()
+                .map(dialtone_types::WebUrl::as_str),
             Some("https://app.test/s2")
         );
     }

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use dialtone_twiml::Document;
+use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Direction, Sid, UnixMillis};
-use url::Url;
 
 use crate::config::AppConfig;
 use crate::dial::DialState;
@@ -27,7 +27,7 @@ pub(crate) struct Program {
     /// The parsed document, shared with every call that received the same body.
     pub(crate) doc: Option<Arc<Document>>,
     /// Its URL, against which relative URLs resolve (none for inline TwiML).
-    pub(crate) url: Option<Arc<Url>>,
+    pub(crate) url: Option<WebUrl>,
     /// Index of the next verb.
     pub(crate) pc: usize,
 }
@@ -61,7 +61,7 @@ pub(crate) enum Wait {
 pub(crate) struct PendingFetch {
     pub(crate) id: RequestId,
     pub(crate) purpose: FetchPurpose,
-    pub(crate) url: Arc<Url>,
+    pub(crate) url: WebUrl,
     pub(crate) method: dialtone_twiml::Method,
 }
 

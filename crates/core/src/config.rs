@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use dialtone_twiml::{Method, StatusCallbackEvents};
+use dialtone_types::WebUrl;
 use dialtone_types::{Address, Direction, Sid};
-use url::Url;
 
 /// Where a call's first document comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub enum TwimlSource {
     /// Fetch it: the voice `Url` and its `Method`.
     Url {
         /// The voice URL.
-        url: Url,
+        url: WebUrl,
         /// GET or POST (default POST).
         method: Method,
     },
@@ -27,7 +27,7 @@ pub enum TwimlSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusCallbackConfig {
     /// Where to send the events.
-    pub url: Url,
+    pub url: WebUrl,
     /// GET or POST (default POST).
     pub method: Method,
     /// The events; an empty set means only `completed`, as Twilio does.
@@ -41,14 +41,14 @@ pub struct AppConfig {
     pub twiml: TwimlSource,
     /// `FallbackUrl`/`VoiceFallbackUrl` and its method: fetched with `ErrorCode` and
     /// `ErrorUrl` when the first document cannot be fetched or run.
-    pub fallback: Option<(Url, Method)>,
+    pub fallback: Option<(WebUrl, Method)>,
     /// `StatusCallback` of the call itself.
     pub status_callback: Option<StatusCallbackConfig>,
 }
 
 impl AppConfig {
     /// An application that serves TwiML at `url` (POST), with no fallback or callback.
-    pub fn url(url: Url) -> Self {
+    pub fn url(url: WebUrl) -> Self {
         Self {
             twiml: TwimlSource::Url {
                 url,

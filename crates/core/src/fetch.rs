@@ -22,8 +22,8 @@
 use std::sync::Arc;
 
 use dialtone_twiml::{Context, Diagnostic, Document, Hangup, Method, Play, Say, Verb};
+use dialtone_types::WebUrl;
 use dialtone_types::{Level, Sid, TwilioCode};
-use url::Url;
 
 use crate::call::{PendingFetch, Program, Wait};
 use crate::engine::{Engine, Handled};
@@ -105,7 +105,7 @@ impl Engine {
         &mut self,
         sid: Sid,
         purpose: FetchPurpose,
-        url: Arc<Url>,
+        url: WebUrl,
         method: Method,
         extra: impl FnOnce(&mut Params),
     ) {
@@ -124,7 +124,7 @@ impl Engine {
             request,
             call: sid,
             purpose,
-            url: Arc::clone(&url),
+            url: url.clone(),
             method,
             params,
         }));
@@ -141,7 +141,7 @@ impl Engine {
 
     /// Counts one document step of a live call; true (and the loop is reported and broken
     /// with the application error) when there were too many in a row.
-    fn loop_detected(&mut self, sid: Sid, url: &Arc<Url>, method: Method) -> bool {
+    fn loop_detected(&mut self, sid: Sid, url: &WebUrl, method: Method) -> bool {
         let limit = self.config.redirect_limit;
         let now = self.io.now;
         let Some(call) = self.calls.get_mut(&sid) else {
@@ -166,7 +166,7 @@ impl Engine {
             format!(
                 "TwiML loop: more than {limit} <Redirect>/action requests in a row without the call waiting for anything"
             ),
-            Some(Arc::clone(url)),
+            Some(url.clone()),
             Some(method),
         );
         self.app_error(sid);
@@ -200,7 +200,7 @@ impl Engine {
                 if let Some(call) = self.calls.get_mut(&sid) {
                     call.program = Program {
                         doc: Some(doc),
-                        url: Some(Arc::clone(&pending.url)),
+                        url: Some(pending.url.clone()),
                         pc: 0,
                     };
                     call.wait = Wait::Idle;
@@ -332,7 +332,7 @@ impl Engine {
                 d.code,
                 d.level,
                 format!("{}:{}: {}", d.line, d.column, d.message),
-                Some(Arc::clone(&pending.url)),
+                Some(pending.url.clone()),
                 Some(pending.method),
             );
         }
@@ -345,7 +345,7 @@ impl Engine {
                 failure.code,
                 Level::Error,
                 failure.message,
-                Some(Arc::clone(&pending.url)),
+                Some(pending.url.clone()),
                 Some(pending.method),
             );
         }
@@ -360,7 +360,7 @@ impl Engine {
         match fallback {
             Some((url, method)) => {
                 let error_url: Arc<str> = Arc::from(pending.url.as_str());
-                self.request(sid, FetchPurpose::Fallback, Arc::new(url), method, |p| {
+                self.request(sid, FetchPurpose::Fallback, url, method, |p| {
                     p.push("ErrorCode", u64::from(failure.code.0));
                     p.push("ErrorUrl", Value::Text(error_url));
                 });

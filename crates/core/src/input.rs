@@ -1,8 +1,8 @@
 //! Everything that moves the engine forward. Each input comes with the time it happened.
 
 use dialtone_twiml::Method;
+use dialtone_types::WebUrl;
 use dialtone_types::{E164, Sid, TwilioCode};
-use url::Url;
 
 use crate::config::CallSetup;
 use crate::output::{MediaId, RequestId};
@@ -113,7 +113,7 @@ pub enum RestCommand {
     /// `Url`/`Method`: continue with the document at this URL.
     RedirectUrl {
         /// The new URL.
-        url: Url,
+        url: WebUrl,
         /// GET or POST.
         method: Method,
     },
@@ -142,11 +142,11 @@ pub enum RestCommand {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallSettings {
     /// `FallbackUrl`.
-    pub fallback_url: Option<Url>,
+    pub fallback_url: Option<WebUrl>,
     /// `FallbackMethod`.
     pub fallback_method: Option<Method>,
     /// `StatusCallback`.
-    pub status_callback: Option<Url>,
+    pub status_callback: Option<WebUrl>,
     /// `StatusCallbackMethod`.
     pub status_callback_method: Option<Method>,
     /// `TimeLimit`, seconds.

@@ -69,7 +69,7 @@ impl Io {
         code: TwilioCode,
         level: Level,
         message: impl Into<String>,
-        url: Option<std::sync::Arc<url::Url>>,
+        url: Option<dialtone_types::WebUrl>,
         method: Option<dialtone_twiml::Method>,
     ) {
         let message = message.into();

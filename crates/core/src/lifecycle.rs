@@ -91,13 +91,11 @@ impl Engine {
         };
         call.time_limit_secs = setup.time_limit_secs;
         call.application = setup.application_sid;
-        call.callbacks = setup.app.status_callback.as_ref().map(|c| {
-            let url = self
-                .urls
-                .resolve(None, c.url.as_str())
-                .unwrap_or_else(|| Arc::new(c.url.clone()));
-            Box::new(CallbackSubscription::new(url, c.method, c.events))
-        });
+        call.callbacks = setup
+            .app
+            .status_callback
+            .as_ref()
+            .map(|c| Box::new(CallbackSubscription::new(c.url.clone(), c.method, c.events)));
         call.app = Some(Arc::new(setup.app));
         let warnings = inline.map(|(doc, warnings)| {
             call.program = Program {
@@ -176,11 +174,7 @@ impl Engine {
         };
         match &app.twiml {
             TwimlSource::Url { url, method } => {
-                let url = self
-                    .urls
-                    .resolve(None, url.as_str())
-                    .unwrap_or_else(|| Arc::new(url.clone()));
-                self.request(sid, FetchPurpose::Twiml, url, *method, |_| {});
+                self.request(sid, FetchPurpose::Twiml, url.clone(), *method, |_| {});
             }
             TwimlSource::Inline(text) => match Self::parse_inline(text) {
                 Ok((doc, _)) => {

@@ -4,8 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use dialtone_twiml::{Method, RejectReason};
+use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Direction, Level, Sid, TwilioCode, UnixMillis};
-use url::Url;
 
 use crate::params::Params;
 use crate::status_callback::CallbackSubscription;
@@ -103,7 +103,7 @@ pub struct FetchRequest {
     /// Why.
     pub purpose: FetchPurpose,
     /// The absolute URL (may carry a connection-override fragment); shared, not copied.
-    pub url: Arc<Url>,
+    pub url: WebUrl,
     /// GET (parameters in the query) or POST (form body).
     pub method: Method,
     /// The parameters, in order.
@@ -116,7 +116,7 @@ pub struct StatusCallback {
     /// The call the event is about.
     pub call: Sid,
     /// Where to send it; shared with the subscription.
-    pub url: Arc<Url>,
+    pub url: WebUrl,
     /// GET or POST.
     pub method: Method,
     /// The parameters, in order (`SequenceNumber`, `Timestamp`, `CallbackSource`...).
@@ -167,7 +167,7 @@ pub enum MediaCommand {
     /// An audio file (`<Play>`).
     Play {
         /// The absolute audio URL.
-        url: Arc<Url>,
+        url: WebUrl,
         /// Repetitions; 0 repeats until stopped.
         loop_count: u32,
     },
@@ -241,7 +241,7 @@ pub struct Notification {
     /// For a human.
     pub message: String,
     /// The request URL involved, if any.
-    pub url: Option<Arc<Url>>,
+    pub url: Option<WebUrl>,
     /// Its method.
     pub method: Option<Method>,
 }

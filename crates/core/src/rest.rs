@@ -87,10 +87,6 @@ impl Engine {
                     self.replace_app_twiml(sid, TwimlSource::Url { url, method });
                 } else {
                     self.interrupt(sid);
-                    let url = self
-                        .urls
-                        .resolve(None, url.as_str())
-                        .unwrap_or_else(|| Arc::new(url));
                     self.request(sid, FetchPurpose::Redirect, url, method, |_| {});
                 }
                 Ok(Handled::Applied)
@@ -127,11 +123,7 @@ impl Engine {
 
     /// `FallbackUrl`, `StatusCallback`, `TimeLimit` (and their methods) from now on.
     fn apply_settings(&mut self, sid: Sid, settings: &CallSettings) {
-        let callback_url = settings.status_callback.as_ref().map(|u| {
-            self.urls
-                .resolve(None, u.as_str())
-                .unwrap_or_else(|| Arc::new(u.clone()))
-        });
+        let callback_url = settings.status_callback.clone();
         let Some(call) = self.calls.get_mut(&sid) else {
             return;
         };

@@ -6,11 +6,9 @@
 //! `CallDuration`). With a URL and no events, only `completed` is sent. `SequenceNumber`
 //! counts the callbacks actually sent for the call, from 0 with no gaps.
 
-use std::sync::Arc;
-
 use dialtone_twiml::{Method, StatusCallbackEvents};
 use dialtone_types::CallStatus;
-use url::Url;
+use dialtone_types::WebUrl;
 
 use crate::call::Call;
 use crate::io::Io;
@@ -21,7 +19,7 @@ use crate::params::Value;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackSubscription {
     /// Where the callbacks go.
-    pub url: Arc<Url>,
+    pub url: WebUrl,
     /// GET or POST.
     pub method: Method,
     /// The events sent (never empty: a URL with no events means `completed` only).
@@ -30,7 +28,7 @@ pub struct CallbackSubscription {
 
 impl CallbackSubscription {
     /// Applies Twilio's default: a URL with no events means `completed` only.
-    pub(crate) fn new(url: Arc<Url>, method: Method, events: StatusCallbackEvents) -> Self {
+    pub(crate) fn new(url: WebUrl, method: Method, events: StatusCallbackEvents) -> Self {
         let events = if events.is_empty() {
             StatusCallbackEvents::COMPLETED
         } else {
@@ -73,7 +71,7 @@ impl Call {
         if !sub.wants(status) {
             return None;
         }
-        let url = Arc::clone(&sub.url);
+        let url = sub.url.clone();
         let method = sub.method;
         let mut params = self.standard_params(status, 4);
         if status.is_terminal() {

@@ -5,8 +5,8 @@ use dialtone_core::{
     AppConfig, CallSetup, Engine, EngineConfig, EngineError, FetchResult, Handled, Input, LegEvent,
     Output, RequestId, SequentialSids, Timer, TwimlSource,
 };
+use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Direction, E164, Sid, SidKind, TwilioCode, UnixMillis};
-use url::Url;
 
 const T0: UnixMillis = UnixMillis(1_767_225_600_000);
 
@@ -51,7 +51,7 @@ fn drain(e: &mut Engine) -> Vec<Output> {
 
 fn voice() -> TwimlSource {
     TwimlSource::Url {
-        url: Url::parse("https://app.test/voice").unwrap(),
+        url: WebUrl::parse("https://app.test/voice").unwrap(),
         method: dialtone_core::Method::Post,
     }
 }

@@ -8,11 +8,10 @@ use dialtone_core::{
     StatusCallbackEvents, TwimlSource,
 };
 use dialtone_store::{Application, Call, CallUpdate, NewCall};
-use dialtone_types::{Address, Direction, Sid};
+use dialtone_types::{Address, Direction, Sid, WebUrl};
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use url::Url;
 
 use crate::driver::{Caller, Command};
 use crate::error::{
@@ -25,7 +24,7 @@ use crate::softphone::Softphones;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallSource {
     /// Fetch it from this URL (`Url`).
-    Url(Url),
+    Url(WebUrl),
     /// Run this document (`Twiml`, at most 4000 characters: the API checks).
     Twiml(String),
 }
@@ -45,11 +44,11 @@ pub struct CreateCall {
     /// `Method` for `Url`.
     pub method: Method,
     /// `FallbackUrl`.
-    pub fallback_url: Option<Url>,
+    pub fallback_url: Option<WebUrl>,
     /// `FallbackMethod`.
     pub fallback_method: Method,
     /// `StatusCallback`.
-    pub status_callback: Option<Url>,
+    pub status_callback: Option<WebUrl>,
     /// `StatusCallbackMethod`.
     pub status_callback_method: Method,
     /// `StatusCallbackEvent` values: `initiated`, `ringing`, `answered`, `completed`
@@ -82,12 +81,12 @@ pub struct UpdateCall {
     /// `Status`.
     pub status: Option<TargetStatus>,
     /// `FallbackUrl`: used if the voice URL is fetched from now on and fails.
-    pub fallback_url: Option<Url>,
+    pub fallback_url: Option<WebUrl>,
     /// `FallbackMethod`.
     pub fallback_method: Option<Method>,
     /// `StatusCallback`: receives the call's later status callbacks (same events;
     /// `completed` only if it had none).
-    pub status_callback: Option<Url>,
+    pub status_callback: Option<WebUrl>,
     /// `StatusCallbackMethod`.
     pub status_callback_method: Option<Method>,
     /// `TimeLimit`: counted again from the call's arrival (inbound) or answer.
@@ -134,7 +133,7 @@ impl Handle {
                     url: url.clone(),
                     method: req.method,
                 },
-                Some(url.to_string()),
+                Some(url.as_str().to_owned()),
                 None,
             ),
             CallSource::Twiml(text) => (
@@ -176,9 +175,9 @@ impl Handle {
             url,
             method: req.method.as_str().to_owned(),
             twiml: twiml_text,
-            fallback_url: req.fallback_url.as_ref().map(Url::to_string),
+            fallback_url: req.fallback_url.as_ref().map(|u| u.as_str().to_owned()),
             fallback_method: req.fallback_method.as_str().to_owned(),
-            status_callback: req.status_callback.as_ref().map(Url::to_string),
+            status_callback: req.status_callback.as_ref().map(|u| u.as_str().to_owned()),
             status_callback_method: req.status_callback_method.as_str().to_owned(),
             status_callback_events: req.status_callback_events.clone(),
             timeout: req.timeout,
@@ -264,7 +263,9 @@ impl Handle {
         };
         let fields = CallUpdate {
             url: match &update.redirect {
-                Some(CallSource::Url(url)) if update.status.is_none() => Some(url.to_string()),
+                Some(CallSource::Url(url)) if update.status.is_none() => {
+                    Some(url.as_str().to_owned())
+                }
                 _ => None,
             },
             method: (update.status.is_none()
@@ -274,9 +275,12 @@ impl Handle {
                 Some(CallSource::Twiml(text)) if update.status.is_none() => Some(text.clone()),
                 _ => None,
             },
-            fallback_url: update.fallback_url.as_ref().map(Url::to_string),
+            fallback_url: update.fallback_url.as_ref().map(|u| u.as_str().to_owned()),
             fallback_method: update.fallback_method.map(|m| m.as_str().to_owned()),
-            status_callback: update.status_callback.as_ref().map(Url::to_string),
+            status_callback: update
+                .status_callback
+                .as_ref()
+                .map(|u| u.as_str().to_owned()),
             status_callback_method: update.status_callback_method.map(|m| m.as_str().to_owned()),
             time_limit: update.time_limit,
             ..CallUpdate::default()
@@ -478,9 +482,9 @@ pub(crate) fn application_call(
             )
         })?;
     let parse_url = |u: &str| {
-        Url::parse(u).map_err(|e| {
+        WebUrl::parse(u).map_err(|e| {
             RuntimeError::invalid(
-                dialtone_types::TwilioCode(21205),
+                dialtone_types::TwilioCode::INVALID_URL_PARAMETER,
                 format!("Invalid URL {u:?} in application {}: {e}", application.sid),
             )
         })
@@ -532,7 +536,7 @@ pub(crate) fn application_call(
         status: dialtone_types::CallStatus::Ringing,
         direction: Direction::Inbound,
         application_sid: Some(application.sid),
-        url: Some(url.to_string()),
+        url: Some(url.as_str().to_owned()),
         method: method(&application.voice_method).as_str().to_owned(),
         twiml: None,
         fallback_url: application

@@ -145,7 +145,7 @@ mod tests {
         assert_eq!(t.duration(&say("", 2)), Duration::from_millis(800));
         assert_eq!(t.duration(&say("hi", 0)), Duration::from_secs(400));
         let play = MediaCommand::Play {
-            url: url::Url::parse("http://a.test/x.mp3").unwrap().into(),
+            url: dialtone_types::WebUrl::parse("http://a.test/x.mp3").unwrap(),
             loop_count: 3,
         };
         assert_eq!(t.duration(&play), Duration::from_secs(15));

@@ -10,7 +10,10 @@ use dialtone_runtime::{CreateCall, SoftphoneConfig};
 use dialtone_store::{PageRequest, PageSize};
 use dialtone_types::{CallStatus, Level, TwilioCode};
 
-async fn run_case(app: &App, url: url::Url) -> (CallStatus, Vec<(u32, Level)>, usize) {
+async fn run_case(
+    app: &App,
+    url: dialtone_types::WebUrl,
+) -> (CallStatus, Vec<(u32, Level)>, usize) {
     let (rt, store) = runtime().await;
     rt.softphones().register(
         account(),
@@ -48,8 +51,7 @@ async fn run_case(app: &App, url: url::Url) -> (CallStatus, Vec<(u32, Level)>, u
 async fn read_timeout_is_11205() {
     let app = App::start().await;
     app.route("/slow", Reply::Slow(Duration::from_secs(5)));
-    let mut url = app.url("/slow");
-    url.set_fragment(Some("rt=200&tt=300"));
+    let url = app.url("/slow#rt=200&tt=300");
     let (status, notes, events) = run_case(&app, url).await;
     assert_eq!(status, CallStatus::Completed);
     assert_eq!(notes, [(11205, Level::Error)]);
@@ -62,7 +64,7 @@ async fn refused_connection_is_11205_after_one_retry() {
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let url = url::Url::parse(&format!("http://127.0.0.1:{port}/voice")).unwrap();
+    let url = dialtone_types::WebUrl::parse(&format!("http://127.0.0.1:{port}/voice")).unwrap();
     let (status, notes, events) = run_case(&app, url).await;
     assert_eq!(status, CallStatus::Completed);
     assert_eq!(notes, [(11205, Level::Error)]);
@@ -86,8 +88,7 @@ async fn server_error_is_11200() {
 async fn server_error_is_retried_when_the_policy_says_so() {
     let app = App::start().await;
     app.route("/voice", Reply::Status(503));
-    let mut url = app.url("/voice");
-    url.set_fragment(Some("rc=2&rp=5xx"));
+    let url = app.url("/voice#rc=2&rp=5xx");
     let (status, notes, events) = run_case(&app, url).await;
     assert_eq!(status, CallStatus::Completed);
     assert_eq!(notes, [(11200, Level::Error)]);
@@ -177,7 +178,7 @@ async fn status_callback_failure_is_a_warning() {
 #[tokio::test]
 async fn https_without_the_tls_feature_is_11220() {
     let app = App::start().await;
-    let url = url::Url::parse("https://127.0.0.1:9/voice").unwrap();
+    let url = dialtone_types::WebUrl::parse("https://127.0.0.1:9/voice").unwrap();
     let (status, notes, events) = run_case(&app, url).await;
     assert_eq!(status, CallStatus::Completed);
     assert_eq!(notes, [(11220, Level::Error)]);
@@ -199,7 +200,7 @@ async fn refused_status_callback_is_retried_then_given_up() {
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let callback = url::Url::parse(&format!("http://127.0.0.1:{port}/cb")).unwrap();
+    let callback = dialtone_types::WebUrl::parse(&format!("http://127.0.0.1:{port}/cb")).unwrap();
     let (rt, store) = runtime().await;
     rt.softphones().register(
         account(),

@@ -22,10 +22,12 @@ const CALLS: usize = 24;
 type Lookups = Arc<Mutex<Vec<(String, bool)>>>;
 
 /// A voice URL whose handler fetches the call from the store before answering `<Hangup/>`.
-async fn reading_app(store: Store) -> (url::Url, Lookups) {
+async fn reading_app(store: Store) -> (dialtone_types::WebUrl, Lookups) {
     let lookups: Lookups = Arc::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = url::Url::parse(&format!("http://{}/voice", listener.local_addr().unwrap())).unwrap();
+    let url =
+        dialtone_types::WebUrl::parse(&format!("http://{}/voice", listener.local_addr().unwrap()))
+            .unwrap();
     let state = (store, Arc::clone(&lookups));
     let router = axum::Router::new()
         .route(

@@ -21,7 +21,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dialtone_core::{AppConfig, EngineConfig};
 use dialtone_sim::LegScript;
 use dialtone_sim::harness::{Recording, World};
-use url::Url;
+use dialtone_types::WebUrl;
 
 fn direct(c: &mut Criterion) {
     let mut group = c.benchmark_group("flows");
@@ -46,7 +46,7 @@ fn harness(c: &mut Criterion) {
         LegScript::answers_after(Duration::from_secs(3)).hangs_up_after(Duration::from_secs(10)),
     );
     let app =
-        AppConfig::url(Url::parse("https://app.test/voice").unwrap_or_else(|e| panic!("{e}")));
+        AppConfig::url(WebUrl::parse("https://app.test/voice").unwrap_or_else(|e| panic!("{e}")));
     let mut group = c.benchmark_group("flows");
     group.throughput(Throughput::Elements(BATCH));
     group.bench_function("harness_counters", |b| {

@@ -27,8 +27,8 @@ use dialtone_core::{
 };
 use dialtone_sim::LegScript;
 use dialtone_sim::harness::{Recording, World};
+use dialtone_types::WebUrl;
 use dialtone_types::{Address, Direction, E164, Sid, SidKind, UnixMillis};
-use url::Url;
 
 const VOICE: &str = r#"<Response><Dial callerId="whatsapp:+15550001111" action="/done" answerOnBridge="true"><WhatsApp url="/whisper" statusCallback="/status" statusCallbackEvent="initiated ringing answered completed">+15557770000</WhatsApp></Dial></Response>"#;
 
@@ -46,7 +46,7 @@ fn world(hangup_after: Duration) -> (World, AppConfig) {
         LegScript::answers_after(Duration::from_secs(3)).hangs_up_after(hangup_after),
     );
     let app =
-        AppConfig::url(Url::parse("https://app.test/voice").unwrap_or_else(|e| panic!("{e}")));
+        AppConfig::url(WebUrl::parse("https://app.test/voice").unwrap_or_else(|e| panic!("{e}")));
     (w, app)
 }
 
@@ -72,7 +72,7 @@ fn engine_only(flows: u64, batch: u64) -> f64 {
         Direction::Inbound,
         address("client:agent"),
         address("client:dialtone"),
-        AppConfig::url(Url::parse("https://app.test/voice").unwrap_or_else(|e| panic!("{e}"))),
+        AppConfig::url(WebUrl::parse("https://app.test/voice").unwrap_or_else(|e| panic!("{e}"))),
     );
     let voice = FetchResult::xml(VOICE);
     let whisper = FetchResult::xml("<Response><Say>Call from Acme</Say></Response>");
@@ -93,7 +93,7 @@ fn engine_only(flows: u64, batch: u64) -> f64 {
             while let Some(output) = engine.poll_output() {
                 match output {
                     Output::Fetch(f) => {
-                        let result = match f.url.path() {
+                        let result = match f.url.as_str().trim_start_matches("https://app.test") {
                             "/voice" => voice.clone(),
                             "/whisper" => whisper.clone(),
                             _ => done.clone(),

@@ -8,8 +8,8 @@ mod common;
 use common::*;
 use dialtone_core::{AppConfig, CallSetup, Method, StatusCallbackConfig, StatusCallbackEvents};
 use dialtone_sim::{LegScript, World};
+use dialtone_types::WebUrl;
 use dialtone_types::{Direction, Sid, SidKind};
-use url::Url;
 
 fn application() -> Sid {
     Sid::new(SidKind::Application, 7)
@@ -25,11 +25,11 @@ fn with_app(mut params: Vec<(String, String)>) -> Vec<(String, String)> {
 fn app(voice: &str) -> AppConfig {
     AppConfig {
         status_callback: Some(StatusCallbackConfig {
-            url: Url::parse("https://app.test/status").unwrap(),
+            url: WebUrl::parse("https://app.test/status").unwrap(),
             method: Method::Post,
             events: StatusCallbackEvents::NONE,
         }),
-        ..AppConfig::url(Url::parse(voice).unwrap())
+        ..AppConfig::url(WebUrl::parse(voice).unwrap())
     }
 }
 

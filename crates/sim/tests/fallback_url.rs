@@ -6,18 +6,18 @@ mod common;
 use common::*;
 use dialtone_core::{AppConfig, MediaCommand, Method, Output, TwimlSource};
 use dialtone_sim::{AppResponse, World};
+use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Level, TwilioCode};
-use url::Url;
 
 fn app(fallback: bool) -> AppConfig {
     AppConfig {
         twiml: TwimlSource::Url {
-            url: Url::parse("https://app.test/voice").unwrap(),
+            url: WebUrl::parse("https://app.test/voice").unwrap(),
             method: Method::Post,
         },
         fallback: fallback.then(|| {
             (
-                Url::parse("https://backup.test/fallback").unwrap(),
+                WebUrl::parse("https://backup.test/fallback").unwrap(),
                 Method::Post,
             )
         }),
@@ -79,7 +79,7 @@ fn invalid_xml_goes_to_the_fallback_with_error_code_and_url() {
     assert_eq!(notes(&w), vec![(ca_str(1), 12100, Level::Error)]);
     let n = &w.notifications()[0];
     assert_eq!(
-        n.url.as_deref().map(Url::as_str),
+        n.url.as_ref().map(WebUrl::as_str),
         Some("https://app.test/voice")
     );
     assert_eq!(n.method, Some(Method::Post));

@@ -35,9 +35,9 @@ use dialtone_core::{
     RestCommand, StatusCallbackConfig, StatusCallbackEvents, TwimlSource,
 };
 use dialtone_sim::harness::{AppResponse, EPOCH, LegScript, Outcome, World};
+use dialtone_types::WebUrl;
 use dialtone_types::{Sid, SidKind, TwilioCode, UnixMillis};
 use proptest::prelude::*;
-use url::Url;
 
 const BASE: &str = "https://app.test";
 /// Documents the scenarios can point at (voice URL, actions, redirects).
@@ -693,8 +693,8 @@ fn scenario() -> impl Strategy<Value = Scenario> {
 
 // ----- running -----
 
-fn url(path: &str) -> Url {
-    Url::parse(&format!("{BASE}{path}")).unwrap_or_else(|e| panic!("{path}: {e}"))
+fn url(path: &str) -> WebUrl {
+    WebUrl::parse(&format!("{BASE}{path}")).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 fn at(secs: u16) -> UnixMillis {
@@ -950,7 +950,7 @@ fn check_outputs(w: &World) -> Result<(), TestCaseError> {
                         )));
                     }
                 };
-                let tag = cb.url.path().rsplit('/').next().unwrap_or_default();
+                let tag = cb.url.as_str().rsplit('/').next().unwrap_or_default();
                 let subscribed = if tag == "none" { "c" } else { tag };
                 prop_assert!(
                     subscribed.contains(event),

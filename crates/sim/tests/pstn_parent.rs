@@ -9,8 +9,8 @@ mod common;
 use common::*;
 use dialtone_core::{AppConfig, EngineError, Output};
 use dialtone_sim::{LegScript, World};
+use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Level, TwilioCode};
-use url::Url;
 
 const PSTN_CALLER: &str = "+14155550100";
 
@@ -111,7 +111,7 @@ fn a_softphone_parent_may_dial_the_same_noun() {
 #[test]
 fn a_rest_call_to_a_phone_number_is_refused() {
     let mut w = World::new();
-    let app = AppConfig::url(Url::parse("https://app.test/voice").unwrap());
+    let app = AppConfig::url(WebUrl::parse("https://app.test/voice").unwrap());
     let err = w
         .outbound_api("client:alice", "+14155550100", app)
         .unwrap_err();

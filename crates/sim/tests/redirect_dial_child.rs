@@ -10,12 +10,12 @@ mod common;
 use common::*;
 use dialtone_core::{EngineError, Handled, MediaCommand, Method, Output, RestCommand};
 use dialtone_sim::{LegScript, World};
+use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Sid};
-use url::Url;
 
 fn redirect_to(url: &str) -> RestCommand {
     RestCommand::RedirectUrl {
-        url: Url::parse(url).unwrap(),
+        url: WebUrl::parse(url).unwrap(),
         method: Method::Post,
     }
 }

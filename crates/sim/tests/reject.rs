@@ -9,15 +9,15 @@ use dialtone_core::{
     AppConfig, Method, Output, RejectReason, StatusCallbackConfig, StatusCallbackEvents,
 };
 use dialtone_sim::World;
+use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Sid};
-use url::Url;
 
 fn run(doc: &str) -> (World, Sid) {
     let mut w = World::new();
     w.serve("https://app.test/voice", doc);
-    let mut app = AppConfig::url(Url::parse("https://app.test/voice").unwrap());
+    let mut app = AppConfig::url(WebUrl::parse("https://app.test/voice").unwrap());
     app.status_callback = Some(StatusCallbackConfig {
-        url: Url::parse("https://app.test/status").unwrap(),
+        url: WebUrl::parse("https://app.test/status").unwrap(),
         method: Method::Post,
         events: StatusCallbackEvents::NONE,
     });

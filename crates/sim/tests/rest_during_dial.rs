@@ -10,7 +10,7 @@ use common::*;
 use dialtone_core::{EngineError, Handled, Method, Output, RestCommand};
 use dialtone_sim::{LegScript, World};
 use dialtone_types::CallStatus;
-use url::Url;
+use dialtone_types::WebUrl;
 
 fn world(voice: &str, agent: LegScript) -> World {
     let mut w = World::new();
@@ -32,7 +32,7 @@ const DIAL: &str = r#"<Response><Dial action="/done"><Client statusCallback="/cb
 
 fn redirect() -> RestCommand {
     RestCommand::RedirectUrl {
-        url: Url::parse("https://app.test/queue").unwrap(),
+        url: WebUrl::parse("https://app.test/queue").unwrap(),
         method: Method::Post,
     }
 }

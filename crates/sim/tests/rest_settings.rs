@@ -12,11 +12,11 @@ use dialtone_core::{
     StatusCallbackConfig, StatusCallbackEvents, TwimlSource,
 };
 use dialtone_sim::{LegScript, World};
+use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Sid};
-use url::Url;
 
-fn url(u: &str) -> Url {
-    Url::parse(u).unwrap()
+fn url(u: &str) -> WebUrl {
+    WebUrl::parse(u).unwrap()
 }
 
 fn settings(s: CallSettings) -> RestCommand {

@@ -5,8 +5,8 @@ mod common;
 use common::*;
 use dialtone_core::{AppConfig, EngineError, Handled, Method, Output, RestCommand};
 use dialtone_sim::{LegScript, World};
+use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, TwilioCode};
-use url::Url;
 
 fn in_a_long_pause() -> (World, dialtone_types::Sid) {
     let mut w = World::new();
@@ -26,7 +26,7 @@ fn redirect_interrupts_the_pause_and_fetches_the_new_url() {
     let result = w.rest(
         call,
         RestCommand::RedirectUrl {
-            url: Url::parse("https://app.test/next").unwrap(),
+            url: WebUrl::parse("https://app.test/next").unwrap(),
             method: Method::Get,
         },
     );
@@ -101,7 +101,7 @@ fn redirect_with_inline_twiml_runs_it_at_once() {
 fn cancel_of_a_ringing_rest_call_cancels_its_leg() {
     let mut w = World::new();
     w.leg("client:bob", LegScript::no_answer());
-    let app = AppConfig::url(Url::parse("https://app.test/voice").unwrap());
+    let app = AppConfig::url(WebUrl::parse("https://app.test/voice").unwrap());
     let call = w.outbound_api("client:alice", "client:bob", app).unwrap();
     w.advance(secs(3));
     assert_eq!(w.status(call), Some(CallStatus::Ringing));

@@ -4,15 +4,13 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::*;
 use dialtone_core::{
     AppConfig, CallbackSubscription, Method, Output, StatusCallbackConfig, StatusCallbackEvents,
 };
 use dialtone_sim::{LegScript, World};
+use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Sid};
-use url::Url;
 
 /// `(status, sequence, subscription)` of every snapshot of `call`, in order.
 fn snapshots(w: &World, call: Sid) -> Vec<(CallStatus, u32, Option<CallbackSubscription>)> {
@@ -29,7 +27,7 @@ fn snapshots(w: &World, call: Sid) -> Vec<(CallStatus, u32, Option<CallbackSubsc
 
 fn sub(url: &str, method: Method, events: StatusCallbackEvents) -> CallbackSubscription {
     CallbackSubscription {
-        url: Arc::new(Url::parse(url).unwrap()),
+        url: WebUrl::parse(url).unwrap(),
         method,
         events,
     }
@@ -84,11 +82,11 @@ fn a_subscription_without_events_is_completed_only() {
     w.leg("client:agent", LegScript::busy());
     let app = AppConfig {
         status_callback: Some(StatusCallbackConfig {
-            url: Url::parse("https://cb.test/parent").unwrap(),
+            url: WebUrl::parse("https://cb.test/parent").unwrap(),
             method: Method::Post,
             events: StatusCallbackEvents::NONE,
         }),
-        ..AppConfig::url(Url::parse("https://app.test/voice").unwrap())
+        ..AppConfig::url(WebUrl::parse("https://app.test/voice").unwrap())
     };
     w.inbound_with("client:caller", "client:sales", app)
         .unwrap();

@@ -9,13 +9,13 @@ use common::*;
 use dialtone_core::{AppConfig, Method, StatusCallbackConfig, StatusCallbackEvents};
 use dialtone_sim::{LegScript, World};
 use dialtone_types::CallStatus;
-use url::Url;
+use dialtone_types::WebUrl;
 
 fn app(callback: bool) -> AppConfig {
-    let mut app = AppConfig::url(Url::parse("https://app.test/ivr/voice").unwrap());
+    let mut app = AppConfig::url(WebUrl::parse("https://app.test/ivr/voice").unwrap());
     if callback {
         app.status_callback = Some(StatusCallbackConfig {
-            url: Url::parse("https://app.test/call-status").unwrap(),
+            url: WebUrl::parse("https://app.test/call-status").unwrap(),
             method: Method::Post,
             events: StatusCallbackEvents::NONE,
         });

@@ -7,8 +7,8 @@ use common::*;
 use dialtone_core::{AppConfig, CallSetup, Output};
 use dialtone_sim::harness::EPOCH;
 use dialtone_sim::{LegScript, World};
+use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Direction};
-use url::Url;
 
 #[test]
 fn dial_time_limit_hangs_up_the_child_and_reports_completed() {
@@ -73,7 +73,7 @@ fn a_rest_call_time_limit_counts_from_its_answer() {
         Direction::OutboundApi,
         "client:alice".parse().unwrap(),
         "client:bob".parse().unwrap(),
-        AppConfig::url(Url::parse("https://app.test/voice").unwrap()),
+        AppConfig::url(WebUrl::parse("https://app.test/voice").unwrap()),
     );
     setup.time_limit_secs = 20;
     let call = w.start(setup).unwrap();

@@ -42,6 +42,9 @@ codes! {
     NOT_FOUND = 20404;
     /// Invalid URL format.
     INVALID_URL = 11100;
+    /// Invalid URL: the REST API's code for a URL parameter (and a TwiML URL attribute that
+    /// breaks the same rule, such as an underscore in the host).
+    INVALID_URL_PARAMETER = 21205;
     /// HTTP retrieval failure.
     HTTP_RETRIEVAL_FAILURE = 11200;
     /// HTTP connection failure (connect or total timeout).

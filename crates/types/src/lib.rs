@@ -1,7 +1,7 @@
 //! The shared vocabulary of Dialtone.
 //!
 //! Every other crate speaks in these types: SIDs, the address forms Twilio uses in `From`/`To`,
-//! call statuses and directions, Twilio's numeric error codes, how simulated devices react to a
+//! call statuses and directions, webhook URLs kept as their owner wrote them, Twilio's numeric error codes, how simulated devices react to a
 //! call, and a wrapper that keeps personal data (phone numbers) out of logs. The crate is pure:
 //! no IO, no clock, no randomness.
 #![warn(missing_docs)]
@@ -13,6 +13,7 @@ mod sid;
 mod simulated;
 mod status;
 mod time;
+mod web_url;
 
 pub use address::{Address, AddressError, E164};
 pub use code::{Level, TwilioCode};
@@ -21,3 +22,4 @@ pub use sid::{Sid, SidError, SidKind};
 pub use simulated::{SimulatedBehavior, UnknownBehavior};
 pub use status::{CallStatus, Direction, StatusParseError};
 pub use time::{Rfc2822, UnixMillis};
+pub use web_url::{MAX_URL_LEN, UrlError, WebUrl, authority_host, check_host, has_scheme};

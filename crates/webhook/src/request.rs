@@ -7,18 +7,18 @@
 //! that final URL alone, as Twilio does. Twilio's `X-Home-Region` header is not sent: Dialtone
 //! has no regions.
 //!
-//! The URL requested and signed is the configured one (without its `#` fragment) in the form
-//! the HTTP client actually puts on the wire, because that is the URL the application rebuilds
-//! from the request it receives and hands to its validator: scheme and host lowercased, a
-//! default port dropped, an empty path written as `/`, non-ASCII percent-encoded (the WHATWG URL
-//! rules of the `url` crate, which reqwest also applies). An empty query's `?` is dropped as
-//! well, since twilio-python's validator drops it. A URL already in that form, as nearly every
-//! configured URL is, is signed byte for byte as configured.
+//! The URL signed is the one the application configured, byte for byte (Twilio signs "the URL
+//! set in Twilio"), without its `#fragment` of connection overrides, which is never sent nor
+//! signed. Two normalizations twilio-python's `RequestValidator` also makes are applied, or it
+//! could never match: the scheme is lowercased and an empty query's `?` is dropped. The URL
+//! requested is that same text, with only the characters HTTP cannot carry percent-encoded
+//! ([`WebUrl::wire`]); an application that rebuilds the URL from the request it receives gets
+//! the URL it configured.
 
 use std::fmt;
 use std::str::FromStr;
 
-use dialtone_types::TwilioCode;
+use dialtone_types::{TwilioCode, WebUrl};
 
 use crate::overrides::{ConnectionOverrides, OverrideError, split_configured_url};
 use crate::signature::{SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, SigningKey};
@@ -113,8 +113,10 @@ impl RequestError {
 pub struct WebhookRequest {
     /// GET or POST.
     pub method: Method,
-    /// The URL to request: no fragment; for GET, with the parameters appended.
+    /// The URL signed, as configured: no fragment; for GET, with the parameters appended.
     pub url: String,
+    /// The same URL as it goes on the wire (only what HTTP cannot carry percent-encoded).
+    pub wire_url: String,
     /// Headers in the order to send them.
     pub headers: Vec<(&'static str, String)>,
     /// The form body of a POST (empty when there are no parameters); `None` for GET.
@@ -149,8 +151,13 @@ where
     V: AsRef<str>,
 {
     let (url, overrides) = split_configured_url(configured_url)?;
-    let url = wire_url(url)?;
+    let checked = WebUrl::parse(url).map_err(|e| RequestError::InvalidUrl {
+        url: url.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let url = signed_form(url);
     let url = url.as_str();
+    let wire = signed_form(&checked.wire());
     if idempotency_token.is_empty() || !idempotency_token.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(RequestError::InvalidIdempotencyToken);
     }
@@ -162,15 +169,16 @@ where
         }
         form.finish()
     };
-    let (url, body, signature) = match method {
+    let (url, wire_url, body, signature) = match method {
         Method::Get => {
             let url = url_text::append_query(url, &encoded);
+            let wire_url = url_text::append_query(&wire, &encoded);
             let signature = key.sign(&url, std::iter::empty::<(&str, &str)>());
-            (url, None, signature)
+            (url, wire_url, None, signature)
         }
         Method::Post => {
             let signature = key.sign(url, params.iter().map(|(n, v)| (n.as_ref(), v.as_ref())));
-            (url.to_owned(), Some(encoded), signature)
+            (url.to_owned(), wire, Some(encoded), signature)
         }
     };
     let mut headers = vec![
@@ -187,36 +195,23 @@ where
     Ok(WebhookRequest {
         method,
         url,
+        wire_url,
         headers,
         body,
         overrides,
     })
 }
 
-/// The URL as sent: an absolute `http`/`https` URL with a host, in the `url` crate's
-/// serialization, without an empty query's `?`. Whitespace and control characters are refused
-/// rather than silently encoded: they are almost always a configuration mistake.
-fn wire_url(url: &str) -> Result<String, RequestError> {
-    let invalid = |reason: &str| RequestError::InvalidUrl {
-        url: url.to_owned(),
-        reason: reason.to_owned(),
-    };
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid("contains whitespace or control characters"));
+/// `url` (fragment-free) in the form twilio-python's validator rebuilds it: the scheme
+/// lowercased and an empty query's `?` dropped; everything else as given.
+fn signed_form(url: &str) -> String {
+    let url = url.strip_suffix('?').unwrap_or(url);
+    match url.split_once("://") {
+        Some((scheme, rest)) if scheme.bytes().any(|b| b.is_ascii_uppercase()) => {
+            format!("{}://{rest}", scheme.to_ascii_lowercase())
+        }
+        _ => url.to_owned(),
     }
-    let parsed = url::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(invalid("scheme must be http or https"));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("missing host"));
-    }
-    let empty_query = parsed.query() == Some("");
-    let mut wire = String::from(parsed);
-    if empty_query {
-        wire.pop();
-    }
-    Ok(wire)
 }
 
 #[cfg(test)]
@@ -390,29 +385,75 @@ mod tests {
     }
 
     #[test]
-    fn url_is_signed_in_its_wire_form() {
+    fn url_is_signed_as_configured_and_sent_as_http_allows() {
         let key = SigningKey::auth_token(TOKEN);
+        // (configured, signed, on the wire)
         let cases = [
             (
                 "https://mycompany.com/myapp.php?foo=1&bar=2",
                 "https://mycompany.com/myapp.php?foo=1&bar=2",
+                "https://mycompany.com/myapp.php?foo=1&bar=2",
             ),
-            ("HTTPS://App.Test:443/Voice?", "https://app.test/Voice"),
-            ("http://app.test", "http://app.test/"),
+            (
+                "https://h.test/cb?name=William+O'hara&s=%20&t=~#rc=2",
+                "https://h.test/cb?name=William+O'hara&s=%20&t=~",
+                "https://h.test/cb?name=William+O'hara&s=%20&t=~",
+            ),
+            (
+                "HTTPS://App.Test:443/Voice?",
+                "https://App.Test:443/Voice",
+                "https://App.Test:443/Voice",
+            ),
+            ("http://app.test", "http://app.test", "http://app.test"),
             (
                 "http://app.test:8080/a/../b?x=%41",
-                "http://app.test:8080/b?x=%41",
+                "http://app.test:8080/a/../b?x=%41",
+                "http://app.test:8080/a/../b?x=%41",
             ),
-            ("https://app.test/caf\u{e9}", "https://app.test/caf%C3%A9"),
+            (
+                "https://app.test/caf\u{e9}",
+                "https://app.test/caf\u{e9}",
+                "https://app.test/caf%C3%A9",
+            ),
         ];
-        for (configured, wire) in cases {
+        for (configured, signed, wire) in cases {
             let request = build_request(Method::Post, configured, params(), &key, "t").unwrap();
-            assert_eq!(request.url, wire);
+            assert_eq!(request.url, signed, "{configured}");
+            assert_eq!(request.wire_url, wire, "{configured}");
             assert_eq!(
                 request.header("X-Twilio-Signature"),
-                Some(key.sign(wire, params()).as_str())
+                Some(key.sign(signed, params()).as_str())
+            );
+            let validator = RequestValidator::new(TOKEN);
+            let signature = request.header("X-Twilio-Signature").unwrap();
+            assert_eq!(
+                validator.validate(SignatureAlgorithm::HmacSha1, signed, params(), signature),
+                Ok(())
             );
         }
+        let get = build_request(
+            Method::Get,
+            "https://h.test/cb?n=O'hara",
+            [("To", "+1")],
+            &key,
+            "t",
+        )
+        .unwrap();
+        assert_eq!(get.url, "https://h.test/cb?n=O'hara&To=%2B1");
+        assert_eq!(get.wire_url, get.url);
+    }
+
+    #[test]
+    fn underscore_hosts_are_refused() {
+        let err = build_request(
+            Method::Post,
+            "https://my_app.example.com/cb",
+            params(),
+            &SigningKey::auth_token(TOKEN),
+            "t",
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), TwilioCode(11100));
     }
 
     #[test]

@@ -67,7 +67,7 @@ fn url_change(params: &Params, name: &str) -> Result<Option<String>, ApiError> {
     match params.raw(name) {
         None => Ok(None),
         Some("") => Ok(Some(String::new())),
-        Some(_) => Ok(url_param(params, name)?.map(String::from)),
+        Some(_) => Ok(url_param(params, name)?.map(|u| u.as_str().to_owned())),
     }
 }
 
@@ -84,12 +84,12 @@ pub(crate) async fn create(
     let app = NewApplication {
         sid: state.new_sid(SidKind::Application),
         friendly_name: friendly_name(&params)?.unwrap_or_default(),
-        voice_url: url_param(&params, "VoiceUrl")?.map(String::from),
+        voice_url: url_param(&params, "VoiceUrl")?.map(|u| u.as_str().to_owned()),
         voice_method: method_str(&params, "VoiceMethod")?.unwrap_or_else(|| post.clone()),
-        voice_fallback_url: url_param(&params, "VoiceFallbackUrl")?.map(String::from),
+        voice_fallback_url: url_param(&params, "VoiceFallbackUrl")?.map(|u| u.as_str().to_owned()),
         voice_fallback_method: method_str(&params, "VoiceFallbackMethod")?
             .unwrap_or_else(|| post.clone()),
-        status_callback: url_param(&params, "StatusCallback")?.map(String::from),
+        status_callback: url_param(&params, "StatusCallback")?.map(|u| u.as_str().to_owned()),
         status_callback_method: method_str(&params, "StatusCallbackMethod")?.unwrap_or(post),
     };
     let created = state

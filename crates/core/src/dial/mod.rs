@@ -20,8 +20,8 @@ mod whisper;
 use std::sync::Arc;
 
 use dialtone_twiml::{Dial, Document, Verb};
+use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Sid};
-use url::Url;
 
 pub(crate) use outcome::DialOutcome;
 
@@ -45,7 +45,7 @@ pub(crate) struct DialState {
     pub(crate) doc: Arc<Document>,
     pub(crate) verb: usize,
     /// The document URL, for relative `action`, `url` and `statusCallback`.
-    pub(crate) base: Option<Arc<Url>>,
+    pub(crate) base: Option<WebUrl>,
     /// `From` of the children.
     pub(crate) caller_id: Arc<str>,
     /// Indexes of the nouns that will be dialed, in order.

@@ -88,15 +88,7 @@ impl Engine {
         else {
             return false;
         };
-        let Some(url) = self.urls.resolve(dial.base.as_deref(), raw) else {
-            self.io.notify(
-                sid,
-                dialtone_types::TwilioCode::INVALID_URL,
-                dialtone_types::Level::Error,
-                format!("invalid <Dial action> URL {raw:?}"),
-                None,
-                None,
-            );
+        let Some(url) = self.resolve_url(sid, dial.base.as_ref(), raw, "<Dial action> URL") else {
             return false;
         };
         let outcome = *outcome;

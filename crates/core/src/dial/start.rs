@@ -181,6 +181,7 @@ impl Engine {
         };
         let sid = self.io.new_call_sid();
         dial.children.push(sid);
+        let base = dial.base.clone();
         let mut child = Call::new(
             sid,
             account,
@@ -193,19 +194,8 @@ impl Engine {
         child.noun = noun_index;
         child.time_limit_secs = spec.time_limit;
         if let Some((raw, method, events)) = callback {
-            match self.urls.resolve(dial.base.as_deref(), raw) {
-                Some(url) => {
-                    child.callbacks =
-                        Some(Box::new(CallbackSubscription::new(url, method, events)));
-                }
-                None => self.io.notify(
-                    sid,
-                    TwilioCode::INVALID_URL,
-                    Level::Error,
-                    format!("invalid statusCallback URL {raw:?}"),
-                    None,
-                    None,
-                ),
+            if let Some(url) = self.resolve_url(sid, base.as_ref(), raw, "statusCallback URL") {
+                child.callbacks = Some(Box::new(CallbackSubscription::new(url, method, events)));
             }
         }
         child.set_status(&mut self.io, CallStatus::Initiated);

@@ -55,11 +55,7 @@ impl Engine {
                 dialtone_twiml::DialNoun::Client(c) => (c.url.as_deref()?, c.method),
                 _ => return None,
             };
-            Some((
-                raw.to_owned(),
-                self.urls.resolve(dial.base.as_deref(), raw),
-                method,
-            ))
+            Some((raw.to_owned(), dial.base.clone(), method))
         });
         for loser in losers {
             if let Some(call) = self.calls.get_mut(&loser)
@@ -70,19 +66,11 @@ impl Engine {
             }
         }
         match whisper {
-            Some((_, Some(url), method)) => {
-                self.request(sid, FetchPurpose::Whisper, url, method, |_| {});
-            }
-            Some((raw, None, _)) => {
-                self.io.notify(
-                    sid,
-                    dialtone_types::TwilioCode::INVALID_URL,
-                    dialtone_types::Level::Error,
-                    format!("invalid whisper URL {raw:?}"),
-                    None,
-                    None,
-                );
-                self.app_error(sid);
+            Some((raw, base, method)) => {
+                match self.resolve_url(sid, base.as_ref(), &raw, "whisper URL") {
+                    Some(url) => self.request(sid, FetchPurpose::Whisper, url, method, |_| {}),
+                    None => self.app_error(sid),
+                }
             }
             None => self.whisper_accepted(sid),
         }

@@ -13,11 +13,8 @@ mod reject;
 mod say;
 mod unsupported;
 
-use std::sync::Arc;
-
 use dialtone_twiml::{Method, Verb};
-use dialtone_types::{Level, Sid, TwilioCode};
-use url::Url;
+use dialtone_types::{Level, Sid, TwilioCode, UrlError, WebUrl};
 
 use crate::call::Wait;
 use crate::engine::{Engine, Handled};
@@ -92,25 +89,42 @@ impl Engine {
     }
 
     /// The URL of the document `sid` runs (for notifications), if fetched.
-    pub(crate) fn doc_url(&self, sid: Sid) -> Option<Arc<Url>> {
+    pub(crate) fn doc_url(&self, sid: Sid) -> Option<WebUrl> {
         self.calls.get(&sid).and_then(|c| c.program.url.clone())
     }
 
-    /// Resolves `raw` against the call's document URL; 11100 and `None` when impossible.
-    pub(crate) fn resolve(&mut self, sid: Sid, raw: &str) -> Option<Arc<Url>> {
+    /// Resolves `raw` against the call's document URL; see [`Engine::resolve_url`].
+    pub(crate) fn resolve(&mut self, sid: Sid, raw: &str) -> Option<WebUrl> {
         let base = self.calls.get(&sid).and_then(|c| c.program.url.clone());
-        let resolved = self.urls.resolve(base.as_deref(), raw);
-        if resolved.is_none() {
-            self.io.notify(
-                sid,
-                TwilioCode::INVALID_URL,
-                Level::Error,
-                format!("invalid URL {raw:?}"),
-                base,
-                None::<Method>,
-            );
+        self.resolve_url(sid, base.as_ref(), raw, "URL")
+    }
+
+    /// Resolves `raw` (the `what` of a TwiML element) against `base`; `None` when it cannot
+    /// be requested. A malformed URL is notified (11100). A host that breaks Twilio's rule
+    /// (an underscore) is not notified again: the document's own diagnostics already carry it
+    /// (21205, at its line:column), and it is simply never requested.
+    pub(crate) fn resolve_url(
+        &mut self,
+        sid: Sid,
+        base: Option<&WebUrl>,
+        raw: &str,
+        what: &str,
+    ) -> Option<WebUrl> {
+        match self.urls.resolve(base, raw) {
+            Ok(url) => Some(url),
+            Err(UrlError::Hostname) => None,
+            Err(e) => {
+                self.io.notify(
+                    sid,
+                    TwilioCode::INVALID_URL,
+                    Level::Error,
+                    format!("invalid {what} {raw:?}: {e}"),
+                    base.cloned(),
+                    None::<Method>,
+                );
+                None
+            }
         }
-        resolved
     }
 
     /// Sends a media command and waits for it.

@@ -25,7 +25,7 @@ pub fn account() -> Sid {
 
 /// A call from `+15550001111` to `to` running the document at `voice`, with Twilio's defaults
 /// and no status callback; tests change what they need with struct update syntax.
-pub fn call_request(to: &str, voice: url::Url) -> dialtone_runtime::CreateCall {
+pub fn call_request(to: &str, voice: dialtone_types::WebUrl) -> dialtone_runtime::CreateCall {
     dialtone_runtime::CreateCall {
         account: account(),
         to: to.parse().unwrap(),
@@ -142,8 +142,8 @@ impl App {
         Self { state }
     }
 
-    pub fn url(&self, path: &str) -> url::Url {
-        url::Url::parse(&format!("{}{path}", self.state.base)).unwrap()
+    pub fn url(&self, path: &str) -> dialtone_types::WebUrl {
+        dialtone_types::WebUrl::parse(&format!("{}{path}", self.state.base)).unwrap()
     }
 
     pub fn route(&self, path: &str, reply: Reply) {

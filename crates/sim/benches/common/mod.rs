@@ -6,8 +6,8 @@ use dialtone_core::{
     AppConfig, CallSetup, Engine, EngineConfig, FetchResult, Input, LegEvent, MediaId, Output,
     RequestId, SequentialSids,
 };
+use dialtone_types::WebUrl;
 use dialtone_types::{Address, Direction, E164, Sid, SidKind, UnixMillis};
-use url::Url;
 
 /// The parent's document: answerOnBridge, whisper, action and all four status callbacks.
 pub const VOICE: &str = r#"<Response><Dial callerId="whatsapp:+15550001111" action="/done" answerOnBridge="true"><WhatsApp url="/whisper" statusCallback="/status" statusCallbackEvent="initiated ringing answered completed">+15557770000</WhatsApp></Dial></Response>"#;
@@ -52,7 +52,7 @@ impl Driver {
                 senders: vec![sender],
             },
         );
-        let url = Url::parse("https://app.test/voice").unwrap_or_else(|e| panic!("{e}"));
+        let url = WebUrl::parse("https://app.test/voice").unwrap_or_else(|e| panic!("{e}"));
         let address = |s: &str| s.parse::<Address>().unwrap_or_else(|e| panic!("{e}"));
         let setup = CallSetup::new(
             account,

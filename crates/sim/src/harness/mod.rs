@@ -21,8 +21,8 @@ use dialtone_core::{
     AppConfig, CallSetup, CallSnapshot, Engine, EngineConfig, EngineError, Handled, Input,
     LegEvent, MediaCommand, MediaId, Notification, Output, RestCommand, SequentialSids,
 };
+use dialtone_types::WebUrl;
 use dialtone_types::{Address, CallStatus, Direction, E164, Sid, SidKind, UnixMillis};
-use url::Url;
 
 pub use app::AppResponse;
 pub use leg::{LegScript, Outcome};
@@ -153,10 +153,6 @@ fn duration_ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn normalize(url: &str) -> String {
-    Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.to_string())
-}
-
 impl World {
     /// A world at [`EPOCH`] with SIDs counting from 1, recording everything.
     pub fn new() -> Self {
@@ -221,7 +217,7 @@ impl World {
 
     /// Scripts any response at `url`.
     pub fn respond(&mut self, url: &str, response: AppResponse) {
-        self.apps.insert(normalize(url), response);
+        self.apps.insert(url.to_owned(), response);
     }
 
     /// How long each fetch takes (default 0).
@@ -247,7 +243,7 @@ impl World {
     /// # Panics
     /// On a relative URL or an address not in a Twilio form: a mistake in the test itself.
     pub fn inbound(&mut self, from: &str, to: &str, url: &str) -> Sid {
-        let url = Url::parse(url).unwrap_or_else(|e| panic!("voice URL {url:?}: {e}"));
+        let url = WebUrl::parse(url).unwrap_or_else(|e| panic!("voice URL {url:?}: {e}"));
         self.inbound_with(from, to, AppConfig::url(url))
             .unwrap_or_else(|e| panic!("inbound call refused: {e}"))
     }
