@@ -80,6 +80,29 @@ valid.xml: ok
 }
 
 #[test]
+fn underscore_hosts_are_21205_at_their_position() {
+    let expected = "\
+error[21205]: Number: statusCallback \"https://my_app.example.com/cb\": Non-relative URLs must contain a valid hostname. Underscores aren't permitted.
+ --> underscore_host.xml:3:13
+  |
+3 |     <Number statusCallback=\"https://my_app.example.com/cb\">+14155550100</Number>
+  |             ^
+
+error[21205]: Redirect \"http://bad_host.test/x\": Non-relative URLs must contain a valid hostname. Underscores aren't permitted.
+ --> underscore_host.xml:6:13
+  |
+6 |   <Redirect>http://bad_host.test/x</Redirect>
+  |             ^
+
+underscore_host.xml: 2 errors, 0 warnings
+";
+    assert_eq!(
+        check(&["underscore_host.xml"]),
+        (1, expected.to_owned(), String::new())
+    );
+}
+
+#[test]
 fn malformed_xml_is_12100() {
     let expected = "\
 error[12100]: closing tag </Play> does not match the open element <Say>

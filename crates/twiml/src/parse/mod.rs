@@ -5,6 +5,7 @@ pub(crate) mod cx;
 mod position;
 mod text;
 mod tree;
+mod urls;
 
 use dialtone_types::{Level, TwilioCode};
 
@@ -136,6 +137,7 @@ fn parse_raw(input: &[u8], context: Context) -> Outcome<'_> {
     }
     let mut cx = Cx::new(&tree, context);
     let document = crate::verbs::document_from_tree(&mut cx);
+    urls::check(&mut cx);
     let document = (!cx.unusable).then_some(document);
     Ok((document, cx.diags, body))
 }

@@ -72,6 +72,11 @@ impl<'a> Tree<'a> {
     /// The root element.
     pub const ROOT: NodeId = 0;
 
+    /// Number of elements; ids run from 0 to `len() - 1`.
+    pub fn len(&self) -> NodeId {
+        NodeId::try_from(self.nodes.len()).unwrap_or(NodeId::MAX)
+    }
+
     pub fn node(&self, id: NodeId) -> &Node<'a> {
         &self.nodes[id as usize]
     }
