@@ -121,11 +121,12 @@ def softphone(identity, **settings):
 class Request:
     """One webhook the application received."""
 
-    def __init__(self, method, path, params, headers):
+    def __init__(self, method, path, params, headers, target=None):
         self.method = method
         self.path = path
         self.params = params
         self.headers = headers  # names in lower case
+        self.target = target  # the request target exactly as received (path and query)
 
     def __repr__(self):
         return f"{self.method} {self.path} {self.params}"
@@ -203,7 +204,7 @@ class App:
             self.fail(f"no I-Twilio-Idempotency-Token on {handler.command} {url}")
         headers = {k.lower(): v for k, v in handler.headers.items()}
         with self.lock:
-            self.requests.append(Request(handler.command, split.path, params, headers))
+            self.requests.append(Request(handler.command, split.path, params, headers, handler.path))
         status, content_type, response = self.routes.get(split.path, (204, None, ""))
         data = response.encode()
         handler.send_response(status)

@@ -5,7 +5,20 @@ import email.utils
 import uuid
 from datetime import timedelta
 
-from dialtone_e2e import ACCOUNT_SID, App, check, check_rfc2822, client, eq, run, softphone, wait_terminal
+from twilio.request_validator import RequestValidator
+
+from dialtone_e2e import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    App,
+    check,
+    check_rfc2822,
+    client,
+    eq,
+    run,
+    softphone,
+    wait_terminal,
+)
 
 STANDARD = ["AccountSid", "ApiVersion", "CallSid", "CallStatus", "Direction", "From", "To"]
 CALLBACK = STANDARD + ["CallbackSource", "SequenceNumber", "Timestamp"]
@@ -88,6 +101,21 @@ def main():
         eq([(r.params["CallStatus"], r.params["SequenceNumber"], r.params["CallDuration"]) for r in only],
            [("busy", "0", "0")], "default events on a busy call")
         eq(app.received("/voice", call.sid), [], "no voice request for a busy call")
+
+        # A URL is requested and signed exactly as set: `'`, `+`, `%20` and `~` travel as they
+        # are, the `#rc=2` fragment (a connection override) is neither sent nor signed, and
+        # RequestValidator given the configured URL accepts the request.
+        as_set = app.url + "/status?name=William+O'hara&s=%20&t=~"
+        call = c.calls.create(
+            to=f"client:{identity}", from_="+15005550006", url=voice, status_callback=as_set + "#rc=2"
+        )
+        eq(wait_terminal(c, call.sid).status, "completed", "call with a quoted callback URL")
+        [done] = app.wait_received("/status", 1, call.sid)
+        eq(done.target, "/status?name=William+O'hara&s=%20&t=~", "request target as set")
+        check(
+            RequestValidator(AUTH_TOKEN).validate(as_set, done.params, done.headers["x-twilio-signature"]),
+            f"RequestValidator accepts the signature against {as_set!r}",
+        )
 
 
 if __name__ == "__main__":
