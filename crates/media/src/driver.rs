@@ -25,6 +25,7 @@ use crate::MediaEvent;
 use crate::counters::{GapCounter, LossCounter, Wire, classify, rtp_ssrc};
 use crate::dtmf::{DigitReceiver, DigitSender};
 use crate::leg::{Command, SharedStats};
+use crate::port::{AudioLink, Port};
 use crate::sdp::RemoteSdp;
 use crate::shard::Pool;
 
@@ -108,6 +109,8 @@ pub(crate) struct Driver {
     pub(crate) events: mpsc::UnboundedSender<MediaEvent>,
     pub(crate) commands: mpsc::UnboundedReceiver<Command>,
     pub(crate) stats: Arc<SharedStats>,
+    /// The inbox other legs forward audio to.
+    pub(crate) link: AudioLink,
     /// Where the leg goes once connected (taken at the handoff).
     pub(crate) pool: Option<Arc<Pool>>,
 }
@@ -128,6 +131,7 @@ pub(crate) struct State {
     loss: LossCounter,
     latched: Vec<u32>,
     gaps: GapCounter,
+    port: Port,
 }
 
 impl Driver {
@@ -149,6 +153,7 @@ impl Driver {
             loss: LossCounter::default(),
             latched: Vec::new(),
             gaps: GapCounter::default(),
+            port: Port::new(self.link.clone()),
         };
         let result = match self.apply(&mut state, &remote) {
             Ok(()) => self.run_loop(&mut state).await,
@@ -203,7 +208,7 @@ impl Driver {
         {
             loop {
                 match self.commands.try_recv() {
-                    Ok(Command::Digits(digits)) => state.digits.push(&digits),
+                    Ok(command) => self.command(state, command),
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => return Ok(false),
                 }
@@ -221,6 +226,17 @@ impl Driver {
         }
         self.on_timer(state, due_by)?;
         Ok(true)
+    }
+
+    fn command(&self, state: &mut State, command: Command) {
+        match command {
+            Command::Digits(digits) => state.digits.push(&digits),
+            Command::Port(command) => {
+                if let Some(stopped) = state.port.command(command) {
+                    let _ = self.events.send(MediaEvent::Played(stopped));
+                }
+            }
+        }
     }
 
     fn apply(&mut self, state: &mut State, remote: &Remote) -> Result<(), String> {
@@ -276,7 +292,7 @@ impl Driver {
             tokio::select! {
                 biased;
                 command = self.commands.recv() => match command {
-                    Some(Command::Digits(digits)) => state.digits.push(&digits),
+                    Some(command) => self.command(state, command),
                     None => return Ok(false),
                 },
                 received = self.socket.recv_from(&mut buf) => match received {
@@ -330,7 +346,8 @@ impl Driver {
         u32::try_from(self.ptime.as_micros() * 48 / 1000).unwrap_or(960)
     }
 
-    /// Sends this tick's packet: a digit's event packet if one is due, else Opus silence.
+    /// Sends this tick's packet: a digit's event packet if one is due, else what the port gives
+    /// (a playing source, forwarded audio) or Opus silence.
     fn send_tick(&mut self, state: &mut State, wallclock: Instant) -> Result<(), String> {
         let tone = self.codecs.telephone_event.and_then(|(pt, clock)| {
             let units = u32::try_from(self.ptime.as_micros() * u128::from(clock) / 1_000_000)
@@ -349,13 +366,19 @@ impl Driver {
                 tone.payload.to_vec(),
             )
             .marker(tone.marker),
-            None => RtpWrite::new(
-                Pt::from(self.codecs.opus),
-                SeqNo::from(state.seq),
-                state.rtp_time,
-                wallclock,
-                opus_silence(self.ptime),
-            ),
+            None => {
+                let tick = state.port.tick();
+                if let Some(id) = tick.ended {
+                    let _ = self.events.send(MediaEvent::Played(id));
+                }
+                RtpWrite::new(
+                    Pt::from(self.codecs.opus),
+                    SeqNo::from(state.seq),
+                    state.rtp_time,
+                    wallclock,
+                    tick.payload.unwrap_or_else(|| opus_silence(self.ptime)),
+                )
+            }
         };
         state.seq += 1;
         state.rtp_time = state.rtp_time.wrapping_add(self.samples_per_tick());
@@ -464,6 +487,9 @@ impl Driver {
                     .store(state.loss.lost(), Ordering::Relaxed);
                 let pt = *packet.header.payload_type;
                 if pt == self.codecs.opus {
+                    if state.port.wants_received() {
+                        state.port.received(&packet.payload);
+                    }
                     state.gaps.audio(packet.header.timestamp);
                     self.stats
                         .audio_gaps

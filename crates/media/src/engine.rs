@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use crate::driver::{Codecs, Driver, Remote, Socket};
 use crate::leg::SharedStats;
+use crate::port::AudioLink;
 use crate::sdp::{LocalSdp, OPUS_FMTP, OPUS_PT, RemoteSdp, Setup, TELEPHONE_EVENT_PT};
 use crate::shard::Pool;
 use crate::{IceMode, MediaConfig, MediaError, MediaLeg};
@@ -217,6 +218,7 @@ impl Prepared {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();
         let stats = Arc::new(SharedStats::default());
+        let link = AudioLink::default();
         let driver = Driver {
             rtc: self.rtc,
             socket: Socket::Tokio(self.socket),
@@ -230,6 +232,7 @@ impl Prepared {
             events: events_tx,
             commands: commands_rx,
             stats: Arc::clone(&stats),
+            link: link.clone(),
             pool: Some(self.pool),
         };
         let span = tracing::debug_span!("media_leg", local = %self.local);
@@ -240,6 +243,7 @@ impl Prepared {
             stats,
             task.abort_handle(),
             self.local,
+            link,
         ))
     }
 }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
+use crate::port::{AudioLink, Background, PayloadSource, PortCommand};
+
 /// What a leg reports to its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaEvent {
@@ -15,6 +17,8 @@ pub enum MediaEvent {
     Digit(char),
     /// The leg stopped: connect timeout, remote gone, or a fatal WebRTC error.
     Failed(String),
+    /// The source started by [`MediaLeg::play`] with this id ended, or was stopped or replaced.
+    Played(u64),
 }
 
 /// Packet counters of one leg.
@@ -83,6 +87,7 @@ impl SharedStats {
 #[derive(Debug)]
 pub(crate) enum Command {
     Digits(String),
+    Port(PortCommand),
 }
 
 /// A running media leg; dropping it stops the leg and frees the socket.
@@ -92,6 +97,8 @@ pub struct MediaLeg {
     stats: Arc<SharedStats>,
     task: tokio::task::AbortHandle,
     local: SocketAddr,
+    link: AudioLink,
+    next_play: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for MediaLeg {
@@ -110,6 +117,7 @@ impl MediaLeg {
         stats: Arc<SharedStats>,
         task: tokio::task::AbortHandle,
         local: SocketAddr,
+        link: AudioLink,
     ) -> Self {
         Self {
             events,
@@ -117,6 +125,8 @@ impl MediaLeg {
             stats,
             task,
             local,
+            link,
+            next_play: std::sync::atomic::AtomicU64::new(1),
         }
     }
 
@@ -134,6 +144,41 @@ impl MediaLeg {
     pub fn send_digits(&self, digits: &str) {
         // A stopped leg has nobody to send to; dropping the digits is all there is to do.
         let _ = self.commands.send(Command::Digits(digits.to_owned()));
+        self.stats.commands_waiting.store(true, Ordering::Release);
+    }
+
+    /// This leg's inbox: another leg [forwarding](Self::forward_to) here has its received audio
+    /// sent by this leg (once it sends [`Background::Forwarded`]).
+    pub fn link(&self) -> AudioLink {
+        self.link.clone()
+    }
+
+    /// Forwards every Opus payload this leg receives to `link` (`None` stops), undecoded.
+    pub fn forward_to(&self, link: Option<AudioLink>) {
+        self.port(PortCommand::ForwardTo(link));
+    }
+
+    /// What the leg sends when nothing plays: silence, or what is forwarded to its link.
+    pub fn set_background(&self, background: Background) {
+        self.port(PortCommand::Background(background));
+    }
+
+    /// Plays `source` over the background until it ends ([`MediaEvent::Played`] with the
+    /// returned id), replacing whatever played.
+    pub fn play(&self, source: Box<dyn PayloadSource>) -> u64 {
+        let id = self.next_play.fetch_add(1, Ordering::Relaxed);
+        self.port(PortCommand::Play(id, source));
+        id
+    }
+
+    /// Stops the source `id` if it still plays ([`MediaEvent::Played`] follows).
+    pub fn stop(&self, id: u64) {
+        self.port(PortCommand::Stop(id));
+    }
+
+    fn port(&self, command: PortCommand) {
+        // A stopped leg sends nothing any more; the command has nowhere to go.
+        let _ = self.commands.send(Command::Port(command));
         self.stats.commands_waiting.store(true, Ordering::Release);
     }
 

@@ -25,6 +25,7 @@ mod dtmf;
 mod engine;
 mod error;
 mod leg;
+mod port;
 mod sdp;
 mod shard;
 
@@ -32,3 +33,4 @@ pub use config::{IceMode, MediaConfig};
 pub use engine::{MediaEngine, MediaOffer};
 pub use error::MediaError;
 pub use leg::{MediaEvent, MediaLeg, MediaStats};
+pub use port::{AudioLink, Background, PayloadSource};

@@ -24,7 +24,11 @@ fn relative_and_absolute_urls_are_requested_as_written() {
         "<Response><Redirect method=\"GET\">HTTPS://App.Test/Done?</Redirect></Response>",
     );
     w.serve("HTTPS://App.Test/Done?", "<Response><Hangup/></Response>");
-    w.inbound("client:alice", "client:support", "https://app.test/ivr/voice");
+    w.inbound(
+        "client:alice",
+        "client:support",
+        "https://app.test/ivr/voice",
+    );
     w.run_until_idle();
     assert_eq!(
         fetched(&w),

@@ -44,6 +44,7 @@ pub(crate) fn run(
                     Some(MediaEvent::Digit(digit)) => {
                         tracing::debug!(%call_id, %digit, "WhatsApp simulator: user heard a digit");
                     }
+                    Some(MediaEvent::Played(_)) => {}
                     Some(MediaEvent::Failed(reason)) => {
                         tracing::info!(%call_id, %reason, "WhatsApp simulator: user media failed");
                         if let Some(inner) = inner.upgrade() {

@@ -1,0 +1,288 @@
+//! A leg's audio port: what it sends on each tick, and where what it receives goes.
+//!
+//! A bridge must cost no codec work when both legs speak the same Opus: a leg can forward the
+//! Opus payloads it receives to another leg's [`AudioLink`], and that leg sends them, one per
+//! tick, as its own packets (its own SSRC, sequence numbers and timestamps). Something that
+//! produces audio (a tone, a prompt, a file) is a [`PayloadSource`] the leg plays instead;
+//! when it runs out the leg reports [`MediaEvent::Played`](crate::MediaEvent::Played) and goes
+//! back to what it sent before. Everything here runs on the leg's own tick: no task, no timer.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Payloads a link holds at most (160 ms): a partner on another shard ticks out of phase, so
+/// a link holds one or two; more means the receiver fell behind, and the oldest are dropped.
+const LINK_DEPTH: usize = 8;
+
+/// A producer of 20 ms Opus payloads, one per tick; `None` when it has ended.
+pub trait PayloadSource: Send + fmt::Debug {
+    /// The next payload to send.
+    fn next_payload(&mut self) -> Option<Vec<u8>>;
+}
+
+/// The inbox of a leg that sends what other legs forward to it; cheap to clone.
+#[derive(Clone, Default)]
+pub struct AudioLink(Arc<Mutex<VecDeque<Vec<u8>>>>);
+
+impl fmt::Debug for AudioLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AudioLink")
+            .field("queued", &self.queued())
+            .finish()
+    }
+}
+
+impl AudioLink {
+    /// Queues a payload; the oldest is dropped when the link is full.
+    pub(crate) fn push(&self, payload: Vec<u8>) {
+        let mut queue = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if queue.len() >= LINK_DEPTH {
+            queue.pop_front();
+        }
+        queue.push_back(payload);
+    }
+
+    fn pop(&self) -> Option<Vec<u8>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()
+    }
+
+    fn clear(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Takes every payload waiting (a link no leg sends from is a tap: the last 160 ms of what
+    /// was forwarded to it).
+    pub fn drain(&self) -> Vec<Vec<u8>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+            .collect()
+    }
+
+    /// Payloads waiting to be sent.
+    pub fn queued(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+}
+
+/// What a leg sends when nothing is playing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Background {
+    /// Opus silence.
+    #[default]
+    Silence,
+    /// What other legs forward to this leg's link (silence when the link is empty).
+    Forwarded,
+}
+
+/// Commands that change the port, sent by the leg's handle.
+#[derive(Debug)]
+pub(crate) enum PortCommand {
+    ForwardTo(Option<AudioLink>),
+    Background(Background),
+    Play(u64, Box<dyn PayloadSource>),
+    Stop(u64),
+}
+
+/// The port's state, owned by the leg's driver.
+#[derive(Debug, Default)]
+pub(crate) struct Port {
+    link: AudioLink,
+    forward_to: Option<AudioLink>,
+    background: Background,
+    playing: Option<(u64, Box<dyn PayloadSource>)>,
+}
+
+/// What one tick sends.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Tick {
+    /// The payload, or `None` for silence.
+    pub payload: Option<Vec<u8>>,
+    /// A played source that ended on this tick.
+    pub ended: Option<u64>,
+}
+
+impl Port {
+    pub(crate) fn new(link: AudioLink) -> Self {
+        Self {
+            link,
+            ..Self::default()
+        }
+    }
+
+    /// Applies a command; returns the id of a source it stopped.
+    pub(crate) fn command(&mut self, command: PortCommand) -> Option<u64> {
+        match command {
+            PortCommand::ForwardTo(link) => {
+                self.forward_to = link;
+                None
+            }
+            PortCommand::Background(background) => {
+                if background != self.background {
+                    // What was forwarded while nobody listened is stale.
+                    self.link.clear();
+                }
+                self.background = background;
+                None
+            }
+            PortCommand::Play(id, source) => {
+                let replaced = self.playing.take().map(|(old, _)| old);
+                self.playing = Some((id, source));
+                replaced
+            }
+            PortCommand::Stop(id) => {
+                if self.playing.as_ref().is_some_and(|(p, _)| *p == id) {
+                    self.playing = None;
+                    return Some(id);
+                }
+                None
+            }
+        }
+    }
+
+    /// True when received audio is wanted by someone.
+    pub(crate) fn wants_received(&self) -> bool {
+        self.forward_to.is_some()
+    }
+
+    /// A received Opus payload.
+    pub(crate) fn received(&mut self, payload: &[u8]) {
+        if let Some(link) = &self.forward_to {
+            link.push(payload.to_vec());
+        }
+    }
+
+    /// What to send on this tick.
+    pub(crate) fn tick(&mut self) -> Tick {
+        let forwarded = match self.background {
+            // Keep the link drained even while a source plays over it.
+            Background::Forwarded => self.link.pop(),
+            Background::Silence => None,
+        };
+        if let Some((id, source)) = &mut self.playing {
+            if let Some(payload) = source.next_payload() {
+                return Tick {
+                    payload: Some(payload),
+                    ended: None,
+                };
+            }
+            let ended = Some(*id);
+            self.playing = None;
+            return Tick {
+                payload: forwarded,
+                ended,
+            };
+        }
+        Tick {
+            payload: forwarded,
+            ended: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Count(u8, u8);
+
+    impl PayloadSource for Count {
+        fn next_payload(&mut self) -> Option<Vec<u8>> {
+            (self.0 < self.1).then(|| {
+                self.0 += 1;
+                vec![self.0]
+            })
+        }
+    }
+
+    fn payloads(port: &mut Port, n: usize) -> Vec<Tick> {
+        (0..n).map(|_| port.tick()).collect()
+    }
+
+    #[test]
+    fn silence_by_default_and_sources_end_once() {
+        let mut port = Port::new(AudioLink::default());
+        assert_eq!(
+            port.tick(),
+            Tick {
+                payload: None,
+                ended: None
+            }
+        );
+        assert_eq!(
+            port.command(PortCommand::Play(7, Box::new(Count(0, 2)))),
+            None
+        );
+        assert_eq!(
+            payloads(&mut port, 4),
+            [
+                Tick {
+                    payload: Some(vec![1]),
+                    ended: None
+                },
+                Tick {
+                    payload: Some(vec![2]),
+                    ended: None
+                },
+                Tick {
+                    payload: None,
+                    ended: Some(7)
+                },
+                Tick {
+                    payload: None,
+                    ended: None
+                },
+            ]
+        );
+        port.command(PortCommand::Play(8, Box::new(Count(0, 9))));
+        assert_eq!(
+            port.command(PortCommand::Play(9, Box::new(Count(0, 9)))),
+            Some(8),
+            "a new source replaces the old one"
+        );
+        assert_eq!(port.command(PortCommand::Stop(8)), None);
+        assert_eq!(port.command(PortCommand::Stop(9)), Some(9));
+    }
+
+    #[test]
+    fn forwarding_moves_payloads_between_ports_in_order() {
+        let (a_link, b_link) = (AudioLink::default(), AudioLink::default());
+        let mut a = Port::new(a_link.clone());
+        let mut b = Port::new(b_link.clone());
+        assert!(!a.wants_received());
+        a.command(PortCommand::ForwardTo(Some(b_link.clone())));
+        b.command(PortCommand::Background(Background::Forwarded));
+        assert!(a.wants_received());
+        for p in 0..3u8 {
+            a.received(&[p]);
+        }
+        assert_eq!(b_link.queued(), 3);
+        let sent: Vec<_> = payloads(&mut b, 4).into_iter().map(|t| t.payload).collect();
+        assert_eq!(sent, [Some(vec![0]), Some(vec![1]), Some(vec![2]), None]);
+        // A full link drops the oldest.
+        for p in 0..20u8 {
+            a.received(&[p]);
+        }
+        assert_eq!(b_link.queued(), LINK_DEPTH);
+        assert_eq!(b.tick().payload, Some(vec![12]));
+        // A source plays over the forwarded audio, which keeps draining.
+        b.command(PortCommand::Play(1, Box::new(Count(0, 1))));
+        assert_eq!(b.tick().payload, Some(vec![1]));
+        assert_eq!(b_link.queued(), LINK_DEPTH - 2);
+        // Back to silence: the stale payloads go.
+        b.command(PortCommand::Background(Background::Silence));
+        assert_eq!(b_link.queued(), 0);
+        a.command(PortCommand::ForwardTo(None));
+        a.received(&[1]);
+        assert_eq!(b_link.queued(), 0);
+    }
+}
