@@ -2,8 +2,8 @@
 //! (tests/aiortc_peer.py) answers our full-ICE offer, or offers and takes our answer; it sends
 //! its own audio and reports, packet by packet, what it received from us.
 //!
-//! Skips (loudly) when aiortc is not installed, unless `DIALTONE_REQUIRE_E2E=1` (CI) makes
-//! that a failure.
+//! Fails when aiortc is not installed (`apt-get install python3-aiortc`; `.ci/test` installs
+//! it when run as root).
 
 use std::path::Path;
 use std::process::Stdio;
@@ -14,8 +14,11 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+/// Where to turn when a prerequisite is missing.
+const PROVISION: &str =
+    "`.ci/test` provisions everything the tests need and runs them (see README.md, Quickstart)";
+
 const PYTHON: &str = "/usr/bin/python3";
-const REQUIRE_E2E: &str = "DIALTONE_REQUIRE_E2E";
 const WAIT: Duration = Duration::from_secs(20);
 
 fn aiortc_available() -> bool {
@@ -27,17 +30,6 @@ fn aiortc_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Skips loudly, or fails under `DIALTONE_REQUIRE_E2E=1`.
-fn skip(why: &str) {
-    use std::io::Write as _;
-    let required = std::env::var(REQUIRE_E2E).is_ok_and(|v| v == "1");
-    assert!(!required, "{REQUIRE_E2E}=1 but {why}");
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPED: {why} ***\n*** (set {REQUIRE_E2E}=1 to make this a failure; .ci/run does) ***\n"
-    );
-}
-
 /// The running aiortc peer and its JSON-lines pipe.
 struct Peer {
     child: Child,
@@ -46,11 +38,12 @@ struct Peer {
 }
 
 impl Peer {
-    fn start() -> Option<Self> {
-        if !aiortc_available() {
-            skip("python3-aiortc is not installed (apt-get install python3-aiortc)");
-            return None;
-        }
+    fn start() -> Self {
+        assert!(
+            aiortc_available(),
+            "{PYTHON} cannot import aiortc: this test needs Debian's python3-aiortc \
+             (apt-get install python3-aiortc)\n{PROVISION}"
+        );
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/aiortc_peer.py");
         let mut child = Command::new(PYTHON)
             .arg(&script)
@@ -62,11 +55,11 @@ impl Peer {
             .expect("start aiortc_peer.py");
         let stdin = child.stdin.take().unwrap();
         let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        Some(Self {
+        Self {
             child,
             stdin,
             lines,
-        })
+        }
     }
 
     async fn send(&mut self, message: &Value) {
@@ -130,9 +123,7 @@ impl Peer {
 
 #[tokio::test]
 async fn aiortc_answers_our_offer_and_media_flows_both_ways() {
-    let Some(mut peer) = Peer::start() else {
-        return;
-    };
+    let mut peer = Peer::start();
     let engine = MediaEngine::new(MediaConfig::full());
     let offer = engine.offer().await.unwrap();
     peer.send(&json!({ "offer": offer.sdp() })).await;
@@ -146,9 +137,7 @@ async fn aiortc_answers_our_offer_and_media_flows_both_ways() {
 
 #[tokio::test]
 async fn we_answer_aiortcs_offer_and_media_flows_both_ways() {
-    let Some(mut peer) = Peer::start() else {
-        return;
-    };
+    let mut peer = Peer::start();
     peer.send(&json!({ "make_offer": true })).await;
     let offer = peer.receive().await["offer"]
         .as_str()

@@ -15,6 +15,10 @@ use dialtone_runtime::{Behavior, CallSource, CreateCall, SoftphoneConfig};
 use dialtone_store::{CallFilter, PageRequest, PageSize, Store};
 use dialtone_types::{CallStatus, Sid, TwilioCode};
 
+/// Where to turn when a prerequisite is missing.
+const PROVISION: &str =
+    "`.ci/test` provisions everything the tests need and runs them (see README.md, Quickstart)";
+
 const CALLS: usize = 100;
 
 fn application() -> Sid {
@@ -80,15 +84,17 @@ fn killed_with_live_calls_then_restarted_finishes_everything_sqlite() {
 }
 
 /// The same on PostgreSQL, in a fresh database on the server named by
-/// `DIALTONE_TEST_POSTGRES_URL` (skipped when it is not set).
+/// `DIALTONE_TEST_POSTGRES_URL` (the test fails when it is not set).
 #[test]
 fn killed_with_live_calls_then_restarted_finishes_everything_postgres() {
     use sqlx::Connection as _;
     use std::str::FromStr as _;
-    let Ok(url) = std::env::var("DIALTONE_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: DIALTONE_TEST_POSTGRES_URL is not set");
-        return;
-    };
+    let url = std::env::var("DIALTONE_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "DIALTONE_TEST_POSTGRES_URL is not set: this test needs a PostgreSQL server on which \
+             it may create a database\n{PROVISION}"
+        )
+    });
     let server = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap();
     let database = format!("runtime_restart_{}", std::process::id());
     tokio::runtime::Builder::new_current_thread()

@@ -47,27 +47,14 @@ impl Account {
     }
 }
 
-/// The environment variable that turns a skipped end-to-end test into a failure.
-pub const REQUIRE_E2E: &str = "DIALTONE_REQUIRE_E2E";
-
-/// True when `DIALTONE_REQUIRE_E2E=1`: missing prerequisites fail instead of skipping.
-pub fn e2e_required() -> bool {
-    std::env::var(REQUIRE_E2E).is_ok_and(|v| v == "1")
-}
-
-/// Skips (loudly) or, under `DIALTONE_REQUIRE_E2E=1`, fails.
-pub fn skip(why: &str) {
-    assert!(!e2e_required(), "{REQUIRE_E2E}=1 but {why}");
-    loud(&format!(
-        "*** SKIPPED: {why} ***\n*** (set {REQUIRE_E2E}=1 to make this a failure; .ci/run does) ***"
-    ));
-}
-
-/// Writes to the process's stderr directly: the test harness captures `eprintln!`, and a
-/// skip must be seen even when the test passes.
-fn loud(message: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "\n{message}\n");
+/// Fails the test because a prerequisite is missing: a test whose prerequisites are missing
+/// fails, it never passes having checked nothing.
+#[track_caller]
+pub fn missing(what: &str) -> ! {
+    panic!(
+        "{what}\n`.ci/test` provisions everything the tests need and runs them \
+         (see README.md, Quickstart)"
+    )
 }
 
 /// The repository's root directory (the end-to-end scripts live under `tests/e2e/`).
@@ -78,26 +65,30 @@ pub fn repo_root() -> PathBuf {
         .expect("repository root")
 }
 
-/// `$DIALTONE_PYTHON`, checked to import twilio 9.x; `None` after a loud skip.
-pub fn python() -> Option<String> {
+/// `$DIALTONE_PYTHON`, checked to import twilio 9.x; the test fails when it is missing.
+pub fn python() -> String {
     let Some(python) = std::env::var("DIALTONE_PYTHON")
         .ok()
         .filter(|p| !p.is_empty())
     else {
-        skip("DIALTONE_PYTHON is not set (a Python with `pip install 'twilio>=9.13,<10'`)");
-        return None;
+        missing(
+            "DIALTONE_PYTHON is not set: the end-to-end tests need a Python with \
+             `pip install 'twilio>=9.13,<10'`",
+        );
     };
     let probe = Command::new(&python)
         .args(["-c", "import twilio; print(twilio.__version__)"])
         .output()
-        .unwrap_or_else(|e| panic!("DIALTONE_PYTHON={python} cannot run: {e}"));
+        .unwrap_or_else(|e| missing(&format!("DIALTONE_PYTHON={python} cannot run: {e}")));
     let version = String::from_utf8_lossy(&probe.stdout).trim().to_owned();
-    assert!(
-        probe.status.success() && version.starts_with("9."),
-        "DIALTONE_PYTHON={python} has no twilio 9.x: {version} {}",
-        String::from_utf8_lossy(&probe.stderr)
-    );
-    Some(python)
+    if !(probe.status.success() && version.starts_with("9.")) {
+        missing(&format!(
+            "DIALTONE_PYTHON={python} has no twilio 9.x (`pip install 'twilio>=9.13,<10'`): \
+             {version} {}",
+            String::from_utf8_lossy(&probe.stderr)
+        ));
+    }
+    python
 }
 
 /// Where the server keeps its state.
@@ -110,18 +101,15 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// PostgreSQL from `DIALTONE_TEST_POSTGRES_URL` with a fresh database, or `None` (after a
-    /// loud skip message) when the variable is unset.
-    pub fn postgres(label: &str) -> Option<Self> {
+    /// PostgreSQL from `DIALTONE_TEST_POSTGRES_URL` with a fresh database; the test fails when
+    /// the variable is unset.
+    pub fn postgres(label: &str) -> Self {
         match std::env::var("DIALTONE_TEST_POSTGRES_URL") {
-            Ok(url) if !url.is_empty() => Some(Self::Postgres(PgDatabase::create(&url, label))),
-            _ => {
-                // PostgreSQL is optional even under DIALTONE_REQUIRE_E2E (the Python half is not).
-                loud(&format!(
-                    "*** SKIPPED ({label}): DIALTONE_TEST_POSTGRES_URL is not set ***"
-                ));
-                None
-            }
+            Ok(url) if !url.is_empty() => Self::Postgres(PgDatabase::create(&url, label)),
+            _ => missing(
+                "DIALTONE_TEST_POSTGRES_URL is not set: the PostgreSQL tests need a server on \
+                 which they may create databases (postgres://USER@HOST:PORT/DB)",
+            ),
         }
     }
 

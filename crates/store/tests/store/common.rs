@@ -9,6 +9,10 @@ use dialtone_types::{CallStatus, Direction, Sid, SidKind, UnixMillis};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
+/// Where to turn when a prerequisite is missing.
+const PROVISION: &str =
+    "`.ci/test` provisions everything the tests need and runs them (see README.md, Quickstart)";
+
 /// A database for one test, which can be opened (and reopened) as a [`Store`].
 pub enum Harness {
     /// A SQLite file in a directory removed when the harness is dropped.
@@ -34,9 +38,15 @@ impl Harness {
         Self::Sqlite { _dir: dir, path }
     }
 
-    /// A fresh PostgreSQL database, or `None` when no server is configured.
-    pub async fn postgres(test: &str) -> Option<Self> {
-        let url = std::env::var("DIALTONE_TEST_POSTGRES_URL").ok()?;
+    /// A fresh PostgreSQL database on the server at `DIALTONE_TEST_POSTGRES_URL`; the test
+    /// fails when the variable is not set.
+    pub async fn postgres(test: &str) -> Self {
+        let url = std::env::var("DIALTONE_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+            panic!(
+                "DIALTONE_TEST_POSTGRES_URL is not set: the PostgreSQL store tests need a server \
+                 on which they may create databases\n{PROVISION}"
+            )
+        });
         let server = PgConnectOptions::from_str(&url).expect("DIALTONE_TEST_POSTGRES_URL");
         let database = format!(
             "store_{}_{}_{}",
@@ -52,10 +62,10 @@ impl Harness {
         .await
         .expect("create test database");
         admin.close().await.expect("close");
-        Some(Self::Postgres {
+        Self::Postgres {
             server: Box::new(server),
             database,
-        })
+        }
     }
 
     /// Opens the store (running migrations, as at start-up).
@@ -102,12 +112,7 @@ macro_rules! backend_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(harness) =
-                        $crate::common::Harness::postgres(stringify!($name)).await
-                    else {
-                        eprintln!("skipped: DIALTONE_TEST_POSTGRES_URL is not set");
-                        return;
-                    };
+                    let harness = $crate::common::Harness::postgres(stringify!($name)).await;
                     super::$name(&harness).await;
                     harness.cleanup().await;
                 }
