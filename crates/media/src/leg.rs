@@ -93,12 +93,28 @@ pub(crate) enum Command {
 /// A running media leg; dropping it stops the leg and frees the socket.
 pub struct MediaLeg {
     events: mpsc::UnboundedReceiver<MediaEvent>,
-    commands: mpsc::UnboundedSender<Command>,
-    stats: Arc<SharedStats>,
+    control: LegControl,
     task: tokio::task::AbortHandle,
     local: SocketAddr,
+}
+
+/// What others may do to a running leg's audio (play, forward, digits) without owning it: the
+/// leg's owner keeps the [`MediaLeg`] (its events and its life), a bridge or a prompt player
+/// holds a control. Cheap to clone; commands to a stopped leg go nowhere.
+#[derive(Clone)]
+pub struct LegControl {
+    commands: mpsc::UnboundedSender<Command>,
+    stats: Arc<SharedStats>,
     link: AudioLink,
-    next_play: std::sync::atomic::AtomicU64,
+    next_play: Arc<AtomicU64>,
+}
+
+impl fmt::Debug for LegControl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LegControl")
+            .field("link", &self.link)
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Debug for MediaLeg {
@@ -121,13 +137,20 @@ impl MediaLeg {
     ) -> Self {
         Self {
             events,
-            commands,
-            stats,
+            control: LegControl {
+                commands,
+                stats,
+                link,
+                next_play: Arc::new(AtomicU64::new(1)),
+            },
             task,
             local,
-            link,
-            next_play: std::sync::atomic::AtomicU64::new(1),
         }
+    }
+
+    /// A handle on this leg's audio for others (see [`LegControl`]).
+    pub fn control(&self) -> LegControl {
+        self.control.clone()
     }
 
     /// The local address of the leg's UDP socket (its only ICE candidate).
@@ -140,6 +163,55 @@ impl MediaLeg {
         self.events.recv().await
     }
 
+    /// Sends RFC 4733 digits (`0-9 * # A-D`, others ignored) one after the other.
+    pub fn send_digits(&self, digits: &str) {
+        self.control.send_digits(digits);
+    }
+
+    /// See [`LegControl::link`].
+    pub fn link(&self) -> AudioLink {
+        self.control.link()
+    }
+
+    /// See [`LegControl::forward_to`].
+    pub fn forward_to(&self, link: Option<AudioLink>) {
+        self.control.forward_to(link);
+    }
+
+    /// See [`LegControl::set_background`].
+    pub fn set_background(&self, background: Background) {
+        self.control.set_background(background);
+    }
+
+    /// See [`LegControl::play`].
+    pub fn play(&self, source: Box<dyn PayloadSource>) -> u64 {
+        self.control.play(source)
+    }
+
+    /// See [`LegControl::stop`].
+    pub fn stop(&self, id: u64) {
+        self.control.stop(id);
+    }
+
+    /// Packet counters so far.
+    pub fn stats(&self) -> MediaStats {
+        self.control.stats.snapshot()
+    }
+
+    /// Stops the leg and frees its socket.
+    pub fn close(self) {
+        drop(self);
+    }
+}
+
+impl Drop for MediaLeg {
+    fn drop(&mut self) {
+        self.control.stats.dropped.store(true, Ordering::Release);
+        self.task.abort();
+    }
+}
+
+impl LegControl {
     /// Sends RFC 4733 digits (`0-9 * # A-D`, others ignored) one after the other.
     pub fn send_digits(&self, digits: &str) {
         // A stopped leg has nobody to send to; dropping the digits is all there is to do.
@@ -180,22 +252,5 @@ impl MediaLeg {
         // A stopped leg sends nothing any more; the command has nowhere to go.
         let _ = self.commands.send(Command::Port(command));
         self.stats.commands_waiting.store(true, Ordering::Release);
-    }
-
-    /// Packet counters so far.
-    pub fn stats(&self) -> MediaStats {
-        self.stats.snapshot()
-    }
-
-    /// Stops the leg and frees its socket.
-    pub fn close(self) {
-        drop(self);
-    }
-}
-
-impl Drop for MediaLeg {
-    fn drop(&mut self) {
-        self.stats.dropped.store(true, Ordering::Release);
-        self.task.abort();
     }
 }

@@ -32,5 +32,5 @@ mod shard;
 pub use config::{IceMode, MediaConfig};
 pub use engine::{MediaEngine, MediaOffer};
 pub use error::MediaError;
-pub use leg::{MediaEvent, MediaLeg, MediaStats};
+pub use leg::{LegControl, MediaEvent, MediaLeg, MediaStats};
 pub use port::{AudioLink, Background, PayloadSource};

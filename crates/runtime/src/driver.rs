@@ -487,11 +487,13 @@ impl Driver {
                     }
                 }
                 Output::Bridge { parent, child } => {
+                    self.shared.audio.bridge(parent, child);
                     if let Some(c) = self.connector(child) {
                         c.bridge(parent, child);
                     }
                 }
                 Output::Unbridge { parent, child } => {
+                    self.shared.audio.unbridge(parent, child);
                     if let Some(c) = self.connector(child) {
                         c.unbridge(parent, child);
                     }

@@ -22,6 +22,7 @@
 //! Start it with [`start`], use the returned [`Handle`], stop it with [`Handle::shutdown`].
 #![warn(missing_docs)]
 
+mod audio;
 mod clock;
 mod config;
 mod driver;

@@ -9,6 +9,7 @@ use dialtone_types::Sid;
 use dialtone_webhook::{SigningKey, WebhookRequest};
 use tokio::sync::Notify;
 
+use crate::audio::AudioRoutes;
 use crate::ids::Ids;
 use crate::persist::{Persister, Write};
 use crate::sender::{HttpSender, Outcome};
@@ -25,6 +26,8 @@ pub(crate) struct Shared {
     pub(crate) ids: Ids,
     /// Wakes the status-callback deliverer.
     pub(crate) outbox_wake: Arc<Notify>,
+    /// The audio routes of bridged calls.
+    pub(crate) audio: AudioRoutes,
     tokens: Mutex<HashMap<Sid, Arc<str>>>,
 }
 
@@ -36,6 +39,7 @@ impl Shared {
             http: HttpSender::default(),
             ids: Ids::new(),
             outbox_wake,
+            audio: AudioRoutes::default(),
             tokens: Mutex::new(HashMap::new()),
         }
     }

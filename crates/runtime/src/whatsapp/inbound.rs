@@ -101,6 +101,7 @@ async fn run(
         events: None,
         pending: Vec::new(),
         call: None,
+        media_connected: false,
         done: false,
         engine_gone: false,
         in_flight: 0,
@@ -155,6 +156,8 @@ struct Inbound {
     /// Leg events produced before the call existed.
     pending: Vec<LegEvent>,
     call: Option<Sid>,
+    /// The media leg is connected.
+    media_connected: bool,
     /// A terminal event was reported.
     done: bool,
     /// The engine ended the call.
@@ -275,6 +278,7 @@ impl Inbound {
             Ok(call) => {
                 tracing::info!(call = %call.sid, "WhatsApp user call started");
                 self.call = Some(call.sid);
+                self.attach_audio();
                 Ok(())
             }
             Err(e) => {
@@ -390,6 +394,8 @@ impl Inbound {
         match event {
             Some(MediaEvent::Connected) => {
                 tracing::debug!(call = ?self.call, "WhatsApp user call media connected");
+                self.media_connected = true;
+                self.attach_audio();
             }
             Some(MediaEvent::Digit(digit)) => {
                 self.report(LegEvent::Digits(digit.to_string())).await;
@@ -490,8 +496,20 @@ impl Inbound {
         }
     }
 
+    /// Gives the call's audio to the routes once both the call and its media exist.
+    fn attach_audio(&self) {
+        if let (Some(call), true) = (self.call, self.media_connected)
+            && let Some(audio) = self.media.as_ref().and_then(|m| m.audio())
+        {
+            self.ctx.shared.audio.attach(call, audio);
+        }
+    }
+
     fn close_media(&mut self) {
         if let Some(media) = self.media.take() {
+            if let Some(call) = self.call {
+                self.ctx.shared.audio.detach(call);
+            }
             media.close();
         }
     }

@@ -47,6 +47,8 @@ pub(crate) trait PendingOffer: Send + fmt::Debug {
 pub(crate) trait MediaSession: Send + fmt::Debug {
     /// The next event; `None` once the leg is gone. Cancel-safe.
     fn event(&mut self) -> BoxFuture<'_, Option<MediaEvent>>;
+    /// A handle on the leg's audio, for bridges and prompts (`None` for legs without one).
+    fn audio(&self) -> Option<dialtone_media::LegControl>;
     /// Stops the leg and frees its socket.
     fn close(self: Box<Self>);
 }

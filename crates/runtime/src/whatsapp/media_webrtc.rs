@@ -54,6 +54,10 @@ impl MediaSession for MediaLeg {
         })
     }
 
+    fn audio(&self) -> Option<dialtone_media::LegControl> {
+        Some(self.control())
+    }
+
     fn close(self: Box<Self>) {
         MediaLeg::close(*self);
     }

@@ -295,6 +295,9 @@ impl Outbound {
         match event {
             Some(MediaEvent::Connected) => {
                 self.media_deadline = None;
+                if let Some(audio) = self.media.as_ref().and_then(|m| m.audio()) {
+                    self.ctx.shared.audio.attach(self.events.call(), audio);
+                }
                 if !self.answered && !self.done && !self.engine_gone {
                     self.answered = true;
                     self.events.send(LegEvent::Answered).await;
@@ -424,6 +427,7 @@ impl Outbound {
         self.offer = None;
         self.media_deadline = None;
         if let Some(media) = self.media.take() {
+            self.ctx.shared.audio.detach(self.events.call());
             media.close();
         }
     }

@@ -1,0 +1,89 @@
+//! Who hears whom: the audio routes between the media legs of bridged calls.
+//!
+//! The engine says `Bridge { parent, child }`; the legs under those calls may belong to
+//! different connectors and may connect their media before or after that (a WhatsApp child is
+//! bridged only once its media is up; a WhatsApp parent's media comes up when the user's call is
+//! accepted). Each connector attaches a call's [`LegControl`] once its media is connected and
+//! detaches it when the leg goes; whichever of bridge and attach comes last connects the two
+//! legs. A bridge forwards Opus payloads both ways and decodes nothing.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use dialtone_media::{Background, LegControl};
+use dialtone_types::Sid;
+
+/// See the module docs.
+#[derive(Debug, Default)]
+pub(crate) struct AudioRoutes {
+    inner: Mutex<Routes>,
+}
+
+#[derive(Debug, Default)]
+struct Routes {
+    legs: HashMap<Sid, LegControl>,
+    partners: HashMap<Sid, Sid>,
+}
+
+impl AudioRoutes {
+    /// `call`'s media leg is connected.
+    pub(crate) fn attach(&self, call: Sid, leg: LegControl) {
+        let mut routes = self.lock();
+        if let Some(partner) = routes.partners.get(&call).and_then(|p| routes.legs.get(p)) {
+            connect(&leg, partner);
+        }
+        routes.legs.insert(call, leg);
+    }
+
+    /// `call`'s media leg is gone: its partner hears silence.
+    pub(crate) fn detach(&self, call: Sid) {
+        let mut routes = self.lock();
+        routes.legs.remove(&call);
+        if let Some(partner) = routes.partners.remove(&call) {
+            routes.partners.remove(&partner);
+            if let Some(leg) = routes.legs.get(&partner) {
+                disconnect(leg);
+            }
+        }
+    }
+
+    /// The engine bridged `a` and `b`.
+    pub(crate) fn bridge(&self, a: Sid, b: Sid) {
+        let mut routes = self.lock();
+        routes.partners.insert(a, b);
+        routes.partners.insert(b, a);
+        if let (Some(x), Some(y)) = (routes.legs.get(&a), routes.legs.get(&b)) {
+            connect(x, y);
+        }
+    }
+
+    /// The engine unbridged `a` and `b`.
+    pub(crate) fn unbridge(&self, a: Sid, b: Sid) {
+        let mut routes = self.lock();
+        if routes.partners.get(&a) == Some(&b) {
+            routes.partners.remove(&a);
+            routes.partners.remove(&b);
+        }
+        for call in [a, b] {
+            if let Some(leg) = routes.legs.get(&call) {
+                disconnect(leg);
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Routes> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn connect(a: &LegControl, b: &LegControl) {
+    a.forward_to(Some(b.link()));
+    b.forward_to(Some(a.link()));
+    a.set_background(Background::Forwarded);
+    b.set_background(Background::Forwarded);
+}
+
+fn disconnect(leg: &LegControl) {
+    leg.forward_to(None);
+    leg.set_background(Background::Silence);
+}
