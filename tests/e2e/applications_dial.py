@@ -107,8 +107,14 @@ def dial_client(c, app):
     eq(v["From"], f"client:{caller}", "inbound From")
     eq(v["To"], "+15551230000", "inbound To")
     eq(v["Customer"], "42", "extra parameter passed to the VoiceUrl")
-    # A TwiML App call carries its ApplicationSid (Twilio's Caller/Called are not sent).
-    eq(sorted(v), sorted(STANDARD + ["ApplicationSid", "Customer"]), "inbound voice parameters")
+    # A Voice SDK call into a TwiML App carries its ApplicationSid and Twilio's legacy
+    # Called (= To) and Caller (= From).
+    eq(
+        sorted(v),
+        sorted(STANDARD + ["ApplicationSid", "Called", "Caller", "Customer"]),
+        "inbound voice parameters",
+    )
+    eq((v["Called"], v["Caller"]), ("+15551230000", f"client:{caller}"), "inbound Called/Caller")
     eq(v["ApplicationSid"], application.sid, "inbound ApplicationSid")
     eq(v["CallStatus"], "ringing", "inbound CallStatus")
     check("ParentCallSid" not in v, "no ParentCallSid on the inbound leg")
@@ -212,6 +218,8 @@ def free_form_to(c, app):
             "ApplicationSid": application.sid,
             "CallSid": sid,
             "CallStatus": "ringing",
+            "Called": want,
+            "Caller": f"client:{caller}",
             "Direction": "inbound",
             "From": f"client:{caller}",
             "To": want,

@@ -94,6 +94,11 @@ impl Engine {
         };
         call.time_limit_secs = setup.time_limit_secs;
         call.application = setup.application_sid;
+        call.called_and_caller = crate::sends_called_and_caller(
+            setup.direction,
+            &call.from,
+            setup.application_sid.is_some(),
+        );
         call.callbacks = setup.app.status_callback.as_ref().map(|c| {
             let url = self
                 .urls

@@ -459,7 +459,11 @@ async fn softphone_call_into_an_application_sends_sdk_parameters() {
     assert_eq!(voice[0].param("From"), Some("client:bob"));
     assert_eq!(voice[0].param("To"), Some("+15557654321"));
     assert_eq!(voice[0].param("Mood"), Some("happy"));
-    // The application handles the call: `ApplicationSid` after `ApiVersion`, then the SDK's
+    // Twilio's legacy duplicates, for Voice SDK calls into a TwiML App.
+    assert_eq!(voice[0].param("Called"), Some("+15557654321"));
+    assert_eq!(voice[0].param("Caller"), Some("client:bob"));
+    // The application handles the call: `ApplicationSid` after `ApiVersion`, `Called` and
+    // `Caller` after `CallStatus`, then the SDK's
     // parameters (a spoofed `From` does not override the real one).
     assert_eq!(
         voice[0].names(),
@@ -469,6 +473,8 @@ async fn softphone_call_into_an_application_sends_sdk_parameters() {
             "ApplicationSid",
             "CallSid",
             "CallStatus",
+            "Called",
+            "Caller",
             "Direction",
             "From",
             "To",
@@ -497,6 +503,8 @@ async fn softphone_call_into_an_application_sends_sdk_parameters() {
             "ApplicationSid",
             "CallSid",
             "CallStatus",
+            "Called",
+            "Caller",
             "Direction",
             "From",
             "To",
@@ -623,6 +631,8 @@ async fn softphone_to_is_passed_through_as_sent() {
                 ("ApplicationSid".to_owned(), app_sid.clone()),
                 ("CallSid".to_owned(), call.sid.to_string()),
                 ("CallStatus".to_owned(), status.to_owned()),
+                ("Called".to_owned(), want.to_owned()),
+                ("Caller".to_owned(), "client:bob".to_owned()),
                 ("Direction".to_owned(), "inbound".to_owned()),
                 ("From".to_owned(), "client:bob".to_owned()),
                 ("To".to_owned(), want.to_owned()),
