@@ -1,6 +1,8 @@
 """Applications CRUD through twilio-python, then a softphone calling into an application whose
 TwiML `<Dial><Client>`s another softphone: the inbound voice request, the child's status
-callbacks and the `<Dial action>` request."""
+callbacks and the `<Dial action>` request. Then softphone calls whose `To` is free text (as the
+Voice SDK sends whatever the client code chose): the application and the Call resource see it
+exactly as sent."""
 
 import uuid
 
@@ -10,6 +12,7 @@ from dialtone_e2e import (
     ACCOUNT_SID,
     App,
     check,
+    check_rfc2822,
     check_sid,
     client,
     eq,
@@ -104,8 +107,14 @@ def dial_client(c, app):
     eq(v["From"], f"client:{caller}", "inbound From")
     eq(v["To"], "+15551230000", "inbound To")
     eq(v["Customer"], "42", "extra parameter passed to the VoiceUrl")
-    # A TwiML App call carries its ApplicationSid (Twilio's Caller/Called are not sent).
-    eq(sorted(v), sorted(STANDARD + ["ApplicationSid", "Customer"]), "inbound voice parameters")
+    # A Voice SDK call into a TwiML App carries its ApplicationSid and Twilio's legacy
+    # Called (= To) and Caller (= From).
+    eq(
+        sorted(v),
+        sorted(STANDARD + ["ApplicationSid", "Called", "Caller", "Customer"]),
+        "inbound voice parameters",
+    )
+    eq((v["Called"], v["Caller"]), ("+15551230000", f"client:{caller}"), "inbound Called/Caller")
     eq(v["ApplicationSid"], application.sid, "inbound ApplicationSid")
     eq(v["CallStatus"], "ringing", "inbound CallStatus")
     check("ParentCallSid" not in v, "no ParentCallSid on the inbound leg")
@@ -160,11 +169,91 @@ def dial_client(c, app):
     eq(c.applications(application.sid).delete(), True, "delete the dial application")
 
 
+def formatted(to):
+    """Twilio's `to_formatted`: North American numbers as `(415) 867-5309`, else unchanged."""
+    digits = to[2:]
+    if to.startswith("+1") and len(digits) == 10 and digits.isdigit():
+        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+    return to
+
+
+def free_form_to(c, app):
+    caller = f"sdk-{uuid.uuid4().hex[:10]}"
+    softphone(caller)
+    app.route("/sdk", '<Response><Redirect>{0}/sdk-next</Redirect></Response>'.format(app.url))
+    app.route("/sdk-next", "<Response><Hangup/></Response>")
+    application = c.applications.create(
+        friendly_name="sdk", voice_url=app.url + "/sdk", status_callback=app.url + "/sdk-status"
+    )
+    # The SDK's own parameters, names and empty values as the client code chose them.
+    custom = {"Customer": "42", "Empty": "", "to": "lower-case", "ToCity": "Nowhere"}
+    # (To as sent, or None for no To at all: then it is empty.)
+    for sent in ["support", "", "queue-7", "+15557654321", None]:
+        want = "" if sent is None else sent
+        form = {"ApplicationSid": application.sid, **custom}
+        if sent is not None:
+            form["To"] = sent
+        status, body = http("POST", f"/sim/v1/Clients/{caller}/Calls", form)
+        eq(status, 201, f"softphone call to {sent!r}: {body}")
+        sid = body["sid"]
+        eq((body["to"], body["to_formatted"]), (want, formatted(want)), f"created call to {sent!r}")
+        eq(body["from"], f"client:{caller}", "created call from")
+
+        ended = wait_terminal(c, sid)
+        eq(ended.status, "completed", f"status of the call to {sent!r}")
+        eq((ended.to, ended.to_formatted), (want, formatted(want)), f"fetched call to {sent!r}")
+        eq(ended.direction, "inbound", "fetched direction")
+        if want:
+            listed = c.calls.list(to=want, page_size=50)
+            check(sid in [x.sid for x in listed], f"list To={want!r} finds {sid}")
+            eq({x.to for x in listed}, {want}, f"list To={want!r} returns only that To")
+        else:
+            # An empty filter is no filter, as for Twilio's other optional parameters.
+            listed = c.calls.list(to="", page_size=50)
+            check(sid in [x.sid for x in listed], f"list To='' (no filter) finds {sid}")
+
+        standard = {
+            "AccountSid": ACCOUNT_SID,
+            "ApiVersion": "2010-04-01",
+            "ApplicationSid": application.sid,
+            "CallSid": sid,
+            "CallStatus": "ringing",
+            "Called": want,
+            "Caller": f"client:{caller}",
+            "Direction": "inbound",
+            "From": f"client:{caller}",
+            "To": want,
+        }
+        voice = app.wait_received("/sdk", 1, sid)
+        eq(len(voice), 1, f"voice requests for To={sent!r}")
+        eq(voice[0].params, {**standard, **custom}, f"voice request for To={sent!r}")
+        # The redirect is the application's own request: no SDK parameters.
+        redirect = app.wait_received("/sdk-next", 1, sid)
+        eq(redirect[0].params, standard, f"redirect request for To={sent!r}")
+        done = app.wait_received("/sdk-status", 1, sid)
+        eq(len(done), 1, f"status callbacks for To={sent!r}")
+        d = dict(done[0].params)
+        check_rfc2822(d.pop("Timestamp", None), "status callback Timestamp")
+        eq(
+            d,
+            {
+                **standard,
+                "CallStatus": "completed",
+                "CallDuration": "0",
+                "CallbackSource": "call-progress-events",
+                "SequenceNumber": "0",
+            },
+            f"status callback for To={sent!r}",
+        )
+    eq(c.applications(application.sid).delete(), True, "delete the sdk application")
+
+
 def main():
     c = client()
     with App() as app:
         applications_crud(c, app)
         dial_client(c, app)
+        free_form_to(c, app)
 
 
 if __name__ == "__main__":

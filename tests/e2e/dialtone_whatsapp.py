@@ -185,23 +185,29 @@ def check_child_callbacks(callbacks, expected, parent, sender, user):
 
 def check_dial_action(request, parent, application_sid, caller, to, call_status, dial):
     """The `<Dial action>` request: the parent's standard parameters (with its
-    `ApplicationSid`) and `dial`, the expected `DialCallStatus`/`DialCallSid`/
-    `DialCallDuration`/`DialBridged` (only the keys given are expected to be present)."""
+    `ApplicationSid`, and the legacy `Called`/`Caller` of a Voice SDK parent) and `dial`, the
+    expected `DialCallStatus`/`DialCallSid`/`DialCallDuration`/`DialBridged` (only the keys
+    given are expected to be present)."""
     p = request.params
     eq(request.method, "POST", "action method")
-    eq(sorted(p), sorted(STANDARD + ["ApplicationSid"] + list(dial)), "action parameters")
+    legacy = ["Called", "Caller"] if caller.startswith("client:") else []
+    own = STANDARD + ["ApplicationSid"] + legacy
+    eq(sorted(p), sorted(own + list(dial)), "action parameters")
+    expected = {
+        "AccountSid": ACCOUNT_SID,
+        "ApiVersion": "2010-04-01",
+        "ApplicationSid": application_sid,
+        "CallSid": parent,
+        "CallStatus": call_status,
+        "Direction": "inbound",
+        "From": caller,
+        "To": to,
+    }
+    if legacy:
+        expected.update({"Called": to, "Caller": caller})
     eq(
-        {k: p[k] for k in STANDARD + ["ApplicationSid"]},
-        {
-            "AccountSid": ACCOUNT_SID,
-            "ApiVersion": "2010-04-01",
-            "ApplicationSid": application_sid,
-            "CallSid": parent,
-            "CallStatus": call_status,
-            "Direction": "inbound",
-            "From": caller,
-            "To": to,
-        },
+        {k: p[k] for k in own},
+        expected,
         "action: the parent's parameters",
     )
     eq({k: p[k] for k in dial}, dial, "action: the dial's outcome")

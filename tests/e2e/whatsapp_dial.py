@@ -107,12 +107,14 @@ class Dial:
         requests = self.app.wait_received("/agent", 1, self.parent)
         eq(len(requests), 1, "voice requests for the agent's call")
         p = requests[0].params
-        eq(sorted(p), sorted(STANDARD + ["ApplicationSid"]), "voice request parameters")
+        # A Voice SDK call into a TwiML App: Twilio's legacy Called/Caller too.
+        eq(sorted(p), sorted(STANDARD + ["ApplicationSid", "Called", "Caller"]), "voice request parameters")
         eq(
             (p["CallStatus"], p["Direction"], p["From"], p["To"], p["ApplicationSid"]),
             ("ringing", "inbound", f"client:{self.agent}", AGENT_TO, self.application.sid),
             "voice request",
         )
+        eq((p["Called"], p["Caller"]), (AGENT_TO, f"client:{self.agent}"), "voice request Called/Caller")
 
     def callbacks(self):
         return [r for r in self.app.received("/wa-status") if r.params.get("ParentCallSid") == self.parent]

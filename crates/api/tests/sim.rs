@@ -182,3 +182,78 @@ async fn softphone_calls_an_application() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["code"], 21218);
 }
+
+/// A softphone's `To` is free text: the API hands it on as sent (an empty `To=` as empty,
+/// none as none) with every other parameter, empty values and `To`-like names included, and
+/// the Call resource shows it, fetched and listed.
+#[tokio::test]
+async fn softphone_to_is_free_text() {
+    let rig = Rig::new().await;
+    rig.post("/sim/v1/Clients", "Identity=alice").await;
+    let (_, app) = rig
+        .post(
+            &path("/Applications.json"),
+            "VoiceUrl=https%3A%2F%2Fapp.test%2Fv",
+        )
+        .await;
+    let app_sid = app["sid"].as_str().unwrap().to_owned();
+    let custom = "&to=lower&ToCity=&Empty=&Called=x&Lang=en&Lang=fr";
+    let cases: [(&str, Option<&str>, &str); 5] = [
+        ("&To=support", Some("support"), "support"),
+        ("&To=queue-7", Some("queue-7"), "queue-7"),
+        ("&To=%2B15557654321", Some("+15557654321"), "(555) 765-4321"),
+        ("&To=", Some(""), ""),
+        ("", None, ""),
+    ];
+    for (i, (to_form, sent, formatted)) in cases.into_iter().enumerate() {
+        let want = sent.unwrap_or_default();
+        let (status, call) = rig
+            .post(
+                "/sim/v1/Clients/alice/Calls",
+                &format!("ApplicationSid={app_sid}{to_form}{custom}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{to_form}: {call}");
+        assert_eq!(call["to"], want, "{to_form}");
+        assert_eq!(call["to_formatted"], formatted, "{to_form}");
+        assert_eq!(call["from"], "client:alice");
+        {
+            let recorded = rig.control.recorded.lock().unwrap();
+            let request = &recorded.softphone_calls[i];
+            assert_eq!(request.to.as_deref(), sent, "{to_form}");
+            let pairs: Vec<(&str, &str)> = request
+                .params
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            assert_eq!(
+                pairs,
+                [
+                    ("to", "lower"),
+                    ("ToCity", ""),
+                    ("Empty", ""),
+                    ("Called", "x"),
+                    ("Lang", "en"),
+                    ("Lang", "fr")
+                ],
+                "{to_form}"
+            );
+        }
+        let sid = call["sid"].as_str().unwrap();
+        let (status, fetched) = rig.get(&path(&format!("/Calls/{sid}.json"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            (&fetched["to"], &fetched["to_formatted"]),
+            (&json!(want), &json!(formatted)),
+            "{to_form}"
+        );
+        if !want.is_empty() {
+            let query: String = url::form_urlencoded::byte_serialize(want.as_bytes()).collect();
+            let (status, listed) = rig.get(&path(&format!("/Calls.json?To={query}"))).await;
+            assert_eq!(status, StatusCode::OK);
+            let calls = listed["calls"].as_array().unwrap();
+            assert_eq!(calls.len(), 1, "{to_form}: {listed}");
+            assert_eq!(calls[0]["sid"], sid);
+        }
+    }
+}

@@ -72,6 +72,9 @@ pub(crate) struct Call {
     pub(crate) account: Sid,
     /// The TwiML App handling the call (`ApplicationSid` on its webhooks).
     pub(crate) application: Option<Sid>,
+    /// A Voice SDK call into a TwiML App: `Called` and `Caller` on its webhooks
+    /// ([`crate::sends_called_and_caller`]).
+    pub(crate) called_and_caller: bool,
     pub(crate) parent: Option<Sid>,
     pub(crate) direction: Direction,
     pub(crate) from: Arc<str>,
@@ -122,6 +125,7 @@ impl Call {
             sid,
             account,
             application: None,
+            called_and_caller: false,
             parent: None,
             direction,
             from,
@@ -198,9 +202,11 @@ impl Call {
     /// Twilio's standard voice parameters, with room for `extra` more.
     ///
     /// Order: `AccountSid, ApiVersion, ApplicationSid (calls handled by a TwiML App only),
-    /// CallSid, CallStatus, Direction, From, ParentCallSid (children only), To`.
+    /// CallSid, CallStatus, Called, Caller (Voice SDK calls into a TwiML App only),
+    /// Direction, From, ParentCallSid (children only), To`.
     pub(crate) fn standard_params(&self, status: CallStatus, extra: usize) -> Params {
-        let mut p = Params::with_capacity(9 + extra);
+        let legacy = if self.called_and_caller { 2 } else { 0 };
+        let mut p = Params::with_capacity(9 + legacy + extra);
         p.push("AccountSid", self.account);
         p.push("ApiVersion", API_VERSION);
         if let Some(application) = self.application {
@@ -208,6 +214,10 @@ impl Call {
         }
         p.push("CallSid", self.sid);
         p.push("CallStatus", status.as_str());
+        if self.called_and_caller {
+            p.push("Called", Value::Text(Arc::clone(&self.to)));
+            p.push("Caller", Value::Text(Arc::clone(&self.from)));
+        }
         p.push("Direction", self.direction.as_str());
         p.push("From", Value::Text(Arc::clone(&self.from)));
         if let Some(parent) = self.parent {

@@ -54,7 +54,7 @@ pub use output::{
     CallSnapshot, FetchPurpose, FetchRequest, MediaCommand, MediaId, MediaRequest, Notification,
     Output, RequestId, StartLeg, StatusCallback,
 };
-pub use params::{API_VERSION, Params, Value};
+pub use params::{API_VERSION, Params, Value, sends_called_and_caller};
 pub use sid::{SeededSids, SequentialSids, SidSource};
 pub use status_callback::CallbackSubscription;
 pub use timer::Timer;

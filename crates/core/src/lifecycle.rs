@@ -37,7 +37,7 @@ pub(crate) fn address_text(addr: &Address) -> Arc<str> {
         Address::Phone(n) => ("", n.as_str()),
         Address::Client(id) => ("client:", id.as_str()),
         Address::WhatsApp(n) => ("whatsapp:", n.as_str()),
-        Address::Sip(uri) => ("", uri.as_str()),
+        Address::Sip(uri) | Address::Text(uri) => ("", uri.as_str()),
     };
     prefixed(prefix, rest)
 }
@@ -68,6 +68,9 @@ impl Engine {
                     }
                 }
                 Address::Client(_) => {}
+                Address::Text(_) => {
+                    return Err(EngineError::Unsupported("a To that is not an address"));
+                }
             },
             Direction::Inbound => {}
         }
@@ -91,6 +94,11 @@ impl Engine {
         };
         call.time_limit_secs = setup.time_limit_secs;
         call.application = setup.application_sid;
+        call.called_and_caller = crate::sends_called_and_caller(
+            setup.direction,
+            &call.from,
+            setup.application_sid.is_some(),
+        );
         call.callbacks = setup
             .app
             .status_callback

@@ -8,10 +8,20 @@
 use std::fmt;
 use std::sync::Arc;
 
-use dialtone_types::{Redacted, Sid, UnixMillis};
+use dialtone_types::{Direction, Redacted, Sid, UnixMillis};
 
 /// Twilio's `ApiVersion` for every voice request.
 pub const API_VERSION: &str = "2010-04-01";
+
+/// True for a call a Voice SDK client placed into a TwiML App (`inbound`, from `client:`,
+/// handled by an application): Twilio's requests for those also carry the legacy `Called`
+/// (= `To`) and `Caller` (= `From`). No other call gets them (see `docs/twilio-compat.md`).
+///
+/// The engine decides it when the call starts; recovery after a restart decides it again
+/// from the stored call with the same rule.
+pub fn sends_called_and_caller(direction: Direction, from: &str, application: bool) -> bool {
+    direction == Direction::Inbound && application && from.starts_with("client:")
+}
 
 /// One parameter value.
 #[derive(Clone, PartialEq, Eq)]

@@ -9,12 +9,8 @@ use dialtone_types::{Sid, TwilioCode};
 pub const INTERNAL_ERROR: TwilioCode = TwilioCode(20500);
 /// Twilio's code for "service unavailable" (the runtime is shutting down).
 pub const SERVICE_UNAVAILABLE: TwilioCode = TwilioCode(20503);
-/// Invalid `To`.
-pub const INVALID_TO: TwilioCode = TwilioCode(21211);
 /// Invalid `From`.
 pub const INVALID_FROM: TwilioCode = TwilioCode(21212);
-/// `To` missing.
-pub const MISSING_TO: TwilioCode = TwilioCode(21201);
 /// Invalid `ApplicationSid` (or an application without a voice URL).
 pub const INVALID_APPLICATION: TwilioCode = TwilioCode(21218);
 /// Invalid `StatusCallbackEvent`.

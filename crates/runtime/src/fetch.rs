@@ -27,7 +27,8 @@ pub(crate) fn wire_method(method: Method) -> dialtone_webhook::Method {
 /// Fetches `request` for a call of `account` and feeds the result back through `tx`.
 ///
 /// `extra` are the Voice SDK parameters of a softphone call, sent with the voice URL (and its
-/// fallback) as Twilio does; a name the request already carries is not overridden. The
+/// fallback) as Twilio does, in their order, names and empty values unchanged; a name the
+/// request itself carries (`From`, `CallSid`...) is not overridden. The
 /// request is sent once `landed` fires (the call's earlier writes are stored) or its sender is
 /// gone (shutdown).
 pub(crate) fn spawn(
@@ -68,8 +69,10 @@ async fn fetch(
         request.purpose,
         FetchPurpose::Twiml | FetchPurpose::Fallback
     ) {
+        // Only the request's own names win: an SDK parameter sent twice is sent twice.
+        let own = params.len();
         for (name, value) in extra {
-            if !params.iter().any(|(n, _)| n == name) {
+            if !params[..own].iter().any(|(n, _)| n == name) {
                 params.push((name.clone(), value.clone()));
             }
         }

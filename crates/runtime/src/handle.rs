@@ -14,9 +14,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::driver::{Caller, Command};
-use crate::error::{
-    INVALID_APPLICATION, INVALID_CALLBACK_EVENT, INVALID_FROM, INVALID_TO, MISSING_TO, RuntimeError,
-};
+use crate::error::{INVALID_APPLICATION, INVALID_CALLBACK_EVENT, INVALID_FROM, RuntimeError};
 use crate::shared::Shared;
 use crate::softphone::Softphones;
 
@@ -190,8 +188,10 @@ impl Handle {
 
     /// A call from the simulated softphone `identity` into `application`, as the Voice SDK
     /// places one: `From=client:{identity}`, direction `inbound`, `params` sent with the
-    /// voice URL request. `to` is the SDK's `To` parameter (required: the engine needs an
-    /// address; Twilio sends whatever the SDK passed).
+    /// voice URL request. `to` is the SDK's `To` parameter, which Twilio does not validate:
+    /// any text is the call's `To` exactly as sent (`support`, `queue-7`, a number), and a
+    /// missing one is empty. It is never dialed; only a NUL character, which the store
+    /// cannot keep, is refused (20001).
     pub async fn start_softphone_call(
         &self,
         account: Sid,
@@ -204,10 +204,11 @@ impl Handle {
         let from: Address = format!("client:{identity}").parse().map_err(|e| {
             RuntimeError::invalid(INVALID_FROM, format!("Invalid softphone identity: {e}"))
         })?;
-        let to_text = to.ok_or_else(|| RuntimeError::invalid(MISSING_TO, "A 'To' is required"))?;
-        let to_addr: Address = to_text.parse().map_err(|e| {
-            RuntimeError::invalid(INVALID_TO, format!("Invalid To {to_text:?}: {e}"))
-        })?;
+        let to_text = to.unwrap_or_default();
+        if to_text.contains('\0') {
+            return Err(dialtone_store::StoreError::InvalidText("To").into());
+        }
+        let to_addr = Address::as_sent(&to_text);
         let (setup, record) = application_call(account, &from, &to_addr, &application)?;
         self.start(
             setup,

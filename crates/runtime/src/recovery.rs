@@ -129,6 +129,16 @@ async fn completed_callback(
     params.extend([
         ("CallSid", call.sid.to_string()),
         ("CallStatus", status.as_str().to_owned()),
+    ]);
+    // A Voice SDK call into a TwiML App: the same rule as the engine's.
+    if dialtone_core::sends_called_and_caller(
+        call.direction,
+        &call.from,
+        call.application_sid.is_some(),
+    ) {
+        params.extend([("Called", call.to.clone()), ("Caller", call.from.clone())]);
+    }
+    params.extend([
         ("Direction", call.direction.as_str().to_owned()),
         ("From", call.from.clone()),
     ]);

@@ -459,7 +459,11 @@ async fn softphone_call_into_an_application_sends_sdk_parameters() {
     assert_eq!(voice[0].param("From"), Some("client:bob"));
     assert_eq!(voice[0].param("To"), Some("+15557654321"));
     assert_eq!(voice[0].param("Mood"), Some("happy"));
-    // The application handles the call: `ApplicationSid` after `ApiVersion`, then the SDK's
+    // Twilio's legacy duplicates, for Voice SDK calls into a TwiML App.
+    assert_eq!(voice[0].param("Called"), Some("+15557654321"));
+    assert_eq!(voice[0].param("Caller"), Some("client:bob"));
+    // The application handles the call: `ApplicationSid` after `ApiVersion`, `Called` and
+    // `Caller` after `CallStatus`, then the SDK's
     // parameters (a spoofed `From` does not override the real one).
     assert_eq!(
         voice[0].names(),
@@ -469,6 +473,8 @@ async fn softphone_call_into_an_application_sends_sdk_parameters() {
             "ApplicationSid",
             "CallSid",
             "CallStatus",
+            "Called",
+            "Caller",
             "Direction",
             "From",
             "To",
@@ -497,6 +503,8 @@ async fn softphone_call_into_an_application_sends_sdk_parameters() {
             "ApplicationSid",
             "CallSid",
             "CallStatus",
+            "Called",
+            "Caller",
             "Direction",
             "From",
             "To",
@@ -510,6 +518,196 @@ async fn softphone_call_into_an_application_sends_sdk_parameters() {
         cbs[0].param("ApplicationSid"),
         Some("AP00000000000000000000000000000007")
     );
+    rt.shutdown().await;
+}
+
+/// The application `softphone_to_*` tests call into: voice URL `/sdk` (which redirects to
+/// `/sdk-next`), status callback `/sdk-status`.
+async fn sdk_application(app: &App, store: &dialtone_store::Store) -> dialtone_store::Application {
+    app.route(
+        "/sdk",
+        Reply::Twiml("<Response><Redirect>/sdk-next</Redirect></Response>".to_owned()),
+    );
+    app.route(
+        "/sdk-next",
+        Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
+    store
+        .create_application(
+            account(),
+            &dialtone_store::NewApplication {
+                sid: dialtone_types::Sid::new(dialtone_types::SidKind::Application, 8),
+                friendly_name: "sdk".to_owned(),
+                voice_url: Some(app.url("/sdk").to_string()),
+                voice_method: "POST".to_owned(),
+                voice_fallback_url: None,
+                voice_fallback_method: "POST".to_owned(),
+                status_callback: Some(app.url("/sdk-status").to_string()),
+                status_callback_method: "POST".to_owned(),
+            },
+            dialtone_types::UnixMillis(1_700_000_000_000),
+        )
+        .await
+        .unwrap()
+}
+
+/// A Voice SDK client's `To` is whatever its code chose; Twilio does not validate it. Each
+/// value (a missing one is empty) is the call's `To` in the voice request, the redirect's
+/// request and the status callback, exactly, and the stored call's `to`, found again by a
+/// `To` filter. The SDK's own parameters reach the voice URL unchanged: repeated names, empty
+/// values, names that look like Twilio's (`to`, `ToCity`), in their order; only a name the
+/// request itself carries (`From`, `To`) is not overridden.
+#[tokio::test]
+async fn softphone_to_is_passed_through_as_sent() {
+    let app = App::start().await;
+    let (rt, store) = runtime().await;
+    rt.softphones().register(account(), answering("bob"));
+    let application = sdk_application(&app, &store).await;
+    let custom = [
+        ("Mood", "happy"),
+        ("Lang", "en"),
+        ("Lang", "fr"),
+        ("Empty", ""),
+        ("to", "lower-case"),
+        ("ToCity", "Nowhere"),
+        ("To2", "+15550001111"),
+        ("From", "spoof"),
+        ("To", "not-this-one"),
+        ("Spaced name", "a value & more=1"),
+    ];
+    let params = || {
+        custom
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect::<Vec<_>>()
+    };
+    let app_sid = application.sid.to_string();
+    for (sent, want) in [
+        (Some("support"), "support"),
+        (Some(""), ""),
+        (None, ""),
+        (Some("queue-7"), "queue-7"),
+        (Some("+15557654321"), "+15557654321"),
+        (Some("client:alice"), "client:alice"),
+        (Some("client:a b"), "client:a b"),
+        (Some("  sales \u{260e} "), "  sales \u{260e} "),
+    ] {
+        let call = rt
+            .start_softphone_call(
+                account(),
+                "bob",
+                application.clone(),
+                sent.map(str::to_owned),
+                params(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("To {sent:?}: {e}"));
+        assert_eq!(call.to, want, "{sent:?}");
+        assert_eq!(call.from, "client:bob");
+        assert_eq!(call.direction, Direction::Inbound);
+        let done = ended(&store, call.sid).await;
+        assert_eq!(done.status, CallStatus::Completed, "{sent:?}");
+        assert_eq!(done.to, want, "{sent:?}");
+        // Listed by its `To`, whatever it is.
+        let filter = dialtone_store::CallFilter {
+            to: Some(want.to_owned()),
+            ..dialtone_store::CallFilter::default()
+        };
+        let page = dialtone_store::PageRequest::first(dialtone_store::PageSize::new(50).unwrap());
+        let listed = store.list_calls(account(), &filter, &page).await.unwrap();
+        assert!(
+            listed
+                .items
+                .iter()
+                .any(|c| c.sid == call.sid && c.to == want),
+            "{sent:?}"
+        );
+        assert!(listed.items.iter().all(|c| c.to == want), "{sent:?}");
+
+        let standard = |status: &str| {
+            vec![
+                ("AccountSid".to_owned(), account().to_string()),
+                ("ApiVersion".to_owned(), "2010-04-01".to_owned()),
+                ("ApplicationSid".to_owned(), app_sid.clone()),
+                ("CallSid".to_owned(), call.sid.to_string()),
+                ("CallStatus".to_owned(), status.to_owned()),
+                ("Called".to_owned(), want.to_owned()),
+                ("Caller".to_owned(), "client:bob".to_owned()),
+                ("Direction".to_owned(), "inbound".to_owned()),
+                ("From".to_owned(), "client:bob".to_owned()),
+                ("To".to_owned(), want.to_owned()),
+            ]
+        };
+        let voice = app.callbacks_of("/sdk", call.sid);
+        assert_eq!(voice.len(), 1, "{sent:?}");
+        let mut expected = standard("ringing");
+        expected.extend(
+            custom
+                .iter()
+                .filter(|(n, _)| !matches!(*n, "From" | "To"))
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
+        );
+        assert_eq!(voice[0].params, expected, "{sent:?}");
+        assert!(voice[0].signature_ok());
+        // A `<Redirect>` is the application's own request: the call's parameters only
+        // (still `ringing`: nothing answered the call yet).
+        let next = app.callbacks_of("/sdk-next", call.sid);
+        assert_eq!(next.len(), 1, "{sent:?}");
+        assert_eq!(next[0].params, standard("ringing"), "{sent:?}");
+        assert!(next[0].signature_ok());
+        let callbacks = eventually("the completed callback", || async {
+            let seen = app.callbacks_of("/sdk-status", call.sid);
+            (!seen.is_empty()).then_some(seen)
+        })
+        .await;
+        assert_eq!(callbacks.len(), 1, "{sent:?}");
+        let cb = &callbacks[0];
+        let mut expected = standard("completed");
+        expected.extend([
+            ("CallDuration".to_owned(), "0".to_owned()),
+            (
+                "CallbackSource".to_owned(),
+                "call-progress-events".to_owned(),
+            ),
+            ("SequenceNumber".to_owned(), "0".to_owned()),
+            (
+                "Timestamp".to_owned(),
+                cb.param("Timestamp").unwrap().to_owned(),
+            ),
+        ]);
+        assert_eq!(cb.params, expected, "{sent:?}");
+        assert!(cb.signature_ok());
+    }
+    rt.shutdown().await;
+}
+
+/// The store cannot keep a NUL character: such a `To` is refused (20001) before any call
+/// starts. Nothing else about `To` is.
+#[tokio::test]
+async fn softphone_to_with_a_nul_is_refused() {
+    let app = App::start().await;
+    let (rt, store) = runtime().await;
+    rt.softphones().register(account(), answering("bob"));
+    let application = sdk_application(&app, &store).await;
+    let err = rt
+        .start_softphone_call(
+            account(),
+            "bob",
+            application,
+            Some("sup\0port".to_owned()),
+            Vec::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!((err.code, err.http_status), (TwilioCode(20001), 400));
+    let page = dialtone_store::PageRequest::first(dialtone_store::PageSize::new(50).unwrap());
+    let all = store
+        .list_calls(account(), &dialtone_store::CallFilter::default(), &page)
+        .await
+        .unwrap();
+    assert!(all.items.is_empty());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(app.seen().is_empty());
     rt.shutdown().await;
 }
 

@@ -391,3 +391,133 @@ async fn graceful_shutdown_ends_live_calls_and_delivers_their_callbacks() {
     assert_eq!(last(ringing.sid).as_deref(), Some("canceled"));
     assert!(store.outbox_undelivered(10).await.unwrap().is_empty());
 }
+
+/// A Voice SDK call whose `To` is free text (`support`), live at a crash: the restart reads
+/// it back from the store as it is, ends it, and sends the application's `completed`
+/// callback with `To` and `Called` as sent, like the engine would have.
+#[test]
+fn a_softphone_call_with_a_free_form_to_is_ended_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::Sqlite(dir.path().join("dialtone.db"));
+    let main = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = main.block_on(App::start());
+    app.route(
+        "/sdk",
+        Reply::Twiml("<Response><Say>hi</Say><Pause length=\"600\"/></Response>".to_owned()),
+    );
+    let doomed = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (sid, app_sid) = doomed.block_on(async {
+        let store = store_with_account(db.open().await).await;
+        let rt = dialtone_runtime::start(store.clone(), config())
+            .await
+            .unwrap();
+        softphones(&rt);
+        let application = store
+            .create_application(
+                account(),
+                &dialtone_store::NewApplication {
+                    sid: application(),
+                    friendly_name: "sdk".to_owned(),
+                    voice_url: Some(app.url("/sdk").to_string()),
+                    voice_method: "POST".to_owned(),
+                    voice_fallback_url: None,
+                    voice_fallback_method: "POST".to_owned(),
+                    status_callback: Some(app.url("/status-sdk").to_string()),
+                    status_callback_method: "POST".to_owned(),
+                },
+                dialtone_types::UnixMillis(1_700_000_000_000),
+            )
+            .await
+            .unwrap();
+        let call = rt
+            .start_softphone_call(
+                account(),
+                "alice",
+                application.clone(),
+                Some("support".to_owned()),
+                vec![("Queue".to_owned(), "7".to_owned())],
+            )
+            .await
+            .unwrap();
+        eventually("the call to be answered", || async {
+            let c = store.fetch_call(account(), call.sid).await.ok()?;
+            (c.status == CallStatus::InProgress).then_some(())
+        })
+        .await;
+        (call.sid, application.sid)
+    });
+    doomed.shutdown_background();
+    assert!(app.callbacks_of("/status-sdk", sid).is_empty());
+
+    main.block_on(async {
+        let store = db.open().await;
+        let rt = dialtone_runtime::start(store.clone(), config())
+            .await
+            .unwrap();
+        let done = ended(&store, sid).await;
+        assert_eq!(done.status, CallStatus::Completed);
+        assert_eq!(
+            (done.to.as_str(), done.from.as_str()),
+            ("support", "client:alice")
+        );
+        let filter = CallFilter {
+            to: Some("support".to_owned()),
+            ..CallFilter::default()
+        };
+        let page = PageRequest::first(PageSize::new(50).unwrap());
+        let listed = store.list_calls(account(), &filter, &page).await.unwrap();
+        assert_eq!(
+            listed.items.iter().map(|c| c.sid).collect::<Vec<_>>(),
+            [sid]
+        );
+        let seen = eventually("the completed callback", || async {
+            let seen = app.callbacks_of("/status-sdk", sid);
+            (!seen.is_empty()).then_some(seen)
+        })
+        .await;
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        let cb = &seen[0];
+        assert_eq!(
+            cb.names(),
+            [
+                "AccountSid",
+                "ApiVersion",
+                "ApplicationSid",
+                "CallSid",
+                "CallStatus",
+                "Called",
+                "Caller",
+                "Direction",
+                "From",
+                "To",
+                "CallDuration",
+                "CallbackSource",
+                "SequenceNumber",
+                "Timestamp",
+            ]
+        );
+        let (sid_text, app_text) = (sid.to_string(), app_sid.to_string());
+        for (name, want) in [
+            ("ApplicationSid", app_text.as_str()),
+            ("CallSid", sid_text.as_str()),
+            ("CallStatus", "completed"),
+            ("Called", "support"),
+            ("Caller", "client:alice"),
+            ("Direction", "inbound"),
+            ("From", "client:alice"),
+            ("To", "support"),
+            ("SequenceNumber", "0"),
+        ] {
+            assert_eq!(cb.param(name), Some(want), "{name}");
+        }
+        assert!(cb.signature_ok());
+        rt.shutdown().await;
+    });
+}

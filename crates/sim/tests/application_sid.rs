@@ -1,7 +1,8 @@
 //! `ApplicationSid`: Twilio sends it on the webhooks of a call a TwiML App handles (a REST
 //! create with `ApplicationSid`, a softphone calling into an application), right after
 //! `ApiVersion`, on document fetches and status callbacks alike; a `<Dial>` child, which no
-//! application handles, does not get it.
+//! application handles, does not get it. A Voice SDK client's call into a TwiML App also
+//! carries Twilio's legacy `Called` (its `To`, free text as sent) and `Caller` (its `From`).
 
 mod common;
 
@@ -19,6 +20,24 @@ fn application() -> Sid {
 fn with_app(mut params: Vec<(String, String)>) -> Vec<(String, String)> {
     assert_eq!(params[1].0, "ApiVersion");
     params.insert(2, ("ApplicationSid".to_owned(), application().to_string()));
+    params
+}
+
+/// `params` of a Voice SDK call into the application: `ApplicationSid` after `ApiVersion`,
+/// `Called` and `Caller` after `CallStatus`.
+fn with_sdk(params: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut params = with_app(params);
+    let value = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    let (to, from) = (value("To"), value("From"));
+    let at = params.iter().position(|(n, _)| n == "CallStatus").unwrap() + 1;
+    params.insert(at, ("Called".to_owned(), to));
+    params.insert(at + 1, ("Caller".to_owned(), from));
     params
 }
 
@@ -46,7 +65,8 @@ fn setup(w: &World, direction: Direction, from: &str, to: &str, voice: &str) -> 
 }
 
 #[test]
-fn a_softphone_call_into_an_application_sends_it_on_every_webhook_but_the_childs() {
+fn a_softphone_call_into_an_application_sends_it_and_called_caller_on_every_webhook_but_the_childs()
+{
     let mut w = World::new();
     w.serve(
         "https://app.test/voice",
@@ -74,7 +94,7 @@ fn a_softphone_call_into_an_application_sends_it_on_every_webhook_but_the_childs
             hook_p(
                 "fetch:Twiml",
                 "POST https://app.test/voice",
-                with_app(p.params("ringing", &[]))
+                with_sdk(p.params("ringing", &[]))
             ),
             hook_p(
                 "status",
@@ -84,7 +104,7 @@ fn a_softphone_call_into_an_application_sends_it_on_every_webhook_but_the_childs
             hook_p(
                 "fetch:Action",
                 "POST https://app.test/done",
-                with_app(p.params(
+                with_sdk(p.params(
                     "in-progress",
                     &[
                         ("DialCallStatus", "completed"),
@@ -97,7 +117,7 @@ fn a_softphone_call_into_an_application_sends_it_on_every_webhook_but_the_childs
             hook_p(
                 "status",
                 "POST https://app.test/status",
-                with_app(p.callback("completed", 0, 5, Some("5")))
+                with_sdk(p.callback("completed", 0, 5, Some("5")))
             ),
         ]
     );
@@ -171,6 +191,82 @@ fn a_rest_call_created_with_an_application_sends_it_and_others_do_not() {
                 "status",
                 "POST https://app.test/status",
                 api(2).callback("completed", 0, 3, Some("2"))
+            ),
+        ]
+    );
+}
+
+/// The Voice SDK's `To` is free text (`support`, empty): `To` and `Called` carry it as sent,
+/// on the voice request and the status callback. The same softphone call without an
+/// application (as the simulator's own tests place them) gets neither `ApplicationSid` nor
+/// `Called`/`Caller`.
+#[test]
+fn a_softphone_call_with_a_free_form_to_sends_it_as_sent() {
+    let mut w = World::new();
+    w.serve(
+        "https://app.test/voice",
+        "<Response><Say>hello</Say></Response>",
+    );
+    for to in ["support", ""] {
+        let mut s = CallSetup::new(
+            w.account(),
+            Direction::Inbound,
+            "client:caller".parse().unwrap(),
+            dialtone_types::Address::as_sent(to),
+            app("https://app.test/voice"),
+        );
+        s.application_sid = Some(application());
+        w.start(s).unwrap();
+    }
+    let mut plain = CallSetup::new(
+        w.account(),
+        Direction::Inbound,
+        "client:caller".parse().unwrap(),
+        dialtone_types::Address::as_sent("queue-7"),
+        app("https://app.test/voice"),
+    );
+    plain.application_sid = None;
+    w.start(plain).unwrap();
+    w.run_until_idle();
+    let of = |call: Sid| -> Vec<View> {
+        w.webhooks()
+            .iter()
+            .filter(|h| h.call == call)
+            .map(view)
+            .collect()
+    };
+    for (n, to) in [(1, "support"), (2, "")] {
+        let p = Party::inbound(n, "client:caller", to);
+        assert_eq!(
+            of(ca(n)),
+            [
+                hook_p(
+                    "fetch:Twiml",
+                    "POST https://app.test/voice",
+                    with_sdk(p.params("ringing", &[]))
+                ),
+                hook_p(
+                    "status",
+                    "POST https://app.test/status",
+                    with_sdk(p.callback("completed", 0, 2, Some("2")))
+                ),
+            ],
+            "To {to:?}"
+        );
+    }
+    let p = Party::inbound(3, "client:caller", "queue-7");
+    assert_eq!(
+        of(ca(3)),
+        [
+            hook_p(
+                "fetch:Twiml",
+                "POST https://app.test/voice",
+                p.params("ringing", &[])
+            ),
+            hook_p(
+                "status",
+                "POST https://app.test/status",
+                p.callback("completed", 0, 2, Some("2"))
             ),
         ]
     );

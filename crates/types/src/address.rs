@@ -68,9 +68,26 @@ pub enum Address {
     WhatsApp(E164),
     /// A SIP URI: `sip:alice@example.com`.
     Sip(String),
+    /// Text that is none of the forms above, kept exactly as sent: the `To` a Voice SDK
+    /// client chose for a call into a TwiML App (`support`, `queue-7`, or empty). Twilio
+    /// passes it to the application unvalidated; it is never dialed. Only
+    /// [`Address::as_sent`] makes one: parsing (`FromStr`) never does.
+    Text(String),
 }
 
 impl Address {
+    /// `text` as an address if it is one of Twilio's forms (exactly as [`FromStr`] reads
+    /// it), else [`Address::Text`] with `text` unchanged. Never fails, and always shows as
+    /// `text` again.
+    pub fn as_sent(text: &str) -> Self {
+        text.parse().unwrap_or_else(|_| Self::Text(text.to_owned()))
+    }
+
+    /// True for the forms a call can be placed to (everything but [`Address::Text`]).
+    pub fn is_dialable(&self) -> bool {
+        !matches!(self, Self::Text(_))
+    }
+
     /// True for PSTN phone numbers, which may never be bridged to WhatsApp.
     pub fn is_pstn(&self) -> bool {
         matches!(self, Self::Phone(_))
@@ -126,7 +143,7 @@ impl fmt::Display for Address {
             Self::Phone(n) => write!(f, "{n}"),
             Self::Client(id) => write!(f, "client:{id}"),
             Self::WhatsApp(n) => write!(f, "whatsapp:{n}"),
-            Self::Sip(uri) => f.write_str(uri),
+            Self::Sip(uri) | Self::Text(uri) => f.write_str(uri),
         }
     }
 }
@@ -139,6 +156,8 @@ impl fmt::Debug for Address {
             Self::Client(id) => write!(f, "Client({})", crate::Redacted(id.as_str())),
             Self::WhatsApp(n) => write!(f, "WhatsApp({})", crate::Redacted(n.as_str())),
             Self::Sip(uri) => write!(f, "Sip({})", crate::Redacted(uri.as_str())),
+            // Free text may well be a phone number in some other spelling.
+            Self::Text(text) => write!(f, "Text({})", crate::Redacted(text.as_str())),
         }
     }
 }
@@ -203,5 +222,51 @@ mod tests {
         let a: Address = "whatsapp:+447700900123".parse().unwrap();
         let shown = format!("{a:?}");
         assert!(!shown.contains("447700900123"), "{shown}");
+        for text in ["0044 7700 900123", "+4477009001234567", "support-line-7"] {
+            let a = Address::as_sent(text);
+            assert!(matches!(a, Address::Text(_)), "{text}");
+            let shown = format!("{a:?}");
+            assert!(
+                !shown.contains("900123") && !shown.contains("line"),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn as_sent_keeps_any_text() {
+        // Twilio's forms are read as such, everything else is free text; all show as sent.
+        for (text, dialable) in [
+            ("+14155550100", true),
+            ("client:alice", true),
+            ("whatsapp:+447700900123", true),
+            ("sip:alice@example.com", true),
+            ("support", false),
+            ("queue-7", false),
+            ("", false),
+            ("client:", false),
+            ("client:a b", false),
+            ("whatsapp:123", false),
+            ("sip:", false),
+            ("14155550100", false),
+            ("  spaced  out\t", false),
+            ("émoji ☎", false),
+        ] {
+            let a = Address::as_sent(text);
+            assert_eq!(a.to_string(), text, "{text:?}");
+            assert_eq!(a.is_dialable(), dialable, "{text:?}");
+            assert!(!a.is_pstn() || dialable, "{text:?}");
+        }
+        assert!(Address::as_sent("+14155550100").is_pstn());
+        assert_eq!(
+            Address::as_sent("client:alice"),
+            Address::Client("alice".to_owned())
+        );
+        assert_eq!(
+            Address::as_sent("support"),
+            Address::Text("support".to_owned())
+        );
+        // Parsing stays strict.
+        assert!("support".parse::<Address>().is_err());
     }
 }

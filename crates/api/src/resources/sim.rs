@@ -154,7 +154,8 @@ pub(crate) async fn call(
             account: caller.account,
             identity,
             application,
-            to: params.get("To").map(str::to_owned),
+            // As sent, even empty: the runtime does not validate it.
+            to: params.raw("To").map(str::to_owned),
             params: extra,
         })
         .await?;
