@@ -66,7 +66,7 @@ pub struct ServeArgs {
     pub log: Option<String>,
     /// Call creates and updates (REST Calls, simulated softphone calls) worked on at once;
     /// one more is answered 429 (Twilio's 20429, Retry-After: 1) before anything is stored
-    /// [default: 256]
+    /// [default: 1024]
     #[arg(long, env = "DIALTONE_MAX_CALL_REQUESTS", value_name = "N")]
     pub max_call_requests: Option<String>,
     /// WhatsApp network: `simulator` (embedded, default) or `meta` (Meta's Cloud API; needs
