@@ -179,18 +179,18 @@ async fn burst() {
     let mut answers = Vec::with_capacity(BURST);
     while answers.len() < BURST - LIMIT {
         let left = LOCK_BUDGET.saturating_sub(locked_at.elapsed());
-        match tokio::time::timeout(left, rx.recv()).await {
-            Ok(Some(answer)) => {
-                assert_refused(&answer);
-                answers.push(answer);
-            }
-            Ok(None) => panic!("only {} answers", answers.len()),
-            Err(_) => panic!(
-                "{} of {} refusals answered within {LOCK_BUDGET:?} of taking the lock",
-                answers.len(),
-                BURST - LIMIT
-            ),
-        }
+        let next = tokio::time::timeout(left, rx.recv())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{} of {} refusals answered within {LOCK_BUDGET:?} of taking the lock",
+                    answers.len(),
+                    BURST - LIMIT
+                )
+            });
+        let answer = next.unwrap_or_else(|| panic!("only {} answers", answers.len()));
+        assert_refused(&answer);
+        answers.push(answer);
     }
     // Nothing of the refused requests reached the application, and the admitted ones wait.
     assert!(
