@@ -19,6 +19,16 @@ use dialtone_types::{Address, E164, Sid, TwilioCode};
 /// A boxed future, so the trait can be used as `Arc<dyn CallControl>`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// The rest of a request the engine has taken: the call once the request's effects are
+/// stored.
+///
+/// Creating a call and changing a live one happen in two steps, so the API knows the point
+/// of no return: the first future may be dropped (the request timed out) and then nothing
+/// happened; once it resolved, the engine has the request, the call exists, and the API waits
+/// for this one without a deadline. It fails only when the engine refused the request and
+/// nothing of it was stored (e.g. 21220): never with a 5xx for a call that exists.
+pub type Accepted<'a, T> = BoxFuture<'a, Result<T, ControlError>>;
+
 /// Where a call's first TwiML document comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallSource {
@@ -152,16 +162,21 @@ pub struct ControlError {
 
 /// What the API needs from the call engine.
 pub trait CallControl: Send + Sync + 'static {
-    /// Places a call; returns it as stored (status `queued`).
-    fn create_call(&self, request: NewCallRequest) -> BoxFuture<'_, Result<Call, ControlError>>;
+    /// Places a call: resolves once the engine has taken it, then (the [`Accepted`]) to the
+    /// call as stored (status `queued`).
+    fn create_call(
+        &self,
+        request: NewCallRequest,
+    ) -> BoxFuture<'_, Result<Accepted<'_, Call>, ControlError>>;
 
-    /// Changes live call `call` of `account`; returns it as it now is.
+    /// Changes live call `call` of `account`: resolves once the engine has taken the change
+    /// (it is then applied to the end), then to the call as it now is.
     fn update_call(
         &self,
         account: Sid,
         call: Sid,
         request: CallUpdateRequest,
-    ) -> BoxFuture<'_, Result<Call, ControlError>>;
+    ) -> BoxFuture<'_, Result<Accepted<'_, Call>, ControlError>>;
 
     /// Registers (or replaces) a simulated softphone of `account`.
     fn register_softphone(
@@ -176,11 +191,12 @@ pub trait CallControl: Send + Sync + 'static {
     /// Unregisters a softphone; `false` if there was none with that identity.
     fn remove_softphone(&self, account: Sid, identity: String) -> BoxFuture<'_, bool>;
 
-    /// A call from a registered softphone into an application.
+    /// A call from a registered softphone into an application, in two steps as
+    /// [`create_call`](Self::create_call).
     fn start_softphone_call(
         &self,
         request: SoftphoneCallRequest,
-    ) -> BoxFuture<'_, Result<Call, ControlError>>;
+    ) -> BoxFuture<'_, Result<Accepted<'_, Call>, ControlError>>;
 
     /// Replaces the voice-enabled WhatsApp senders of `account` (the numbers a
     /// `<Dial><WhatsApp>` may use as its `callerId`).

@@ -27,6 +27,8 @@ pub mod codes {
     pub const DELETE_BEFORE_COMPLETE: TwilioCode = TwilioCode(20009);
     /// Internal server error.
     pub const INTERNAL: TwilioCode = TwilioCode(20500);
+    /// Too many requests: the server is at its limit of call requests in flight.
+    pub const TOO_MANY_REQUESTS: TwilioCode = TwilioCode(20429);
     /// The server could not answer in time.
     pub const UNAVAILABLE: TwilioCode = TwilioCode(20503);
     /// `To` missing.
@@ -93,9 +95,17 @@ pub enum ApiError {
     /// The body is larger than the limit (413, no Twilio code).
     #[error("Request body too large: the limit is {0} bytes")]
     BodyTooLarge(usize),
-    /// The request took longer than the server allows (20503, 503).
+    /// The request took longer than the server allows (20503, 503); only ever before the
+    /// request was taken by the engine, so nothing of it was stored.
     #[error("The request took too long; try again")]
     Timeout,
+    /// Every admission slot is taken (20429, 429, with `Retry-After`); refused before anything
+    /// of the request was looked up or stored.
+    #[error("Too Many Requests")]
+    TooManyRequests {
+        /// When to try again (sent in whole seconds, at least 1).
+        retry_after: std::time::Duration,
+    },
     /// Something broke on our side (20500, 500); the cause is logged, never shown.
     #[error("Internal Server Error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -141,6 +151,10 @@ impl ApiError {
             ),
             Self::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, None),
             Self::Timeout => (StatusCode::SERVICE_UNAVAILABLE, Some(codes::UNAVAILABLE)),
+            Self::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(codes::TOO_MANY_REQUESTS),
+            ),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, Some(codes::INTERNAL)),
         }
     }
@@ -170,11 +184,21 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
         };
         let mut response = (status, Json(body)).into_response();
-        if matches!(self, Self::Unauthenticated) {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Twilio API\""),
-            );
+        match self {
+            Self::Unauthenticated => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"Twilio API\""),
+                );
+            }
+            Self::TooManyRequests { retry_after } => {
+                // `Retry-After` is whole seconds; rounded up so a client never retries early.
+                let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            }
+            _ => {}
         }
         response
     }
@@ -198,5 +222,33 @@ mod tests {
             ApiError::NotFound("/x".into()).to_string(),
             "The requested resource /x was not found"
         );
+    }
+
+    #[tokio::test]
+    async fn too_many_requests_is_twilios_20429_with_retry_after() {
+        use axum::body::to_bytes;
+        let response = ApiError::TooManyRequests {
+            retry_after: std::time::Duration::from_millis(1500),
+        }
+        .into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "code": 20429,
+                "message": "Too Many Requests",
+                "more_info": "https://www.twilio.com/docs/errors/20429",
+                "status": 429,
+            })
+        );
+        let response = ApiError::TooManyRequests {
+            retry_after: std::time::Duration::ZERO,
+        }
+        .into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
     }
 }

@@ -6,12 +6,22 @@
 //! text, or none); a client must always get Twilio's error body, so the limit is axum's
 //! `DefaultBodyLimit` (its rejection becomes [`ApiError::BodyTooLarge`] in the form
 //! extractor) and the timeout a middleware that answers [`ApiError::Timeout`].
+//!
+//! The timeout never cuts a request after its point of no return: a handler that hands a call
+//! create or update to the engine marks the moment with [`NoReturn::pass`], and from then on
+//! the middleware waits for its answer however long it takes. Answering 503 for a call that
+//! exists would make the client place it again; admission (429) is what bounds how many such
+//! requests are waited on.
 
 use std::any::Any;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
 use axum::http::{Response, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::IntoResponse;
@@ -38,11 +48,48 @@ pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// Answers 503 (20503) when the request takes longer than the limit.
-async fn timeout(State(state): State<ApiState>, req: Request, next: Next) -> Response<Body> {
+/// A request's point of no return: passed once the engine has taken what the request asked
+/// (a call exists or changed), after which the request must be answered with its outcome,
+/// never cut by the timeout. Handlers extract it; outside the timeout layer it marks nothing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NoReturn(Arc<AtomicBool>);
+
+impl NoReturn {
+    /// Marks the point as passed. Must be called in the same poll in which the request was
+    /// handed over (no `.await` in between), so the timeout sees either nothing done or the
+    /// mark.
+    pub(crate) fn pass(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    fn passed(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for NoReturn {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Self>().cloned().unwrap_or_default())
+    }
+}
+
+/// Answers 503 (20503) when the request takes longer than the limit before its point of no
+/// return; after it, waits for the handler's answer.
+async fn timeout(State(state): State<ApiState>, mut req: Request, next: Next) -> Response<Body> {
     let limit = state.limits.request_timeout;
-    match tokio::time::timeout(limit, next.run(req)).await {
+    let no_return = NoReturn::default();
+    req.extensions_mut().insert(no_return.clone());
+    let mut response = std::pin::pin!(next.run(req));
+    match tokio::time::timeout(limit, response.as_mut()).await {
         Ok(response) => response,
+        // The handler runs only when this task polls it, so it is not between handing the
+        // request over and marking it: either it did neither or both.
+        Err(_) if no_return.passed() => {
+            tracing::debug!("request past its point of no return outlived the timeout");
+            response.await
+        }
         Err(_) => ApiError::Timeout.into_response(),
     }
 }

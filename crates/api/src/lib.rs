@@ -16,6 +16,7 @@
 //! 20500, never dropped).
 #![warn(missing_docs)]
 
+mod admission;
 mod auth;
 mod control;
 mod error;
@@ -32,15 +33,15 @@ mod whatsapp_webhook;
 
 pub use auth::Caller;
 pub use control::{
-    Behavior, BoxFuture, CallControl, CallSource, CallUpdateRequest, ControlError, NewCallRequest,
-    Softphone, SoftphoneCallRequest, TargetStatus,
+    Accepted, Behavior, BoxFuture, CallControl, CallSource, CallUpdateRequest, ControlError,
+    NewCallRequest, Softphone, SoftphoneCallRequest, TargetStatus,
 };
 pub use error::{ApiError, codes};
 pub use params::Params;
 pub use simulator::{
     SimulatedWhatsApp, WhatsAppMedia, WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
 };
-pub use state::{ApiState, Clock, Entropy, Limits};
+pub use state::{ApiState, Clock, DEFAULT_MAX_CALL_REQUESTS, Entropy, Limits};
 pub use whatsapp_webhook::{WHATSAPP_WEBHOOK_PATH, WebhookRejection, WhatsAppWebhooks};
 
 use axum::Router;

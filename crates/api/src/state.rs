@@ -9,6 +9,7 @@ use std::time::Duration;
 use dialtone_store::Store;
 use dialtone_types::{Sid, SidKind, UnixMillis};
 
+use crate::admission::Admission;
 use crate::control::CallControl;
 
 /// Wall-clock time for `date_created`/`date_updated`.
@@ -28,15 +29,29 @@ pub trait Entropy: Send + Sync + 'static {
 pub struct Limits {
     /// Largest request body accepted, in bytes (413 above).
     pub max_body_bytes: usize,
-    /// Longest a request may take before it is answered 503.
+    /// Longest a request may take before it is answered 503, counted until the engine takes
+    /// it: a call create or update the engine has taken is answered however long it takes.
     pub request_timeout: Duration,
+    /// Call creates and updates (REST `Calls`, simulated softphone calls) worked on at once;
+    /// one more is answered 429 (20429) at once, before anything of it is stored.
+    pub max_call_requests: usize,
+    /// The `Retry-After` of that 429.
+    pub retry_after: Duration,
 }
+
+/// Default of [`Limits::max_call_requests`]. Sized on a 2-core machine, where a debug build
+/// on SQLite answers a burst of 2,000 creates (all admitted) in under 2 s: 1,024 in flight
+/// keep a create's wait around a second there, and well under the 30 s request timeout on a
+/// store ten times slower, while a burst of 1,000 is taken whole.
+pub const DEFAULT_MAX_CALL_REQUESTS: usize = 1024;
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            max_call_requests: DEFAULT_MAX_CALL_REQUESTS,
+            retry_after: Duration::from_secs(1),
         }
     }
 }
@@ -49,6 +64,8 @@ pub struct ApiState {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) entropy: Arc<dyn Entropy>,
     pub(crate) limits: Limits,
+    /// The slots of call creates and updates in flight, per [`Limits::max_call_requests`].
+    pub(crate) admission: Admission,
     /// Meta's webhook receiver's connector (`/webhooks/whatsapp`), when configured.
     pub(crate) whatsapp: Option<Arc<dyn crate::WhatsAppWebhooks>>,
     /// The WhatsApp simulator behind `/sim/v1/WhatsAppUsers`, when it runs.
@@ -72,12 +89,14 @@ impl ApiState {
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
     ) -> Self {
+        let limits = Limits::default();
         Self {
             store,
             control,
             clock,
             entropy,
-            limits: Limits::default(),
+            admission: Admission::new(limits.max_call_requests, limits.retry_after),
+            limits,
             whatsapp: None,
             whatsapp_simulator: None,
         }
@@ -87,6 +106,7 @@ impl ApiState {
     #[must_use]
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self.admission = Admission::new(limits.max_call_requests, limits.retry_after);
         self
     }
 

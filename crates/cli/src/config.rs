@@ -28,6 +28,8 @@ pub const DEFAULT_DATA_DIR: &str = "./dialtone-data";
 pub const SQLITE_FILE: &str = "dialtone.db";
 /// Default log filter.
 pub const DEFAULT_LOG: &str = "info";
+/// Largest `--max-call-requests` accepted.
+pub const MAX_CALL_REQUESTS_LIMIT: usize = 100_000;
 
 /// `dialtone serve` flags; each also reads its `DIALTONE_*` variable.
 #[derive(Debug, Clone, Default, Args)]
@@ -56,12 +58,17 @@ pub struct ServeArgs {
     #[arg(long, env = "DIALTONE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// TOML configuration file (keys: listen, data_dir, database_url, public_url, log,
-    /// account_sid, auth_token, and a [whatsapp] table)
+    /// max_call_requests, account_sid, auth_token, and a [whatsapp] table)
     #[arg(long, env = "DIALTONE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Log filter, e.g. `info` or `info,dialtone_runtime=debug` [default: info]
     #[arg(long, env = "DIALTONE_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+    /// Call creates and updates (REST Calls, simulated softphone calls) worked on at once;
+    /// one more is answered 429 (Twilio's 20429, Retry-After: 1) before anything is stored
+    /// [default: 1024]
+    #[arg(long, env = "DIALTONE_MAX_CALL_REQUESTS", value_name = "N")]
+    pub max_call_requests: Option<String>,
     /// WhatsApp network: `simulator` (embedded, default) or `meta` (Meta's Cloud API; needs
     /// DIALTONE_WHATSAPP_ACCESS_TOKEN, _APP_SECRET, _VERIFY_TOKEN or the [whatsapp] table)
     #[arg(long, env = "DIALTONE_WHATSAPP_MODE", value_name = "MODE")]
@@ -82,6 +89,8 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     /// See [`ServeArgs::log`].
     pub log: Option<String>,
+    /// See [`ServeArgs::max_call_requests`].
+    pub max_call_requests: Option<u64>,
     /// The bootstrap account's SID (`DIALTONE_ACCOUNT_SID` wins).
     pub account_sid: Option<String>,
     /// The bootstrap account's auth token (`DIALTONE_AUTH_TOKEN` wins).
@@ -151,6 +160,8 @@ pub struct ServeConfig {
     pub public_url: Option<Url>,
     /// The tracing filter.
     pub log: String,
+    /// Call creates and updates worked on at once (the API's admission limit).
+    pub max_call_requests: usize,
     /// The bootstrap account.
     pub account: AccountSource,
     /// The WhatsApp network.
@@ -303,6 +314,9 @@ pub fn resolve(
         });
     }
 
+    let max_call_requests =
+        max_call_requests(args.max_call_requests.as_deref(), file.max_call_requests)?;
+
     let (sid, token, origin) = match (env.sid, env.token) {
         (Some(sid), Some(token)) => (Some(sid), Some(token), "DIALTONE_ACCOUNT_SID"),
         (None, None) => (file.account_sid, file.auth_token, "the config file"),
@@ -324,9 +338,32 @@ pub fn resolve(
         database_url,
         public_url,
         log,
+        max_call_requests,
         account,
         whatsapp,
     })
+}
+
+/// `--max-call-requests`: the flag (or its variable), else the file's, else the default.
+fn max_call_requests(flag: Option<&str>, file: Option<u64>) -> Result<usize, ConfigError> {
+    let invalid = |value: String| ConfigError::Invalid {
+        setting: "--max-call-requests / DIALTONE_MAX_CALL_REQUESTS / max_call_requests",
+        value,
+        why: "expected a whole number from 1 to 100000",
+    };
+    let value = match (flag, file) {
+        (Some(text), _) => text
+            .trim()
+            .parse::<usize>()
+            .map_err(|_| invalid(text.to_owned()))?,
+        (None, Some(n)) => usize::try_from(n).map_err(|_| invalid(n.to_string()))?,
+        (None, None) => dialtone_api::DEFAULT_MAX_CALL_REQUESTS,
+    };
+    if (1..=MAX_CALL_REQUESTS_LIMIT).contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid(value.to_string()))
+    }
 }
 
 /// A level, or a comma-separated list of levels and `target=level` pairs. (`Targets` alone
@@ -402,7 +439,42 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://./dialtone-data/dialtone.db");
         assert_eq!(c.public_url, None);
         assert_eq!(c.log, "info");
+        assert_eq!(c.max_call_requests, dialtone_api::DEFAULT_MAX_CALL_REQUESTS);
         assert_eq!(c.account, AccountSource::Generated);
+    }
+
+    #[test]
+    fn max_call_requests_from_flag_or_file() {
+        let args = |n: &str| ServeArgs {
+            max_call_requests: Some(n.into()),
+            ..ServeArgs::default()
+        };
+        let file = FileConfig {
+            max_call_requests: Some(32),
+            ..FileConfig::default()
+        };
+        let run = |args: &ServeArgs, file: FileConfig| {
+            resolve(args, file, EnvAccount::default(), EnvWhatsApp::default())
+        };
+        assert_eq!(
+            run(&ServeArgs::default(), file.clone())
+                .unwrap()
+                .max_call_requests,
+            32
+        );
+        assert_eq!(run(&args("8"), file).unwrap().max_call_requests, 8);
+        for bad in ["0", "-1", "many", "100001"] {
+            let e = run(&args(bad), FileConfig::default())
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "invalid --max-call-requests / DIALTONE_MAX_CALL_REQUESTS / \
+                     max_call_requests {bad:?}: expected a whole number from 1 to 100000"
+                )
+            );
+        }
     }
 
     #[test]

@@ -214,12 +214,17 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     };
     let runtime = dialtone_runtime::start(store.clone(), runtime_config).await?;
     load_whatsapp_senders(&store, &runtime).await?;
+    let limits = dialtone_api::Limits {
+        max_call_requests: config.max_call_requests,
+        ..dialtone_api::Limits::default()
+    };
     let mut state = ApiState::new(
         store.clone(),
         Arc::new(RuntimeControl(runtime.clone())),
         Arc::new(clock),
         Arc::new(entropy),
     )
+    .with_limits(limits)
     .with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())));
     if let Some(sim) = &simulator {
         state = state.with_whatsapp_simulator(Arc::new(simulator::SimulatorPort(sim.clone())));

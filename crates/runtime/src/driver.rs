@@ -39,7 +39,9 @@ use crate::softphone::Softphones;
 /// Inputs and commands the driver reads.
 #[derive(Debug)]
 pub(crate) enum Command {
-    /// Start a call and answer with its stored record.
+    /// Start a call and answer with its stored record. Once the engine started the call the
+    /// answer is always the call (the record it was created from if it cannot be read back):
+    /// an error means the engine refused it and nothing was stored.
     Create {
         setup: Box<CallSetup>,
         record: Box<NewCall>,
@@ -49,12 +51,13 @@ pub(crate) enum Command {
         caller: Option<Caller>,
         reply: oneshot::Sender<Result<Call, RuntimeError>>,
     },
-    /// A REST update of a live call; answered once its effects are stored.
+    /// A REST update of a live call; answered once its effects are stored: the call as it
+    /// now is, `None` if the engine took the command but the call could not be read back.
     Rest {
         account: Sid,
         call: Sid,
         command: RestCommand,
-        reply: oneshot::Sender<Result<Call, RuntimeError>>,
+        reply: oneshot::Sender<Result<Option<Call>, RuntimeError>>,
     },
     /// A fetch result or leg event.
     Input(Input),
@@ -280,6 +283,9 @@ impl Driver {
             }
         };
         record.sid = sid;
+        // From here on the call exists and rings: whatever happens to its row, the caller is
+        // answered with the call, never an error it would retry.
+        let fallback = record.as_inserted(account, clock::now());
         let mut entry = CallEntry::new(account, None);
         entry.record = Some(record);
         entry.extra = extra.into();
@@ -301,7 +307,21 @@ impl Driver {
         }
         self.calls.insert(sid, entry);
         self.drain().await;
-        self.reply_after_writes(account, sid, reply).await;
+        let stored = self.after_writes(account, sid).await;
+        tokio::spawn(async move {
+            let call = match stored.await {
+                Ok(Ok(call)) => call,
+                Ok(Err(e)) => {
+                    tracing::error!(call = %sid, error = %e, "a started call cannot be read back; answering with its record");
+                    fallback
+                }
+                Err(_) => {
+                    tracing::warn!(call = %sid, "store writer stopped; answering a started call with its record");
+                    fallback
+                }
+            };
+            let _ = reply.send(Ok(call));
+        });
     }
 
     async fn rest(
@@ -309,7 +329,7 @@ impl Driver {
         account: Sid,
         call: Sid,
         command: RestCommand,
-        reply: oneshot::Sender<Result<Call, RuntimeError>>,
+        reply: oneshot::Sender<Result<Option<Call>, RuntimeError>>,
     ) {
         let known = self.calls.get(&call).is_some_and(|c| c.account == account);
         let result = if known {
@@ -321,7 +341,18 @@ impl Driver {
         match result {
             Ok(_) => {
                 self.drain().await;
-                self.reply_after_writes(account, call, reply).await;
+                let stored = self.after_writes(account, call).await;
+                tokio::spawn(async move {
+                    let call = match stored.await {
+                        Ok(Ok(stored)) => Some(stored),
+                        Ok(Err(e)) => {
+                            tracing::error!(%call, error = %e, "an updated call cannot be read back");
+                            None
+                        }
+                        Err(_) => None,
+                    };
+                    let _ = reply.send(Ok(call));
+                });
             }
             Err(EngineError::UnknownCall(_)) => {
                 let _ = reply.send(Err(RuntimeError::invalid_state(format!(
@@ -334,13 +365,12 @@ impl Driver {
         }
     }
 
-    /// Answers `reply` with the stored call once every write queued so far for it landed.
-    async fn reply_after_writes(
+    /// The stored call, read once every write queued so far for it landed.
+    async fn after_writes(
         &mut self,
         account: Sid,
         call: Sid,
-        reply: oneshot::Sender<Result<Call, RuntimeError>>,
-    ) {
+    ) -> oneshot::Receiver<Result<Call, dialtone_store::StoreError>> {
         let (tx, rx) = oneshot::channel();
         self.shared
             .persister
@@ -350,13 +380,7 @@ impl Driver {
                 reply: tx,
             })
             .await;
-        tokio::spawn(async move {
-            let result = match rx.await {
-                Ok(result) => result.map_err(RuntimeError::from),
-                Err(_) => Err(RuntimeError::shutting_down()),
-            };
-            let _ = reply.send(result);
-        });
+        rx
     }
 
     /// Feeds local inputs and dispatches outputs until the engine has nothing more to say.

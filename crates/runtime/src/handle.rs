@@ -91,6 +91,26 @@ pub struct UpdateCall {
     pub time_limit: Option<u32>,
 }
 
+/// A call create or update the engine has taken: it happens from here on, whatever becomes
+/// of this value (dropping it withdraws nothing). [`Accepted::outcome`] waits for the result.
+///
+/// The `submit_*` methods return one as soon as the request is handed to the engine, so a
+/// caller with a deadline (the REST API's request timeout) knows the point after which the
+/// request can no longer be cut: before it nothing was stored, after it the call exists.
+#[derive(Debug)]
+#[must_use = "the request happens anyway; `outcome` says what became of it"]
+pub struct Accepted(oneshot::Receiver<Result<Call, RuntimeError>>);
+
+impl Accepted {
+    /// The call once the request's effects are stored. An error means the engine refused the
+    /// request (21220, 13224, ...) and nothing of it was stored, or the runtime stopped before
+    /// taking it (20503); once a call started this is the call, even if a store read failed
+    /// (it is then the best representation known, and the failure is logged).
+    pub async fn outcome(self) -> Result<Call, RuntimeError> {
+        self.0.await.map_err(|_| RuntimeError::shutting_down())?
+    }
+}
+
 /// Shutdown machinery, used once.
 #[derive(Debug)]
 pub(crate) struct Tasks {
@@ -120,6 +140,12 @@ pub struct Handle {
 impl Handle {
     /// Creates a call (REST `Calls` create) and returns it as stored: `queued`, dialing.
     pub async fn create_call(&self, req: CreateCall) -> Result<Call, RuntimeError> {
+        self.submit_call(req).await?.outcome().await
+    }
+
+    /// [`create_call`](Self::create_call) in two steps: returns once the engine has taken the
+    /// call (an error before that means nothing was stored).
+    pub async fn submit_call(&self, req: CreateCall) -> Result<Accepted, RuntimeError> {
         self.check_accepting()?;
         let events = parse_events(&req.status_callback_events)?;
         let from: Address = req.from.parse().map_err(|e| {
@@ -200,6 +226,22 @@ impl Handle {
         to: Option<String>,
         params: Vec<(String, String)>,
     ) -> Result<Call, RuntimeError> {
+        self.submit_softphone_call(account, identity, application, to, params)
+            .await?
+            .outcome()
+            .await
+    }
+
+    /// [`start_softphone_call`](Self::start_softphone_call) in two steps, as
+    /// [`submit_call`](Self::submit_call).
+    pub async fn submit_softphone_call(
+        &self,
+        account: Sid,
+        identity: &str,
+        application: Application,
+        to: Option<String>,
+        params: Vec<(String, String)>,
+    ) -> Result<Accepted, RuntimeError> {
         self.check_accepting()?;
         let from: Address = format!("client:{identity}").parse().map_err(|e| {
             RuntimeError::invalid(INVALID_FROM, format!("Invalid softphone identity: {e}"))
@@ -225,7 +267,7 @@ impl Handle {
         record: NewCall,
         extra: Vec<(String, String)>,
         caller: Option<Caller>,
-    ) -> Result<Call, RuntimeError> {
+    ) -> Result<Accepted, RuntimeError> {
         start_call(&self.inner.commands, setup, record, extra, caller).await
     }
 
@@ -238,6 +280,22 @@ impl Handle {
         call: Sid,
         update: UpdateCall,
     ) -> Result<Call, RuntimeError> {
+        self.submit_update(account, call, update)
+            .await?
+            .outcome()
+            .await
+    }
+
+    /// [`update_call`](Self::update_call) in two steps: the checks (20404, 21220 for a call
+    /// that has ended) happen before this returns; once it returned, the update is applied to
+    /// the end in a task of its own, even if the caller stops waiting, so it is never left
+    /// half done (new settings without the redirect sent with them).
+    pub async fn submit_update(
+        &self,
+        account: Sid,
+        call: Sid,
+        update: UpdateCall,
+    ) -> Result<Accepted, RuntimeError> {
         self.check_accepting()?;
         let stored = match self.inner.shared.store.fetch_call(account, call).await {
             Ok(stored) => stored,
@@ -252,6 +310,20 @@ impl Handle {
                 stored.status
             )));
         }
+        let (tx, rx) = oneshot::channel();
+        let handle = self.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(handle.apply_update(stored, update).await);
+        });
+        Ok(Accepted(rx))
+    }
+
+    /// The engine's and the store's half of an update of `stored`, a live call. Once the
+    /// engine took a command, a failing store read or write no longer fails the update (it is
+    /// logged): the answer is then the call as last read.
+    async fn apply_update(&self, stored: Call, update: UpdateCall) -> Result<Call, RuntimeError> {
+        let (account, call) = (stored.account_sid, stored.sid);
+        let mut latest = stored;
         let command = match (&update.status, &update.redirect) {
             (Some(TargetStatus::Canceled), _) => Some(RestCommand::Cancel),
             (Some(TargetStatus::Completed), _) => Some(RestCommand::Complete),
@@ -295,37 +367,48 @@ impl Handle {
         };
         // The settings first, so that a `StatusCallback` sent with `Status=completed` gets
         // the `completed` event.
-        if !settings.is_empty() {
-            self.rest(account, call, RestCommand::Settings(Box::new(settings)))
-                .await?;
+        if !settings.is_empty()
+            && let Some(read) = self
+                .rest(account, call, RestCommand::Settings(Box::new(settings)))
+                .await?
+        {
+            latest = read;
         }
         let outcome = match command {
             Some(command) => self.rest(account, call, command).await,
-            None => Ok(()),
+            None => Ok(None),
         };
-        if fields == CallUpdate::default() {
-            outcome?;
-            return Ok(self.inner.shared.store.fetch_call(account, call).await?);
+        if let Ok(Some(read)) = &outcome {
+            latest = read.clone();
         }
         // Stored even when the command was refused: the engine already uses them.
-        let now = crate::clock::now();
-        let updated = self
-            .inner
-            .shared
-            .store
-            .update_call(account, call, &fields, now)
-            .await;
+        if fields != CallUpdate::default() {
+            let now = crate::clock::now();
+            match self
+                .inner
+                .shared
+                .store
+                .update_call(account, call, &fields, now)
+                .await
+            {
+                Ok(updated) => latest = updated,
+                Err(e) => {
+                    tracing::error!(%call, error = %e, "an update the engine took cannot be stored");
+                }
+            }
+        }
         outcome?;
-        Ok(updated?)
+        Ok(latest)
     }
 
-    /// Gives `command` to the engine; answers once its effects are stored.
+    /// Gives `command` to the engine; answers once its effects are stored, with the call as
+    /// it then is (`None` if it could not be read back).
     async fn rest(
         &self,
         account: Sid,
         call: Sid,
         command: RestCommand,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Option<Call>, RuntimeError> {
         let (reply, rx) = oneshot::channel();
         self.command(Command::Rest {
             account,
@@ -334,8 +417,7 @@ impl Handle {
             reply,
         })
         .await?;
-        rx.await.map_err(|_| RuntimeError::shutting_down())??;
-        Ok(())
+        rx.await.map_err(|_| RuntimeError::shutting_down())?
     }
 
     /// Sets the voice-enabled WhatsApp senders of `account` (replacing the previous set): a
@@ -442,14 +524,14 @@ impl Handle {
     }
 }
 
-/// Starts a call through the driver's queue and returns it as stored.
+/// Hands a call to the driver's queue; the answer comes through the [`Accepted`].
 pub(crate) async fn start_call(
     commands: &mpsc::Sender<Command>,
     setup: CallSetup,
     record: NewCall,
     extra: Vec<(String, String)>,
     caller: Option<Caller>,
-) -> Result<Call, RuntimeError> {
+) -> Result<Accepted, RuntimeError> {
     let (reply, rx) = oneshot::channel();
     commands
         .send(Command::Create {
@@ -461,7 +543,8 @@ pub(crate) async fn start_call(
         })
         .await
         .map_err(|_| RuntimeError::shutting_down())?;
-    rx.await.map_err(|_| RuntimeError::shutting_down())?
+    // Sent: the driver takes it even if nobody waits for the answer.
+    Ok(Accepted(rx))
 }
 
 /// The setup and stored record of an inbound call from `from` to `to` into `application`

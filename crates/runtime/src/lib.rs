@@ -53,7 +53,7 @@ pub use dialtone_types::UnknownBehavior;
 pub use dialtone_whatsapp::graph::GraphConfig;
 pub use dialtone_whatsapp::webhook::SignatureError;
 pub use error::RuntimeError;
-pub use handle::{CallSource, CreateCall, Handle, TargetStatus, UpdateCall};
+pub use handle::{Accepted, CallSource, CreateCall, Handle, TargetStatus, UpdateCall};
 pub use legs::{
     LegConnector, LegEnd, LegEvents, LegStart, WHATSAPP_NOT_SUPPORTED, WhatsAppUnsupported,
 };

@@ -131,6 +131,45 @@ pub struct NewCall {
     pub forwarded_from: Option<String>,
 }
 
+impl NewCall {
+    /// The call [`Store::insert_call`] stores for this record at `now`, built without the
+    /// database: what the runtime answers for a call it has started when reading the row
+    /// back failed (the call exists and rings; a 5xx would make the client place it again).
+    pub fn as_inserted(&self, account: Sid, now: UnixMillis) -> Call {
+        Call {
+            sid: self.sid,
+            account_sid: account,
+            parent_call_sid: self.parent_call_sid,
+            to: self.to.clone(),
+            from: self.from.clone(),
+            status: self.status,
+            direction: self.direction,
+            start_time: None,
+            end_time: None,
+            duration: None,
+            answered_by: None,
+            caller_name: self.caller_name.clone(),
+            forwarded_from: self.forwarded_from.clone(),
+            price: None,
+            price_unit: PRICE_UNIT.to_owned(),
+            api_version: API_VERSION.to_owned(),
+            application_sid: self.application_sid,
+            url: self.url.clone(),
+            method: self.method.clone(),
+            twiml: self.twiml.clone(),
+            fallback_url: self.fallback_url.clone(),
+            fallback_method: self.fallback_method.clone(),
+            status_callback: self.status_callback.clone(),
+            status_callback_method: self.status_callback_method.clone(),
+            status_callback_events: self.status_callback_events.clone(),
+            timeout: self.timeout,
+            time_limit: self.time_limit,
+            date_created: now,
+            date_updated: now,
+        }
+    }
+}
+
 /// Changes to a call; `None` leaves a field as it is.
 ///
 /// Setting `url` clears `twiml` and setting `twiml` clears `url` (a redirect replaces the

@@ -18,9 +18,11 @@ use dialtone_store::StoreError;
 use dialtone_types::{Sid, SidKind};
 use serde_json::{Value, json};
 
+use crate::admission::Admitted;
 use crate::auth::Caller;
 use crate::control::{Softphone, SoftphoneCallRequest};
 use crate::error::{ApiError, codes};
+use crate::http::NoReturn;
 use crate::params::{Form, Params};
 use crate::render::path_segment;
 use crate::resources::calls::call_json;
@@ -110,9 +112,13 @@ pub(crate) async fn remove(
     }
 }
 
+/// `POST /sim/v1/Clients/{Identity}/Calls`: admitted, and cut by the timeout only until the
+/// engine takes the call, as a REST `Calls` create.
 pub(crate) async fn call(
     State(state): State<ApiState>,
     caller: Caller,
+    _slot: Admitted,
+    no_return: NoReturn,
     target: Target,
     Form(params): Form,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -148,7 +154,7 @@ pub(crate) async fn call(
         .filter(|(k, _)| k != "ApplicationSid" && k != "To")
         .cloned()
         .collect();
-    let call = state
+    let accepted = state
         .control
         .start_softphone_call(SoftphoneCallRequest {
             account: caller.account,
@@ -159,6 +165,8 @@ pub(crate) async fn call(
             params: extra,
         })
         .await?;
+    no_return.pass();
+    let call = accepted.await?;
     Ok((StatusCode::CREATED, Json(call_json(&call))))
 }
 

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use base64::Engine as _;
 use dialtone_api::{
-    ApiState, BoxFuture, CallControl, CallUpdateRequest, Clock, ControlError, Entropy,
+    Accepted, ApiState, BoxFuture, CallControl, CallUpdateRequest, Clock, ControlError, Entropy,
     NewCallRequest, Softphone, SoftphoneCallRequest, TargetStatus,
 };
 use dialtone_store::{Call, CallUpdate, NewCall, Store};
@@ -69,8 +69,16 @@ pub struct FakeControl {
     pub recorded: Mutex<Recorded>,
     pub refuse_next: Mutex<Option<ControlError>>,
     pub phones: Mutex<BTreeMap<(Sid, String), Softphone>>,
-    /// How long `create_call` takes (to exercise the request timeout).
+    /// How long `create_call` takes before the engine has taken the call (to exercise the
+    /// request timeout).
     pub create_delay: Mutex<Option<std::time::Duration>>,
+    /// How long a create takes once taken, before the call is stored (the timeout must not
+    /// cut it).
+    pub stored_delay: Mutex<Option<std::time::Duration>>,
+    /// When set, a taken create waits for one of its permits before the call is stored.
+    pub gate: Mutex<Option<Arc<tokio::sync::Semaphore>>>,
+    /// Creates that have waited at the gate.
+    pub gated: AtomicU64,
     next_call: AtomicU64,
 }
 
@@ -82,6 +90,9 @@ impl FakeControl {
             refuse_next: Mutex::default(),
             phones: Mutex::default(),
             create_delay: Mutex::default(),
+            stored_delay: Mutex::default(),
+            gate: Mutex::default(),
+            gated: AtomicU64::new(0),
             next_call: AtomicU64::new(0x100),
         }
     }
@@ -126,29 +137,96 @@ fn internal(e: impl std::fmt::Display) -> ControlError {
     }
 }
 
+impl FakeControl {
+    /// The second step of a create: the call stored as `queued`.
+    async fn store_created(&self, request: NewCallRequest) -> Result<Call, ControlError> {
+        let delay = *self.stored_delay.lock().unwrap();
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+        let gate = self.gate.lock().unwrap().clone();
+        if let Some(gate) = gate {
+            self.gated.fetch_add(1, Ordering::SeqCst);
+            gate.acquire().await.unwrap().forget();
+        }
+        let sid = self.call_sid();
+        let mut call = new_call(
+            sid,
+            request.to.to_string(),
+            request.from.clone(),
+            Direction::OutboundApi,
+        );
+        call.application_sid = request.application_sid;
+        call.timeout = request.timeout;
+        let stored = self
+            .store
+            .insert_call(request.account, &call, NOW)
+            .await
+            .map_err(internal)?;
+        self.recorded.lock().unwrap().created.push(request);
+        Ok(stored)
+    }
+
+    /// The second step of an update: refused if told so, else the status stored.
+    async fn updated(
+        &self,
+        account: Sid,
+        call: Sid,
+        request: CallUpdateRequest,
+    ) -> Result<Call, ControlError> {
+        if let Some(e) = self.refuse_next.lock().unwrap().take() {
+            return Err(e);
+        }
+        self.recorded
+            .lock()
+            .unwrap()
+            .updated
+            .push((call, request.clone()));
+        let update = CallUpdate {
+            status: request.status.map(|s| match s {
+                TargetStatus::Completed => CallStatus::Completed,
+                TargetStatus::Canceled => CallStatus::Canceled,
+            }),
+            end_time: request.status.map(|_| NOW),
+            ..CallUpdate::default()
+        };
+        self.store
+            .update_call(account, call, &update, NOW)
+            .await
+            .map_err(internal)
+    }
+
+    /// The second step of a softphone call: the call stored.
+    async fn softphone_call(&self, request: SoftphoneCallRequest) -> Result<Call, ControlError> {
+        let mut call = new_call(
+            self.call_sid(),
+            request.to.clone().unwrap_or_default(),
+            format!("client:{}", request.identity),
+            Direction::Inbound,
+        );
+        call.application_sid = Some(request.application.sid);
+        let stored = self
+            .store
+            .insert_call(request.account, &call, NOW)
+            .await
+            .map_err(internal)?;
+        self.recorded.lock().unwrap().softphone_calls.push(request);
+        Ok(stored)
+    }
+}
+
 impl CallControl for FakeControl {
-    fn create_call(&self, request: NewCallRequest) -> BoxFuture<'_, Result<Call, ControlError>> {
+    fn create_call(
+        &self,
+        request: NewCallRequest,
+    ) -> BoxFuture<'_, Result<Accepted<'_, Call>, ControlError>> {
         Box::pin(async move {
             let delay = *self.create_delay.lock().unwrap();
             if let Some(delay) = delay {
                 tokio::time::sleep(delay).await;
             }
-            let sid = self.call_sid();
-            let mut call = new_call(
-                sid,
-                request.to.to_string(),
-                request.from.clone(),
-                Direction::OutboundApi,
-            );
-            call.application_sid = request.application_sid;
-            call.timeout = request.timeout;
-            let stored = self
-                .store
-                .insert_call(request.account, &call, NOW)
-                .await
-                .map_err(internal)?;
-            self.recorded.lock().unwrap().created.push(request);
-            Ok(stored)
+            let taken: Accepted<'_, Call> = Box::pin(self.store_created(request));
+            Ok(taken)
         })
     }
 
@@ -157,28 +235,10 @@ impl CallControl for FakeControl {
         account: Sid,
         call: Sid,
         request: CallUpdateRequest,
-    ) -> BoxFuture<'_, Result<Call, ControlError>> {
+    ) -> BoxFuture<'_, Result<Accepted<'_, Call>, ControlError>> {
         Box::pin(async move {
-            if let Some(e) = self.refuse_next.lock().unwrap().take() {
-                return Err(e);
-            }
-            self.recorded
-                .lock()
-                .unwrap()
-                .updated
-                .push((call, request.clone()));
-            let update = CallUpdate {
-                status: request.status.map(|s| match s {
-                    TargetStatus::Completed => CallStatus::Completed,
-                    TargetStatus::Canceled => CallStatus::Canceled,
-                }),
-                end_time: request.status.map(|_| NOW),
-                ..CallUpdate::default()
-            };
-            self.store
-                .update_call(account, call, &update, NOW)
-                .await
-                .map_err(internal)
+            let taken: Accepted<'_, Call> = Box::pin(self.updated(account, call, request));
+            Ok(taken)
         })
     }
 
@@ -221,22 +281,10 @@ impl CallControl for FakeControl {
     fn start_softphone_call(
         &self,
         request: SoftphoneCallRequest,
-    ) -> BoxFuture<'_, Result<Call, ControlError>> {
+    ) -> BoxFuture<'_, Result<Accepted<'_, Call>, ControlError>> {
         Box::pin(async move {
-            let mut call = new_call(
-                self.call_sid(),
-                request.to.clone().unwrap_or_default(),
-                format!("client:{}", request.identity),
-                Direction::Inbound,
-            );
-            call.application_sid = Some(request.application.sid);
-            let stored = self
-                .store
-                .insert_call(request.account, &call, NOW)
-                .await
-                .map_err(internal)?;
-            self.recorded.lock().unwrap().softphone_calls.push(request);
-            Ok(stored)
+            let taken: Accepted<'_, Call> = Box::pin(self.softphone_call(request));
+            Ok(taken)
         })
     }
 

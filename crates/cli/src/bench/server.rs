@@ -72,11 +72,13 @@ pub(super) fn random_hex(bytes: usize) -> Result<String, String> {
 }
 
 /// Starts `dialtone serve` (default configuration: the embedded WhatsApp simulator included)
-/// and reads the address from its banner.
+/// and reads the address from its banner. Its admission limit is at least `concurrency`, so
+/// the bench's creates are never refused 429: it measures the server, not its throttle.
 pub(super) fn start_server(
     database_url: Option<&str>,
     sid: &str,
     token: &str,
+    concurrency: u32,
 ) -> Result<ServerProcess, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let dir =
@@ -90,6 +92,11 @@ pub(super) fn start_server(
     if let Some(url) = database_url {
         cmd.arg("--database-url").arg(url);
     }
+    let max_call_requests = usize::try_from(concurrency)
+        .unwrap_or(usize::MAX)
+        .max(dialtone_api::DEFAULT_MAX_CALL_REQUESTS);
+    cmd.arg("--max-call-requests")
+        .arg(max_call_requests.to_string());
     for var in [
         "DIALTONE_LISTEN",
         "DIALTONE_DATA_DIR",

@@ -93,7 +93,12 @@ pub(super) async fn run(args: &BenchArgs) -> Result<bool, String> {
     }
     let sid = format!("AC{}", random_hex(16)?);
     let token = random_hex(16)?;
-    let server = Arc::new(start_server(args.database_url.as_deref(), &sid, &token)?);
+    let server = Arc::new(start_server(
+        args.database_url.as_deref(),
+        &sid,
+        &token,
+        args.concurrency,
+    )?);
     println!(
         "dialtone bench --whatsapp: {} flows, concurrency {}, hold {hold} s, rate {}, {}, server {}",
         args.calls,

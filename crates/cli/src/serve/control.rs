@@ -2,8 +2,8 @@
 //! validated requests and `dialtone-runtime`'s, and from the runtime's errors to the API's.
 
 use dialtone_api::{
-    BoxFuture, CallControl, CallSource, CallUpdateRequest, ControlError, NewCallRequest, Softphone,
-    SoftphoneCallRequest, TargetStatus,
+    Accepted, BoxFuture, CallControl, CallSource, CallUpdateRequest, ControlError, NewCallRequest,
+    Softphone, SoftphoneCallRequest, TargetStatus,
 };
 use dialtone_runtime as rt;
 use dialtone_store::Call;
@@ -20,6 +20,12 @@ fn error(e: rt::RuntimeError) -> ControlError {
         code: e.code,
         message: e.message,
     }
+}
+
+/// The runtime's second step as the API's: nothing is awaited between the runtime taking the
+/// request and this returning, so the API marks its point of no return in the same poll.
+fn accepted(a: rt::Accepted) -> Accepted<'static, Call> {
+    Box::pin(async move { a.outcome().await.map_err(error) })
 }
 
 fn source(s: CallSource) -> rt::CallSource {
@@ -40,7 +46,10 @@ fn softphone(s: rt::Softphone) -> Softphone {
 }
 
 impl CallControl for RuntimeControl {
-    fn create_call(&self, r: NewCallRequest) -> BoxFuture<'_, Result<Call, ControlError>> {
+    fn create_call(
+        &self,
+        r: NewCallRequest,
+    ) -> BoxFuture<'_, Result<Accepted<'_, Call>, ControlError>> {
         Box::pin(async move {
             let request = rt::CreateCall {
                 account: r.account,
@@ -57,7 +66,11 @@ impl CallControl for RuntimeControl {
                 time_limit: r.time_limit,
                 application_sid: r.application_sid,
             };
-            self.0.create_call(request).await.map_err(error)
+            self.0
+                .submit_call(request)
+                .await
+                .map(accepted)
+                .map_err(error)
         })
     }
 
@@ -66,7 +79,7 @@ impl CallControl for RuntimeControl {
         account: Sid,
         call: Sid,
         r: CallUpdateRequest,
-    ) -> BoxFuture<'_, Result<Call, ControlError>> {
+    ) -> BoxFuture<'_, Result<Accepted<'_, Call>, ControlError>> {
         Box::pin(async move {
             let update = rt::UpdateCall {
                 redirect: r.redirect.map(source),
@@ -82,8 +95,9 @@ impl CallControl for RuntimeControl {
                 time_limit: r.time_limit,
             };
             self.0
-                .update_call(account, call, update)
+                .submit_update(account, call, update)
                 .await
+                .map(accepted)
                 .map_err(error)
         })
     }
@@ -127,11 +141,12 @@ impl CallControl for RuntimeControl {
     fn start_softphone_call(
         &self,
         r: SoftphoneCallRequest,
-    ) -> BoxFuture<'_, Result<Call, ControlError>> {
+    ) -> BoxFuture<'_, Result<Accepted<'_, Call>, ControlError>> {
         Box::pin(async move {
             self.0
-                .start_softphone_call(r.account, &r.identity, r.application, r.to, r.params)
+                .submit_softphone_call(r.account, &r.identity, r.application, r.to, r.params)
                 .await
+                .map(accepted)
                 .map_err(error)
         })
     }

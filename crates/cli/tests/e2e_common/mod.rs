@@ -254,6 +254,7 @@ impl Server {
             "DIALTONE_DATABASE_URL",
             "DIALTONE_PUBLIC_URL",
             "DIALTONE_CONFIG",
+            "DIALTONE_MAX_CALL_REQUESTS",
             "DIALTONE_WHATSAPP_MODE",
             "DIALTONE_WHATSAPP_GRAPH_URL",
             "DIALTONE_WHATSAPP_GRAPH_VERSION",

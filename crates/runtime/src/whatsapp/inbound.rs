@@ -274,7 +274,14 @@ impl Inbound {
                 let _ = attach_tx.send(CallMsg::Attached(events));
             }),
         };
-        match start_call(&self.ctx.commands, setup, record, Vec::new(), Some(caller)).await {
+        // Once the driver has the call, its outcome is the call: an error is a refusal that
+        // stored nothing, so rejecting the user's call at Meta leaves nothing half-created.
+        let started =
+            match start_call(&self.ctx.commands, setup, record, Vec::new(), Some(caller)).await {
+                Ok(accepted) => accepted.outcome().await,
+                Err(e) => Err(e),
+            };
+        match started {
             Ok(call) => {
                 tracing::info!(call = %call.sid, "WhatsApp user call started");
                 self.call = Some(call.sid);

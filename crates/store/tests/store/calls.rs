@@ -66,6 +66,8 @@ async fn insert_and_fetch_every_field(h: &Harness) {
     assert_eq!(stored.time_limit, Some(14_400));
     assert_eq!(stored.date_created, at(10));
     assert_eq!(stored.date_updated, at(10));
+    // The runtime's stand-in for a row it cannot read back is exactly the stored row.
+    assert_eq!(call.as_inserted(ACCOUNT, at(10)), stored);
 
     assert_eq!(
         store.fetch_call(ACCOUNT, call_sid(1)).await.unwrap(),

@@ -18,8 +18,10 @@ use dialtone_store::Call;
 use dialtone_types::{CallStatus, SidKind};
 use serde_json::{Value, json};
 
+use crate::admission::Admitted;
 use crate::auth::Caller;
 use crate::error::{ApiError, codes};
+use crate::http::NoReturn;
 use crate::params::Form;
 use crate::render::{account_base, date, date_opt, formatted};
 use crate::state::ApiState;
@@ -77,13 +79,19 @@ pub(crate) fn call_json(c: &Call) -> Value {
     })
 }
 
+/// `POST Calls.json`. Admitted (else 429) before anything is looked up; checked; then handed
+/// to the engine, after which it is answered with the call however long storing it takes.
 pub(crate) async fn create(
     State(state): State<ApiState>,
     caller: Caller,
+    _slot: Admitted,
+    no_return: NoReturn,
     Form(params): Form,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let request = create::new_call_request(&state, caller.account, &params).await?;
-    let call = state.control.create_call(request).await?;
+    let accepted = state.control.create_call(request).await?;
+    no_return.pass();
+    let call = accepted.await?;
     Ok((StatusCode::CREATED, Json(call_json(&call))))
 }
 
@@ -101,9 +109,13 @@ pub(crate) async fn fetch(
     Ok(Json(call_json(&call)))
 }
 
+/// `POST Calls/{Sid}.json`: admitted and cut by the timeout only until the engine takes the
+/// change, as [`create`].
 pub(crate) async fn update(
     State(state): State<ApiState>,
     caller: Caller,
+    _slot: Admitted,
+    no_return: NoReturn,
     target: Target,
     Form(params): Form,
 ) -> Result<Json<Value>, ApiError> {
@@ -120,11 +132,18 @@ pub(crate) async fn update(
     if call.status.is_terminal() {
         return Err(update::invalid_state(&request));
     }
-    match state
+    let outcome = match state
         .control
         .update_call(caller.account, sid, request.clone())
         .await
     {
+        Ok(accepted) => {
+            no_return.pass();
+            accepted.await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
         Ok(updated) => Ok(Json(call_json(&updated))),
         // The store knows the call but the engine no longer holds it: it has just ended.
         Err(e) if e.code == dialtone_types::TwilioCode::NOT_FOUND => {
