@@ -63,6 +63,19 @@ pub enum Output {
         /// The dialed child.
         child: Sid,
     },
+    /// The caller of a ringing `<Dial>` hears ringback (`ringTone`, default `us`) until
+    /// [`Output::StopRingback`]; nothing comes back.
+    Ringback {
+        /// The parent call.
+        call: Sid,
+        /// Twilio's `ringTone` country code (`us`, `uk`, ...).
+        tone: Arc<str>,
+    },
+    /// The `<Dial>` bridged or ended: the caller's ringback stops.
+    StopRingback {
+        /// The parent call.
+        call: Sid,
+    },
     /// Play something on a call; its end comes back as `LegEvent::MediaFinished`.
     Media(MediaRequest),
     /// Stop a media command early (a digit interrupted a `<Gather>` prompt).

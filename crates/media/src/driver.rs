@@ -357,28 +357,27 @@ impl Driver {
                 .tick(state.rtp_time, units)
                 .map(|tone| (pt, tone))
         });
-        let write = match tone {
-            Some((pt, tone)) => RtpWrite::new(
+        let write = if let Some((pt, tone)) = tone {
+            RtpWrite::new(
                 Pt::from(pt),
                 SeqNo::from(state.seq),
                 tone.timestamp,
                 wallclock,
                 tone.payload.to_vec(),
             )
-            .marker(tone.marker),
-            None => {
-                let tick = state.port.tick();
-                if let Some(id) = tick.ended {
-                    let _ = self.events.send(MediaEvent::Played(id));
-                }
-                RtpWrite::new(
-                    Pt::from(self.codecs.opus),
-                    SeqNo::from(state.seq),
-                    state.rtp_time,
-                    wallclock,
-                    tick.payload.unwrap_or_else(|| opus_silence(self.ptime)),
-                )
+            .marker(tone.marker)
+        } else {
+            let tick = state.port.tick();
+            if let Some(id) = tick.ended {
+                let _ = self.events.send(MediaEvent::Played(id));
             }
+            RtpWrite::new(
+                Pt::from(self.codecs.opus),
+                SeqNo::from(state.seq),
+                state.rtp_time,
+                wallclock,
+                tick.payload.unwrap_or_else(|| opus_silence(self.ptime)),
+            )
         };
         state.seq += 1;
         state.rtp_time = state.rtp_time.wrapping_add(self.samples_per_tick());

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
-use crate::port::{AudioLink, Background, PayloadSource, PortCommand};
+use crate::port::{AudioLink, Background, PayloadSink, PayloadSource, PortCommand};
 
 /// What a leg reports to its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,6 +233,11 @@ impl LegControl {
     /// What the leg sends when nothing plays: silence, or what is forwarded to its link.
     pub fn set_background(&self, background: Background) {
         self.port(PortCommand::Background(background));
+    }
+
+    /// Gives every Opus payload this leg receives to `sink` as well (`None` removes it).
+    pub fn tap(&self, sink: Option<Box<dyn PayloadSink>>) {
+        self.port(PortCommand::Tap(sink));
     }
 
     /// Plays `source` over the background until it ends ([`MediaEvent::Played`] with the

@@ -33,4 +33,4 @@ pub use config::{IceMode, MediaConfig};
 pub use engine::{MediaEngine, MediaOffer};
 pub use error::MediaError;
 pub use leg::{LegControl, MediaEvent, MediaLeg, MediaStats};
-pub use port::{AudioLink, Background, PayloadSource};
+pub use port::{AudioLink, Background, PayloadSink, PayloadSource};

@@ -21,6 +21,13 @@ pub trait PayloadSource: Send + fmt::Debug {
     fn next_payload(&mut self) -> Option<Vec<u8>>;
 }
 
+/// A consumer of the Opus payloads a leg receives (a recorder, the simulator's "heard" buffer),
+/// called on the leg's tick: it must not block.
+pub trait PayloadSink: Send + fmt::Debug {
+    /// One received payload, in arrival order.
+    fn payload(&mut self, payload: &[u8]);
+}
+
 /// The inbox of a leg that sends what other legs forward to it; cheap to clone.
 #[derive(Clone, Default)]
 pub struct AudioLink(Arc<Mutex<VecDeque<Vec<u8>>>>);
@@ -87,6 +94,7 @@ pub enum Background {
 #[derive(Debug)]
 pub(crate) enum PortCommand {
     ForwardTo(Option<AudioLink>),
+    Tap(Option<Box<dyn PayloadSink>>),
     Background(Background),
     Play(u64, Box<dyn PayloadSource>),
     Stop(u64),
@@ -97,6 +105,7 @@ pub(crate) enum PortCommand {
 pub(crate) struct Port {
     link: AudioLink,
     forward_to: Option<AudioLink>,
+    tap: Option<Box<dyn PayloadSink>>,
     background: Background,
     playing: Option<(u64, Box<dyn PayloadSource>)>,
 }
@@ -125,6 +134,10 @@ impl Port {
                 self.forward_to = link;
                 None
             }
+            PortCommand::Tap(sink) => {
+                self.tap = sink;
+                None
+            }
             PortCommand::Background(background) => {
                 if background != self.background {
                     // What was forwarded while nobody listened is stale.
@@ -150,13 +163,16 @@ impl Port {
 
     /// True when received audio is wanted by someone.
     pub(crate) fn wants_received(&self) -> bool {
-        self.forward_to.is_some()
+        self.forward_to.is_some() || self.tap.is_some()
     }
 
     /// A received Opus payload.
     pub(crate) fn received(&mut self, payload: &[u8]) {
         if let Some(link) = &self.forward_to {
             link.push(payload.to_vec());
+        }
+        if let Some(tap) = &mut self.tap {
+            tap.payload(payload);
         }
     }
 

@@ -522,6 +522,8 @@ impl Driver {
                         c.unbridge(parent, child);
                     }
                 }
+                // Ringback is not played yet (issue 11): legs carry silence until bridged.
+                Output::Ringback { .. } | Output::StopRingback { .. } => {}
                 Output::Media(media) => {
                     let length = self.timing.duration(&media.command);
                     self.media.start(now, media.call, media.id, length);

@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Longest URL accepted (Twilio documents no limit; this keeps stored rows bounded).
@@ -303,7 +304,7 @@ fn wire_form(url: &str) -> Cow<'_, str> {
         if wire_safe(b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     Cow::Owned(out)

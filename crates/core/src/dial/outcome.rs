@@ -55,6 +55,9 @@ impl Engine {
         };
         parent.timers.stop(Timer::Dial);
         parent.wait = Wait::Idle;
+        if !dial.bridged {
+            self.io.push(Output::StopRingback { call: parent_sid });
+        }
         let outcome = DialOutcome::of(&dial);
         if self.dial_finished(parent_sid, &dial, &outcome) == Flow::Next {
             self.run(parent_sid);
@@ -109,6 +112,9 @@ impl Engine {
     /// completion): ringing children `canceled`, an answered one `completed`.
     pub(crate) fn tear_down_dial(&mut self, parent_sid: Sid, dial: &DialState) -> DialOutcome {
         let mut outcome = DialOutcome::of(dial);
+        if !dial.bridged {
+            self.io.push(Output::StopRingback { call: parent_sid });
+        }
         if let (true, Some(winner)) = (dial.bridged, dial.winner)
             && self
                 .calls

@@ -97,6 +97,8 @@ impl Engine {
         call.wait = Wait::Dial;
         call.waited = true;
         call.arm_in(&mut self.io, Timer::Dial, dial_timeout(dial));
+        let tone: Arc<str> = Arc::from(dial.ring_tone.as_deref().unwrap_or(DEFAULT_RING_TONE));
+        self.io.push(Output::Ringback { call: sid, tone });
         for _ in 0..first_wave {
             self.start_next_child(sid);
         }
@@ -193,10 +195,10 @@ impl Engine {
         child.parent = Some(parent_sid);
         child.noun = noun_index;
         child.time_limit_secs = spec.time_limit;
-        if let Some((raw, method, events)) = callback {
-            if let Some(url) = self.resolve_url(sid, base.as_ref(), raw, "statusCallback URL") {
-                child.callbacks = Some(Box::new(CallbackSubscription::new(url, method, events)));
-            }
+        if let Some((raw, method, events)) = callback
+            && let Some(url) = self.resolve_url(sid, base.as_ref(), raw, "statusCallback URL")
+        {
+            child.callbacks = Some(Box::new(CallbackSubscription::new(url, method, events)));
         }
         child.set_status(&mut self.io, CallStatus::Initiated);
         self.io.push(Output::StartLeg(StartLeg {
@@ -212,6 +214,10 @@ impl Engine {
 }
 
 /// `timeout` clamped to Twilio's 5–600 s.
+/// The ringback of a `<Dial>` without `ringTone` (UNCONFIRMED: Twilio may pick the dialed
+/// country's tone; `us` is what its docs list first).
+const DEFAULT_RING_TONE: &str = "us";
+
 pub(crate) fn dial_timeout(dial: &Dial) -> u32 {
     dial.timeout.clamp(TIMEOUT_RANGE.0, TIMEOUT_RANGE.1)
 }

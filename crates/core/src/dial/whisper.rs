@@ -99,6 +99,7 @@ impl Engine {
         {
             dial.bridged = true;
         }
+        self.io.push(Output::StopRingback { call: parent_sid });
         self.io.push(Output::Bridge {
             parent: parent_sid,
             child: sid,

@@ -502,7 +502,9 @@ impl World {
             Output::RejectLeg { .. }
             | Output::CancelLeg { .. }
             | Output::HangupLeg { .. }
-            | Output::Unbridge { .. } => {}
+            | Output::Unbridge { .. }
+            | Output::Ringback { .. }
+            | Output::StopRingback { .. } => {}
             Output::CallUpdated(snapshot) => {
                 if snapshot.status.is_terminal() {
                     self.counters.ended_calls += 1;
