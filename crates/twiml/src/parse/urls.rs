@@ -6,6 +6,8 @@
 //! attribute and URL-valued element text, whatever the verb, so no verb can forget it; relative
 //! URLs have no host of their own and pass.
 
+use std::borrow::Cow;
+
 use dialtone_types::{TwilioCode, UrlError, authority_host, check_host, has_scheme};
 
 use super::Cx;
@@ -48,14 +50,15 @@ pub(crate) fn check(cx: &mut Cx<'_, '_>) {
 /// missing or has an underscore.
 fn breaks_host_rule(value: &str) -> bool {
     let value = value.trim();
-    let host = if value.starts_with("//") {
-        authority_host(&format!("x:{value}")).to_owned()
+    let absolute: Cow<'_, str> = if value.starts_with("//") {
+        // A network-path reference has the host an absolute URL made of it would have.
+        Cow::Owned(format!("x:{value}"))
     } else if has_scheme(value) && value.contains("://") {
-        authority_host(value).to_owned()
+        Cow::Borrowed(value)
     } else {
         return false;
     };
-    check_host(&host) == Err(UrlError::Hostname)
+    check_host(authority_host(&absolute)) == Err(UrlError::Hostname)
 }
 
 fn report(cx: &mut Cx<'_, '_>, pos: usize, what: &str, value: &str) {
