@@ -18,6 +18,7 @@
 //! at once, and str0m adds RTCP sender/receiver reports.
 #![warn(missing_docs)]
 
+pub mod audio;
 mod config;
 mod counters;
 mod driver;
