@@ -12,17 +12,25 @@
 //! | Module | What |
 //! |---|---|
 //! | [`frame`] | [`Frame`]: 320 samples, silence, mixing, gain, energy |
+//! | [`opus`] | [`OpusEncoder`] / [`OpusDecoder`] over libopus (PLC and in-band FEC) |
 //! | [`g711`] | ITU-T G.711 μ-law and A-law |
 //! | [`resample`] | [`Resampler`]: streaming fixed-ratio conversion (rubato's FFT resampler) |
+//! | [`tone`] | [`Tone`], [`Ringback`] (the `ringTone` countries) and the `<Record>` [`beep`] |
+//! | [`detect`] | Goertzel tone detection and speech-like energy, for tests and the simulator |
 //! | [`wav`] | 16-bit PCM WAV in and out (hound), never panicking on bad input |
 
+pub mod detect;
 pub mod error;
 pub mod frame;
 pub mod g711;
+pub mod opus;
 pub mod resample;
+pub mod tone;
 pub mod wav;
 
 pub use error::AudioError;
 pub use frame::{FRAME_DURATION, FRAME_SAMPLES, Frame, PCM_RATE};
+pub use opus::{OpusDecoder, OpusEncoder};
 pub use resample::Resampler;
+pub use tone::{Beep, Ringback, Tone, beep};
 pub use wav::{Wav, WavError};
