@@ -15,6 +15,7 @@
 //! | [`opus`] | [`OpusEncoder`] / [`OpusDecoder`] over libopus (PLC and in-band FEC) |
 //! | [`g711`] | ITU-T G.711 μ-law and A-law |
 //! | [`resample`] | [`Resampler`]: streaming fixed-ratio conversion (rubato's FFT resampler) |
+//! | [`jitter`] | [`JitterBuffer`]: one incoming RTP stream to one [`Playout`] per 20 ms tick |
 //! | [`tone`] | [`Tone`], [`Ringback`] (the `ringTone` countries) and the `<Record>` [`beep`] |
 //! | [`detect`] | Goertzel tone detection and speech-like energy, for tests and the simulator |
 //! | [`wav`] | 16-bit PCM WAV in and out (hound), never panicking on bad input |
@@ -23,6 +24,7 @@ pub mod detect;
 pub mod error;
 pub mod frame;
 pub mod g711;
+pub mod jitter;
 pub mod opus;
 pub mod resample;
 pub mod tone;
@@ -30,6 +32,7 @@ pub mod wav;
 
 pub use error::AudioError;
 pub use frame::{FRAME_DURATION, FRAME_SAMPLES, Frame, PCM_RATE};
+pub use jitter::{JitterBuffer, JitterConfig, JitterCounters, Playout};
 pub use opus::{OpusDecoder, OpusEncoder};
 pub use resample::Resampler;
 pub use tone::{Beep, Ringback, Tone, beep};
