@@ -6,7 +6,8 @@
 #     $HOME/.cache/dialtone-venv, made with Debian's python3-venv and `pip install` from PyPI);
 #   - DIALTONE_TEST_POSTGRES_URL: a PostgreSQL server the tests may create databases on (a
 #     throwaway cluster from Debian's postgresql server binaries, in a temporary directory);
-#   - /usr/bin/python3 with aiortc (Debian's python3-aiortc), the WebRTC interop peer.
+#   - /usr/bin/python3 with aiortc (Debian's python3-aiortc), the WebRTC interop peer;
+#   - libopus-dev and pkg-config (the Opus codec is linked from the system), espeak-ng (<Say>).
 # Values already in the environment are used as they are. Missing Debian packages are
 # installed with apt-get when running as root; otherwise the run fails, naming them.
 #
@@ -49,6 +50,14 @@ missing_packages() {
     fi
     if ! "$AIORTC_PYTHON" -c 'import aiortc' >/dev/null 2>&1; then
         need+=(python3-aiortc)
+    fi
+    # dialtone-media links the system libopus (found with pkg-config) and libmp3lame.
+    if ! pkg-config --exists opus 2>/dev/null; then
+        need+=(libopus-dev pkg-config)
+    fi
+    # <Say> speaks with espeak-ng; its absence is a tested fault, not a skip.
+    if ! command -v espeak-ng >/dev/null; then
+        need+=(espeak-ng)
     fi
     echo "${need[*]}"
 }

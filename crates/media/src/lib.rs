@@ -16,8 +16,12 @@
 //! [`IceMode::Full`] is Dialtone's side; [`IceMode::Lite`] plays Meta's side in the simulator.
 //! Once connected a leg sends an Opus silence frame every ptime so that the far end sees media
 //! at once, and str0m adds RTCP sender/receiver reports.
+//!
+//! [`audio`] is the pure audio core the legs will carry (16 kHz frames, Opus through libopus,
+//! G.711, resampling, jitter buffer, tones, detection, WAV); it does no IO.
 #![warn(missing_docs)]
 
+pub mod audio;
 mod config;
 mod counters;
 mod driver;
