@@ -11,6 +11,7 @@
 //!
 //! | Module | What |
 //! |---|---|
+//! | [`clip`] | [`Clip`]: a decoded prompt shared by every call that plays it; [`ClipPlayer`] |
 //! | [`frame`] | [`Frame`]: 320 samples, silence, mixing, gain, energy |
 //! | [`opus`] | [`OpusEncoder`] / [`OpusDecoder`] over libopus (PLC and in-band FEC) |
 //! | [`g711`] | ITU-T G.711 μ-law and A-law |
@@ -20,6 +21,7 @@
 //! | [`detect`] | Goertzel tone detection and speech-like energy, for tests and the simulator |
 //! | [`wav`] | 16-bit PCM WAV in and out (hound), never panicking on bad input |
 
+pub mod clip;
 pub mod detect;
 pub mod error;
 pub mod frame;
@@ -30,6 +32,7 @@ pub mod resample;
 pub mod tone;
 pub mod wav;
 
+pub use clip::{Clip, ClipPlayer};
 pub use error::AudioError;
 pub use frame::{FRAME_DURATION, FRAME_SAMPLES, Frame, PCM_RATE};
 pub use jitter::{JitterBuffer, JitterConfig, JitterCounters, Playout};
