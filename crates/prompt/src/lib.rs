@@ -1,0 +1,39 @@
+//! Prompts: what `<Say>` speaks and `<Play>` plays, as decoded [`Clip`]s.
+//!
+//! The runtime asks a [`PromptSource`] for a clip and plays it on a call's media leg; how the
+//! clip is made (an espeak-ng process, an HTTP TTS endpoint, a fetched WAV or MP3) and cached
+//! is this crate's business. A failure carries the Twilio code the call's Notification shows;
+//! the call then goes on with its next verb.
+
+mod error;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+pub use dialtone_media::audio::Clip;
+pub use error::PromptError;
+
+use dialtone_types::WebUrl;
+
+/// A boxed future, so that [`PromptSource`] can be used as `Arc<dyn PromptSource>`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What `<Say>` asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SayRequest {
+    /// The text (SSML children already flattened to text).
+    pub text: String,
+    /// Twilio's `voice` attribute, if given (`man`, `woman`, `alice`, `Polly.Joanna`, ...).
+    pub voice: Option<String>,
+    /// Twilio's `language` attribute, if given (`en-US`, `fr-FR`, ...).
+    pub language: Option<String>,
+}
+
+/// Makes the clips calls play. Implementations cache, so asking twice is cheap.
+pub trait PromptSource: Send + Sync + fmt::Debug {
+    /// `<Say>`: the text spoken once.
+    fn say<'a>(&'a self, request: &'a SayRequest) -> BoxFuture<'a, Result<Clip, PromptError>>;
+    /// `<Play>`: the audio at `url`, decoded once.
+    fn play<'a>(&'a self, url: &'a WebUrl) -> BoxFuture<'a, Result<Clip, PromptError>>;
+}
