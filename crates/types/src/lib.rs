@@ -22,4 +22,6 @@ pub use sid::{Sid, SidError, SidKind};
 pub use simulated::{SimulatedBehavior, UnknownBehavior};
 pub use status::{CallStatus, Direction, StatusParseError};
 pub use time::{Rfc2822, UnixMillis};
-pub use web_url::{MAX_URL_LEN, UrlError, WebUrl, authority_host, check_host, has_scheme};
+pub use web_url::{
+    MAX_URL_LEN, UrlError, WebUrl, authority_host, check_host, has_scheme, split_fragment,
+};

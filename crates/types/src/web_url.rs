@@ -152,7 +152,8 @@ pub fn has_scheme(text: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
-fn split_fragment(text: &str) -> (&str, Option<&str>) {
+/// The URL text before the first `#`, and the fragment after it (without the `#`), if any.
+pub fn split_fragment(text: &str) -> (&str, Option<&str>) {
     match text.split_once('#') {
         Some((before, fragment)) => (before, Some(fragment)),
         None => (text, None),

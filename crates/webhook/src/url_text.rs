@@ -5,13 +5,7 @@
 //! lowercase the host, and the application's validator would then compute a different signature.
 //! They also never panic: every index comes from a `find` on the same string.
 
-/// The URL before the first `#`, and the fragment after it (without the `#`), if any.
-pub(crate) fn split_fragment(url: &str) -> (&str, Option<&str>) {
-    match url.split_once('#') {
-        Some((before, fragment)) => (before, Some(fragment)),
-        None => (url, None),
-    }
-}
+pub(crate) use dialtone_types::split_fragment;
 
 /// The query string of a fragment-free URL (after the first `?`), if the URL has a `?`.
 pub(crate) fn query(url: &str) -> Option<&str> {
