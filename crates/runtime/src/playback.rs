@@ -38,6 +38,10 @@ use crate::config::MediaTiming;
 pub(crate) const APPLICATION_ERROR_TEXT: &str =
     "We are sorry, an application error has occurred. Goodbye.";
 
+/// How long a leg takes to send one RFC 4733 digit: `dialtone-media` sends 5 event ticks, 2
+/// more end packets and 3 ticks of audio before the next digit, 20 ms each.
+const DIGIT_ON_LEG: Duration = Duration::from_millis(200);
+
 /// What playback tells the driver.
 #[derive(Debug)]
 pub(crate) enum Report {
@@ -170,7 +174,7 @@ impl Playback {
             MediaCommand::Digits { digits } => {
                 let this = Arc::clone(self);
                 let leg = leg.clone();
-                let per_digit = self.timing.per_digit;
+                let per_digit = DIGIT_ON_LEG;
                 let task = tokio::spawn(
                     async move {
                         send_digits(&leg, &digits, per_digit).await;

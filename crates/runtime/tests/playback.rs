@@ -29,7 +29,7 @@ const PER_WORD: usize = 10;
 /// Frames of one `<Play>` pass.
 const PLAY_FRAMES: usize = 25;
 
-/// Say → 600 Hz for 10 frames a word; Play → 1 kHz for 25 frames, or 11200 for a URL with
+/// Say → 600 Hz for 10 frames a word (made in 800 ms for a text with `slow` in it); Play → 1 kHz for 25 frames, or 11200 for a URL with
 /// `missing` in it.
 #[derive(Debug)]
 struct TonePrompts;
@@ -41,7 +41,13 @@ fn tone_clip(hz: f32, frames: usize) -> Clip {
 impl PromptSource for TonePrompts {
     fn say<'a>(&'a self, request: &'a SayRequest) -> BoxFuture<'a, Result<Clip, PromptError>> {
         let words = request.text.split_whitespace().count().max(1);
-        Box::pin(async move { Ok(tone_clip(SAY_HZ, words * PER_WORD)) })
+        let slow = request.text.contains("slow");
+        Box::pin(async move {
+            if slow {
+                tokio::time::sleep(Duration::from_millis(800)).await;
+            }
+            Ok(tone_clip(SAY_HZ, words * PER_WORD))
+        })
     }
 
     fn play<'a>(&'a self, url: &'a WebUrl) -> BoxFuture<'a, Result<Clip, PromptError>> {
@@ -437,5 +443,89 @@ async fn the_whisper_is_heard_by_the_callee_only_and_the_caller_hears_ringback_u
     assert_eq!(heard.len(), 1, "{heard:?}");
     assert_eq!(heard[0].0, Heard::Hz(SAY_HZ));
     about(heard[0].1, 4 * PER_WORD, 2, "the whisper");
+    w.rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn play_digits_sends_rfc4733_digits_with_their_pauses_then_the_next_verb_plays() {
+    let w = world("<Response><Play digits=\"12ww3\"/><Say>sent</Say><Hangup/></Response>").await;
+    let (mut leg, ear, call) = w.user_calls().await;
+    let start = Instant::now();
+    let mut keys = Vec::new();
+    while keys.len() < 3 {
+        match tokio::time::timeout(Duration::from_secs(5), leg.event()).await {
+            Ok(Some(MediaEvent::Digit(key))) => keys.push((key, start.elapsed())),
+            Ok(Some(_)) => {}
+            other => panic!("digits not received: {other:?} after {keys:?}"),
+        }
+    }
+    assert_eq!(
+        keys.iter().map(|(k, _)| *k).collect::<String>(),
+        "123",
+        "{keys:?}"
+    );
+    // `ww` is a second between `2` and `3`.
+    let gap = keys[2].1 - keys[1].1;
+    assert!(gap >= Duration::from_millis(1000), "{keys:?}");
+    ended(&w.store, call).await;
+    let sounds = ear.sounds();
+    assert_eq!(
+        sounds.last().map(|s| s.0),
+        Some(Heard::Hz(SAY_HZ)),
+        "{sounds:?}"
+    );
+    w.rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn media_for_a_leg_that_never_connects_is_simulated_after_the_grace() {
+    let w = world("<Response><Say>hello</Say><Hangup/></Response>").await;
+    // The user's phone never applies our answer: no media leg ever attaches.
+    let offer = MediaEngine::new(MediaConfig::lite()).offer().await.unwrap();
+    post(&w.rt, &[user_call(WACID, offer.sdp(), 100)]);
+    let call = eventually("the inbound call", || async {
+        let page = PageRequest::first(PageSize::new(50).unwrap());
+        let calls = w
+            .store
+            .list_calls(account(), &CallFilter::default(), &page)
+            .await
+            .ok()?;
+        calls.items.first().map(|c| c.sid)
+    })
+    .await;
+    // 500 ms of grace (the test config), then the simulated `<Say>`, then `<Hangup>`.
+    let started = Instant::now();
+    ended(&w.store, call).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(w.notifications(call).await, []);
+    drop(offer);
+    w.rt.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_prompt_stopped_before_its_clip_is_made_is_never_heard() {
+    let w = world(
+        "<Response><Gather numDigits=\"1\" action=\"/pressed\"><Say>slow prompt</Say></Gather></Response>",
+    )
+    .await;
+    w.app.route(
+        "/pressed",
+        Reply::Twiml("<Response><Play>/tone.wav</Play><Hangup/></Response>".to_owned()),
+    );
+    let (leg, ear, call) = w.user_calls().await;
+    // The clip takes 800 ms to make: the digit interrupts it first.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    leg.send_digits("7");
+    ended(&w.store, call).await;
+    assert_eq!(w.app.seen_at("/pressed")[0].param("Digits"), Some("7"));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(ear.count(Heard::Hz(SAY_HZ)), 0, "{:?}", ear.sounds());
+    let sounds = ear.sounds();
+    assert_eq!(sounds.len(), 1, "{sounds:?}");
+    assert_eq!(sounds[0].0, Heard::Hz(PLAY_HZ), "{sounds:?}");
     w.rt.shutdown().await;
 }
