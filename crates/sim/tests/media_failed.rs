@@ -66,7 +66,10 @@ fn a_say_that_fails_warns_and_the_next_verb_plays() {
     assert_eq!(n[0].code, TwilioCode(13520));
     assert_eq!(n[0].level, Level::Warning);
     assert_eq!(n[0].message, "Say: invalid text: cannot be spoken");
-    assert_eq!(n[0].url.as_ref().map(|u| u.as_str()), Some(DOC));
+    assert_eq!(
+        n[0].url.as_ref().map(dialtone_types::WebUrl::as_str),
+        Some(DOC)
+    );
 }
 
 #[test]
