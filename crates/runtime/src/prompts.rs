@@ -32,3 +32,30 @@ impl PromptSource for UnavailablePrompts {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_prompt_fails_with_a_clear_error() {
+        let say = SayRequest {
+            text: "Hello".to_owned(),
+            voice: None,
+            language: None,
+        };
+        let e = UnavailablePrompts.say(&say).await.unwrap_err();
+        assert_eq!(e.code(), TwilioCode(13520));
+        assert_eq!(
+            e.to_string(),
+            "text to speech failed: no TTS engine configured"
+        );
+        let url = WebUrl::parse("https://app.test/a.wav").unwrap();
+        let e = UnavailablePrompts.play(&url).await.unwrap_err();
+        assert_eq!(e.code(), TwilioCode(11200));
+        assert_eq!(
+            e.to_string(),
+            "no Play engine configured: https://app.test/a.wav not played"
+        );
+    }
+}
