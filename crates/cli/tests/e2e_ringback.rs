@@ -86,12 +86,18 @@ fn a_whatsapp_caller_hears_ringback_then_the_callee() {
         .filter(|b| **b == Block::Ringback)
         .count();
     // B answers 1.5 s after it is called; the US cadence rings for the first 2 s.
-    assert!(ringing >= 8, "{ringing} blocks of ringback before B: {heard:?}");
+    assert!(
+        ringing >= 8,
+        "{ringing} blocks of ringback before B: {heard:?}"
+    );
     let after = &heard[bridged..];
     assert!(
         !after.contains(&Block::Ringback),
         "ringback over the bridge: {heard:?}"
     );
     let callee = after.iter().filter(|b| **b == Block::Callee).count();
-    assert!(callee >= 15, "{callee} blocks of B after the bridge: {heard:?}");
+    assert!(
+        callee >= 15,
+        "{callee} blocks of B after the bridge: {heard:?}"
+    );
 }
