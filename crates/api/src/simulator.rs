@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use dialtone_types::{E164, Sid, UnixMillis};
+use dialtone_types::{Direction, E164, Sid, SimulatedAudio, UnixMillis};
 
 use crate::control::{Behavior, BoxFuture, ControlError};
 
@@ -60,6 +60,8 @@ pub struct WhatsAppUser {
     pub hangup_after: Option<Duration>,
     /// DTMF pressed (RFC 4733) after the answer.
     pub digits: Option<String>,
+    /// What the user sends once a call's media is connected.
+    pub audio: SimulatedAudio,
     /// Business calls left unanswered in a row (read only; 0 for a new user).
     pub unanswered_in_a_row: u32,
 }
@@ -115,6 +117,31 @@ pub struct WhatsAppMedia {
     pub remote_lost: u64,
 }
 
+/// A Dialtone call of the account, as the simulator needs it to find the simulated party at
+/// its far end (from the store's record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialtoneCall {
+    /// The CallSid.
+    pub sid: Sid,
+    /// `From` (`whatsapp:+…` for a call a WhatsApp user placed).
+    pub from: String,
+    /// `To`.
+    pub to: String,
+    /// `inbound`, `outbound-api` or `outbound-dial`.
+    pub direction: Direction,
+    /// When Dialtone created the call.
+    pub created: UnixMillis,
+}
+
+/// What a simulated party heard: mono 16-bit PCM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeardAudio {
+    /// Samples per second.
+    pub rate: u32,
+    /// The samples.
+    pub samples: Vec<i16>,
+}
+
 /// What the API needs from the WhatsApp simulator. Errors carry the HTTP status, Twilio code
 /// and message to answer with.
 pub trait SimulatedWhatsApp: Send + Sync + 'static {
@@ -140,4 +167,9 @@ pub trait SimulatedWhatsApp: Send + Sync + 'static {
 
     /// The user's calls the simulator remembers, oldest first.
     fn calls(&self, account: Sid, number: &E164) -> Vec<WhatsAppUserCall>;
+
+    /// What the simulated user at the far end of `call` heard, from its media's connection to
+    /// now (or to its end); `None` when no simulated user is on that call (or its audio is no
+    /// longer kept).
+    fn heard(&self, account: Sid, call: &DialtoneCall) -> Option<HeardAudio>;
 }

@@ -7,13 +7,15 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::http::header;
 use axum::http::{Method, StatusCode};
-use common::{NOW_TEXT, Rig, account, bad_request, error, not_found};
+use common::{NOW, NOW_TEXT, Rig, account, bad_request, error, new_call, not_found};
 use dialtone_api::{
-    Behavior, BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppMedia, WhatsAppPermission,
-    WhatsAppUser, WhatsAppUserCall,
+    Behavior, BoxFuture, ControlError, DialtoneCall, HeardAudio, SimulatedWhatsApp, WhatsAppMedia,
+    WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
 };
-use dialtone_types::{E164, Sid, TwilioCode};
+use dialtone_types::{Direction, E164, Sid, SidKind, SimulatedAudio, TwilioCode};
+use http_body_util::BodyExt;
 use serde_json::{Value, json};
 
 const SENDER: &str = "whatsapp:+15550001111";
@@ -24,6 +26,8 @@ const SENDER: &str = "whatsapp:+15550001111";
 struct FakeSim {
     users: Mutex<BTreeMap<(Sid, E164), WhatsAppUser>>,
     calls: Mutex<Vec<(Sid, E164, WhatsAppUserCall)>>,
+    /// What `heard` was asked; it answers three samples for calls from `whatsapp:+15550002222`.
+    heard: Mutex<Vec<(Sid, DialtoneCall)>>,
 }
 
 impl SimulatedWhatsApp for FakeSim {
@@ -104,6 +108,14 @@ impl SimulatedWhatsApp for FakeSim {
             .map(|(_, _, c)| c.clone())
             .collect()
     }
+
+    fn heard(&self, account: Sid, call: &DialtoneCall) -> Option<HeardAudio> {
+        self.heard.lock().unwrap().push((account, call.clone()));
+        (call.from == "whatsapp:+15550002222").then(|| HeardAudio {
+            rate: 16_000,
+            samples: vec![1, -2, 3],
+        })
+    }
 }
 
 async fn rig_with(sim: Option<Arc<FakeSim>>) -> Rig {
@@ -117,6 +129,7 @@ fn user_json(number: &str, encoded: &str, extra: &Value) -> Value {
     let mut user = json!({
         "account_sid": account().to_string(),
         "answer_after": 1.0,
+        "audio": "silence",
         "behavior": "answer",
         "digits": null,
         "hangup_after": null,
@@ -138,7 +151,7 @@ async fn create_fetch_list_replace_delete() {
     let (status, user) = rig
         .post(
             "/sim/v1/WhatsAppUsers",
-            "Number=%2B15550002222&Permission=granted&Behavior=no-answer&AnswerAfter=0.25&HangupAfter=5&Digits=1%23",
+            "Number=%2B15550002222&Permission=granted&Behavior=no-answer&AnswerAfter=0.25&HangupAfter=5&Digits=1%23&Audio=tone%3A440",
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -146,7 +159,7 @@ async fn create_fetch_list_replace_delete() {
         "+15550002222",
         "%2B15550002222",
         &json!({"permission": "granted", "behavior": "no-answer", "answer_after": 0.25,
-                "hangup_after": 5.0, "digits": "1#"}),
+                "hangup_after": 5.0, "digits": "1#", "audio": "tone:440"}),
     );
     assert_eq!(user, expected);
     let stored = sim
@@ -155,6 +168,7 @@ async fn create_fetch_list_replace_delete() {
     assert_eq!(stored.permission, WhatsAppPermission::Granted);
     assert_eq!(stored.behavior, Behavior::NoAnswer);
     assert_eq!(stored.answer_after, Duration::from_millis(250));
+    assert_eq!(stored.audio, SimulatedAudio::Tone(440));
 
     let (_, other) = rig
         .post("/sim/v1/WhatsAppUsers", "Number=%2B447700900123")
@@ -242,6 +256,21 @@ async fn bad_forms_are_400() {
             "Number=%2B15550002222&Digits=12x",
             20001,
             "Digits is not valid: \"12x\" (0-9, *, #, A-D, w and W; at most 256)",
+        ),
+        (
+            "Number=%2B15550002222&Audio=tone%3A5000",
+            20001,
+            "Audio tone must be tone:HZ with HZ a whole number from 50 to 4000: \"tone:5000\"",
+        ),
+        (
+            "Number=%2B15550002222&Audio=noise",
+            20001,
+            "Audio is not valid: \"noise\". Use silence, tone:HZ (50-4000) or the http(s) URL of a WAV file",
+        ),
+        (
+            "Number=%2B15550002222&Audio=http%3A%2F%2Fbad_host%2Fa.wav",
+            20001,
+            "Audio URL is not valid (Non-relative URLs must contain a valid hostname. Underscores aren't permitted.): \"http://bad_host/a.wav\"",
         ),
     ] {
         assert_eq!(
@@ -365,6 +394,10 @@ async fn without_a_simulator_every_route_is_404() {
         (Method::DELETE, "/sim/v1/WhatsAppUsers/%2B15550002222"),
         (Method::GET, "/sim/v1/WhatsAppUsers/%2B15550002222/Calls"),
         (Method::POST, "/sim/v1/WhatsAppUsers/%2B15550002222/Calls"),
+        (
+            Method::GET,
+            "/sim/v1/Calls/CA00000000000000000000000000000001/Heard.wav",
+        ),
     ] {
         let (status, body) = rig.send(method.clone(), path, "Number=%2B1555").await;
         assert_eq!(
@@ -383,4 +416,69 @@ async fn credentials_are_required() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["code"], 20003);
+}
+
+#[tokio::test]
+async fn heard_wav_of_a_call_of_the_account() {
+    let sim = Arc::new(FakeSim::default());
+    let rig = rig_with(Some(sim.clone())).await;
+    let heard_sid = Sid::new(SidKind::Call, 0x77);
+    let silent_sid = Sid::new(SidKind::Call, 0x78);
+    for (sid, from) in [
+        (heard_sid, "whatsapp:+15550002222"),
+        (silent_sid, "client:alice"),
+    ] {
+        let call = new_call(sid, SENDER.to_owned(), from.to_owned(), Direction::Inbound);
+        rig.store.insert_call(account(), &call, NOW).await.unwrap();
+    }
+    let path = format!("/sim/v1/Calls/{heard_sid}/Heard.wav");
+    let credentials = account().to_string();
+    let response = rig
+        .raw(Method::GET, &path, "", Some((&credentials, common::TOKEN)))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "audio/x-wav");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body.len(), 44 + 6);
+    assert_eq!(&body[..4], b"RIFF");
+    assert_eq!(&body[44..], &[1, 0, 0xfe, 0xff, 3, 0]);
+    let asked = sim.heard.lock().unwrap().clone();
+    assert_eq!(
+        asked,
+        vec![(
+            account(),
+            DialtoneCall {
+                sid: heard_sid,
+                from: "whatsapp:+15550002222".to_owned(),
+                to: SENDER.to_owned(),
+                direction: Direction::Inbound,
+                created: NOW,
+            }
+        )]
+    );
+
+    // No simulated party on the call.
+    let silent = format!("/sim/v1/Calls/{silent_sid}/Heard.wav");
+    assert_eq!(
+        rig.get(&silent).await,
+        (
+            StatusCode::NOT_FOUND,
+            error(
+                20404,
+                404,
+                &format!("No simulated party heard call {silent_sid}")
+            )
+        )
+    );
+    // Unknown, malformed and another account's CallSids name nothing; the simulator is not
+    // asked about them.
+    let unknown = "/sim/v1/Calls/CA00000000000000000000000000000999/Heard.wav";
+    assert_eq!(rig.get(unknown).await, not_found(unknown));
+    let malformed = "/sim/v1/Calls/CAxyz/Heard.wav";
+    assert_eq!(rig.get(malformed).await, not_found(malformed));
+    assert_eq!(
+        rig.send_as_other(Method::GET, &path).await,
+        not_found(&path)
+    );
+    assert_eq!(sim.heard.lock().unwrap().len(), 2);
 }

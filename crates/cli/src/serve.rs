@@ -210,6 +210,9 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     };
     let runtime_config = dialtone_runtime::RuntimeConfig {
         whatsapp: Some(whatsapp.connector.clone()),
+        // No TTS/Play engine yet: every <Say>/<Play> on a media leg fails with a Notification
+        // and the call goes on. Replaced by dialtone-prompt's engine when it lands.
+        prompts: Arc::new(dialtone_runtime::UnavailablePrompts),
         ..dialtone_runtime::RuntimeConfig::default()
     };
     let runtime = dialtone_runtime::start(store.clone(), runtime_config).await?;

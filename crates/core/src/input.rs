@@ -105,6 +105,17 @@ pub enum LegEvent {
     Digits(String),
     /// A media command finished playing.
     MediaFinished(MediaId),
+    /// A media command could not play (the `<Say>` engine failed, the `<Play>` file could not
+    /// be fetched or decoded). The engine stores a Notification with `code` and goes on
+    /// exactly as after [`LegEvent::MediaFinished`].
+    MediaFailed {
+        /// The media command.
+        id: MediaId,
+        /// Twilio's code (13520 for `<Say>`, 11200/11205/13420... for `<Play>`).
+        code: TwilioCode,
+        /// What went wrong, for the Notification.
+        message: String,
+    },
 }
 
 /// REST updates of a live call (`POST /Calls/{Sid}.json`).

@@ -215,6 +215,9 @@ impl Engine {
         let child = call.in_dial();
         match event {
             LegEvent::MediaFinished(id) => self.media_finished(sid, id),
+            LegEvent::MediaFailed { id, code, message } => {
+                self.media_failed(sid, id, code, message)
+            }
             LegEvent::Digits(digits) => self.on_digits(sid, &digits),
             other if child => self.child_leg_event(sid, other),
             other => self.parent_leg_event(sid, other),

@@ -1,16 +1,22 @@
 //! Runtime settings. Every default is what a newcomer should get; tests shrink the times.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use dialtone_core::EngineConfig;
+use dialtone_prompt::PromptSource;
 
 /// Settings of [`start`](crate::start).
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
     /// The engine's own limits.
     pub engine: EngineConfig,
-    /// How long simulated media plays (see `docs/call-states.md`, "Media (simulated)").
+    /// How long simulated media plays (see `docs/call-states.md`, "Media (simulated)"), and
+    /// how long a command waits for a call's media leg.
     pub media: MediaTiming,
+    /// What `<Say>` speaks and `<Play>` plays on calls with a media leg (WhatsApp). The default,
+    /// [`UnavailablePrompts`](crate::UnavailablePrompts), fails every prompt.
+    pub prompts: Arc<dyn PromptSource>,
     /// When simulated softphones press their digits.
     pub softphone: SoftphoneTiming,
     /// Status-callback delivery.
@@ -27,6 +33,7 @@ impl Default for RuntimeConfig {
         Self {
             engine: EngineConfig::default(),
             media: MediaTiming::default(),
+            prompts: Arc::new(crate::UnavailablePrompts),
             softphone: SoftphoneTiming::default(),
             outbox: OutboxConfig::default(),
             shutdown_grace: Duration::from_secs(10),
@@ -35,7 +42,8 @@ impl Default for RuntimeConfig {
     }
 }
 
-/// The deterministic duration model of simulated media (there is no audio yet).
+/// The deterministic duration model of simulated media, for calls without a media leg
+/// (simulated softphones), and how long a call that will have one waits for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MediaTiming {
     /// `<Say>`: time per word (150 words per minute: 400 ms); a text without words counts as
@@ -49,6 +57,9 @@ pub struct MediaTiming {
     pub application_error: Duration,
     /// What `loop="0"` (repeat until stopped) means: Twilio caps it at 1000 repetitions.
     pub endless_loops: u32,
+    /// How long a media command (or ringback) for a call whose connector carries media waits
+    /// for the call's leg to connect before it is simulated instead.
+    pub attach_grace: Duration,
 }
 
 impl Default for MediaTiming {
@@ -59,6 +70,7 @@ impl Default for MediaTiming {
             per_digit: Duration::from_millis(200),
             application_error: Duration::from_secs(3),
             endless_loops: 1000,
+            attach_grace: Duration::from_secs(2),
         }
     }
 }

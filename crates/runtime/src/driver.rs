@@ -3,7 +3,8 @@
 //! Shaped after quinn's `ConnectionDriver`: take one input (a command from a [`Handle`], a
 //! fetch result, a leg event), feed it with the current wall-clock time, drain every output
 //! and hand each to the IO that performs it, then sleep until the next engine timer or
-//! simulated-media end, whichever comes first. This is the only place that reads the clock
+//! simulated-media end, whichever comes first. Media commands go to playback (legs with
+//! audio) or, for calls without a media leg, to the simulated media clock. This is the only place that reads the clock
 //! for the engine. Outputs are dispatched without waiting for the network: fetches run as
 //! their own tasks, store writes queue behind their call's earlier writes, legs are started by
 //! their connector; only a full store queue makes the driver wait (backpressure).
@@ -33,6 +34,7 @@ use crate::fetch;
 use crate::legs::{LegConnector, LegEnd, LegEvents, LegStart};
 use crate::media::MediaClock;
 use crate::persist::Write;
+use crate::playback::Report;
 use crate::shared::Shared;
 use crate::softphone::Softphones;
 
@@ -127,6 +129,8 @@ impl CallEntry {
 pub(crate) struct Driver {
     engine: Engine,
     rx: mpsc::Receiver<Command>,
+    /// What playback reports (prompts finished or failed, commands to simulate).
+    played: mpsc::UnboundedReceiver<Report>,
     tx: mpsc::Sender<Command>,
     shared: Arc<Shared>,
     calls: HashMap<Sid, CallEntry>,
@@ -155,6 +159,7 @@ impl Driver {
     pub(crate) fn new(
         engine: Engine,
         rx: mpsc::Receiver<Command>,
+        played: mpsc::UnboundedReceiver<Report>,
         tx: mpsc::Sender<Command>,
         shared: Arc<Shared>,
         timing: MediaTiming,
@@ -164,6 +169,7 @@ impl Driver {
         Self {
             engine,
             rx,
+            played,
             tx,
             shared,
             calls: HashMap::new(),
@@ -182,6 +188,10 @@ impl Driver {
             let wake = self.next_wake();
             let command = tokio::select! {
                 command = self.rx.recv() => command,
+                Some(report) = self.played.recv() => {
+                    self.report(report);
+                    continue;
+                }
                 () = sleep_until(wake) => {
                     self.fire_timers().await;
                     continue;
@@ -212,6 +222,17 @@ impl Driver {
         match (self.engine.poll_timeout(), self.media.next_due()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
+        }
+    }
+
+    /// A playback report: an input for the engine, or a command no leg came for.
+    fn report(&mut self, report: Report) {
+        match report {
+            Report::Leg(call, event) => self.input(Input::Leg { call, event }),
+            Report::Simulate(media) => {
+                let length = self.timing.duration(&media.command);
+                self.media.start(clock::now(), media.call, media.id, length);
+            }
         }
     }
 
@@ -511,6 +532,8 @@ impl Driver {
                     }
                 }
                 Output::Bridge { parent, child } => {
+                    // The parent hears the child, never ringback over it.
+                    self.shared.playback.stop_ringback(parent);
                     self.shared.audio.bridge(parent, child);
                     if let Some(c) = self.connector(child) {
                         c.bridge(parent, child);
@@ -522,13 +545,24 @@ impl Driver {
                         c.unbridge(parent, child);
                     }
                 }
-                // Ringback is not played yet (issue 11): legs carry silence until bridged.
-                Output::Ringback { .. } | Output::StopRingback { .. } => {}
-                Output::Media(media) => {
-                    let length = self.timing.duration(&media.command);
-                    self.media.start(now, media.call, media.id, length);
+                // Only a call that has (or will have) a media leg hears it.
+                Output::Ringback { call, tone } => {
+                    if self.carries_media(call) {
+                        self.shared.playback.ringback(call, tone);
+                    }
                 }
-                Output::StopMedia { call, id } => self.media.stop(call, id),
+                Output::StopRingback { call } => self.shared.playback.stop_ringback(call),
+                Output::Media(media) => {
+                    let carries = self.carries_media(media.call);
+                    if let Some(media) = self.shared.playback.media(media, carries) {
+                        let length = self.timing.duration(&media.command);
+                        self.media.start(now, media.call, media.id, length);
+                    }
+                }
+                Output::StopMedia { call, id } => {
+                    self.shared.playback.stop(call, id);
+                    self.media.stop(call, id);
+                }
             }
         }
     }
@@ -539,6 +573,13 @@ impl Driver {
             tracing::debug!(%call, "output for an unknown call dropped");
         }
         account
+    }
+
+    fn carries_media(&self, call: Sid) -> bool {
+        self.calls
+            .get(&call)
+            .and_then(|c| c.connector.as_ref())
+            .is_some_and(|c| c.carries_media())
     }
 
     fn connector(&self, call: Sid) -> Option<Arc<dyn LegConnector>> {
@@ -634,6 +675,7 @@ impl Driver {
         if snapshot.status.is_terminal() {
             entry.ended = true;
             self.media.forget(snapshot.sid);
+            self.shared.playback.forget(snapshot.sid);
             if let Some(connector) = entry.connector.take() {
                 connector.release(snapshot.sid);
             }

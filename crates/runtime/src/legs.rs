@@ -108,6 +108,11 @@ pub trait LegConnector: Send + Sync + fmt::Debug {
     fn unbridge(&self, parent: Sid, child: Sid);
     /// The call ended: drop whatever is still held for its leg (no command is sent).
     fn release(&self, call: Sid);
+    /// True when this connector's legs carry audio (they attach a media leg once connected):
+    /// media commands then wait a short grace for the leg instead of being simulated at once.
+    fn carries_media(&self) -> bool {
+        false
+    }
 }
 
 /// The stand-in for the WhatsApp connector when none is configured: every leg fails at once with

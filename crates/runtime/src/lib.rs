@@ -17,7 +17,12 @@
 //! - **legs** / **softphone** / **whatsapp** — the transports under calls: simulated
 //!   `client:` softphones, and the WhatsApp connector (Meta's Graph calling API, signed
 //!   webhooks, WebRTC media) when configured (otherwise `whatsapp:` legs fail with 13224);
-//! - **media** — a simulated media clock (`docs/call-states.md`, "Media (simulated)").
+//! - **playback** — `<Say>`/`<Play>` prompts (made by the configured [`PromptSource`]), digits
+//!   and `<Dial>` ringback played on calls' media legs;
+//! - **media** — the simulated media clock for calls without a media leg
+//!   (`docs/call-states.md`, "Media (simulated)").
+//!
+//! [`PromptSource`]: dialtone_prompt::PromptSource
 //!
 //! Start it with [`start`], use the returned [`Handle`], stop it with [`Handle::shutdown`].
 #![warn(missing_docs)]
@@ -34,6 +39,8 @@ mod legs;
 mod media;
 mod outbox;
 mod persist;
+mod playback;
+mod prompts;
 mod recovery;
 mod sender;
 mod shared;
@@ -49,6 +56,7 @@ use tokio::sync::{Mutex, Notify, mpsc, watch};
 
 pub use config::{MediaTiming, OutboxConfig, RuntimeConfig, SoftphoneTiming};
 pub use dialtone_core::Method;
+pub use dialtone_prompt::PromptSource;
 pub use dialtone_types::UnknownBehavior;
 pub use dialtone_whatsapp::graph::GraphConfig;
 pub use dialtone_whatsapp::webhook::SignatureError;
@@ -57,6 +65,7 @@ pub use handle::{Accepted, CallSource, CreateCall, Handle, TargetStatus, UpdateC
 pub use legs::{
     LegConnector, LegEnd, LegEvents, LegStart, WHATSAPP_NOT_SUPPORTED, WhatsAppUnsupported,
 };
+pub use prompts::{NO_PLAY_ENGINE, NO_TTS_ENGINE, UnavailablePrompts};
 pub use softphone::{Behavior, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones};
 pub use whatsapp::{WebhookRefusal, WhatsApp, WhatsAppConfig};
 
@@ -74,7 +83,18 @@ const COMMAND_QUEUE: usize = 4096;
 pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, RuntimeError> {
     let outbox_wake = Arc::new(Notify::new());
     let (persister, writers) = Persister::start(&store, &outbox_wake);
-    let shared = Arc::new(Shared::new(store, persister, Arc::clone(&outbox_wake)));
+    let (reports, played) = mpsc::unbounded_channel();
+    let playback = Arc::new(playback::Playback::new(
+        Arc::clone(&config.prompts),
+        config.media,
+        reports,
+    ));
+    let shared = Arc::new(Shared::new(
+        store,
+        persister,
+        Arc::clone(&outbox_wake),
+        playback,
+    ));
     let ended = recovery::recover(&shared.store, &shared.ids, clock::now()).await?;
     if ended > 0 {
         tracing::info!(calls = ended, "calls of the previous process ended");
@@ -96,6 +116,7 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
     let driver = Driver::new(
         engine,
         rx,
+        played,
         tx.clone(),
         Arc::clone(&shared),
         config.media,

@@ -1,5 +1,5 @@
 //! What the runtime's tasks share: the store and its writer, the HTTP sender, identifiers,
-//! and the accounts' signing keys.
+//! the accounts' signing keys, and the calls' media legs (audio routes and playback).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,9 +9,12 @@ use dialtone_types::Sid;
 use dialtone_webhook::{SigningKey, WebhookRequest};
 use tokio::sync::Notify;
 
+use dialtone_media::LegControl;
+
 use crate::audio::AudioRoutes;
 use crate::ids::Ids;
 use crate::persist::{Persister, Write};
+use crate::playback::Playback;
 use crate::sender::{HttpSender, Outcome};
 
 /// Accounts whose tokens are cached; beyond that the cache starts over.
@@ -28,11 +31,18 @@ pub(crate) struct Shared {
     pub(crate) outbox_wake: Arc<Notify>,
     /// The audio routes of bridged calls.
     pub(crate) audio: AudioRoutes,
+    /// Prompts and ringback played on calls' legs.
+    pub(crate) playback: Arc<Playback>,
     tokens: Mutex<HashMap<Sid, Arc<str>>>,
 }
 
 impl Shared {
-    pub(crate) fn new(store: Store, persister: Persister, outbox_wake: Arc<Notify>) -> Self {
+    pub(crate) fn new(
+        store: Store,
+        persister: Persister,
+        outbox_wake: Arc<Notify>,
+        playback: Arc<Playback>,
+    ) -> Self {
         Self {
             store,
             persister,
@@ -40,8 +50,21 @@ impl Shared {
             ids: Ids::new(),
             outbox_wake,
             audio: AudioRoutes::default(),
+            playback,
             tokens: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// `call`'s media leg is connected: bridges and prompts may use it.
+    pub(crate) fn attach_leg(&self, call: Sid, leg: LegControl) {
+        self.audio.attach(call, leg.clone());
+        self.playback.attach(call, leg);
+    }
+
+    /// `call`'s media leg is gone.
+    pub(crate) fn detach_leg(&self, call: Sid) {
+        self.audio.detach(call);
+        self.playback.detach(call);
     }
 
     /// The key that signs `account`'s webhooks: its Auth Token.

@@ -2,7 +2,7 @@
 //!
 //! Every other crate speaks in these types: SIDs, the address forms Twilio uses in `From`/`To`,
 //! call statuses and directions, webhook URLs kept as their owner wrote them, Twilio's numeric error codes, how simulated devices react to a
-//! call, and a wrapper that keeps personal data (phone numbers) out of logs. The crate is pure:
+//! call and what they send, and a wrapper that keeps personal data (phone numbers) out of logs. The crate is pure:
 //! no IO, no clock, no randomness.
 #![warn(missing_docs)]
 
@@ -11,6 +11,7 @@ mod code;
 mod redact;
 mod sid;
 mod simulated;
+mod simulated_audio;
 mod status;
 mod time;
 mod web_url;
@@ -20,6 +21,7 @@ pub use code::{Level, TwilioCode};
 pub use redact::Redacted;
 pub use sid::{Sid, SidError, SidKind};
 pub use simulated::{SimulatedBehavior, UnknownBehavior};
+pub use simulated_audio::{AudioParseError, MAX_TONE_HZ, MIN_TONE_HZ, SimulatedAudio};
 pub use status::{CallStatus, Direction, StatusParseError};
 pub use time::{Rfc2822, UnixMillis};
 pub use web_url::{

@@ -3,6 +3,7 @@
 pub(crate) mod accounts;
 pub(crate) mod applications;
 pub(crate) mod calls;
+mod heard;
 pub(crate) mod keys;
 pub(crate) mod senders;
 pub(crate) mod sim;
@@ -91,5 +92,6 @@ pub(crate) fn simulator(state: &ApiState) -> Router<ApiState> {
             axum::routing::delete(sim::remove),
         )
         .route("/sim/v1/Clients/{identity}/Calls", post(sim::call))
+        .route(heard::PATH, get(heard::heard))
         .route_layer(from_fn_with_state(state.clone(), any_account_auth))
 }

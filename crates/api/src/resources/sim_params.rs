@@ -1,8 +1,11 @@
 //! Form parameters every simulated device of `/sim/v1` takes (softphones under `Clients`,
 //! WhatsApp users under `WhatsAppUsers`): `Behavior`, `AnswerAfter`, `HangupAfter` and `Digits`,
-//! parsed and bounded the same way so both resources answer the same errors.
+//! parsed and bounded the same way so both resources answer the same errors; and `Audio`
+//! (WhatsApp users for now).
 
 use std::time::Duration;
+
+use dialtone_types::SimulatedAudio;
 
 use crate::control::Behavior;
 use crate::error::{ApiError, codes};
@@ -57,6 +60,13 @@ pub(crate) fn digits(p: &Params) -> Result<Option<String>, ApiError> {
             "Digits is not valid: {d:?} (0-9, *, #, A-D, w and W; at most {MAX_DIGITS})"
         )))
     }
+}
+
+/// `Audio`: `silence` (when absent), `tone:HZ` or the `http(s)` URL of a WAV file.
+pub(crate) fn audio(p: &Params) -> Result<SimulatedAudio, ApiError> {
+    p.get("Audio").map_or(Ok(SimulatedAudio::Silence), |v| {
+        SimulatedAudio::parse(v).map_err(|e| invalid(e.to_string()))
+    })
 }
 
 /// `AnswerAfter`; one second when absent.

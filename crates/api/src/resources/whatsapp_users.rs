@@ -4,7 +4,10 @@
 //! - `POST /sim/v1/WhatsAppUsers`: create or replace a user: `Number` (+E164), `Permission`
 //!   (`granted`, `none` (default), `revoked`), `Behavior` (`answer` (default), `busy`,
 //!   `reject`, `no-answer`, `unreachable`), `AnswerAfter` (seconds, fractional, default 1),
-//!   `HangupAfter` (seconds after the answer), `Digits` (DTMF pressed after the answer).
+//!   `HangupAfter` (seconds after the answer), `Digits` (DTMF pressed after the answer),
+//!   `Audio` (what the user sends once a call's media connects: `silence` (default), `tone:HZ`
+//!   (50 to 4000) or the `http(s)` URL of a 16-bit PCM WAV file, fetched when each call's media
+//!   connects and looped; an unusable file leaves the user silent and is logged).
 //! - `GET /sim/v1/WhatsAppUsers`: the account's users.
 //! - `GET`, `DELETE /sim/v1/WhatsAppUsers/{Number}`.
 //! - `POST /sim/v1/WhatsAppUsers/{Number}/Calls` form `To` (`whatsapp:+…`, a WhatsApp sender
@@ -52,7 +55,8 @@ pub(crate) fn routes(state: &ApiState) -> Router<ApiState> {
         .route_layer(from_fn_with_state(state.clone(), any_account_auth))
 }
 
-fn simulator(state: &ApiState) -> Result<Arc<dyn SimulatedWhatsApp>, ApiError> {
+/// The WhatsApp simulator; 404 when none runs.
+pub(crate) fn simulator(state: &ApiState) -> Result<Arc<dyn SimulatedWhatsApp>, ApiError> {
     state.whatsapp_simulator.clone().ok_or(ApiError::Refused {
         status: StatusCode::NOT_FOUND,
         code: TwilioCode::NOT_FOUND,
@@ -68,6 +72,7 @@ fn user_json(account: Sid, user: &WhatsAppUser) -> Value {
     json!({
         "account_sid": account,
         "answer_after": user.answer_after.as_secs_f64(),
+        "audio": user.audio.to_string(),
         "behavior": user.behavior.as_str(),
         "digits": user.digits,
         "hangup_after": user.hangup_after.map(|d| d.as_secs_f64()),
@@ -133,6 +138,7 @@ fn user(p: &Params) -> Result<WhatsAppUser, ApiError> {
     )?;
     let behavior = sim_params::behavior(p)?;
     let digits = sim_params::digits(p)?;
+    let audio = sim_params::audio(p)?;
     Ok(WhatsAppUser {
         number: number(p)?,
         permission,
@@ -140,6 +146,7 @@ fn user(p: &Params) -> Result<WhatsAppUser, ApiError> {
         answer_after: sim_params::answer_after(p)?,
         hangup_after: sim_params::hangup_after(p)?,
         digits,
+        audio,
         unanswered_in_a_row: 0,
     })
 }
@@ -254,6 +261,8 @@ async fn call(
 mod tests {
     use std::time::Duration;
 
+    use dialtone_types::SimulatedAudio;
+
     use super::*;
     use crate::control::Behavior;
 
@@ -269,6 +278,9 @@ mod tests {
         assert_eq!(u.answer_after, Duration::from_millis(500));
         assert_eq!(u.hangup_after, Some(Duration::from_secs(3)));
         assert_eq!(u.digits.as_deref(), Some("12#"));
+        assert_eq!(u.audio, SimulatedAudio::Silence);
+        let toned = user(&Params::parse(b"Number=%2B15550002222&Audio=tone%3A440")).unwrap();
+        assert_eq!(toned.audio, SimulatedAudio::Tone(440));
         let plain = user(&Params::parse(b"Number=+15550002222")).unwrap();
         assert_eq!(plain.number.as_str(), "+15550002222");
         assert_eq!(plain.permission, WhatsAppPermission::None);
@@ -282,6 +294,8 @@ mod tests {
             ("Number=%2B1555&AnswerAfter=-1", codes::INVALID_PARAMETER),
             ("Number=%2B1555&HangupAfter=NaN", codes::INVALID_PARAMETER),
             ("Number=%2B1555&Digits=12x", codes::INVALID_PARAMETER),
+            ("Number=%2B1555&Audio=tone%3A10", codes::INVALID_PARAMETER),
+            ("Number=%2B1555&Audio=noise", codes::INVALID_PARAMETER),
         ] {
             let e = user(&Params::parse(bad.as_bytes())).unwrap_err();
             assert_eq!(e.status_and_code().1, Some(code), "{bad}");

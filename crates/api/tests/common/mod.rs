@@ -105,7 +105,8 @@ impl FakeControl {
     }
 }
 
-fn new_call(sid: Sid, to: String, from: String, direction: Direction) -> NewCall {
+/// A `queued` call to store, with Twilio's defaults.
+pub fn new_call(sid: Sid, to: String, from: String, direction: Direction) -> NewCall {
     NewCall {
         sid,
         parent_call_sid: None,

@@ -166,6 +166,39 @@ impl Engine {
         Handled::Applied
     }
 
+    /// A media command failed on `sid`: notified, then the call goes on as if it finished.
+    ///
+    /// Whether Twilio skips a failed `<Play>` or ends the call is not documented; Dialtone
+    /// continues with the next verb (`docs/twilio-compat.md`). `<Say>` text problems (135xx)
+    /// are warnings at Twilio; fetch and format failures of `<Play>` are errors.
+    pub(crate) fn media_failed(
+        &mut self,
+        sid: Sid,
+        id: MediaId,
+        code: TwilioCode,
+        message: String,
+    ) -> Handled {
+        let Some(call) = self.calls.get(&sid) else {
+            return Handled::Stale;
+        };
+        let current = match &call.wait {
+            Wait::Media(m) | Wait::AppError(m) => *m == id,
+            Wait::Gather(run) => run.media == Some(id),
+            _ => false,
+        };
+        if !current {
+            return Handled::Stale;
+        }
+        let level = if (13500..13600).contains(&code.0) {
+            Level::Warning
+        } else {
+            Level::Error
+        };
+        let url = self.doc_url(sid);
+        self.io.notify(sid, code, level, message, url, None);
+        self.media_finished(sid, id)
+    }
+
     /// DTMF digits on `sid`: for a `<Gather>`, or `*` for `<Dial hangupOnStar>`.
     pub(crate) fn on_digits(&mut self, sid: Sid, digits: &str) -> Handled {
         let Some(call) = self.calls.get(&sid) else {

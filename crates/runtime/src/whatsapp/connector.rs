@@ -60,6 +60,10 @@ impl WhatsApp {
 }
 
 impl LegConnector for WhatsApp {
+    fn carries_media(&self) -> bool {
+        true
+    }
+
     fn start_leg(&self, leg: LegStart, events: LegEvents) {
         outbound::start(Arc::clone(&self.ctx), leg, events);
     }

@@ -407,6 +407,11 @@ impl Inbound {
             Some(MediaEvent::Digit(digit)) => {
                 self.report(LegEvent::Digits(digit.to_string())).await;
             }
+            Some(MediaEvent::Played(played)) => {
+                if let Some(call) = self.call {
+                    self.ctx.shared.playback.played(call, played);
+                }
+            }
             Some(MediaEvent::Failed(reason)) => self.media_failed(&reason).await,
             None => self.media_failed("media leg closed").await,
         }
@@ -508,14 +513,14 @@ impl Inbound {
         if let (Some(call), true) = (self.call, self.media_connected)
             && let Some(audio) = self.media.as_ref().and_then(|m| m.audio())
         {
-            self.ctx.shared.audio.attach(call, audio);
+            self.ctx.shared.attach_leg(call, audio);
         }
     }
 
     fn close_media(&mut self) {
         if let Some(media) = self.media.take() {
             if let Some(call) = self.call {
-                self.ctx.shared.audio.detach(call);
+                self.ctx.shared.detach_leg(call);
             }
             media.close();
         }

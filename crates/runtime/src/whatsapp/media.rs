@@ -2,8 +2,8 @@
 //!
 //! A business-initiated call makes an offer, sends it to Meta, and applies Meta's answer; a
 //! user-initiated call answers Meta's offer. Either way the connector then waits for the leg's
-//! events: `Connected` (ICE and DTLS done, media flowing), digits received (RFC 4733), or a
-//! failure. `dialtone-media` implements it; keeping the connector on this seam keeps its
+//! events: `Connected` (ICE and DTLS done, media flowing), digits received (RFC 4733), the end
+//! of something played on it, or a failure. `dialtone-media` implements it; keeping the connector on this seam keeps its
 //! signalling testable on its own and the media crate replaceable.
 
 use std::fmt;
@@ -23,6 +23,9 @@ pub(crate) enum MediaEvent {
     Connected,
     /// The far end pressed a DTMF digit.
     Digit(char),
+    /// What the leg played with this id (`LegControl::play`) ended, or was stopped or
+    /// replaced: the connector passes it to playback, which tells the engine.
+    Played(u64),
     /// The leg failed (ICE or DTLS failed, or never connected in time).
     Failed(String),
 }

@@ -42,15 +42,12 @@ impl PendingOffer for MediaOffer {
 impl MediaSession for MediaLeg {
     fn event(&mut self) -> BoxFuture<'_, Option<MediaEvent>> {
         Box::pin(async move {
-            loop {
-                return Some(match MediaLeg::event(self).await? {
-                    dialtone_media::MediaEvent::Connected => MediaEvent::Connected,
-                    dialtone_media::MediaEvent::Digit(digit) => MediaEvent::Digit(digit),
-                    dialtone_media::MediaEvent::Failed(reason) => MediaEvent::Failed(reason),
-                    // The connector plays nothing on its legs yet.
-                    dialtone_media::MediaEvent::Played(_) => continue,
-                });
-            }
+            Some(match MediaLeg::event(self).await? {
+                dialtone_media::MediaEvent::Connected => MediaEvent::Connected,
+                dialtone_media::MediaEvent::Digit(digit) => MediaEvent::Digit(digit),
+                dialtone_media::MediaEvent::Failed(reason) => MediaEvent::Failed(reason),
+                dialtone_media::MediaEvent::Played(id) => MediaEvent::Played(id),
+            })
         })
     }
 

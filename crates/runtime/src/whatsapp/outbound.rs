@@ -296,7 +296,7 @@ impl Outbound {
             Some(MediaEvent::Connected) => {
                 self.media_deadline = None;
                 if let Some(audio) = self.media.as_ref().and_then(|m| m.audio()) {
-                    self.ctx.shared.audio.attach(self.events.call(), audio);
+                    self.ctx.shared.attach_leg(self.events.call(), audio);
                 }
                 if !self.answered && !self.done && !self.engine_gone {
                     self.answered = true;
@@ -308,12 +308,17 @@ impl Outbound {
                     self.events.send(LegEvent::Digits(digit.to_string())).await;
                 }
             }
+            Some(MediaEvent::Played(played)) => {
+                self.ctx.shared.playback.played(self.events.call(), played);
+            }
             Some(MediaEvent::Failed(reason)) => {
                 self.media = None;
+                self.ctx.shared.detach_leg(self.events.call());
                 self.media_failed(&reason).await;
             }
             None => {
                 self.media = None;
+                self.ctx.shared.detach_leg(self.events.call());
                 self.media_failed("media leg closed").await;
             }
         }
@@ -427,7 +432,7 @@ impl Outbound {
         self.offer = None;
         self.media_deadline = None;
         if let Some(media) = self.media.take() {
-            self.ctx.shared.audio.detach(self.events.call());
+            self.ctx.shared.detach_leg(self.events.call());
             media.close();
         }
     }

@@ -236,6 +236,7 @@ pub fn config() -> RuntimeConfig {
             per_digit: Duration::from_millis(5),
             application_error: Duration::from_millis(20),
             endless_loops: 1000,
+            attach_grace: Duration::from_millis(500),
         },
         softphone: SoftphoneTiming {
             digits_delay: Duration::from_millis(150),

@@ -22,7 +22,7 @@ use dialtone_core::{
     LegEvent, MediaCommand, MediaId, Notification, Output, RestCommand, SequentialSids,
 };
 use dialtone_types::WebUrl;
-use dialtone_types::{Address, CallStatus, Direction, E164, Sid, SidKind, UnixMillis};
+use dialtone_types::{Address, CallStatus, Direction, E164, Sid, SidKind, TwilioCode, UnixMillis};
 
 pub use app::AppResponse;
 pub use leg::{LegScript, Outcome};
@@ -135,6 +135,8 @@ pub struct World {
     /// The from-address of inbound parents that have a script.
     inbound_from: HashMap<Sid, String>,
     stopped_media: HashSet<MediaId>,
+    /// Media whose `<Say>` text or `<Play>` URL contains the key fails with this code.
+    media_failures: Vec<(String, TwilioCode, String)>,
     recording: Recording,
     outputs: Vec<(UnixMillis, Output)>,
     webhooks: Vec<Webhook>,
@@ -172,6 +174,7 @@ impl World {
             media_duration: Duration::from_secs(2),
             inbound_from: HashMap::new(),
             stopped_media: HashSet::new(),
+            media_failures: Vec::new(),
             recording,
             outputs: Vec::new(),
             webhooks: Vec::new(),
@@ -228,6 +231,13 @@ impl World {
     /// How long each `<Say>`/`<Play>` plays (default 2 s).
     pub fn set_media_duration(&mut self, duration: Duration) {
         self.media_duration = duration;
+    }
+
+    /// Media whose `<Say>` text or `<Play>` URL contains `matching` fails with `code` and
+    /// `message` (`LegEvent::MediaFailed`) after the fetch latency, instead of playing.
+    pub fn fail_media(&mut self, matching: &str, code: TwilioCode, message: &str) {
+        self.media_failures
+            .push((matching.to_owned(), code, message.to_owned()));
     }
 
     /// Scripts the far end at `address` (`whatsapp:+...`, `client:...`): outgoing legs to it,
@@ -480,7 +490,24 @@ impl World {
                 }
             }
             Output::Media(media) => {
-                if !matches!(
+                let subject = match &media.command {
+                    MediaCommand::Say { text, .. } => text.as_str(),
+                    MediaCommand::Play { url, .. } => url.as_str(),
+                    _ => "",
+                };
+                let failure = self
+                    .media_failures
+                    .iter()
+                    .find(|(key, _, _)| !subject.is_empty() && subject.contains(key.as_str()));
+                if let Some((_, code, message)) = failure {
+                    let event = LegEvent::MediaFailed {
+                        id: media.id,
+                        code: *code,
+                        message: message.clone(),
+                    };
+                    let (call, latency) = (media.call, self.fetch_latency);
+                    self.schedule(latency, Input::Leg { call, event });
+                } else if !matches!(
                     media.command,
                     MediaCommand::Say { loop_count: 0, .. }
                         | MediaCommand::Play { loop_count: 0, .. }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use dialtone_media::MediaStats;
-use dialtone_types::{E164, Sid, UnixMillis};
+use dialtone_types::{E164, Sid, SimulatedAudio, UnixMillis};
 
 use super::user::{Behavior, User};
 
@@ -125,6 +125,7 @@ pub(crate) struct Script {
     pub answer_after: Duration,
     pub hangup_after: Option<Duration>,
     pub digits: Option<String>,
+    pub audio: SimulatedAudio,
 }
 
 impl Script {
@@ -134,6 +135,7 @@ impl Script {
             answer_after: user.answer_after,
             hangup_after: user.hangup_after,
             digits: user.digits.clone().filter(|d| !d.is_empty()),
+            audio: user.audio.clone(),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use dialtone_types::E164;
+use dialtone_types::{E164, SimulatedAudio};
 
 use super::error::SimError;
 
@@ -69,10 +69,13 @@ pub struct NewUser {
     pub hangup_after: Option<Duration>,
     /// DTMF the user presses (RFC 4733) shortly after the call is answered.
     pub digits: Option<String>,
+    /// What the user sends once a call's media is connected (either direction).
+    pub audio: SimulatedAudio,
 }
 
 impl NewUser {
-    /// A user with the defaults: no permission, answers after 1 s, no hang-up, no digits.
+    /// A user with the defaults: no permission, answers after 1 s, no hang-up, no digits,
+    /// silence.
     pub fn new(number: E164) -> Self {
         Self {
             number,
@@ -81,6 +84,7 @@ impl NewUser {
             answer_after: Duration::from_secs(1),
             hangup_after: None,
             digits: None,
+            audio: SimulatedAudio::Silence,
         }
     }
 
@@ -128,6 +132,8 @@ pub struct User {
     pub hangup_after: Option<Duration>,
     /// DTMF pressed after the answer.
     pub digits: Option<String>,
+    /// What the user sends once a call's media is connected.
+    pub audio: SimulatedAudio,
     /// Business-initiated calls left unanswered in a row since the last answered one.
     pub unanswered_in_a_row: u32,
 }
@@ -141,6 +147,7 @@ impl User {
             answer_after: user.answer_after,
             hangup_after: user.hangup_after,
             digits: user.digits,
+            audio: user.audio,
             unanswered_in_a_row: 0,
         }
     }

@@ -1,14 +1,26 @@
-//! The users' media side: one task per call owning its ICE-lite [`MediaLeg`], pressing the
-//! user's digits once the leg is connected and reporting a leg that fails. Dropping the
+//! The users' media side: one task per call owning its ICE-lite [`MediaLeg`]. Once the leg is
+//! connected it plays the user's `Audio` ([`super::audio`]), taps what the user hears
+//! ([`super::heard`]) and presses the user's digits; it reports a leg that fails. Dropping the
 //! command sender ends the task and with it the leg (socket freed).
 
 use std::sync::Weak;
 use std::time::Duration;
 
 use dialtone_media::{MediaEvent, MediaLeg};
+use dialtone_types::SimulatedAudio;
 use tokio::sync::mpsc;
 
-use super::Inner;
+use super::heard::LegInfo;
+use super::{Inner, audio, now};
+
+/// What a leg's task needs to know of its call.
+#[derive(Debug, Clone)]
+pub(crate) struct LegPlan {
+    /// Who is on the call (for the heard log).
+    pub info: LegInfo,
+    /// What the user sends once connected.
+    pub audio: SimulatedAudio,
+}
 
 /// A `w` waits half a second before the next digit, a `W` one second (as Twilio's
 /// `sendDigits`).
@@ -19,6 +31,7 @@ pub(crate) fn run(
     inner: Weak<Inner>,
     call_id: String,
     mut leg: MediaLeg,
+    plan: LegPlan,
 ) -> mpsc::UnboundedSender<String> {
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     tokio::spawn(async move {
@@ -37,6 +50,11 @@ pub(crate) fn run(
                     Some(MediaEvent::Connected) => {
                         tracing::debug!(%call_id, "WhatsApp simulator: user media connected");
                         connected = true;
+                        if let Some(inner) = inner.upgrade() {
+                            let control = leg.control();
+                            control.tap(inner.heard_start(plan.info.clone()));
+                            audio::play(&inner.fetcher, control, plan.audio.clone(), call_id.clone());
+                        }
                         for digits in std::mem::take(&mut waiting) {
                             press(&leg, &digits).await;
                         }
@@ -59,6 +77,7 @@ pub(crate) fn run(
         // Keep the counters for the test API: what this user received and lost.
         if let Some(inner) = inner.upgrade() {
             let stats = leg.stats();
+            inner.heard_end(&call_id, now());
             inner.with_state(|s| s.network.media_stopped(&call_id, stats));
         }
     });

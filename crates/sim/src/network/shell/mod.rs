@@ -5,9 +5,12 @@
 //! The rules stay in the sans-IO [`Network`] behind one mutex; the shell only turns its
 //! [`Output`]s into IO: webhooks go to a per-call delivery queue, `Answer` makes the user's
 //! media answer (then feeds it back), `ApplyAnswer` starts the user's offered leg,
-//! `PressDigits` reaches the leg's task, `Ended` drops the leg.
+//! `PressDigits` reaches the leg's task, `Ended` drops the leg. Each leg plays its user's
+//! `Audio` ([`audio`]) and keeps what the user heard ([`heard`]).
 
+mod audio;
 mod config;
+mod heard;
 mod http;
 mod media;
 mod webhooks;
@@ -25,10 +28,13 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 pub use config::{Delivery, SimulatorConfig};
+pub use heard::{HEARD_RATE, Heard, KEEP_LEGS, MAX_HEARD};
 
 use super::{
     Network, NetworkConfig, NewUser, Output, SimError, SimSender, User, UserCall, Webhook,
 };
+use heard::{HeardLog, LegInfo};
+use media::LegPlan;
 use webhooks::Poster;
 
 /// A boxed future, so [`SenderDirectory`] can be used as `Arc<dyn SenderDirectory>`.
@@ -58,6 +64,10 @@ pub(crate) struct Inner {
     poster: Arc<Poster>,
     engine: MediaEngine,
     timer_task: Mutex<Option<JoinHandle<()>>>,
+    /// What each user heard, per leg (its own lock: legs' taps write to their own buffers).
+    heard: Mutex<HeardLog>,
+    /// Fetches the users' `Audio` WAV files.
+    fetcher: reqwest::Client,
 }
 
 /// The rules and the IO attached to each live call.
@@ -114,6 +124,8 @@ impl Simulator {
             )),
             engine: MediaEngine::new(config.media),
             timer_task: Mutex::new(None),
+            heard: Mutex::new(HeardLog::default()),
+            fetcher: audio::client(),
         });
         let task = tokio::spawn(run_timers(Arc::downgrade(&inner)));
         *lock(&inner.timer_task) = Some(task);
@@ -198,6 +210,25 @@ impl Simulator {
         self.inner.with_state(|s| s.network.calls(account, number))
     }
 
+    /// What the user heard on the business-initiated call of `account` whose
+    /// `biz_opaque_callback_data` is `data` (Dialtone puts the `<Dial>` child's CallSid there);
+    /// `None` if no such call's media ever connected, or it is no longer kept.
+    pub fn heard_by_callback_data(&self, account: Sid, data: &str) -> Option<Heard> {
+        lock(&self.inner.heard).by_opaque(account, data)
+    }
+
+    /// What `user` heard on its call of `account` to the business number `business` that was
+    /// live at `at` (Meta allows one call per pair at a time, so at most one matches).
+    pub fn heard_by_user_call(
+        &self,
+        account: Sid,
+        user: &E164,
+        business: &E164,
+        at: UnixMillis,
+    ) -> Option<Heard> {
+        lock(&self.inner.heard).user_call(account, user, business, at)
+    }
+
     /// Stops the timers and every media leg; webhooks already queued are still delivered.
     pub async fn shutdown(&self) {
         self.inner.closed.store(true, Ordering::SeqCst);
@@ -238,6 +269,16 @@ impl Inner {
         result
     }
 
+    /// A leg connected: keep what its user hears (the sink to tap the leg with).
+    fn heard_start(&self, info: LegInfo) -> Option<Box<dyn dialtone_media::PayloadSink>> {
+        lock(&self.heard).start(info)
+    }
+
+    /// A leg ended.
+    fn heard_end(&self, call_id: &str, at: UnixMillis) {
+        lock(&self.heard).end(call_id, at);
+    }
+
     fn media_failed(self: &Arc<Self>, call_id: &str, reason: &str) {
         self.with_state(|s| s.network.media_failed(now(), call_id, reason));
     }
@@ -267,8 +308,12 @@ impl Inner {
                         .and_then(|offer| offer.accept(&answer).map_err(|e| e.to_string()));
                     match started {
                         Ok(leg) => {
-                            let digits = media::run(Arc::downgrade(self), call_id.clone(), leg);
-                            state.legs.insert(call_id, digits);
+                            let plan = leg_plan(&state.network, &call_id);
+                            if let Some(plan) = plan {
+                                let digits =
+                                    media::run(Arc::downgrade(self), call_id.clone(), leg, plan);
+                                state.legs.insert(call_id, digits);
+                            }
                         }
                         Err(reason) => state.network.media_failed(now(), &call_id, &reason),
                     }
@@ -300,8 +345,9 @@ impl Inner {
                         && s.network
                             .call(&call_id)
                             .is_some_and(|c| !c.status.is_final());
-                    if live {
-                        let digits = media::run(Arc::downgrade(&inner), call_id.clone(), leg);
+                    let plan = leg_plan(&s.network, &call_id);
+                    if let (true, Some(plan)) = (live, plan) {
+                        let digits = media::run(Arc::downgrade(&inner), call_id.clone(), leg, plan);
                         s.legs.insert(call_id, digits);
                     }
                 }
@@ -309,6 +355,23 @@ impl Inner {
             });
         });
     }
+}
+
+/// What the media task of `call_id` needs of its call (`None` for a call that is gone).
+fn leg_plan(network: &Network, call_id: &str) -> Option<LegPlan> {
+    let call = network.calls.get(call_id)?;
+    Some(LegPlan {
+        info: LegInfo {
+            call_id: call_id.to_owned(),
+            account: call.sender.account,
+            direction: call.direction,
+            user: call.user.clone(),
+            business: call.sender.number.clone(),
+            opaque: call.opaque.clone(),
+            created_at: call.created_at,
+        },
+        audio: call.script.audio.clone(),
+    })
 }
 
 /// Fires the network's timers on time until the simulator shuts down.
