@@ -27,6 +27,9 @@ use crate::error::PromptError;
 pub(crate) struct Freshness {
     /// Reused without asking the origin until then (`None`: never, revalidate each time).
     pub fresh_until: Option<Instant>,
+    /// The lifetime the origin gave (`None`: `no-cache`), renewed by a `304` that repeats
+    /// no `Cache-Control` of its own.
+    pub ttl: Option<Duration>,
     /// `ETag` for `If-None-Match`.
     pub etag: Option<String>,
     /// `Last-Modified` for `If-Modified-Since`.
@@ -36,6 +39,14 @@ pub(crate) struct Freshness {
 impl Freshness {
     pub fn is_fresh(&self, now: Instant) -> bool {
         self.fresh_until.is_some_and(|t| now < t)
+    }
+
+    /// The same rule, renewed from now (after a `304`).
+    pub fn renewed(&self) -> Freshness {
+        Freshness {
+            fresh_until: self.ttl.map(|t| Instant::now() + t),
+            ..self.clone()
+        }
     }
 
     pub fn has_validator(&self) -> bool {
@@ -91,8 +102,10 @@ pub(crate) fn policy(headers: &reqwest::header::HeaderMap, default_ttl: Duration
         // No lifetime given (no header, or only e.g. `public`): the default.
         Some(max_age.map_or(default_ttl, Duration::from_secs))
     };
+    let ttl = ttl.filter(|t| !t.is_zero());
     Policy::Store(Freshness {
-        fresh_until: ttl.filter(|t| !t.is_zero()).map(|t| now + t),
+        fresh_until: ttl.map(|t| now + t),
+        ttl,
         etag: header("etag"),
         last_modified: header("last-modified"),
     })

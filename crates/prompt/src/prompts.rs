@@ -152,6 +152,12 @@ impl Prompts {
         if status == reqwest::StatusCode::NOT_MODIFIED
             && let Some((clip, old)) = stale
         {
+            if !response.headers().contains_key("cache-control") {
+                // The 304 repeats no rule: the stored one goes on (RFC 9111 §4.3.4).
+                let fresh = old.renewed();
+                self.plays.put(url.to_owned(), clip.clone(), fresh.clone());
+                return Ok((clip, fresh));
+            }
             let fresh = match policy {
                 Policy::NoStore => {
                     self.plays.remove(&url.to_owned());
@@ -202,6 +208,7 @@ impl Prompts {
                 self.plays.remove(&url.to_owned());
                 Freshness {
                     fresh_until: None,
+                    ttl: None,
                     etag: None,
                     last_modified: None,
                 }
