@@ -196,7 +196,7 @@ fn samples(format: Format, data: &[u8]) -> Pcm {
     }
 }
 
-#[allow(clippy::cast_possible_truncation)]
+#[allow(clippy::cast_possible_truncation, clippy::many_single_char_names)]
 fn sample(encoding: Encoding, s: &[u8]) -> i16 {
     match (encoding, s) {
         (Encoding::Pcm, [b]) => (i16::from(*b) - 128) << 8,
@@ -236,11 +236,14 @@ pub(crate) fn mp3(body: Bytes, max: Duration) -> Result<Pcm, PromptError> {
     use symphonia::core::codecs::DecoderOptions;
     use symphonia::core::errors::Error;
     use symphonia::core::formats::FormatOptions;
-    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
     use symphonia::core::meta::MetadataOptions;
     use symphonia::core::probe::Hint;
 
-    let stream = MediaSourceStream::new(Box::new(Cursor::new(body)), Default::default());
+    let stream = MediaSourceStream::new(
+        Box::new(Cursor::new(body)),
+        MediaSourceStreamOptions::default(),
+    );
     let mut hint = Hint::new();
     hint.with_extension("mp3");
     let probed = symphonia::default::get_probe()

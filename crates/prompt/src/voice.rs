@@ -41,7 +41,7 @@
 
 /// The `-v` argument for a request.
 pub fn espeak_voice(voice: Option<&str>, language: Option<&str>) -> String {
-    let voice = voice.map(str::trim).unwrap_or("");
+    let voice = voice.map_or("", str::trim);
     let (locale, female) = match voice.split_once('.') {
         Some((family, rest))
             if family.eq_ignore_ascii_case("polly") || family.eq_ignore_ascii_case("google") =>
@@ -90,7 +90,6 @@ fn google(rest: &str) -> (Option<&str>, bool) {
 
 /// Polly voices by name (`Polly.Joanna`, `Polly.Joanna-Neural`): locale and sex.
 fn polly(rest: &str) -> (Option<&str>, bool) {
-    let name = rest.split('-').next().unwrap_or("");
     #[rustfmt::skip]
     const VOICES: &[(&str, &str, bool)] = &[
         ("Aditi", "hi-IN", true), ("Amy", "en-GB", true), ("Astrid", "sv-SE", true),
@@ -128,6 +127,7 @@ fn polly(rest: &str) -> (Option<&str>, bool) {
         ("Zayd", "ar-AE", false), ("Hala", "ar-AE", true), ("Jihye", "ko-KR", true),
         ("Sofie", "da-DK", true), ("Burcu", "tr-TR", true),
     ];
+    let name = rest.split('-').next().unwrap_or("");
     VOICES
         .iter()
         .find(|(n, _, _)| n.eq_ignore_ascii_case(name))
@@ -136,7 +136,6 @@ fn polly(rest: &str) -> (Option<&str>, bool) {
 
 /// The espeak-ng language for a Twilio locale.
 pub fn espeak_language(language: &str) -> &'static str {
-    let lang = language.trim().replace('_', "-").to_ascii_lowercase();
     #[rustfmt::skip]
     const TABLE: &[(&str, &str)] = &[
         ("en-us", "en-us"), ("en-ca", "en-us"), ("en", "en-us"), ("fil-ph", "en-us"),
@@ -156,6 +155,7 @@ pub fn espeak_language(language: &str) -> &'static str {
         ("ko-kr", "ko"), ("cmn-cn", "cmn"), ("zh-cn", "cmn"), ("cmn-tw", "cmn"),
         ("zh-tw", "cmn"), ("yue-hk", "yue"), ("zh-hk", "yue"), ("yue-cn", "yue"),
     ];
+    let lang = language.trim().replace('_', "-").to_ascii_lowercase();
     if let Some((_, v)) = TABLE.iter().find(|(k, _)| *k == lang) {
         return v;
     }

@@ -38,7 +38,11 @@ impl Server {
     }
 }
 
-#[allow(clippy::cast_possible_truncation)]
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss
+)]
 fn tone_wav(rate: u32, hz: f32, seconds: f32) -> Vec<u8> {
     let n = (rate as f32 * seconds) as usize;
     let samples = (0..n)
