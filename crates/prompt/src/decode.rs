@@ -264,7 +264,7 @@ pub(crate) fn mp3(body: Bytes, max: Duration) -> Result<Pcm, PromptError> {
         .map_err(bad_mp3)?;
     let mut rate = track.codec_params.sample_rate.unwrap_or(0);
     let mut out: Vec<i16> = Vec::new();
-    let mut buffer: Option<SampleBuffer<i16>> = None;
+    let mut buffer: Option<(symphonia::core::audio::SignalSpec, SampleBuffer<i16>)> = None;
     loop {
         let packet = match reader.next_packet() {
             Ok(p) => p,
@@ -286,9 +286,17 @@ pub(crate) fn mp3(body: Bytes, max: Duration) -> Result<Pcm, PromptError> {
             rate = spec.rate;
         }
         let channels = spec.channels.count().max(1);
+        // A new buffer whenever the stream's shape changes (MP3 frames may switch channels).
         let buf = match &mut buffer {
-            Some(b) if b.capacity() >= decoded.capacity() * channels => b,
-            _ => buffer.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
+            Some((b_spec, b))
+                if *b_spec == spec && b.capacity() >= decoded.capacity() * channels =>
+            {
+                b
+            }
+            _ => {
+                let fresh = SampleBuffer::new(decoded.capacity() as u64, spec);
+                &mut buffer.insert((spec, fresh)).1
+            }
         };
         buf.copy_interleaved_ref(decoded);
         for block in buf.samples().chunks_exact(channels) {
@@ -364,5 +372,72 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn stereo_24_bit_and_alaw_tones_downmix() {
+        #[allow(clippy::cast_possible_truncation)]
+        let tone: Vec<i16> = (0..8000)
+            .map(|i| (f64::sin(f64::from(i) * std::f64::consts::TAU / 8.0) * 8000.0) as i16)
+            .collect();
+        let mut b = header(1, 2, 8000, 24, 8000 * 6);
+        for &s in &tone {
+            let [lo, hi] = s.to_le_bytes();
+            b.extend([0, lo, hi, 0, lo, hi]);
+        }
+        let pcm = wav(&b, DataLength::Strict).unwrap();
+        assert_eq!(pcm.samples, tone);
+        let mut b = header(6, 1, 8000, 8, 8000);
+        b.extend(g711::encode_alaw(&tone));
+        let clip = wav(&b, DataLength::Strict)
+            .unwrap()
+            .into_clip(Duration::from_secs(5))
+            .unwrap();
+        let s: Vec<i16> = clip.frames().iter().flat_map(|f| f.0).collect();
+        assert!(dialtone_media::audio::detect::tone_present(
+            &s[1600..14_000],
+            16_000,
+            1000.0
+        ));
+        let long = header(6, 1, 8000, 8, 16_000);
+        let mut long = long;
+        long.extend(vec![0xD5; 16_000]);
+        assert!(
+            wav(&long, DataLength::Strict)
+                .unwrap()
+                .into_clip(Duration::from_secs(1))
+                .is_err(),
+            "over the clip limit"
+        );
+    }
+
+    /// Cut and corrupted files are errors or short clips, never panics.
+    #[test]
+    fn damaged_files_never_panic() {
+        let mp3_file: &[u8] = include_bytes!("../tests/fixtures/tone-1khz-1s.mp3");
+        let mut wav_file = header(1, 1, 8000, 16, 400);
+        wav_file.extend([7u8; 400]);
+        let mut seed = 0x2545_f491_u32;
+        for file in [mp3_file, &wav_file[..]] {
+            for cut in (0..file.len()).step_by(37) {
+                let _ = wav(&file[..cut], DataLength::Strict);
+                let _ = wav(&file[..cut], DataLength::ToEnd);
+                let _ = mp3(Bytes::copy_from_slice(&file[..cut]), Duration::from_secs(5));
+            }
+            for _ in 0..200 {
+                let mut damaged = file.to_vec();
+                for _ in 0..8 {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    let at = seed as usize % damaged.len();
+                    #[allow(clippy::cast_possible_truncation)]
+                    let byte = (seed >> 24) as u8;
+                    damaged[at] = byte;
+                }
+                let _ = wav(&damaged, DataLength::Strict);
+                let _ = mp3(Bytes::from(damaged), Duration::from_secs(5));
+            }
+        }
     }
 }
