@@ -39,6 +39,35 @@
 //! Matching is case-insensitive and `_` is read as `-`; a locale not in the table falls back
 //! to its language subtag when espeak-ng has it (`de-CH` → `de`), then to `en-us`.
 
+/// Whether `voice` is one Dialtone recognises: `man`, `woman`, `alice`, a `Polly.<Name>`
+/// (with `-Neural` / `-Generative`) of the table below, or a `Google.<ll-CC>-<Model>-<X>`.
+/// Twilio answers an unknown voice with warning 13511 "Say: Invalid voice value" and speaks
+/// with the default voice, which is what [`espeak_voice`] does; the runtime can use this to
+/// raise the warning.
+pub fn is_known_voice(voice: &str) -> bool {
+    let voice = voice.trim();
+    if ["man", "woman", "alice"]
+        .iter()
+        .any(|v| v.eq_ignore_ascii_case(voice))
+    {
+        return true;
+    }
+    match voice.split_once('.') {
+        Some((family, rest)) if family.eq_ignore_ascii_case("polly") => {
+            let mut parts = rest.splitn(2, '-');
+            let known = polly(parts.next().unwrap_or("")).0.is_some();
+            known
+                && parts
+                    .next()
+                    .is_none_or(|t| t == "Neural" || t == "Generative")
+        }
+        Some((family, rest)) if family.eq_ignore_ascii_case("google") => {
+            rest.split('-').count() >= 4 && google(rest).0.is_some()
+        }
+        _ => false,
+    }
+}
+
 /// The `-v` argument for a request.
 pub fn espeak_voice(voice: Option<&str>, language: Option<&str>) -> String {
     let voice = voice.map_or("", str::trim);
@@ -61,7 +90,7 @@ pub fn espeak_voice(voice: Option<&str>, language: Option<&str>) -> String {
     let base = espeak_language(language);
     let variant = if female {
         "+f3"
-    } else if voice.contains('.') {
+    } else if locale.is_some() {
         "+m3"
     } else {
         ""
@@ -189,9 +218,33 @@ mod tests {
             espeak_voice(Some("Google.en-GB-Chirp3-HD-Aoede"), None),
             "en-gb+f3"
         );
-        assert_eq!(espeak_voice(Some("Polly.Nobody"), Some("es-ES")), "es+m3");
+        assert_eq!(espeak_voice(Some("Polly.Nobody"), Some("es-ES")), "es");
         assert_eq!(espeak_language("de-CH"), "de");
         assert_eq!(espeak_language("xx-YY"), "en-us");
+    }
+
+    #[test]
+    fn known_voices() {
+        for v in [
+            "man",
+            "alice",
+            "Polly.Joanna",
+            "Polly.Joanna-Neural",
+            "Polly.Mía-Generative",
+            "Google.en-GB-Standard-A",
+            "Google.en-US-Chirp3-HD-Aoede",
+        ] {
+            assert!(is_known_voice(v), "{v}");
+        }
+        for v in [
+            "",
+            "robot",
+            "Polly.Nobody",
+            "Polly.Joanna-Loud",
+            "Google.en",
+        ] {
+            assert!(!is_known_voice(v), "{v}");
+        }
     }
 
     #[test]

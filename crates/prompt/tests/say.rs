@@ -167,6 +167,44 @@ async fn the_cache_spawns_once_per_text() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_bounds_running_engines() {
+    espeak();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let slow = script(
+        dir.path(),
+        "slow-espeak",
+        &format!(
+            "echo + >> '{0}'\nsleep 0.3\necho - >> '{0}'\nexec espeak-ng \"$@\"",
+            log.display()
+        ),
+    );
+    let p = Arc::new(
+        Prompts::new(PromptConfig {
+            engine: SpeechEngine::Espeak { program: slow },
+            synth_concurrency: 2,
+            ..PromptConfig::default()
+        })
+        .unwrap(),
+    );
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let p = p.clone();
+            tokio::spawn(async move { p.say(&say(&format!("Prompt number {i}."))).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let (mut running, mut most) = (0i32, 0i32);
+    for line in std::fs::read_to_string(&log).unwrap().lines() {
+        running += if line == "+" { 1 } else { -1 };
+        most = most.max(running);
+    }
+    assert_eq!(most, 2, "at most synth_concurrency engines at once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_engine_is_an_error_with_a_code() {
     let p = with_program(Path::new("/nonexistent/espeak-ng"), Duration::from_secs(5));
     let e = p.say(&say("Hello")).await.unwrap_err();
