@@ -4,15 +4,32 @@
 //! clip is made (an espeak-ng process, an HTTP TTS endpoint, a fetched WAV or MP3) and cached
 //! is this crate's business. A failure carries the Twilio code the call's Notification shows;
 //! the call then goes on with its next verb.
+//!
+//! [`Prompts`] is the implementation: `<Say>` through espeak-ng run out of process (a bounded
+//! pool, a timeout that kills a hung engine) or an HTTP TTS endpoint ([`SpeechEngine`]),
+//! `<Play>` through an HTTP fetch honouring `Cache-Control` (module `play`); both
+//! decoded to 16 kHz mono [`Clip`]s held in caches bounded by total frames, with single
+//! flight so a prompt asked by many calls at once is made once. Why each piece is as it is:
+//! the module docs of `speech`, `play`, `decode`, `cache`, [`voice`] (the voice table) and
+//! `error` (which code for which fault).
 
+mod cache;
+mod config;
+mod decode;
 mod error;
+mod play;
+mod prompts;
+mod speech;
+pub mod voice;
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use config::{MAX_SAY_CHARS, PromptConfig, SpeechEngine};
 pub use dialtone_media::audio::Clip;
-pub use error::PromptError;
+pub use error::{PLAY_INVALID_CONTENT_TYPE, PromptError, SAY_INVALID_TEXT};
+pub use prompts::Prompts;
 
 use dialtone_types::WebUrl;
 
