@@ -7,6 +7,7 @@
 //! a message naming the setting (exit code 2). Resolution is a pure function of its inputs,
 //! so it is unit-tested without touching the process environment.
 
+mod tts;
 mod whatsapp;
 
 use std::fmt;
@@ -18,6 +19,7 @@ use dialtone_types::{Sid, SidKind};
 use serde::Deserialize;
 use url::Url;
 
+pub use tts::TtsFile;
 pub use whatsapp::{EnvWhatsApp, WhatsAppFile, WhatsAppMode, WhatsAppSettings};
 
 /// Default listening address.
@@ -58,7 +60,7 @@ pub struct ServeArgs {
     #[arg(long, env = "DIALTONE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// TOML configuration file (keys: listen, data_dir, database_url, public_url, log,
-    /// max_call_requests, account_sid, auth_token, and a [whatsapp] table)
+    /// max_call_requests, account_sid, auth_token, a [whatsapp] and a [tts] table)
     #[arg(long, env = "DIALTONE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Log filter, e.g. `info` or `info,dialtone_runtime=debug` [default: info]
@@ -73,6 +75,12 @@ pub struct ServeArgs {
     /// DIALTONE_WHATSAPP_ACCESS_TOKEN, _APP_SECRET, _VERIFY_TOKEN or the [whatsapp] table)
     #[arg(long, env = "DIALTONE_WHATSAPP_MODE", value_name = "MODE")]
     pub whatsapp_mode: Option<String>,
+    /// The <Say> engine: `espeak-ng` (default) or `http` (needs --tts-url)
+    #[arg(long, env = "DIALTONE_TTS_ENGINE", value_name = "ENGINE")]
+    pub tts_engine: Option<String>,
+    /// The HTTP TTS endpoint (POST text, voice, language; answers audio/wav); implies `http`
+    #[arg(long, env = "DIALTONE_TTS_URL", value_name = "URL")]
+    pub tts_url: Option<String>,
 }
 
 /// The config file's keys; unknown keys are an error (a typo must not be ignored).
@@ -97,6 +105,8 @@ pub struct FileConfig {
     pub auth_token: Option<String>,
     /// The `[whatsapp]` table.
     pub whatsapp: Option<WhatsAppFile>,
+    /// The `[tts]` table.
+    pub tts: Option<TtsFile>,
 }
 
 /// The bootstrap account's credentials from the environment (`DIALTONE_ACCOUNT_SID`,
@@ -166,6 +176,8 @@ pub struct ServeConfig {
     pub account: AccountSource,
     /// The WhatsApp network.
     pub whatsapp: WhatsAppSettings,
+    /// The <Say> and <Play> engines.
+    pub prompts: dialtone_prompt::PromptConfig,
 }
 
 /// A configuration problem, named precisely enough to fix it.
@@ -243,6 +255,11 @@ pub fn resolve(
         args.whatsapp_mode.as_deref(),
         env_whatsapp,
         file.whatsapp.clone().unwrap_or_default(),
+    )?;
+    let prompts = tts::resolve(
+        args.tts_engine.as_deref(),
+        args.tts_url.as_deref(),
+        file.tts.clone().unwrap_or_default(),
     )?;
     let listen_text = args
         .listen
@@ -341,6 +358,7 @@ pub fn resolve(
         max_call_requests,
         account,
         whatsapp,
+        prompts,
     })
 }
 

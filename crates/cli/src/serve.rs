@@ -46,6 +46,8 @@ enum ServeError {
     },
     #[error("{0}")]
     WhatsApp(String),
+    #[error("invalid [tts] configuration: {0}")]
+    Prompts(String),
     #[error("cannot start the call runtime: {0}")]
     Runtime(#[from] dialtone_runtime::RuntimeError),
     #[error("server error: {0}")]
@@ -210,9 +212,10 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     };
     let runtime_config = dialtone_runtime::RuntimeConfig {
         whatsapp: Some(whatsapp.connector.clone()),
-        // No TTS/Play engine yet: every <Say>/<Play> on a media leg fails with a Notification
-        // and the call goes on. Replaced by dialtone-prompt's engine when it lands.
-        prompts: Arc::new(dialtone_runtime::UnavailablePrompts),
+        prompts: Arc::new(
+            dialtone_prompt::Prompts::new(config.prompts.clone())
+                .map_err(|e| ServeError::Prompts(e.to_string()))?,
+        ),
         ..dialtone_runtime::RuntimeConfig::default()
     };
     let runtime = dialtone_runtime::start(store.clone(), runtime_config).await?;
