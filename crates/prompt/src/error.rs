@@ -33,8 +33,7 @@ impl PromptError {
     /// The Twilio error code for the call's Notification.
     pub fn code(&self) -> TwilioCode {
         match self {
-            Self::Speech(_) => TwilioCode(13520),
-            Self::InvalidText(_) => TwilioCode(13520),
+            Self::Speech(_) | Self::InvalidText(_) => TwilioCode(13520),
             Self::Fetch { code, .. } | Self::Unsupported { code, .. } => *code,
         }
     }
