@@ -25,7 +25,7 @@ use crate::network::Direction;
 /// Ended legs kept (oldest dropped first).
 pub const KEEP_LEGS: usize = 1000;
 /// Most audio one leg keeps: ten minutes.
-pub const MAX_HEARD: Duration = Duration::from_secs(600);
+pub const MAX_HEARD: Duration = Duration::from_mins(10);
 /// The rate of heard audio, Hz (the audio core's).
 pub const HEARD_RATE: u32 = PCM_RATE;
 
