@@ -128,4 +128,29 @@ mod tests {
         let empty = Wav::mono(16_000, Vec::new()).write().unwrap();
         assert!(decode(&empty).is_err());
     }
+
+    #[tokio::test]
+    async fn fetches_a_wav_and_says_why_not() {
+        use axum::routing::get;
+        let wav = Wav::mono(16_000, vec![500; 3200]).write().unwrap();
+        let app = axum::Router::new()
+            .route("/a.wav", get(move || async move { wav.clone() }))
+            .route("/page", get(|| async { "<html></html>" }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = client();
+        let url = |path: &str| WebUrl::parse(&format!("{base}{path}")).unwrap();
+        assert_eq!(fetch(&client, &url("/a.wav")).await.unwrap().len(), 10);
+        assert_eq!(
+            fetch(&client, &url("/missing.wav")).await.unwrap_err(),
+            "HTTP status 404"
+        );
+        assert!(
+            fetch(&client, &url("/page"))
+                .await
+                .unwrap_err()
+                .contains("WAV")
+        );
+    }
 }
