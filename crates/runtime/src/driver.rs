@@ -529,6 +529,10 @@ impl Driver {
                     self.media.start(now, media.call, media.id, length);
                 }
                 Output::StopMedia { call, id } => self.media.stop(call, id),
+                // Follow-up (issue 11 item 7, runtime wiring): tap the legs into a
+                // `dialtone_media::audio::Recorder` and answer with `Input::RecordingEnded`.
+                // Ignored until then.
+                Output::StartRecording(_) | Output::StopRecording { .. } => {}
             }
         }
     }
