@@ -33,6 +33,7 @@ mod events;
 mod keys;
 mod notifications;
 mod page;
+mod recordings;
 mod senders;
 
 pub use accounts::Account;
@@ -45,4 +46,5 @@ pub use keys::ApiKey;
 pub use notifications::{NewNotification, Notification};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState};
 pub use page::{Page, PageRequest, PageSize, PageStart, PageToken, PageTokenError};
+pub use recordings::{NewRecording, Recording, RecordingFilter, RecordingFinish, RecordingStatus};
 pub use senders::{NewSender, Sender, SenderUpdate};
