@@ -31,6 +31,7 @@ mod convert;
 mod error;
 mod events;
 mod keys;
+mod media;
 mod notifications;
 mod page;
 mod recordings;
@@ -43,6 +44,7 @@ pub use calls::{Call, CallFilter, CallUpdate, DateOp, DateParseError, NewCall, T
 pub use error::StoreError;
 pub use events::{CallEvent, NewCallEvent, RESPONSE_BODY_EXCERPT_MAX};
 pub use keys::ApiKey;
+pub use media::{FsRecordingStore, RecordingStore};
 pub use notifications::{NewNotification, Notification};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState};
 pub use page::{Page, PageRequest, PageSize, PageStart, PageToken, PageTokenError};
