@@ -47,7 +47,7 @@ fn wav(channels: u16, samples: usize) -> Vec<u8> {
     }
     let mut out = Vec::new();
     out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(36 + u32::try_from(data.len()).unwrap()).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
     out.extend_from_slice(&16u32.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes());
@@ -57,7 +57,7 @@ fn wav(channels: u16, samples: usize) -> Vec<u8> {
     out.extend_from_slice(&(2 * channels).to_le_bytes());
     out.extend_from_slice(&16u16.to_le_bytes());
     out.extend_from_slice(b"data");
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
     out.extend_from_slice(&data);
     out
 }

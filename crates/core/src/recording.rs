@@ -115,6 +115,37 @@ pub(crate) fn elapsed_secs(started: UnixMillis, now: UnixMillis) -> u64 {
     now.whole_seconds_since(started)
 }
 
+/// The callback for `status` (`in-progress`, `completed`, `absent`).
+fn recording_status(
+    recording: Sid,
+    run: &RecordingRun,
+    status: &'static str,
+    duration: Option<u64>,
+) -> Option<StatusCallback> {
+    let (url, method) = run.callback.as_ref().map(|c| (c.url.clone(), c.method))?;
+    let mut p = Params::with_capacity(10);
+    p.push("AccountSid", run.account);
+    p.push("CallSid", run.call);
+    p.push("RecordingSid", recording);
+    p.push("RecordingUrl", Arc::clone(&run.url));
+    p.push("RecordingStatus", status);
+    if let Some(d) = duration {
+        p.push("RecordingDuration", d);
+    }
+    p.push("RecordingChannels", u64::from(run.channels));
+    p.push("RecordingStartTime", Value::Time(run.started));
+    p.push("RecordingSource", run.source.as_str());
+    if status == "absent" {
+        p.push("ErrorCode", RECORDING_TOO_SHORT);
+    }
+    Some(StatusCallback {
+        call: run.call,
+        url,
+        method,
+        params: p,
+    })
+}
+
 impl Engine {
     /// `{base}/2010-04-01/Accounts/{AC}/Recordings/{RE}`.
     pub(crate) fn recording_url(&self, account: Sid, recording: Sid) -> Arc<str> {
@@ -173,8 +204,9 @@ impl Engine {
             started: self.io.now,
             url,
         }));
-        if run.callback.as_ref().is_some_and(|c| c.events.in_progress) {
-            let cb = self.recording_status(recording, &run, "in-progress", None);
+        if run.callback.as_ref().is_some_and(|c| c.events.in_progress)
+            && let Some(cb) = recording_status(recording, &run, "in-progress", None)
+        {
             self.io.push(Output::StatusCallback(cb));
         }
         self.recordings.insert(recording, run);
@@ -197,42 +229,6 @@ impl Engine {
         });
     }
 
-    /// The callback for `status` (`in-progress`, `completed`, `absent`).
-    fn recording_status(
-        &self,
-        recording: Sid,
-        run: &RecordingRun,
-        status: &'static str,
-        duration: Option<u64>,
-    ) -> StatusCallback {
-        let (url, method) = run
-            .callback
-            .as_ref()
-            .map(|c| (c.url.clone(), c.method))
-            .expect("only called with a subscription");
-        let mut p = Params::with_capacity(10);
-        p.push("AccountSid", run.account);
-        p.push("CallSid", run.call);
-        p.push("RecordingSid", recording);
-        p.push("RecordingUrl", Arc::clone(&run.url));
-        p.push("RecordingStatus", status);
-        if let Some(d) = duration {
-            p.push("RecordingDuration", d);
-        }
-        p.push("RecordingChannels", u64::from(run.channels));
-        p.push("RecordingStartTime", Value::Time(run.started));
-        p.push("RecordingSource", run.source.as_str());
-        if status == "absent" {
-            p.push("ErrorCode", RECORDING_TOO_SHORT);
-        }
-        StatusCallback {
-            call: run.call,
-            url,
-            method,
-            params: p,
-        }
-    }
-
     /// The media side finished `recording`.
     pub(crate) fn recording_ended(
         &mut self,
@@ -253,13 +249,10 @@ impl Engine {
             } else {
                 cb.events.absent
             };
-            if wanted {
-                let cb = self.recording_status(
-                    recording,
-                    &run,
-                    status,
-                    (duration > 0).then_some(duration),
-                );
+            if wanted
+                && let Some(cb) =
+                    recording_status(recording, &run, status, (duration > 0).then_some(duration))
+            {
                 self.io.push(Output::StatusCallback(cb));
             }
         }

@@ -523,16 +523,17 @@ impl Driver {
                     }
                 }
                 // Ringback is not played yet (issue 11): legs carry silence until bridged.
-                Output::Ringback { .. } | Output::StopRingback { .. } => {}
+                // Recordings: follow-up (issue 11 item 7, runtime wiring): tap the legs into a
+                // `dialtone_media::audio::Recorder` and answer with `Input::RecordingEnded`.
+                Output::Ringback { .. }
+                | Output::StopRingback { .. }
+                | Output::StartRecording(_)
+                | Output::StopRecording { .. } => {}
                 Output::Media(media) => {
                     let length = self.timing.duration(&media.command);
                     self.media.start(now, media.call, media.id, length);
                 }
                 Output::StopMedia { call, id } => self.media.stop(call, id),
-                // Follow-up (issue 11 item 7, runtime wiring): tap the legs into a
-                // `dialtone_media::audio::Recorder` and answer with `Input::RecordingEnded`.
-                // Ignored until then.
-                Output::StartRecording(_) | Output::StopRecording { .. } => {}
             }
         }
     }

@@ -305,7 +305,7 @@ fn a_hang_up_still_requests_action_with_digits_hangup_and_completed() {
 
 #[test]
 fn an_empty_recording_and_a_hang_up_request_nothing() {
-    let mut w = world(r#"<Record/>"#);
+    let mut w = world("<Record/>");
     w.set_silent_recordings(true);
     w.hang_up_after(ca(1), secs(2));
     w.run_until_idle();
