@@ -21,6 +21,7 @@ mod auth;
 mod control;
 mod error;
 mod http;
+mod media;
 mod paging;
 mod params;
 mod render;
@@ -28,6 +29,7 @@ mod resources;
 mod simulator;
 mod state;
 mod target;
+mod transcode;
 mod validate;
 mod whatsapp_webhook;
 

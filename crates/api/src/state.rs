@@ -70,6 +70,11 @@ pub struct ApiState {
     pub(crate) whatsapp: Option<Arc<dyn crate::WhatsAppWebhooks>>,
     /// The WhatsApp simulator behind `/sim/v1/WhatsAppUsers`, when it runs.
     pub(crate) whatsapp_simulator: Option<Arc<dyn crate::SimulatedWhatsApp>>,
+    /// Recording media (`/Recordings/{RE}.wav|.mp3`); without it every media request is 404.
+    pub(crate) recordings: Option<Arc<dyn dialtone_store::RecordingStore>>,
+    /// The server's public URL (scheme and host, no trailing slash), the base of a recording's
+    /// `media_url`. Default `https://api.twilio.com`.
+    pub(crate) public_url: Arc<str>,
 }
 
 impl fmt::Debug for ApiState {
@@ -99,6 +104,8 @@ impl ApiState {
             limits,
             whatsapp: None,
             whatsapp_simulator: None,
+            recordings: None,
+            public_url: Arc::from("https://api.twilio.com"),
         }
     }
 
@@ -121,6 +128,20 @@ impl ApiState {
     #[must_use]
     pub fn with_whatsapp_simulator(mut self, simulator: Arc<dyn crate::SimulatedWhatsApp>) -> Self {
         self.whatsapp_simulator = Some(simulator);
+        self
+    }
+
+    /// Serves recording media from `store`.
+    #[must_use]
+    pub fn with_recordings(mut self, store: Arc<dyn dialtone_store::RecordingStore>) -> Self {
+        self.recordings = Some(store);
+        self
+    }
+
+    /// The public URL recordings' `media_url` starts with (no trailing slash).
+    #[must_use]
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
         self
     }
 

@@ -10,7 +10,7 @@ use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Direction, Sid, UnixMillis};
 
 use crate::config::AppConfig;
-use crate::dial::DialState;
+use crate::dial::{DialRecording, DialState};
 use crate::exec::gather::GatherRun;
 use crate::io::Io;
 use crate::output::{CallSnapshot, FetchPurpose, MediaId, Output, RequestId};
@@ -46,6 +46,8 @@ pub(crate) enum Wait {
     Pause,
     /// A `<Gather>`.
     Gather(Box<GatherRun>),
+    /// A `<Record>`: its recording (`RE...`) to finish.
+    Record(Sid),
     /// The parent's `<Dial>` (see `Call::dial`).
     Dial,
     /// A child in the bridge, after its whisper.
@@ -109,6 +111,8 @@ pub(crate) struct Call {
     /// A `<Dial>` child that a REST redirect took out of its dial: it keeps its identity
     /// (`ParentCallSid`, `outbound-dial`) but runs its own TwiML like a parent.
     pub(crate) detached: bool,
+    /// A bridged `<Dial>` child whose dial records: reported in its `completed` callback.
+    pub(crate) recording: Option<DialRecording>,
 }
 
 impl Call {
@@ -149,6 +153,7 @@ impl Call {
             dial: None,
             noun: 0,
             detached: false,
+            recording: None,
         }
     }
 

@@ -114,6 +114,9 @@ pub struct EngineConfig {
     pub max_document_bytes: usize,
     /// Parsed documents kept, keyed by body, so identical responses are parsed once.
     pub document_cache_entries: usize,
+    /// Base of `RecordingUrl` (`{base}/2010-04-01/Accounts/{AC}/Recordings/{RE}`): the
+    /// server's public API URL, without a trailing slash. Default `https://api.twilio.com`.
+    pub api_base_url: std::sync::Arc<str>,
 }
 
 impl Default for EngineConfig {
@@ -122,6 +125,7 @@ impl Default for EngineConfig {
             redirect_limit: 20,
             max_document_bytes: 64 * 1024,
             document_cache_entries: 256,
+            api_base_url: std::sync::Arc::from("https://api.twilio.com"),
         }
     }
 }

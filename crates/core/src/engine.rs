@@ -35,6 +35,9 @@ pub struct Engine {
     pub(crate) docs: DocCache,
     pub(crate) urls: UrlCache,
     pub(crate) config: EngineConfig,
+    /// Recordings not finished yet (until `Input::RecordingEnded`), by `RE` SID; they outlive
+    /// their call.
+    pub(crate) recordings: FastMap<Sid, crate::recording::RecordingRun>,
 }
 
 impl Engine {
@@ -47,6 +50,7 @@ impl Engine {
             docs: DocCache::new(config.document_cache_entries),
             urls: UrlCache::new(config.document_cache_entries * 4),
             config,
+            recordings: FastMap::default(),
         }
     }
 
@@ -69,6 +73,11 @@ impl Engine {
                 self.senders.insert(account, senders);
                 Ok(Handled::Applied)
             }
+            Input::RecordingEnded {
+                recording,
+                duration_secs,
+                reason,
+            } => Ok(self.recording_ended(recording, duration_secs, reason)),
         };
         self.sweep();
         result
@@ -160,6 +169,7 @@ impl Engine {
             Timer::TimeLimit => self.time_limit_reached(sid),
             Timer::Pause => self.pause_elapsed(sid),
             Timer::Gather => self.gather_timeout(sid),
+            Timer::Record => self.record_max_length(sid),
         }
     }
 

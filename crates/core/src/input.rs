@@ -5,7 +5,7 @@ use dialtone_types::WebUrl;
 use dialtone_types::{E164, Sid, TwilioCode};
 
 use crate::config::CallSetup;
-use crate::output::{MediaId, RequestId};
+use crate::output::{MediaId, RecordingEnd, RequestId};
 
 /// One input to [`Engine::handle_input`](crate::Engine::handle_input).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +42,20 @@ pub enum Input {
         account: Sid,
         /// Its voice-enabled senders.
         senders: Vec<E164>,
+    },
+    /// A recording is finished (the file is complete, trimmed if asked): the answer to
+    /// [`Output::StopRecording`](crate::Output::StopRecording) (echoing its reason), or
+    /// unprompted (`RecordingEnd::Silence`, or `Hangup` when the media side saw the leg go
+    /// first). `duration_secs == 0` means nothing was recorded: `absent` (16101), and a
+    /// `<Record>` falls through to the next verb without requesting `action`. Valid after the
+    /// call ended (the engine keeps the recording until this arrives).
+    RecordingEnded {
+        /// The recording (`RE...`).
+        recording: Sid,
+        /// Whole seconds of audio in the finished file.
+        duration_secs: u32,
+        /// Why it ended.
+        reason: RecordingEnd,
     },
 }
 

@@ -40,6 +40,7 @@ mod io;
 mod lifecycle;
 mod output;
 mod params;
+mod recording;
 mod rest;
 mod sid;
 mod status_callback;
@@ -52,7 +53,7 @@ pub use error::EngineError;
 pub use input::{CallSettings, FetchResult, Input, LegEvent, RestCommand};
 pub use output::{
     CallSnapshot, FetchPurpose, FetchRequest, MediaCommand, MediaId, MediaRequest, Notification,
-    Output, RequestId, StartLeg, StatusCallback,
+    Output, RecordingEnd, RecordingRequest, RecordingSource, RequestId, StartLeg, StatusCallback,
 };
 pub use params::{API_VERSION, Params, Value, sends_called_and_caller};
 pub use sid::{SeededSids, SequentialSids, SidSource};
@@ -60,4 +61,6 @@ pub use status_callback::CallbackSubscription;
 pub use timer::Timer;
 
 /// Re-exported so users of the engine need not depend on `dialtone-twiml` for these.
-pub use dialtone_twiml::{Method, RejectReason, StatusCallbackEvents};
+pub use dialtone_twiml::{
+    Method, RecordingEvents, RecordingTrack, RejectReason, StatusCallbackEvents, Trim,
+};

@@ -290,6 +290,7 @@ impl Engine {
             let outcome = self.tear_down_dial(sid, &d);
             (d, outcome)
         });
+        let recording = self.record_hung_up(sid);
         let Some(call) = self.calls.get_mut(&sid) else {
             return;
         };
@@ -299,6 +300,9 @@ impl Engine {
             LegEnd::Cancel => self.io.push(Output::CancelLeg { call: sid }),
         }
         call.set_status(&mut self.io, status);
+        if let Some(recording) = recording {
+            self.record_call_ended(sid, recording);
+        }
         if let Some((dial, outcome)) = outcome {
             self.request_dial_action(sid, &dial, &outcome);
         }

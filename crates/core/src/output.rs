@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use dialtone_twiml::{Method, RejectReason};
+use dialtone_twiml::{Method, RecordingTrack, RejectReason, Trim};
 use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Direction, Level, Sid, TwilioCode, UnixMillis};
 
@@ -89,6 +89,104 @@ pub enum Output {
     CallUpdated(CallSnapshot),
     /// An error or warning to store and show (Twilio's Notifications / Debugger).
     Notification(Notification),
+    /// Start recording (`<Record>`, `<Dial record>`): tap the legs, write the file, and
+    /// answer with [`Input::RecordingEnded`](crate::Input::RecordingEnded) once it is
+    /// finished — after [`Output::StopRecording`], or unprompted when the media side ends it
+    /// (`<Record timeout>` silence, the leg's audio ending). See [`RecordingRequest`].
+    StartRecording(RecordingRequest),
+    /// Stop a recording the engine decided to end (`finishOnKey`, `maxLength`, hang-up, the
+    /// `<Dial>` ended): finish the file (trim it if asked), then answer with
+    /// [`Input::RecordingEnded`](crate::Input::RecordingEnded) echoing `reason`.
+    StopRecording {
+        /// The call the recording belongs to (the parent for `<Dial record>`).
+        call: Sid,
+        /// The recording (`RE...`).
+        recording: Sid,
+        /// Why it ends.
+        reason: RecordingEnd,
+    },
+}
+
+/// How a recording was started (`source` / `RecordingSource`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordingSource {
+    /// `<Record>`.
+    RecordVerb,
+    /// `<Dial record>`.
+    DialVerb,
+    /// REST `POST /Calls/{CA}/Recordings.json`.
+    StartCallRecordingApi,
+}
+
+impl RecordingSource {
+    /// Twilio's value (`RecordVerb`, `DialVerb`, `StartCallRecordingAPI`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::RecordVerb => "RecordVerb",
+            Self::DialVerb => "DialVerb",
+            Self::StartCallRecordingApi => "StartCallRecordingAPI",
+        }
+    }
+}
+
+/// Why a recording ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordingEnd {
+    /// `<Record timeout>` seconds of silence (detected by the media side).
+    Silence,
+    /// A `<Record finishOnKey>` key.
+    Key(char),
+    /// `<Record maxLength>` reached (the engine's timer).
+    MaxLength,
+    /// The call ended (caller hang-up, REST `Status=completed`, time limit).
+    Hangup,
+    /// The `<Dial>` ended (child hung up, dial torn down).
+    DialEnded,
+    /// A REST redirect took the call elsewhere (no `action` request).
+    Interrupted,
+}
+
+/// A recording to start. Audio is 8 kHz 16-bit PCM (Twilio's format, 128 kbps per channel).
+///
+/// - `<Record>`: mono, the `call`'s inbound track (`track = Inbound`, `child = None`); a beep
+///   first when `beep`; end it unprompted with `RecordingEnd::Silence` after
+///   `silence_timeout_secs` of silence (`None`: never). `finishOnKey` and `maxLength` are
+///   the engine's (it sends `StopRecording`).
+/// - `<Dial record-from-answer[-dual]>`: sent at the `Bridge`; `child` is the bridged child.
+/// - `<Dial record-from-ringing[-dual]>`: sent when the dial starts ringing, `child = None`:
+///   record the parent leg (what the caller hears, ringback included) and add the child that
+///   a later `Output::Bridge` names.
+/// - Dual (`channels == 2`): channel 1 is the parent (`call`), channel 2 the child. Mono mixes
+///   both legs. `track`: `Inbound` = audio received from the legs, `Outbound` = audio sent to
+///   them, `Both` = both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingRequest {
+    /// The call the recording belongs to (the parent leg for `<Dial>`).
+    pub call: Sid,
+    /// Its account.
+    pub account: Sid,
+    /// The recording (`RE...`), echoed in `StopRecording` and `RecordingEnded`.
+    pub recording: Sid,
+    /// Who started it.
+    pub source: RecordingSource,
+    /// The bridged child (`<Dial record-from-answer*>`).
+    pub child: Option<Sid>,
+    /// 1 or 2.
+    pub channels: u8,
+    /// Which direction of audio.
+    pub track: RecordingTrack,
+    /// Play a beep before recording (`<Record playBeep>`).
+    pub beep: bool,
+    /// Remove leading and trailing silence when finishing.
+    pub trim: Trim,
+    /// End the recording after this many seconds of silence (`<Record timeout>`).
+    pub silence_timeout_secs: Option<u32>,
+    /// `<Record maxLength>` (the engine stops it; informative for the media side).
+    pub max_length_secs: Option<u32>,
+    /// When it starts.
+    pub started: UnixMillis,
+    /// `RecordingUrl` (no extension) for the store's `media_url`.
+    pub url: Arc<str>,
 }
 
 /// Why a document is fetched.

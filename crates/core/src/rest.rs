@@ -196,6 +196,7 @@ impl Engine {
     /// Stops whatever the call is doing, before a redirect; a `<Dial>` child leaves its dial.
     fn interrupt(&mut self, sid: Sid) {
         self.abort_dial(sid);
+        self.record_interrupted(sid);
         let Some(call) = self.calls.get_mut(&sid) else {
             return;
         };
@@ -209,6 +210,7 @@ impl Engine {
         }
         call.timers.stop(Timer::Pause);
         call.timers.stop(Timer::Gather);
+        call.timers.stop(Timer::Record);
         call.fetch = None;
         call.loop_steps = 0;
         call.wait = Wait::Idle;

@@ -60,7 +60,8 @@ impl Call {
     /// The callback owed for the move to `status`, if subscribed; counts it in
     /// `SequenceNumber`.
     ///
-    /// Parameters: the standard set, then `CallDuration` (terminal only), `CallbackSource`,
+    /// Parameters: the standard set, then `CallDuration` (terminal only; then `RecordingUrl`,
+    /// `RecordingDuration`, `RecordingSid` for a recorded `<Dial>` child), `CallbackSource`,
     /// `SequenceNumber`, `Timestamp`.
     pub(crate) fn status_callback(
         &mut self,
@@ -76,6 +77,9 @@ impl Call {
         let mut params = self.standard_params(status, 4);
         if status.is_terminal() {
             params.push("CallDuration", self.duration(io.now));
+            if let Some(rec) = &self.recording {
+                rec.push_params(&mut params, io.now);
+            }
         }
         params.push("CallbackSource", "call-progress-events");
         params.push("SequenceNumber", u64::from(self.sequence));

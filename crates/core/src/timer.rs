@@ -23,10 +23,12 @@ pub enum Timer {
     Pause,
     /// `<Gather timeout>`: no further digit in time.
     Gather,
+    /// `<Record maxLength>`: the recording is stopped.
+    Record,
 }
 
 impl Timer {
-    const COUNT: usize = 5;
+    const COUNT: usize = 6;
 
     /// Every timer, in table order.
     pub const ALL: [Self; Self::COUNT] = [
@@ -35,6 +37,7 @@ impl Timer {
         Self::TimeLimit,
         Self::Pause,
         Self::Gather,
+        Self::Record,
     ];
 
     pub(crate) const fn index(self) -> usize {
@@ -44,6 +47,7 @@ impl Timer {
             Self::TimeLimit => 2,
             Self::Pause => 3,
             Self::Gather => 4,
+            Self::Record => 5,
         }
     }
 
@@ -55,6 +59,7 @@ impl Timer {
             Self::TimeLimit => "time-limit",
             Self::Pause => "pause",
             Self::Gather => "gather",
+            Self::Record => "record",
         }
     }
 }

@@ -545,6 +545,8 @@ impl Driver {
                         c.unbridge(parent, child);
                     }
                 }
+                // Recordings are not captured yet (issue 11 item 7, runtime wiring).
+                Output::StartRecording(_) | Output::StopRecording { .. } => {}
                 // Only a call that has (or will have) a media leg hears it.
                 Output::Ringback { call, tone } => {
                     if self.carries_media(call) {

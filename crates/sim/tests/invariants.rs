@@ -269,7 +269,7 @@ fn render_verb(v: &Verb, out: &mut String) {
             }
             out.push_str("</Dial>");
         }
-        Verb::Unsupported => out.push_str("<Record/>"),
+        Verb::Unsupported => out.push_str("<Echo/>"),
         Verb::DialNumber => out.push_str("<Dial><Number>+15551230000</Number></Dial>"),
     }
 }

@@ -55,12 +55,12 @@ fn not_supported(verb: &str) -> (u32, Level, String) {
 #[test]
 fn unsupported_verbs_are_reported_and_skipped() {
     let w = run(
-        "<Response><Say>before</Say><Record/><Enqueue>support</Enqueue><Echo/><Say>after</Say></Response>",
+        "<Response><Say>before</Say><Pay/><Enqueue>support</Enqueue><Echo/><Say>after</Say></Response>",
     );
     assert_eq!(
         messages(&w),
         vec![
-            not_supported("Record"),
+            not_supported("Pay"),
             not_supported("Enqueue"),
             not_supported("Echo"),
         ]

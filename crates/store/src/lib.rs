@@ -31,8 +31,10 @@ mod convert;
 mod error;
 mod events;
 mod keys;
+mod media;
 mod notifications;
 mod page;
+mod recordings;
 mod senders;
 
 pub use accounts::Account;
@@ -42,7 +44,9 @@ pub use calls::{Call, CallFilter, CallUpdate, DateOp, DateParseError, NewCall, T
 pub use error::StoreError;
 pub use events::{CallEvent, NewCallEvent, RESPONSE_BODY_EXCERPT_MAX};
 pub use keys::ApiKey;
+pub use media::{FsRecordingStore, RecordingStore};
 pub use notifications::{NewNotification, Notification};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState};
 pub use page::{Page, PageRequest, PageSize, PageStart, PageToken, PageTokenError};
+pub use recordings::{NewRecording, Recording, RecordingFilter, RecordingFinish, RecordingStatus};
 pub use senders::{NewSender, Sender, SenderUpdate};

@@ -5,6 +5,7 @@ pub(crate) mod applications;
 pub(crate) mod calls;
 mod heard;
 pub(crate) mod keys;
+pub(crate) mod recordings;
 pub(crate) mod senders;
 pub(crate) mod sim;
 mod sim_params;
@@ -62,6 +63,19 @@ pub(crate) fn accounts(state: &ApiState) -> Router<ApiState> {
         .route(
             &format!("{BASE}/Calls/{{call}}/Notifications/{{notification}}"),
             get(calls::notifications::fetch),
+        )
+        .route(&format!("{BASE}/Recordings.json"), get(recordings::list))
+        .route(
+            &format!("{BASE}/Recordings/{{recording}}"),
+            get(recordings::fetch).delete(recordings::delete),
+        )
+        .route(
+            &format!("{BASE}/Calls/{{call}}/Recordings.json"),
+            get(recordings::list_for_call),
+        )
+        .route(
+            &format!("{BASE}/Calls/{{call}}/Recordings/{{recording}}"),
+            get(recordings::fetch_for_call).delete(recordings::delete_for_call),
         )
         .route_layer(from_fn_with_state(state.clone(), account_auth))
 }

@@ -14,6 +14,7 @@
 
 mod child;
 mod outcome;
+mod record;
 mod start;
 mod whisper;
 
@@ -24,6 +25,7 @@ use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Sid};
 
 pub(crate) use outcome::DialOutcome;
+pub(crate) use record::DialRecording;
 
 /// Most nouns ringing at once (Twilio: up to 10).
 pub(crate) const MAX_NOUNS: usize = 10;
@@ -60,6 +62,8 @@ pub(crate) struct DialState {
     pub(crate) bridged: bool,
     /// The latest child outcome.
     pub(crate) last: Option<ChildOutcome>,
+    /// `<Dial record>`: the recording, once started.
+    pub(crate) recording: Option<DialRecording>,
 }
 
 impl DialState {

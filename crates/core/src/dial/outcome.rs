@@ -58,6 +58,7 @@ impl Engine {
         if !dial.bridged {
             self.io.push(Output::StopRingback { call: parent_sid });
         }
+        self.stop_dial_recording(&dial);
         let outcome = DialOutcome::of(&dial);
         if self.dial_finished(parent_sid, &dial, &outcome) == Flow::Next {
             self.run(parent_sid);
@@ -95,6 +96,8 @@ impl Engine {
             return false;
         };
         let outcome = *outcome;
+        let recording = dial.recording.clone();
+        let now = self.io.now;
         self.request(sid, FetchPurpose::Action, url, method, |p| {
             p.push("DialCallStatus", outcome.status.as_str());
             if let Some(child) = outcome.child {
@@ -104,6 +107,9 @@ impl Engine {
                 }
             }
             p.push("DialBridged", outcome.bridged);
+            if let Some(rec) = &recording {
+                rec.push_params(p, now);
+            }
         });
         true
     }
@@ -115,6 +121,7 @@ impl Engine {
         if !dial.bridged {
             self.io.push(Output::StopRingback { call: parent_sid });
         }
+        self.stop_dial_recording(dial);
         if let (true, Some(winner)) = (dial.bridged, dial.winner)
             && self
                 .calls

@@ -74,6 +74,7 @@ impl Engine {
                 winner: None,
                 bridged: false,
                 last: None,
+                recording: None,
             };
             return self.dial_finished(sid, &state, &DialOutcome::failed_without_child());
         }
@@ -93,12 +94,14 @@ impl Engine {
             winner: None,
             bridged: false,
             last: None,
+            recording: None,
         }));
         call.wait = Wait::Dial;
         call.waited = true;
         call.arm_in(&mut self.io, Timer::Dial, dial_timeout(dial));
         let tone: Arc<str> = Arc::from(dial.ring_tone.as_deref().unwrap_or(DEFAULT_RING_TONE));
         self.io.push(Output::Ringback { call: sid, tone });
+        self.start_dial_recording(sid, None);
         for _ in 0..first_wave {
             self.start_next_child(sid);
         }

@@ -104,6 +104,7 @@ impl Engine {
             parent: parent_sid,
             child: sid,
         });
+        self.start_dial_recording(parent_sid, Some(sid));
         if let Some(child) = self.calls.get_mut(&sid) {
             child.wait = Wait::Bridged;
         }

@@ -8,6 +8,7 @@ pub(crate) mod gather;
 mod hangup;
 mod pause;
 mod play;
+mod record;
 mod redirect;
 mod reject;
 mod say;
@@ -80,6 +81,7 @@ impl Engine {
                 Verb::Reject(reject) => self.exec_reject(sid, reject),
                 Verb::Redirect(redirect) => self.exec_redirect(sid, redirect),
                 Verb::Dial(dial) => self.exec_dial(sid, &doc, index, dial),
+                Verb::Record(record) => self.exec_record(sid, record),
                 other => self.exec_unsupported(sid, other),
             };
             if flow == Flow::Wait {
@@ -206,6 +208,9 @@ impl Engine {
         };
         if matches!(call.wait, Wait::Gather(_)) {
             self.gather_digits(sid, digits);
+            return Handled::Applied;
+        }
+        if self.record_digits(sid, digits) {
             return Handled::Applied;
         }
         if digits.contains('*') && self.hangup_on_star(sid) {

@@ -30,6 +30,10 @@ pub enum AudioError {
         /// rubato's reason.
         reason: String,
     },
+    /// A recording file could not be written, read or repaired (an I/O error, a file that is
+    /// not a recording, a wrong channel count).
+    #[error("recording: {0}")]
+    Recording(String),
 }
 
 impl From<::opus::Error> for AudioError {

@@ -19,6 +19,7 @@
 //! | [`jitter`] | [`JitterBuffer`]: one incoming RTP stream to one [`Playout`] per 20 ms tick |
 //! | [`tone`] | [`Tone`], [`Ringback`] (the `ringTone` countries) and the `<Record>` [`beep`] |
 //! | [`detect`] | Goertzel tone detection and speech-like energy, for tests and the simulator |
+//! | [`recorder`] | [`Recorder`]: call recordings as 8 kHz WAV, crash-safe, trim and silence timeout |
 //! | [`wav`] | 16-bit PCM WAV in and out (hound), never panicking on bad input |
 
 pub mod clip;
@@ -28,6 +29,7 @@ pub mod frame;
 pub mod g711;
 pub mod jitter;
 pub mod opus;
+pub mod recorder;
 pub mod resample;
 pub mod tone;
 pub mod wav;
@@ -37,6 +39,7 @@ pub use error::AudioError;
 pub use frame::{FRAME_DURATION, FRAME_SAMPLES, Frame, PCM_RATE};
 pub use jitter::{JitterBuffer, JitterConfig, JitterCounters, Playout};
 pub use opus::{OpusDecoder, OpusEncoder};
+pub use recorder::{RECORDING_RATE, Recorded, Recorder, RecorderConfig, RecorderEvent, repair};
 pub use resample::Resampler;
 pub use tone::{Beep, Ringback, Tone, beep};
 pub use wav::{Wav, WavError};

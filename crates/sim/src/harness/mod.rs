@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use dialtone_core::{
     AppConfig, CallSetup, CallSnapshot, Engine, EngineConfig, EngineError, Handled, Input,
-    LegEvent, MediaCommand, MediaId, Notification, Output, RestCommand, SequentialSids,
+    LegEvent, MediaCommand, MediaId, Notification, Output, RecordingEnd, RestCommand,
+    SequentialSids,
 };
 use dialtone_types::WebUrl;
 use dialtone_types::{Address, CallStatus, Direction, E164, Sid, SidKind, TwilioCode, UnixMillis};
@@ -143,6 +144,13 @@ pub struct World {
     notifications: Vec<Notification>,
     calls: BTreeMap<Sid, CallSnapshot>,
     counters: Counters,
+    /// Recordings being made: when each started.
+    recorders: BTreeMap<Sid, UnixMillis>,
+    /// Recordings capture nothing (a silent caller): they end with 0 s.
+    silent_recordings: bool,
+    /// The `<Record>` caller speaks this long, then stays silent: the recording ends by
+    /// silence `timeout` seconds later, with this duration (trimmed).
+    speaks_for: Option<Duration>,
 }
 
 impl Default for World {
@@ -181,6 +189,9 @@ impl World {
             notifications: Vec::new(),
             calls: BTreeMap::new(),
             counters: Counters::default(),
+            recorders: BTreeMap::new(),
+            silent_recordings: false,
+            speaks_for: None,
         }
     }
 
@@ -328,6 +339,17 @@ impl World {
     pub fn schedule(&mut self, delay: Duration, input: Input) {
         let at = self.now.plus_millis(duration_ms(delay));
         self.queue.push(at, input);
+    }
+
+    /// Recordings capture nothing from now on: they finish with 0 s (`absent`).
+    pub fn set_silent_recordings(&mut self, silent: bool) {
+        self.silent_recordings = silent;
+    }
+
+    /// A `<Record>` caller speaks for `speech`, then stays silent: the media side ends the
+    /// recording by silence after its `timeout`, reporting `speech` (trimmed) as duration.
+    pub fn set_speaks_for(&mut self, speech: Option<Duration>) {
+        self.speaks_for = speech;
     }
 
     /// The far end of `call` hangs up after `delay`.
@@ -525,6 +547,40 @@ impl World {
                 self.stopped_media.insert(*id);
             }
             Output::Bridge { .. } => self.counters.bridges += 1,
+            // A recorder: finishes at once when asked, with the whole seconds since its start
+            // (0 when recordings are silent).
+            Output::StartRecording(req) => {
+                self.recorders.insert(req.recording, self.now);
+                if let (Some(speech), Some(timeout)) = (self.speaks_for, req.silence_timeout_secs) {
+                    let secs = u32::try_from(speech.as_secs()).unwrap_or(u32::MAX);
+                    self.schedule(
+                        speech + Duration::from_secs(u64::from(timeout)),
+                        Input::RecordingEnded {
+                            recording: req.recording,
+                            duration_secs: secs,
+                            reason: RecordingEnd::Silence,
+                        },
+                    );
+                }
+            }
+            Output::StopRecording {
+                recording, reason, ..
+            } => {
+                let started = self.recorders.remove(recording).unwrap_or(self.now);
+                let secs = if self.silent_recordings {
+                    0
+                } else {
+                    u32::try_from(self.now.whole_seconds_since(started)).unwrap_or(u32::MAX)
+                };
+                self.schedule(
+                    Duration::ZERO,
+                    Input::RecordingEnded {
+                        recording: *recording,
+                        duration_secs: secs,
+                        reason: *reason,
+                    },
+                );
+            }
             // The engine forgets ended calls; later events for them are dropped in `feed`.
             Output::RejectLeg { .. }
             | Output::CancelLeg { .. }

@@ -16,5 +16,6 @@ mod keys;
 mod notifications;
 mod nul_text;
 mod outbox;
+mod recordings;
 mod senders;
 mod throughput;
