@@ -7,7 +7,8 @@
 #   - DIALTONE_TEST_POSTGRES_URL: a PostgreSQL server the tests may create databases on (a
 #     throwaway cluster from Debian's postgresql server binaries, in a temporary directory);
 #   - /usr/bin/python3 with aiortc (Debian's python3-aiortc), the WebRTC interop peer;
-#   - libopus-dev and pkg-config (the Opus codec is linked from the system), espeak-ng (<Say>).
+#   - libopus-dev and pkg-config (the Opus codec is linked from the system), espeak-ng (<Say>), lame
+#     (recordings as MP3).
 # Values already in the environment are used as they are. Missing Debian packages are
 # installed with apt-get when running as root; otherwise the run fails, naming them.
 #
@@ -51,9 +52,13 @@ missing_packages() {
     if ! "$AIORTC_PYTHON" -c 'import aiortc' >/dev/null 2>&1; then
         need+=(python3-aiortc)
     fi
-    # dialtone-media links the system libopus (found with pkg-config) and libmp3lame.
+    # dialtone-media links the system libopus (found with pkg-config).
     if ! pkg-config --exists opus 2>/dev/null; then
         need+=(libopus-dev pkg-config)
+    fi
+    # Recordings are served as MP3 by the lame encoder (the LGPL library is not linked).
+    if ! command -v lame >/dev/null; then
+        need+=(lame)
     fi
     # <Say> speaks with espeak-ng; its absence is a tested fault, not a skip.
     if ! command -v espeak-ng >/dev/null; then
