@@ -154,31 +154,39 @@ fn envelope(frames: &[Frame]) -> Vec<f64> {
 
 /// Pearson correlation of two envelopes, over the shorter one's length, at the best shift of
 /// up to ±5 frames (the Opus round trip and the cut into segments shift a frame or two).
-fn similarity(a: &[f64], b: &[f64]) -> f64 {
-    let corr = |x: &[f64], y: &[f64]| {
-        let n = x.len().min(y.len());
-        if n < 10 {
-            return 0.0;
-        }
-        let (x, y) = (&x[..n], &y[..n]);
-        #[allow(clippy::cast_precision_loss)]
-        let len = n as f64;
-        let (mx, my) = (x.iter().sum::<f64>() / len, y.iter().sum::<f64>() / len);
-        let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-        for (p, q) in x.iter().zip(y) {
-            sxy += (p - mx) * (q - my);
-            sxx += (p - mx) * (p - mx);
-            syy += (q - my) * (q - my);
-        }
-        if sxx <= 0.0 || syy <= 0.0 {
-            0.0
-        } else {
-            sxy / (sxx * syy).sqrt()
-        }
-    };
+fn similarity(heard: &[f64], spoken: &[f64]) -> f64 {
     (0..=5)
-        .flat_map(|shift| [corr(&a[shift.min(a.len())..], b), corr(a, &b[shift.min(b.len())..])])
+        .flat_map(|shift| {
+            [
+                pearson(&heard[shift.min(heard.len())..], spoken),
+                pearson(heard, &spoken[shift.min(spoken.len())..]),
+            ]
+        })
         .fold(f64::MIN, f64::max)
+}
+
+/// Pearson correlation over the shorter series' length (0 under 10 values or for a flat one).
+fn pearson(xs: &[f64], ys: &[f64]) -> f64 {
+    let len = xs.len().min(ys.len());
+    if len < 10 {
+        return 0.0;
+    }
+    let (xs, ys) = (&xs[..len], &ys[..len]);
+    #[allow(clippy::cast_precision_loss)]
+    let count = len as f64;
+    let mean_x = xs.iter().sum::<f64>() / count;
+    let mean_y = ys.iter().sum::<f64>() / count;
+    let (mut cov, mut var_x, mut var_y) = (0.0, 0.0, 0.0);
+    for (x, y) in xs.iter().zip(ys) {
+        cov += (x - mean_x) * (y - mean_y);
+        var_x += (x - mean_x) * (x - mean_x);
+        var_y += (y - mean_y) * (y - mean_y);
+    }
+    if var_x <= 0.0 || var_y <= 0.0 {
+        0.0
+    } else {
+        cov / (var_x * var_y).sqrt()
+    }
 }
 
 /// A frame carrying `hz` (one 20 ms frame resolves about 100 Hz).
@@ -192,10 +200,7 @@ fn say_is_heard_as_long_as_espeak_speaks_it() {
     let frames = heard_frames(heard.path(), "parent.wav");
     // Speech pauses last well under a second; the `<Pause length="2"/>` separate the prompts.
     let parts = segments(&frames, 50);
-    let shown: Vec<(f64, f64)> = parts
-        .iter()
-        .map(|r| (secs(r.start), secs(r.end)))
-        .collect();
+    let shown: Vec<(f64, f64)> = parts.iter().map(|r| (secs(r.start), secs(r.end))).collect();
     eprintln!(
         "A heard {:.2} s; speech segments (s): {shown:?}",
         secs(frames.len())
