@@ -122,6 +122,7 @@ class Request:
     """One webhook the application received."""
 
     def __init__(self, method, path, params, headers, target=None):
+        self.at = time.monotonic()  # when it arrived (`time.monotonic()`)
         self.method = method
         self.path = path
         self.params = params
