@@ -70,8 +70,8 @@ impl AudioLink {
     }
 
     /// Queues a decoded frame; the oldest is dropped when the link is full.
-    pub(crate) fn push_frame(&self, frame: Frame) {
-        push_bounded(&mut self.lock().frames, frame);
+    pub(crate) fn push_frame(&self, frame: &Frame) {
+        push_bounded(&mut self.lock().frames, *frame);
     }
 
     fn pop(&self) -> Option<Vec<u8>> {
@@ -247,7 +247,7 @@ impl Port {
                 sink.frame(&frame);
             }
             if let Some(link) = &self.decode_to {
-                link.push_frame(frame);
+                link.push_frame(&frame);
             }
         }
         let mut ended = None;

@@ -194,7 +194,7 @@ mod tests {
 
     impl PcmSink for Frames {
         fn frame(&mut self, frame: &Frame) {
-            self.0.lock().unwrap().push(frame.clone());
+            self.0.lock().unwrap().push(*frame);
         }
     }
 
