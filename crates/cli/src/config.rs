@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// The HTTP TTS endpoint (POST text, voice, language; answers audio/wav); implies `http`
     #[arg(long, env = "DIALTONE_TTS_URL", value_name = "URL")]
     pub tts_url: Option<String>,
+    /// Bridges decode and re-encode audio (through a jitter buffer) instead of forwarding
+    /// Opus untouched: costs CPU; for measuring it (`dialtone bench --whatsapp --audio`)
+    #[arg(long)]
+    pub transcode_bridges: bool,
 }
 
 /// The config file's keys; unknown keys are an error (a typo must not be ignored).
@@ -178,6 +182,8 @@ pub struct ServeConfig {
     pub whatsapp: WhatsAppSettings,
     /// The <Say> and <Play> engines.
     pub prompts: dialtone_prompt::PromptConfig,
+    /// See [`ServeArgs::transcode_bridges`].
+    pub transcode_bridges: bool,
 }
 
 /// A configuration problem, named precisely enough to fix it.
@@ -359,6 +365,7 @@ pub fn resolve(
         account,
         whatsapp,
         prompts,
+        transcode_bridges: args.transcode_bridges,
     })
 }
 

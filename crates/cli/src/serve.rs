@@ -216,6 +216,11 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
             dialtone_prompt::Prompts::new(config.prompts.clone())
                 .map_err(|e| ServeError::Prompts(e.to_string()))?,
         ),
+        bridge: if config.transcode_bridges {
+            dialtone_runtime::BridgeMode::Transcode
+        } else {
+            dialtone_runtime::BridgeMode::Forward
+        },
         ..dialtone_runtime::RuntimeConfig::default()
     };
     let runtime = dialtone_runtime::start(store.clone(), runtime_config).await?;

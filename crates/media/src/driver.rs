@@ -367,7 +367,7 @@ impl Driver {
             )
             .marker(tone.marker)
         } else {
-            let tick = state.port.tick();
+            let tick = state.port.tick(Instant::now());
             if let Some(id) = tick.ended {
                 let _ = self.events.send(MediaEvent::Played(id));
             }
@@ -487,7 +487,12 @@ impl Driver {
                 let pt = *packet.header.payload_type;
                 if pt == self.codecs.opus {
                     if state.port.wants_received() {
-                        state.port.received(&packet.payload);
+                        state.port.received(
+                            packet.header.sequence_number,
+                            packet.header.timestamp,
+                            &packet.payload,
+                            Instant::now(),
+                        );
                     }
                     state.gaps.audio(packet.header.timestamp);
                     self.stats

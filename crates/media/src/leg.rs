@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
 use crate::port::{AudioLink, Background, PayloadSink, PayloadSource, PortCommand};
+use crate::transcode::PcmSink;
 
 /// What a leg reports to its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,6 +229,19 @@ impl LegControl {
     /// Forwards every Opus payload this leg receives to `link` (`None` stops), undecoded.
     pub fn forward_to(&self, link: Option<AudioLink>) {
         self.port(PortCommand::ForwardTo(link));
+    }
+
+    /// Decodes every Opus payload this leg receives (jitter buffer, PLC) and queues the frames
+    /// on `link`, whose leg encodes them ([`Background::Transcoded`]); `None` stops. See
+    /// [`crate::transcode`].
+    pub fn decode_to(&self, link: Option<AudioLink>) {
+        self.port(PortCommand::DecodeTo(link));
+    }
+
+    /// Gives every frame this leg receives, decoded, to `sink` (`None` removes it); the leg
+    /// decodes while a sink or [`decode_to`](Self::decode_to) is set.
+    pub fn pcm_tap(&self, sink: Option<Box<dyn PcmSink>>) {
+        self.port(PortCommand::PcmTap(sink));
     }
 
     /// What the leg sends when nothing plays: silence, or what is forwarded to its link.

@@ -33,6 +33,7 @@ mod playback;
 mod port;
 mod sdp;
 mod shard;
+mod transcode;
 
 pub use config::{IceMode, MediaConfig};
 pub use engine::{MediaEngine, MediaOffer};
@@ -40,3 +41,4 @@ pub use error::MediaError;
 pub use leg::{LegControl, MediaEvent, MediaLeg, MediaStats};
 pub use playback::Encoded;
 pub use port::{AudioLink, Background, PayloadSink, PayloadSource};
+pub use transcode::PcmSink;

@@ -6,10 +6,18 @@
 //! produces audio (a tone, a prompt, a file) is a [`PayloadSource`] the leg plays instead;
 //! when it runs out the leg reports [`MediaEvent::Played`](crate::MediaEvent::Played) and goes
 //! back to what it sent before. Everything here runs on the leg's own tick: no task, no timer.
+//!
+//! When something needs PCM the bridge transcodes instead ([`crate::transcode`]): the
+//! receiving leg decodes to frames it pushes to the partner's link, and the partner encodes
+//! them ([`Background::Transcoded`]).
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use crate::audio::Frame;
+use crate::transcode::{Decoding, Encoding, PcmSink};
 
 /// Payloads a link holds at most (160 ms): a partner on another shard ticks out of phase, so
 /// a link holds one or two; more means the receiver fell behind, and the oldest are dropped.
@@ -28,9 +36,24 @@ pub trait PayloadSink: Send + fmt::Debug {
     fn payload(&mut self, payload: &[u8]);
 }
 
-/// The inbox of a leg that sends what other legs forward to it; cheap to clone.
+/// The inbox of a leg that sends what other legs forward to it (Opus payloads, or decoded
+/// frames for a transcoding bridge); cheap to clone.
 #[derive(Clone, Default)]
-pub struct AudioLink(Arc<Mutex<VecDeque<Vec<u8>>>>);
+pub struct AudioLink(Arc<Mutex<Inbox>>);
+
+#[derive(Debug, Default)]
+struct Inbox {
+    payloads: VecDeque<Vec<u8>>,
+    frames: VecDeque<Frame>,
+}
+
+/// Pushes onto a bounded queue, dropping the oldest when full.
+fn push_bounded<T>(queue: &mut VecDeque<T>, item: T) {
+    if queue.len() >= LINK_DEPTH {
+        queue.pop_front();
+    }
+    queue.push_back(item);
+}
 
 impl fmt::Debug for AudioLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -43,40 +66,42 @@ impl fmt::Debug for AudioLink {
 impl AudioLink {
     /// Queues a payload; the oldest is dropped when the link is full.
     pub(crate) fn push(&self, payload: Vec<u8>) {
-        let mut queue = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if queue.len() >= LINK_DEPTH {
-            queue.pop_front();
-        }
-        queue.push_back(payload);
+        push_bounded(&mut self.lock().payloads, payload);
+    }
+
+    /// Queues a decoded frame; the oldest is dropped when the link is full.
+    pub(crate) fn push_frame(&self, frame: &Frame) {
+        push_bounded(&mut self.lock().frames, *frame);
     }
 
     fn pop(&self) -> Option<Vec<u8>> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop_front()
+        self.lock().payloads.pop_front()
+    }
+
+    pub(crate) fn pop_frame(&self) -> Option<Frame> {
+        self.lock().frames.pop_front()
     }
 
     fn clear(&self) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        let mut inbox = self.lock();
+        inbox.payloads.clear();
+        inbox.frames.clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inbox> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Takes every payload waiting (a link no leg sends from is a tap: the last 160 ms of what
     /// was forwarded to it).
     pub fn drain(&self) -> Vec<Vec<u8>> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .drain(..)
-            .collect()
+        self.lock().payloads.drain(..).collect()
     }
 
-    /// Payloads waiting to be sent.
+    /// Payloads (or frames) waiting to be sent.
     pub fn queued(&self) -> usize {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+        let inbox = self.lock();
+        inbox.payloads.len() + inbox.frames.len()
     }
 }
 
@@ -88,12 +113,17 @@ pub enum Background {
     Silence,
     /// What other legs forward to this leg's link (silence when the link is empty).
     Forwarded,
+    /// The frames other legs decode into this leg's link, encoded by this leg (silence when
+    /// the link is empty): the sending half of a transcoding bridge.
+    Transcoded,
 }
 
 /// Commands that change the port, sent by the leg's handle.
 #[derive(Debug)]
 pub(crate) enum PortCommand {
     ForwardTo(Option<AudioLink>),
+    DecodeTo(Option<AudioLink>),
+    PcmTap(Option<Box<dyn PcmSink>>),
     Tap(Option<Box<dyn PayloadSink>>),
     Background(Background),
     Play(u64, Box<dyn PayloadSource>),
@@ -106,6 +136,12 @@ pub(crate) struct Port {
     link: AudioLink,
     forward_to: Option<AudioLink>,
     tap: Option<Box<dyn PayloadSink>>,
+    /// Where decoded frames go (a transcoding bridge's partner).
+    decode_to: Option<AudioLink>,
+    pcm_tap: Option<Box<dyn PcmSink>>,
+    /// Present while `decode_to` or `pcm_tap` is: nothing is decoded otherwise.
+    decoding: Option<Decoding>,
+    encoding: Encoding,
     background: Background,
     playing: Option<(u64, Box<dyn PayloadSource>)>,
 }
@@ -138,6 +174,16 @@ impl Port {
                 self.tap = sink;
                 None
             }
+            PortCommand::DecodeTo(link) => {
+                self.decode_to = link;
+                self.update_decoding();
+                None
+            }
+            PortCommand::PcmTap(sink) => {
+                self.pcm_tap = sink;
+                self.update_decoding();
+                None
+            }
             PortCommand::Background(background) => {
                 if background != self.background {
                     // What was forwarded while nobody listened is stale.
@@ -161,46 +207,72 @@ impl Port {
         }
     }
 
-    /// True when received audio is wanted by someone.
-    pub(crate) fn wants_received(&self) -> bool {
-        self.forward_to.is_some() || self.tap.is_some()
+    /// Makes the decoder when PCM is first wanted, drops it when nobody wants PCM any more.
+    fn update_decoding(&mut self) {
+        if self.decode_to.is_none() && self.pcm_tap.is_none() {
+            self.decoding = None;
+        } else if self.decoding.is_none() {
+            self.decoding = Decoding::new();
+        }
     }
 
-    /// A received Opus payload.
-    pub(crate) fn received(&mut self, payload: &[u8]) {
+    /// Frames decoded so far by the decoder in use (0 when the port decodes nothing).
+    #[cfg(test)]
+    pub(crate) fn decoded_frames(&self) -> u64 {
+        self.decoding.as_ref().map_or(0, |d| d.frames)
+    }
+
+    /// True when received audio is wanted by someone.
+    pub(crate) fn wants_received(&self) -> bool {
+        self.forward_to.is_some() || self.tap.is_some() || self.decoding.is_some()
+    }
+
+    /// A received Opus payload (RTP sequence number and timestamp, arrival time).
+    pub(crate) fn received(&mut self, seq: u16, timestamp: u32, payload: &[u8], now: Instant) {
         if let Some(link) = &self.forward_to {
             link.push(payload.to_vec());
         }
         if let Some(tap) = &mut self.tap {
             tap.payload(payload);
         }
+        if let Some(decoding) = &mut self.decoding {
+            decoding.push(seq, timestamp, payload, now);
+        }
     }
 
-    /// What to send on this tick.
-    pub(crate) fn tick(&mut self) -> Tick {
-        let forwarded = match self.background {
-            // Keep the link drained even while a source plays over it.
-            Background::Forwarded => self.link.pop(),
-            Background::Silence => None,
-        };
+    /// What to send on the tick at `now` (and, when decoding, this tick's received frame).
+    pub(crate) fn tick(&mut self, now: Instant) -> Tick {
+        if let Some(frame) = self.decoding.as_mut().and_then(|d| d.pop(now)) {
+            if let Some(sink) = &mut self.pcm_tap {
+                sink.frame(&frame);
+            }
+            if let Some(link) = &self.decode_to {
+                link.push_frame(&frame);
+            }
+        }
+        let mut ended = None;
         if let Some((id, source)) = &mut self.playing {
             if let Some(payload) = source.next_payload() {
+                // Keep the link drained while a source plays over it (without encoding).
+                match self.background {
+                    Background::Forwarded => drop(self.link.pop()),
+                    Background::Transcoded => drop(self.link.pop_frame()),
+                    Background::Silence => {}
+                }
                 return Tick {
                     payload: Some(payload),
                     ended: None,
                 };
             }
-            let ended = Some(*id);
+            ended = Some(*id);
             self.playing = None;
-            return Tick {
-                payload: forwarded,
-                ended,
-            };
         }
-        Tick {
-            payload: forwarded,
-            ended: None,
-        }
+        let payload = match self.background {
+            Background::Forwarded => self.link.pop(),
+            Background::Transcoded => self.encoding.next(&self.link),
+            Background::Silence => None,
+        };
+        Tick { payload, ended }
     }
 }
 
@@ -221,14 +293,14 @@ mod tests {
     }
 
     fn payloads(port: &mut Port, n: usize) -> Vec<Tick> {
-        (0..n).map(|_| port.tick()).collect()
+        (0..n).map(|_| port.tick(Instant::now())).collect()
     }
 
     #[test]
     fn silence_by_default_and_sources_end_once() {
         let mut port = Port::new(AudioLink::default());
         assert_eq!(
-            port.tick(),
+            port.tick(Instant::now()),
             Tick {
                 payload: None,
                 ended: None
@@ -279,26 +351,26 @@ mod tests {
         b.command(PortCommand::Background(Background::Forwarded));
         assert!(a.wants_received());
         for p in 0..3u8 {
-            a.received(&[p]);
+            a.received(0, 0, &[p], Instant::now());
         }
         assert_eq!(b_link.queued(), 3);
         let sent: Vec<_> = payloads(&mut b, 4).into_iter().map(|t| t.payload).collect();
         assert_eq!(sent, [Some(vec![0]), Some(vec![1]), Some(vec![2]), None]);
         // A full link drops the oldest.
         for p in 0..20u8 {
-            a.received(&[p]);
+            a.received(0, 0, &[p], Instant::now());
         }
         assert_eq!(b_link.queued(), LINK_DEPTH);
-        assert_eq!(b.tick().payload, Some(vec![12]));
+        assert_eq!(b.tick(Instant::now()).payload, Some(vec![12]));
         // A source plays over the forwarded audio, which keeps draining.
         b.command(PortCommand::Play(1, Box::new(Count(0, 1))));
-        assert_eq!(b.tick().payload, Some(vec![1]));
+        assert_eq!(b.tick(Instant::now()).payload, Some(vec![1]));
         assert_eq!(b_link.queued(), LINK_DEPTH - 2);
         // Back to silence: the stale payloads go.
         b.command(PortCommand::Background(Background::Silence));
         assert_eq!(b_link.queued(), 0);
         a.command(PortCommand::ForwardTo(None));
-        a.received(&[1]);
+        a.received(0, 0, &[1], Instant::now());
         assert_eq!(b_link.queued(), 0);
     }
 }

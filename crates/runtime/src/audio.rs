@@ -5,7 +5,11 @@
 //! bridged only once its media is up; a WhatsApp parent's media comes up when the user's call is
 //! accepted). Each connector attaches a call's [`LegControl`] once its media is connected and
 //! detaches it when the leg goes; whichever of bridge and attach comes last connects the two
-//! legs. A bridge forwards Opus payloads both ways and decodes nothing.
+//! legs. A bridge forwards Opus payloads both ways and decodes nothing
+//! ([`BridgeMode::Forward`]), unless the runtime was told to transcode
+//! ([`BridgeMode::Transcode`]): then each leg decodes what it receives and its partner
+//! re-encodes it (`dialtone_media`'s `transcode` module), and a `PcmSink` on either leg hears
+//! that leg's direction as PCM.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -13,9 +17,12 @@ use std::sync::{Mutex, PoisonError};
 use dialtone_media::{Background, LegControl};
 use dialtone_types::Sid;
 
+use crate::BridgeMode;
+
 /// See the module docs.
 #[derive(Debug, Default)]
 pub(crate) struct AudioRoutes {
+    mode: BridgeMode,
     inner: Mutex<Routes>,
 }
 
@@ -26,11 +33,19 @@ struct Routes {
 }
 
 impl AudioRoutes {
+    /// Routes whose bridges carry audio as `mode` says.
+    pub(crate) fn new(mode: BridgeMode) -> Self {
+        Self {
+            mode,
+            inner: Mutex::default(),
+        }
+    }
+
     /// `call`'s media leg is connected.
     pub(crate) fn attach(&self, call: Sid, leg: LegControl) {
         let mut routes = self.lock();
         if let Some(partner) = routes.partners.get(&call).and_then(|p| routes.legs.get(p)) {
-            connect(&leg, partner);
+            connect(self.mode, &leg, partner);
         }
         routes.legs.insert(call, leg);
     }
@@ -53,7 +68,7 @@ impl AudioRoutes {
         routes.partners.insert(a, b);
         routes.partners.insert(b, a);
         if let (Some(x), Some(y)) = (routes.legs.get(&a), routes.legs.get(&b)) {
-            connect(x, y);
+            connect(self.mode, x, y);
         }
     }
 
@@ -76,14 +91,23 @@ impl AudioRoutes {
     }
 }
 
-fn connect(a: &LegControl, b: &LegControl) {
-    a.forward_to(Some(b.link()));
-    b.forward_to(Some(a.link()));
-    a.set_background(Background::Forwarded);
-    b.set_background(Background::Forwarded);
+fn connect(mode: BridgeMode, a: &LegControl, b: &LegControl) {
+    for (leg, partner) in [(a, b), (b, a)] {
+        match mode {
+            BridgeMode::Forward => {
+                leg.forward_to(Some(partner.link()));
+                leg.set_background(Background::Forwarded);
+            }
+            BridgeMode::Transcode => {
+                leg.decode_to(Some(partner.link()));
+                leg.set_background(Background::Transcoded);
+            }
+        }
+    }
 }
 
 fn disconnect(leg: &LegControl) {
     leg.forward_to(None);
+    leg.decode_to(None);
     leg.set_background(Background::Silence);
 }

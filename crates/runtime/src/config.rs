@@ -26,6 +26,20 @@ pub struct RuntimeConfig {
     pub shutdown_grace: Duration,
     /// The WhatsApp connector; without it `whatsapp:` legs fail with 13224.
     pub whatsapp: Option<crate::WhatsAppConfig>,
+    /// How bridged media legs hear each other.
+    pub bridge: BridgeMode,
+}
+
+/// How a bridge carries audio between two media legs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BridgeMode {
+    /// Opus payloads forwarded undecoded both ways: no codec work (the default).
+    #[default]
+    Forward,
+    /// Each leg decodes what it receives (jitter buffer, PLC) and its partner re-encodes it:
+    /// the path for anything that needs PCM (a recording, a mixer, codecs that differ); here
+    /// for every bridge, which is what `dialtone bench --whatsapp --audio --transcode` measures.
+    Transcode,
 }
 
 impl Default for RuntimeConfig {
@@ -38,6 +52,7 @@ impl Default for RuntimeConfig {
             outbox: OutboxConfig::default(),
             shutdown_grace: Duration::from_secs(10),
             whatsapp: None,
+            bridge: BridgeMode::Forward,
         }
     }
 }

@@ -54,7 +54,7 @@ use dialtone_core::{Engine, SeededSids};
 use dialtone_store::Store;
 use tokio::sync::{Mutex, Notify, mpsc, watch};
 
-pub use config::{MediaTiming, OutboxConfig, RuntimeConfig, SoftphoneTiming};
+pub use config::{BridgeMode, MediaTiming, OutboxConfig, RuntimeConfig, SoftphoneTiming};
 pub use dialtone_core::Method;
 pub use dialtone_prompt::PromptSource;
 pub use dialtone_types::UnknownBehavior;
@@ -94,6 +94,7 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
         persister,
         Arc::clone(&outbox_wake),
         playback,
+        config.bridge,
     ));
     let ended = recovery::recover(&shared.store, &shared.ids, clock::now()).await?;
     if ended > 0 {

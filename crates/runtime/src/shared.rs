@@ -42,6 +42,7 @@ impl Shared {
         persister: Persister,
         outbox_wake: Arc<Notify>,
         playback: Arc<Playback>,
+        bridge: crate::BridgeMode,
     ) -> Self {
         Self {
             store,
@@ -49,7 +50,7 @@ impl Shared {
             http: HttpSender::default(),
             ids: Ids::new(),
             outbox_wake,
-            audio: AudioRoutes::default(),
+            audio: AudioRoutes::new(bridge),
             playback,
             tokens: Mutex::new(HashMap::new()),
         }

@@ -65,6 +65,23 @@ impl Api {
         Self::json(path_and_query, resp).await
     }
 
+    /// `GET`; the body's bytes (a WAV file).
+    pub(super) async fn get_bytes(&self, path: &str) -> Result<Vec<u8>, String> {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .basic_auth(&self.sid, Some(&self.token))
+            .send()
+            .await
+            .map_err(|e| format!("GET {path}: {e}"))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| format!("{path}: {e}"))?;
+        if !status.is_success() {
+            return Err(format!("{path}: {status}"));
+        }
+        Ok(bytes.to_vec())
+    }
+
     async fn json(path: &str, resp: reqwest::Response) -> Result<serde_json::Value, String> {
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(|e| format!("{path}: {e}"))?;

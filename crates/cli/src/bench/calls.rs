@@ -121,7 +121,13 @@ async fn start_app(state: AppState) -> Result<String, String> {
 pub(super) async fn run(args: &BenchArgs) -> Result<bool, String> {
     let sid = format!("AC{}", random_hex(16)?);
     let token = random_hex(16)?;
-    let server = start_server(args.database_url.as_deref(), &sid, &token, args.concurrency)?;
+    let server = start_server(
+        args.database_url.as_deref(),
+        &sid,
+        &token,
+        args.concurrency,
+        &[],
+    )?;
     let backend = super::backend(args);
     println!(
         "dialtone bench: {} calls, concurrency {}, {} callback(s) per call, {backend}, server {}",

@@ -13,13 +13,19 @@
 //! - `--whatsapp` ([`whatsapp`]): the softphone agent's call runs
 //!   `<Dial callerId="whatsapp:+S"><WhatsApp>+U</WhatsApp></Dial>` to a user of the embedded
 //!   WhatsApp simulator, with real WebRTC media (ICE, DTLS-SRTP, Opus) between Dialtone and the
-//!   simulated user for `--hold` seconds, and per-direction packet loss.
+//!   simulated user for `--hold` seconds, and per-direction packet loss;
+//! - `--whatsapp --audio` ([`audio`]): `--calls` bridges between pairs of simulated users,
+//!   all at once, for `--talk-seconds`: loss, server CPU per bridge-second forwarded (and with
+//!   `--transcode` transcoded), content checked by tone; `--play`: one `<Play>` to `--calls`
+//!   calls, fetched once.
 //!
 //! Every time is measured in this process on one monotonic clock; the report names what each
 //! figure spans. The exit code is 0 only when every call completed and no callback was lost
 //! (and, with `--whatsapp`, packet loss stayed under 1 % both ways).
 
 mod api;
+mod audio;
+mod audio_app;
 mod calls;
 mod report;
 mod server;
@@ -58,6 +64,21 @@ pub struct BenchArgs {
     /// concurrency allows).
     #[arg(long, value_name = "FLOWS_PER_SECOND", requires = "whatsapp")]
     pub rate: Option<f64>,
+    /// With `--whatsapp`: `--calls` bridges between two simulated users each (A tone 440 Hz
+    /// calls the business, `<Dial><WhatsApp>` bridges it to B tone 1000 Hz), all live at once
+    /// for `--talk-seconds`; loss both ways, server CPU per bridge-second, tones checked
+    #[arg(long, requires = "whatsapp")]
+    pub audio: bool,
+    /// With `--audio`: seconds of audio measured with every bridge up
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub talk_seconds: f64,
+    /// With `--audio`: a second phase with transcoding bridges (decode + re-encode), and the
+    /// forwarding/transcoding CPU ratio
+    #[arg(long, requires = "audio")]
+    pub transcode: bool,
+    /// With `--audio`: a phase where `--calls` calls `<Play>` one WAV; it must be fetched once
+    #[arg(long, requires = "audio")]
+    pub play: bool,
     /// Database for the server (default: SQLite in a temporary directory).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
@@ -82,7 +103,9 @@ pub fn main(args: &BenchArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = if args.whatsapp {
+    let outcome = if args.audio {
+        runtime.block_on(interruptible(audio::run(args)))
+    } else if args.whatsapp {
         runtime.block_on(interruptible(whatsapp::run(args)))
     } else {
         runtime.block_on(interruptible(calls::run(args)))

@@ -74,11 +74,13 @@ pub(super) fn random_hex(bytes: usize) -> Result<String, String> {
 /// Starts `dialtone serve` (default configuration: the embedded WhatsApp simulator included)
 /// and reads the address from its banner. Its admission limit is at least `concurrency`, so
 /// the bench's creates are never refused 429: it measures the server, not its throttle.
+/// `extra` are more `serve` arguments (`--transcode-bridges`).
 pub(super) fn start_server(
     database_url: Option<&str>,
     sid: &str,
     token: &str,
     concurrency: u32,
+    extra: &[&str],
 ) -> Result<ServerProcess, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let dir =
@@ -96,7 +98,8 @@ pub(super) fn start_server(
         .unwrap_or(usize::MAX)
         .max(dialtone_api::DEFAULT_MAX_CALL_REQUESTS);
     cmd.arg("--max-call-requests")
-        .arg(max_call_requests.to_string());
+        .arg(max_call_requests.to_string())
+        .args(extra);
     for var in [
         "DIALTONE_LISTEN",
         "DIALTONE_DATA_DIR",

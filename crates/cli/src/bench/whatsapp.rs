@@ -98,6 +98,7 @@ pub(super) async fn run(args: &BenchArgs) -> Result<bool, String> {
         &sid,
         &token,
         args.concurrency,
+        &[],
     )?);
     println!(
         "dialtone bench --whatsapp: {} flows, concurrency {}, hold {hold} s, rate {}, {}, server {}",

@@ -54,8 +54,22 @@ fn count(media: &Value, name: &str) -> Option<u64> {
 }
 
 impl MediaTotals {
-    /// Reads every call of `users` back from the simulator.
+    /// Reads every business-initiated call of `users` back from the simulator.
     pub(super) async fn collect(api: &Arc<Api>, users: &[String]) -> Result<Self, String> {
+        Self::collect_calls(api, users, false).await
+    }
+
+    /// Reads every call of `users`, user-initiated ones too (both legs of a bridge between
+    /// two users), back from the simulator.
+    pub(super) async fn collect_all(api: &Arc<Api>, users: &[String]) -> Result<Self, String> {
+        Self::collect_calls(api, users, true).await
+    }
+
+    async fn collect_calls(
+        api: &Arc<Api>,
+        users: &[String],
+        user_initiated: bool,
+    ) -> Result<Self, String> {
         let gate = Arc::new(Semaphore::new(PARALLEL_FETCHES));
         let mut fetches = tokio::task::JoinSet::new();
         for user in users {
@@ -69,7 +83,7 @@ impl MediaTotals {
         while let Some(fetched) = fetches.join_next().await {
             let page = fetched.map_err(|e| e.to_string())??;
             for call in page["calls"].as_array().into_iter().flatten() {
-                if call["direction"].as_str() == Some("BUSINESS_INITIATED") {
+                if user_initiated || call["direction"].as_str() == Some("BUSINESS_INITIATED") {
                     totals.add(call);
                 }
             }
