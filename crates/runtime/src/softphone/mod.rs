@@ -45,6 +45,10 @@ pub struct SoftphoneConfig {
     pub hangup_after: Option<Duration>,
     /// DTMF digits pressed once the call is answered.
     pub digits: Option<String>,
+    /// What the softphone's microphone sends once its media connects (`Audio` of
+    /// `POST /sim/v1/Clients`, as for simulated WhatsApp users). Recorded and echoed only for
+    /// now: softphone legs carry no media yet, so nothing plays it.
+    pub audio: dialtone_types::SimulatedAudio,
 }
 
 impl SoftphoneConfig {
@@ -56,6 +60,7 @@ impl SoftphoneConfig {
             answer_after: Duration::from_secs(1),
             hangup_after: None,
             digits: None,
+            audio: dialtone_types::SimulatedAudio::Silence,
         }
     }
 }
