@@ -11,6 +11,10 @@
 //! ([`Handle::start_softphone_call`](crate::Handle::start_softphone_call)).
 
 mod leg;
+mod media;
+
+pub use media::HeardTap;
+pub(crate) use media::SoftphoneMedia;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -87,6 +91,8 @@ struct Inner {
     registry: Mutex<HashMap<Sid, BTreeMap<String, SoftphoneConfig>>>,
     legs: Mutex<HashMap<Sid, LegState>>,
     timing: SoftphoneTiming,
+    /// Real media legs; `None` (unit tests) leaves calls without media.
+    media: Option<SoftphoneMedia>,
 }
 
 /// The registry of simulated softphones and their live legs; cheap to clone.
@@ -102,13 +108,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Softphones {
-    pub(crate) fn new(timing: SoftphoneTiming) -> Self {
+    pub(crate) fn new(timing: SoftphoneTiming, media: Option<SoftphoneMedia>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 registry: Mutex::new(HashMap::new()),
                 legs: Mutex::new(HashMap::new()),
                 timing,
+                media,
             }),
+        }
+    }
+
+    /// Records what the browser side of each softphone call hears: `tap` makes a sink per call
+    /// (`None` removes it; calls already connected keep theirs).
+    pub fn set_heard_tap(&self, tap: Option<HeardTap>) {
+        if let Some(media) = &self.inner.media {
+            media.set_tap(tap);
         }
     }
 
@@ -230,6 +245,10 @@ impl Softphones {
 }
 
 impl LegConnector for Softphones {
+    fn carries_media(&self) -> bool {
+        self.inner.media.is_some()
+    }
+
     fn start_leg(&self, leg: LegStart, events: LegEvents) {
         let identity = leg.to.strip_prefix("client:").unwrap_or(&leg.to);
         let config = self.get(leg.account, identity).map_or_else(
@@ -287,7 +306,7 @@ mod tests {
 
     #[test]
     fn registry_is_per_account_and_bounded() {
-        let phones = Softphones::new(SoftphoneTiming::default());
+        let phones = Softphones::new(SoftphoneTiming::default(), None);
         let a = Sid::new(SidKind::Account, 1);
         let b = Sid::new(SidKind::Account, 2);
         phones.register(a, SoftphoneConfig::new("alice"));
