@@ -4,7 +4,7 @@
 //!   (`answer`, `busy`, `reject`, `no-answer`, `unreachable`), `AnswerAfter` (seconds,
 //!   fractional, default 1), `HangupAfter` (seconds after answer), `Digits` (DTMF), `Audio`
 //!   (`silence` (default) or `tone:HZ`, validated as for WhatsApp users, echoed as `audio`;
-//!   softphone legs carry no media yet, so it is recorded but not played).
+//!   the softphone's media leg plays it; a WAV URL is accepted but not played yet).
 //! - `GET /sim/v1/Clients`: the account's softphones.
 //! - `DELETE /sim/v1/Clients/{Identity}`: unregister; it becomes unreachable.
 //! - `POST /sim/v1/Clients/{Identity}/Calls`: the softphone calls an application

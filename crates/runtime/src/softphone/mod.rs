@@ -1,8 +1,9 @@
 //! Simulated softphones: `client:` endpoints that answer, refuse or ignore calls as told.
 //!
-//! They stand in for the Voice SDK in a browser until real WebRTC softphones exist, so that a
-//! newcomer can place a call to `client:alice` and watch it ring, be answered, press digits
-//! and hang up, with every webhook Twilio would send. They are registered per account (an
+//! They stand in for the Voice SDK in a browser, so that a newcomer can place a call to
+//! `client:alice` and watch it ring, be answered, press digits and hang up, with every webhook
+//! Twilio would send. Each answered call has a real WebRTC media leg ([`media`]): prompts play
+//! on it and bridges forward its audio, as for a browser. They are registered per account (an
 //! identity of another account is not reachable), and an identity nobody registered is
 //! unreachable, as an offline Voice SDK client is.
 //!
@@ -50,8 +51,8 @@ pub struct SoftphoneConfig {
     /// DTMF digits pressed once the call is answered.
     pub digits: Option<String>,
     /// What the softphone's microphone sends once its media connects (`Audio` of
-    /// `POST /sim/v1/Clients`, as for simulated WhatsApp users). Recorded and echoed only for
-    /// now: softphone legs carry no media yet, so nothing plays it.
+    /// `POST /sim/v1/Clients`, as for simulated WhatsApp users): the browser side of its media
+    /// leg plays it (a WAV URL is not played yet: it sends silence).
     pub audio: dialtone_types::SimulatedAudio,
 }
 
