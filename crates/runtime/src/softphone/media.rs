@@ -157,7 +157,7 @@ impl Session {
             }
             Step::Dialtone(Some(MediaEvent::Failed(reason)))
             | Step::Browser(Some(MediaEvent::Failed(reason))) => Err(reason),
-            Step::Browser(Some(_)) => Ok(()),
+            Step::Browser(Some(_)) | Step::Dialtone(Some(MediaEvent::Digit(_))) => Ok(()),
             Step::Browser(None) => Err("the browser side closed".to_owned()),
             Step::Dialtone(Some(MediaEvent::Connected)) => {
                 self.shared.attach_leg(self.call, self.dialtone.control());
@@ -168,7 +168,6 @@ impl Session {
                 self.shared.playback.played(self.call, id);
                 Ok(())
             }
-            Step::Dialtone(Some(MediaEvent::Digit(_))) => Ok(()),
             Step::Dialtone(None) => Err("Dialtone's side closed".to_owned()),
         }
     }
