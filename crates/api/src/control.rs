@@ -131,6 +131,8 @@ pub struct Softphone {
     pub hangup_after: Option<Duration>,
     /// DTMF digits pressed after answering.
     pub digits: Option<String>,
+    /// What its microphone sends once its media connects (`Audio`: `silence`, `tone:HZ`).
+    pub audio: dialtone_types::SimulatedAudio,
 }
 
 /// A softphone placing a call into an application, as the Voice SDK does.

@@ -12,7 +12,7 @@ async fn register_list_remove() {
     let (status, alice) = rig
         .post(
             "/sim/v1/Clients",
-            "Identity=alice&Behavior=answer&AnswerAfter=0.25&HangupAfter=5&Digits=1%23",
+            "Identity=alice&Behavior=answer&AnswerAfter=0.25&HangupAfter=5&Digits=1%23&Audio=tone%3A440",
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -22,6 +22,7 @@ async fn register_list_remove() {
         json!({
             "account_sid": ac,
             "answer_after": 0.25,
+            "audio": "tone:440",
             "behavior": "answer",
             "digits": "1#",
             "hangup_after": 5.0,
@@ -32,6 +33,7 @@ async fn register_list_remove() {
     let (_, bob) = rig.post("/sim/v1/Clients", "Identity=b%C3%B6b%2F1").await;
     assert_eq!(bob["answer_after"], 1.0);
     assert_eq!(bob["behavior"], "answer");
+    assert_eq!(bob["audio"], "silence");
     assert_eq!(bob["hangup_after"], Value::Null);
     assert_eq!(bob["uri"], "/sim/v1/Clients/b%C3%B6b%2F1");
 

@@ -66,7 +66,9 @@ pub use legs::{
     LegConnector, LegEnd, LegEvents, LegStart, WHATSAPP_NOT_SUPPORTED, WhatsAppUnsupported,
 };
 pub use prompts::{NO_PLAY_ENGINE, NO_TTS_ENGINE, UnavailablePrompts};
-pub use softphone::{Behavior, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones};
+pub use softphone::{
+    Behavior, HeardTap, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones,
+};
 pub use whatsapp::{WebhookRefusal, WhatsApp, WhatsAppConfig};
 
 use crate::driver::Driver;
@@ -103,7 +105,17 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
     let (stop_deliverer, stop) = watch::channel(None);
     let deliverer = tokio::spawn(outbox::run(Arc::clone(&shared), config.outbox, stop));
 
-    let softphones = Softphones::new(config.softphone);
+    let softphone_media = config
+        .whatsapp
+        .as_ref()
+        .map_or_else(dialtone_media::MediaConfig::full, |w| w.media.clone());
+    let softphones = Softphones::new(
+        config.softphone,
+        Some(softphone::SoftphoneMedia::new(
+            softphone_media,
+            Arc::clone(&shared),
+        )),
+    );
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let engine = Engine::new(config.engine.clone(), SeededSids::new(ids::random_seed()));
     let whatsapp = config.whatsapp.map(|settings| {

@@ -2,7 +2,9 @@
 //!
 //! - `POST /sim/v1/Clients`: register (or replace) a softphone: `Identity`, `Behavior`
 //!   (`answer`, `busy`, `reject`, `no-answer`, `unreachable`), `AnswerAfter` (seconds,
-//!   fractional, default 1), `HangupAfter` (seconds after answer), `Digits` (DTMF).
+//!   fractional, default 1), `HangupAfter` (seconds after answer), `Digits` (DTMF), `Audio`
+//!   (`silence` (default) or `tone:HZ`, validated as for WhatsApp users, echoed as `audio`;
+//!   the softphone's media leg plays it; a WAV URL is accepted but not played yet).
 //! - `GET /sim/v1/Clients`: the account's softphones.
 //! - `DELETE /sim/v1/Clients/{Identity}`: unregister; it becomes unreachable.
 //! - `POST /sim/v1/Clients/{Identity}/Calls`: the softphone calls an application
@@ -34,6 +36,7 @@ fn softphone_json(account: Sid, s: &Softphone) -> Value {
     json!({
         "account_sid": account,
         "answer_after": s.answer_after.as_secs_f64(),
+        "audio": s.audio.to_string(),
         "behavior": s.behavior.as_str(),
         "digits": s.digits,
         "hangup_after": s.hangup_after.map(|d| d.as_secs_f64()),
@@ -56,12 +59,14 @@ fn identity(value: Option<&str>) -> Result<String, ApiError> {
 fn softphone(p: &Params) -> Result<Softphone, ApiError> {
     let behavior = sim_params::behavior(p)?;
     let digits = sim_params::digits(p)?;
+    let audio = sim_params::audio(p)?;
     Ok(Softphone {
         identity: identity(p.get("Identity"))?,
         behavior,
         answer_after: sim_params::answer_after(p)?,
         hangup_after: sim_params::hangup_after(p)?,
         digits,
+        audio,
     })
 }
 
@@ -188,6 +193,13 @@ mod tests {
         assert_eq!(s.answer_after, Duration::from_millis(500));
         assert_eq!(s.hangup_after, Some(Duration::from_secs(3)));
         assert_eq!(s.digits.as_deref(), Some("12#"));
+        assert_eq!(s.audio, dialtone_types::SimulatedAudio::Silence);
+        let toned = softphone(&Params::parse(b"Identity=alice&Audio=tone%3A440")).unwrap();
+        assert_eq!(toned.audio, dialtone_types::SimulatedAudio::Tone(440));
+        assert_eq!(
+            softphone_json(Sid::new(SidKind::Account, 1), &toned)["audio"],
+            "tone:440"
+        );
         for bad in [
             "",
             "Identity=a+b",
@@ -197,6 +209,8 @@ mod tests {
             "Identity=a&AnswerAfter=inf",
             "Identity=a&HangupAfter=999999",
             "Identity=a&Digits=12x",
+            "Identity=a&Audio=tone%3A10",
+            "Identity=a&Audio=noise",
         ] {
             let e = softphone(&Params::parse(bad.as_bytes())).unwrap_err();
             assert_eq!(

@@ -42,6 +42,7 @@ fn softphone(s: rt::Softphone) -> Softphone {
         answer_after: s.config.answer_after,
         hangup_after: s.config.hangup_after,
         digits: s.config.digits,
+        audio: s.config.audio,
     }
 }
 
@@ -114,6 +115,7 @@ impl CallControl for RuntimeControl {
                 answer_after: s.answer_after,
                 hangup_after: s.hangup_after,
                 digits: s.digits,
+                audio: s.audio,
             };
             self.0
                 .softphones()

@@ -1,11 +1,14 @@
 //! One softphone leg over time: ringing, answering or refusing, digits, hanging up.
 //!
 //! Each leg is a small task that sleeps between its steps; the engine's commands (cancel,
-//! hang up) abort it through the registry.
+//! hang up) abort it through the registry. With media, a call is answered only once both
+//! WebRTC legs are connected ([`super::media`]); aborting the task drops them and detaches
+//! Dialtone's side.
 
 use dialtone_core::LegEvent;
 use dialtone_types::TwilioCode;
 
+use super::media::Session;
 use super::{Behavior, SoftphoneConfig, Softphones};
 use crate::legs::LegEvents;
 
@@ -46,8 +49,22 @@ pub(super) async fn ring(phones: Softphones, config: SoftphoneConfig, events: Le
         Behavior::Answer => {
             events.send(LegEvent::Ringing).await;
             tokio::time::sleep(config.answer_after).await;
+            let session = match connect(&phones, &config, &events).await {
+                Ok(session) => session,
+                Err(reason) => {
+                    tracing::info!(call = %call, %reason, "softphone media failed");
+                    events
+                        .send(LegEvent::Failed {
+                            code: TwilioCode::INTERNAL_FAILURE,
+                            message: format!("softphone media failed: {reason}"),
+                        })
+                        .await;
+                    phones.leg_done(call);
+                    return;
+                }
+            };
             if events.send(LegEvent::Answered).await {
-                in_call(&phones, &config, &events).await;
+                with_media(&phones, &config, &events, session).await;
             }
         }
     }
@@ -55,7 +72,57 @@ pub(super) async fn ring(phones: Softphones, config: SoftphoneConfig, events: Le
 
 /// The caller side of a call the softphone placed, once the application answered.
 pub(super) async fn answered(phones: Softphones, config: SoftphoneConfig, events: LegEvents) {
-    in_call(&phones, &config, &events).await;
+    match connect(&phones, &config, &events).await {
+        Ok(session) => with_media(&phones, &config, &events, session).await,
+        Err(reason) => {
+            tracing::info!(call = %events.call(), %reason, "softphone media failed; hanging up");
+            events.send(LegEvent::HungUp).await;
+            phones.leg_done(events.call());
+        }
+    }
+}
+
+/// Connects the call's media legs when the softphones have media; `None` without.
+async fn connect(
+    phones: &Softphones,
+    config: &SoftphoneConfig,
+    events: &LegEvents,
+) -> Result<Option<Session>, String> {
+    let Some(media) = &phones.inner.media else {
+        return Ok(None);
+    };
+    let mut session = Session::start(media, events.call(), config.audio.clone()).await?;
+    session.connected().await?;
+    Ok(Some(session))
+}
+
+/// The answered call: digits and hang-up as configured while the media runs; media that fails
+/// hangs the softphone up.
+async fn with_media(
+    phones: &Softphones,
+    config: &SoftphoneConfig,
+    events: &LegEvents,
+    session: Option<Session>,
+) {
+    let Some(mut session) = session else {
+        in_call(phones, config, events).await;
+        return;
+    };
+    let call = async {
+        in_call(phones, config, events).await;
+        if config.hangup_after.is_none() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = call => {}
+        reason = session.run() => {
+            tracing::info!(call = %events.call(), %reason, "softphone media failed; hanging up");
+            drop(session);
+            events.send(LegEvent::HungUp).await;
+            phones.leg_done(events.call());
+        }
+    }
 }
 
 /// Presses the digits and hangs up when configured; with no `hangup_after`, returns once the

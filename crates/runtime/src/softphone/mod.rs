@@ -1,8 +1,9 @@
 //! Simulated softphones: `client:` endpoints that answer, refuse or ignore calls as told.
 //!
-//! They stand in for the Voice SDK in a browser until real WebRTC softphones exist, so that a
-//! newcomer can place a call to `client:alice` and watch it ring, be answered, press digits
-//! and hang up, with every webhook Twilio would send. They are registered per account (an
+//! They stand in for the Voice SDK in a browser, so that a newcomer can place a call to
+//! `client:alice` and watch it ring, be answered, press digits and hang up, with every webhook
+//! Twilio would send. Each answered call has a real WebRTC media leg ([`media`]): prompts play
+//! on it and bridges forward its audio, as for a browser. They are registered per account (an
 //! identity of another account is not reachable), and an identity nobody registered is
 //! unreachable, as an offline Voice SDK client is.
 //!
@@ -11,6 +12,10 @@
 //! ([`Handle::start_softphone_call`](crate::Handle::start_softphone_call)).
 
 mod leg;
+mod media;
+
+pub use media::HeardTap;
+pub(crate) use media::SoftphoneMedia;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -45,6 +50,10 @@ pub struct SoftphoneConfig {
     pub hangup_after: Option<Duration>,
     /// DTMF digits pressed once the call is answered.
     pub digits: Option<String>,
+    /// What the softphone's microphone sends once its media connects (`Audio` of
+    /// `POST /sim/v1/Clients`, as for simulated WhatsApp users): the browser side of its media
+    /// leg plays it (a WAV URL is not played yet: it sends silence).
+    pub audio: dialtone_types::SimulatedAudio,
 }
 
 impl SoftphoneConfig {
@@ -56,6 +65,7 @@ impl SoftphoneConfig {
             answer_after: Duration::from_secs(1),
             hangup_after: None,
             digits: None,
+            audio: dialtone_types::SimulatedAudio::Silence,
         }
     }
 }
@@ -82,6 +92,8 @@ struct Inner {
     registry: Mutex<HashMap<Sid, BTreeMap<String, SoftphoneConfig>>>,
     legs: Mutex<HashMap<Sid, LegState>>,
     timing: SoftphoneTiming,
+    /// Real media legs; `None` (unit tests) leaves calls without media.
+    media: Option<SoftphoneMedia>,
 }
 
 /// The registry of simulated softphones and their live legs; cheap to clone.
@@ -97,13 +109,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Softphones {
-    pub(crate) fn new(timing: SoftphoneTiming) -> Self {
+    pub(crate) fn new(timing: SoftphoneTiming, media: Option<SoftphoneMedia>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 registry: Mutex::new(HashMap::new()),
                 legs: Mutex::new(HashMap::new()),
                 timing,
+                media,
             }),
+        }
+    }
+
+    /// Records what the browser side of each softphone call hears: `tap` makes a sink per call
+    /// (`None` removes it; calls already connected keep theirs).
+    pub fn set_heard_tap(&self, tap: Option<HeardTap>) {
+        if let Some(media) = &self.inner.media {
+            media.set_tap(tap);
         }
     }
 
@@ -225,6 +246,10 @@ impl Softphones {
 }
 
 impl LegConnector for Softphones {
+    fn carries_media(&self) -> bool {
+        self.inner.media.is_some()
+    }
+
     fn start_leg(&self, leg: LegStart, events: LegEvents) {
         let identity = leg.to.strip_prefix("client:").unwrap_or(&leg.to);
         let config = self.get(leg.account, identity).map_or_else(
@@ -282,7 +307,7 @@ mod tests {
 
     #[test]
     fn registry_is_per_account_and_bounded() {
-        let phones = Softphones::new(SoftphoneTiming::default());
+        let phones = Softphones::new(SoftphoneTiming::default(), None);
         let a = Sid::new(SidKind::Account, 1);
         let b = Sid::new(SidKind::Account, 2);
         phones.register(a, SoftphoneConfig::new("alice"));

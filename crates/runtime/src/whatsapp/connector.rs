@@ -76,9 +76,8 @@ impl LegConnector for WhatsApp {
         self.tell(call, CallMsg::End(how));
     }
 
-    /// Audio between a WhatsApp leg and its parent is not mixed: the parent legs Dialtone
-    /// has are simulated softphones without audio, so bridging only keeps both legs'
-    /// media flowing (which each leg does by itself).
+    /// Audio between bridged legs is forwarded by the audio routes (`crate::audio`), which
+    /// each connector feeds by attaching its connected legs; nothing to do here.
     fn bridge(&self, parent: Sid, child: Sid) {
         tracing::trace!(%parent, %child, "WhatsApp leg bridged");
     }

@@ -228,8 +228,44 @@ async fn handle(
 }
 
 /// A runtime config with times short enough for tests.
+/// Prompts that are a few frames of silence: softphone calls carry real media, so `<Say>` and
+/// `<Play>` are made by the prompt source; these make them quickly and never fail.
+#[derive(Debug)]
+pub struct SilentPrompts;
+
+fn silence() -> dialtone_media::audio::Clip {
+    dialtone_media::audio::Clip::from_frames(
+        dialtone_media::audio::Tone::new(&[440.0], 0.0)
+            .take(5)
+            .collect(),
+    )
+}
+
+impl dialtone_prompt::PromptSource for SilentPrompts {
+    fn say<'a>(
+        &'a self,
+        _: &'a dialtone_prompt::SayRequest,
+    ) -> dialtone_prompt::BoxFuture<
+        'a,
+        Result<dialtone_media::audio::Clip, dialtone_prompt::PromptError>,
+    > {
+        Box::pin(async move { Ok(silence()) })
+    }
+
+    fn play<'a>(
+        &'a self,
+        _: &'a dialtone_types::WebUrl,
+    ) -> dialtone_prompt::BoxFuture<
+        'a,
+        Result<dialtone_media::audio::Clip, dialtone_prompt::PromptError>,
+    > {
+        Box::pin(async move { Ok(silence()) })
+    }
+}
+
 pub fn config() -> RuntimeConfig {
     RuntimeConfig {
+        prompts: Arc::new(SilentPrompts),
         media: MediaTiming {
             per_word: Duration::from_millis(10),
             per_play: Duration::from_millis(20),
