@@ -13,7 +13,7 @@ pub const NO_TTS_ENGINE: &str = "no TTS engine configured";
 /// Message of every `<Play>` failure of [`UnavailablePrompts`].
 pub const NO_PLAY_ENGINE: &str = "no Play engine configured";
 
-/// A [`PromptSource`] that makes nothing: `<Say>` fails with 13520 ("no TTS engine
+/// A [`PromptSource`] that makes nothing: `<Say>` fails with 12400 ("no TTS engine
 /// configured"), `<Play>` with 11200 ("no Play engine configured: ..."). The runtime's default.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct UnavailablePrompts;
@@ -45,7 +45,7 @@ mod tests {
             language: None,
         };
         let e = UnavailablePrompts.say(&say).await.unwrap_err();
-        assert_eq!(e.code(), TwilioCode(13520));
+        assert_eq!(e.code(), TwilioCode(12400));
         assert_eq!(
             e.to_string(),
             "text to speech failed: no TTS engine configured"
