@@ -26,6 +26,8 @@ pub struct RuntimeConfig {
     pub shutdown_grace: Duration,
     /// The WhatsApp connector; without it `whatsapp:` legs fail with 13224.
     pub whatsapp: Option<crate::WhatsAppConfig>,
+    /// Where recordings are written (`None`: the rows are kept, the audio is not).
+    pub recordings: Option<Arc<dyn dialtone_store::RecordingStore>>,
 }
 
 impl Default for RuntimeConfig {
@@ -38,6 +40,7 @@ impl Default for RuntimeConfig {
             outbox: OutboxConfig::default(),
             shutdown_grace: Duration::from_secs(10),
             whatsapp: None,
+            recordings: None,
         }
     }
 }

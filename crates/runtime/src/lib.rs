@@ -41,6 +41,7 @@ mod outbox;
 mod persist;
 mod playback;
 mod prompts;
+mod recording;
 mod recovery;
 mod sender;
 mod shared;
@@ -122,6 +123,7 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
         config.media,
         softphones.clone(),
         connector,
+        recording::Recordings::new(Arc::clone(&shared), config.recordings.clone(), tx.clone()),
     );
     let driver = tokio::spawn(driver.run());
     Ok(Handle {
