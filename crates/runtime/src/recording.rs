@@ -241,6 +241,19 @@ async fn capture(
             },
             _ = interval.tick() => {
                 ticks += 1;
+                // A leg that connects after the start (a user's call is answered before
+                // its media is up) joins when it is attached.
+                if sources[0].is_none()
+                    && let Some(leg) = shared.audio.leg(request.call)
+                {
+                    sources[0] = Some(Source::new(leg));
+                }
+                if sources[1].is_none()
+                    && let Some(child) = request.child
+                    && let Some(leg) = shared.audio.leg(child)
+                {
+                    sources[1] = Some(Source::new(leg));
+                }
                 let a = sources[0].as_mut().map_or(Frame::SILENCE, Source::frame);
                 let b = sources[1].as_mut().map_or(Frame::SILENCE, Source::frame);
                 let frames = if channels == 2 {
