@@ -213,7 +213,7 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     let recordings: Arc<dyn dialtone_store::RecordingStore> = Arc::new(
         dialtone_store::FsRecordingStore::new(config.data_dir.join("recordings")),
     );
-    let mut engine = dialtone_core::EngineConfig::default();
+    let mut engine = dialtone_runtime::RuntimeConfig::default().engine;
     // RecordingUrl points at this server.
     engine.api_base_url = Arc::from(public_url.as_str());
     let runtime_config = dialtone_runtime::RuntimeConfig {
