@@ -318,3 +318,44 @@ async fn capture(
         }))
         .await;
 }
+
+/// At start: recordings a stopped process left `in-progress` keep what their file holds
+/// (repaired) and are completed with that duration, or `absent` when empty.
+pub(crate) async fn recover(store: &dialtone_store::Store, files: Option<&dyn RecordingStore>) {
+    let left = match store.recordings_in_progress().await {
+        Ok(left) => left,
+        Err(e) => {
+            tracing::warn!(error = %e, "recordings in progress not read");
+            return;
+        }
+    };
+    for rec in left {
+        let name = files.map(|f| f.name_for(rec.account_sid, rec.sid));
+        let repaired = name
+            .as_deref()
+            .and_then(|n| files.and_then(|f| f.local_path(n)))
+            .and_then(|p| dialtone_media::audio::repair(&p).ok());
+        let secs = repaired.map_or(0, |r| r.duration_secs());
+        let finish = if secs > 0 {
+            RecordingFinish {
+                status: RecordingStatus::Completed,
+                duration: Some(secs),
+                error_code: None,
+                media: name,
+            }
+        } else {
+            RecordingFinish {
+                status: RecordingStatus::Absent,
+                duration: Some(0),
+                error_code: Some(16101),
+                media: None,
+            }
+        };
+        if let Err(e) = store
+            .finish_recording(rec.account_sid, rec.sid, &finish, crate::clock::now())
+            .await
+        {
+            tracing::warn!(recording = %rec.sid, error = %e, "recording not repaired");
+        }
+    }
+}
