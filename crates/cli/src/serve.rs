@@ -210,7 +210,15 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
             ))
         }
     };
+    let recordings: Arc<dyn dialtone_store::RecordingStore> = Arc::new(
+        dialtone_store::FsRecordingStore::new(config.data_dir.join("recordings")),
+    );
+    let mut engine = dialtone_runtime::RuntimeConfig::default().engine;
+    // RecordingUrl points at this server.
+    engine.api_base_url = Arc::from(public_url.as_str());
     let runtime_config = dialtone_runtime::RuntimeConfig {
+        engine,
+        recordings: Some(Arc::clone(&recordings)),
         whatsapp: Some(whatsapp.connector.clone()),
         prompts: Arc::new(
             dialtone_prompt::Prompts::new(config.prompts.clone())
@@ -236,6 +244,8 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
         Arc::new(entropy),
     )
     .with_limits(limits)
+    .with_recordings(recordings)
+    .with_public_url(&public_url)
     .with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())));
     if let Some(sim) = &simulator {
         state = state.with_whatsapp_simulator(Arc::new(simulator::SimulatorPort(sim.clone())));

@@ -50,6 +50,11 @@ impl AudioRoutes {
         routes.legs.insert(call, leg);
     }
 
+    /// `call`'s media leg, if connected.
+    pub(crate) fn leg(&self, call: Sid) -> Option<LegControl> {
+        self.lock().legs.get(&call).cloned()
+    }
+
     /// `call`'s media leg is gone: its partner hears silence.
     pub(crate) fn detach(&self, call: Sid) {
         let mut routes = self.lock();

@@ -28,6 +28,8 @@ pub struct RuntimeConfig {
     pub whatsapp: Option<crate::WhatsAppConfig>,
     /// How bridged media legs hear each other.
     pub bridge: BridgeMode,
+    /// Where recordings are written (`None`: the rows are kept, the audio is not).
+    pub recordings: Option<Arc<dyn dialtone_store::RecordingStore>>,
 }
 
 /// How a bridge carries audio between two media legs.
@@ -53,6 +55,7 @@ impl Default for RuntimeConfig {
             shutdown_grace: Duration::from_secs(10),
             whatsapp: None,
             bridge: BridgeMode::Forward,
+            recordings: None,
         }
     }
 }

@@ -140,6 +140,7 @@ pub(crate) struct Driver {
     whatsapp: Arc<dyn LegConnector>,
     /// Inputs produced while dispatching (a leg refused at once), fed before sleeping.
     local: VecDeque<Input>,
+    recordings: crate::recording::Recordings,
 }
 
 impl std::fmt::Debug for Driver {
@@ -165,6 +166,7 @@ impl Driver {
         timing: MediaTiming,
         softphones: Softphones,
         whatsapp: Arc<dyn LegConnector>,
+        recordings: crate::recording::Recordings,
     ) -> Self {
         Self {
             engine,
@@ -178,6 +180,7 @@ impl Driver {
             softphones,
             whatsapp,
             local: VecDeque::new(),
+            recordings,
         }
     }
 
@@ -535,6 +538,7 @@ impl Driver {
                     // The parent hears the child, never ringback over it.
                     self.shared.playback.stop_ringback(parent);
                     self.shared.audio.bridge(parent, child);
+                    self.recordings.bridged(parent, child);
                     if let Some(c) = self.connector(child) {
                         c.bridge(parent, child);
                     }
@@ -545,8 +549,10 @@ impl Driver {
                         c.unbridge(parent, child);
                     }
                 }
-                // Recordings are not captured yet (issue 11 item 7, runtime wiring).
-                Output::StartRecording(_) | Output::StopRecording { .. } => {}
+                Output::StartRecording(request) => self.recordings.start(request),
+                Output::StopRecording {
+                    recording, reason, ..
+                } => self.recordings.stop(recording, reason),
                 // Only a call that has (or will have) a media leg hears it.
                 Output::Ringback { call, tone } => {
                     if self.carries_media(call) {

@@ -41,6 +41,7 @@ mod outbox;
 mod persist;
 mod playback;
 mod prompts;
+mod recording;
 mod recovery;
 mod sender;
 mod shared;
@@ -102,6 +103,7 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
     if ended > 0 {
         tracing::info!(calls = ended, "calls of the previous process ended");
     }
+    recording::recover(&shared.store, config.recordings.as_deref()).await;
     let (stop_deliverer, stop) = watch::channel(None);
     let deliverer = tokio::spawn(outbox::run(Arc::clone(&shared), config.outbox, stop));
 
@@ -135,6 +137,7 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
         config.media,
         softphones.clone(),
         connector,
+        recording::Recordings::new(Arc::clone(&shared), config.recordings.clone(), tx.clone()),
     );
     let driver = tokio::spawn(driver.run());
     Ok(Handle {

@@ -1050,3 +1050,35 @@ async fn a_status_callback_sent_with_status_completed_gets_the_completed_event()
     let _ = store;
     rt.shutdown().await;
 }
+
+#[tokio::test]
+async fn record_on_a_call_without_media_still_ends_at_max_length() {
+    let app = App::start().await;
+    app.route(
+        "/voice",
+        Reply::Twiml(
+            r#"<Response><Record maxLength="2" trim="do-not-trim" action="/recorded"/></Response>"#
+                .to_owned(),
+        ),
+    );
+    app.route(
+        "/recorded",
+        Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
+    let (rt, store) = runtime().await;
+    rt.softphones().register(account(), answering("alice"));
+    let call = rt
+        .create_call(create(&app, "client:alice", "/voice"))
+        .await
+        .unwrap();
+    ended(&store, call.sid).await;
+    let done = eventually("the <Record> action", || async {
+        app.seen_at("/recorded").into_iter().next()
+    })
+    .await;
+    assert!(done.param("RecordingSid").is_some());
+    assert!(done.param("RecordingUrl").is_some());
+    let secs: u32 = done.param("RecordingDuration").unwrap().parse().unwrap();
+    assert!((1..=3).contains(&secs), "duration {secs}");
+    rt.shutdown().await;
+}

@@ -172,6 +172,9 @@ async fn world(twiml: &str) -> World {
     let config = RuntimeConfig {
         whatsapp: Some(meta.config()),
         prompts: Arc::new(TonePrompts),
+        recordings: Some(Arc::new(dialtone_store::FsRecordingStore::new(
+            recordings_dir(),
+        ))),
         ..common::config()
     };
     let rt = dialtone_runtime::start(store.clone(), config)
@@ -530,5 +533,46 @@ async fn a_prompt_stopped_before_its_clip_is_made_is_never_heard() {
     let sounds = ear.sounds();
     assert_eq!(sounds.len(), 1, "{sounds:?}");
     assert_eq!(sounds[0].0, Heard::Hz(PLAY_HZ), "{sounds:?}");
+    w.rt.shutdown().await;
+}
+
+/// A fresh directory per test process for recordings.
+fn recordings_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("dialtone-rec-{}", std::process::id()))
+}
+
+#[tokio::test]
+async fn record_captures_what_the_caller_says_and_the_action_carries_the_recording() {
+    let w =
+        world(r#"<Response><Record maxLength="2" playBeep="false" action="/done"/></Response>"#)
+            .await;
+    w.app.route(
+        "/done",
+        Reply::Twiml("<Response><Hangup/></Response>".to_owned()),
+    );
+    let (leg, _ear, call) = w.user_calls().await;
+    leg.play(Box::new(Encoded::new(Tone::new(&[440.0], 0.3)).unwrap()));
+    ended(&w.store, call).await;
+    let done = eventually("the <Record> action", || async {
+        w.app.seen_at("/done").into_iter().next()
+    })
+    .await;
+    let sid = done.param("RecordingSid").expect("RecordingSid").to_owned();
+    assert!(
+        done.param("RecordingUrl")
+            .is_some_and(|u| u.ends_with(&sid))
+    );
+    let secs: u32 = done.param("RecordingDuration").unwrap().parse().unwrap();
+    assert!((1..=3).contains(&secs), "duration {secs}");
+    let path = recordings_dir().join(format!("{}/{sid}.wav", account()));
+    let bytes = std::fs::read(&path).unwrap();
+    let samples: Vec<i16> = bytes[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    assert!(
+        detect::tone_present(&samples, 8000, 440.0),
+        "no 440 Hz in {path:?}"
+    );
     w.rt.shutdown().await;
 }

@@ -295,6 +295,20 @@ impl Store {
         row.ok_or(StoreError::NotFound("recording"))?.try_into()
     }
 
+    /// Every account's recordings still `in-progress` (left by a process that stopped).
+    pub async fn recordings_in_progress(&self) -> Result<Vec<Recording>, StoreError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            recording_columns!(),
+            " FROM recordings WHERE status = 'in-progress'"
+        );
+        let rows: Vec<RecordingRow> = on_read!(self, pool => sqlx::query_as(SQL)
+            .fetch_all(pool)
+            .await)
+        .ctx("recordings in progress")?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     /// Deletes recording `sid` of `account`, returning what it was (to remove its media).
     pub async fn delete_recording(&self, account: Sid, sid: Sid) -> Result<Recording, StoreError> {
         const SQL: &str = concat!(

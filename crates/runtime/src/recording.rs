@@ -1,0 +1,361 @@
+//! Recordings (`<Record>`, `<Dial record>`): the engine's `StartRecording` / `StopRecording`
+//! become a task per recording that taps the calls' legs, decodes what they receive and feeds
+//! a [`Recorder`] on a 20 ms cadence, then answers `Input::RecordingEnded`.
+//!
+//! - Channel 1 is the parent (`call`), channel 2 the child (added at the `Bridge`); a mono
+//!   recording of two legs mixes them. A leg with nothing received that tick gives silence,
+//!   so a call without media (a simulated softphone) records silence until it is stopped.
+//! - The store row is inserted at the start (`in-progress`) and finished at the end
+//!   (`completed` with the duration, or `absent`).
+//! - An I/O error (disk full) ends the capture: what was written is finished and
+//!   `RecordingEnded` is sent all the same, so the engine never waits forever.
+//! - A leg has one tap slot: the recording takes it and gives it back (`None`) at the end.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use dialtone_core::{Input, RecordingEnd, RecordingRequest};
+use dialtone_media::audio::{Frame, OpusDecoder, Recorder, RecorderConfig, RecorderEvent, beep};
+use dialtone_media::{Encoded, LegControl, PayloadSink};
+use dialtone_store::{NewRecording, RecordingFinish, RecordingStatus, RecordingStore};
+use dialtone_twiml::Trim;
+use dialtone_types::Sid;
+use tokio::sync::mpsc;
+
+use crate::driver::Command;
+use crate::shared::Shared;
+
+/// Payloads a tap keeps for the recording task before dropping the oldest.
+const TAP_DEPTH: usize = 16;
+
+/// The received payloads of one leg, filled on the leg's tick, read by the recording task.
+#[derive(Debug, Clone, Default)]
+struct TapQueue(Arc<Mutex<VecDeque<Vec<u8>>>>);
+
+impl TapQueue {
+    fn pop(&self) -> Option<Vec<u8>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()
+    }
+}
+
+impl PayloadSink for TapQueue {
+    fn payload(&mut self, payload: &[u8]) {
+        let mut q = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if q.len() >= TAP_DEPTH {
+            q.pop_front();
+        }
+        q.push_back(payload.to_vec());
+    }
+}
+
+/// What the driver tells a recording task.
+#[derive(Debug)]
+enum Control {
+    Stop(RecordingEnd),
+    /// The child's leg (`<Dial record>`), or the parent's when it attaches late.
+    Leg(usize, LegControl),
+}
+
+/// The recordings in progress, owned by the driver.
+#[derive(Debug)]
+pub(crate) struct Recordings {
+    shared: Arc<Shared>,
+    store: Option<Arc<dyn RecordingStore>>,
+    tx: mpsc::Sender<Command>,
+    runs: HashMap<Sid, Run>,
+}
+
+#[derive(Debug)]
+struct Run {
+    call: Sid,
+    child: Option<Sid>,
+    control: mpsc::UnboundedSender<Control>,
+}
+
+impl Recordings {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        store: Option<Arc<dyn RecordingStore>>,
+        tx: mpsc::Sender<Command>,
+    ) -> Self {
+        Self {
+            shared,
+            store,
+            tx,
+            runs: HashMap::new(),
+        }
+    }
+
+    /// `StartRecording`.
+    pub(crate) fn start(&mut self, request: RecordingRequest) {
+        let (control, rx) = mpsc::unbounded_channel();
+        let parent = self.shared.audio.leg(request.call);
+        let child = request.child.and_then(|c| self.shared.audio.leg(c));
+        self.runs.insert(
+            request.recording,
+            Run {
+                call: request.call,
+                child: request.child,
+                control,
+            },
+        );
+        let path = self.store.as_ref().and_then(|s| {
+            let name = s.name_for(request.account, request.recording);
+            s.local_path(&name).map(|p| (name, p))
+        });
+        tokio::spawn(capture(
+            Arc::clone(&self.shared),
+            self.tx.clone(),
+            request,
+            path,
+            [parent, child],
+            rx,
+        ));
+    }
+
+    /// `StopRecording`.
+    pub(crate) fn stop(&mut self, recording: Sid, reason: RecordingEnd) {
+        if let Some(run) = self.runs.remove(&recording) {
+            let _ = run.control.send(Control::Stop(reason));
+        } else {
+            // Already ended on its own (silence, error): its RecordingEnded was sent.
+            tracing::debug!(%recording, "stop of a recording not running");
+        }
+    }
+
+    /// `Bridge`: a dial recording started at ringing gets its child now.
+    pub(crate) fn bridged(&mut self, parent: Sid, child: Sid) {
+        let Some(leg) = self.shared.audio.leg(child) else {
+            return;
+        };
+        for run in self.runs.values_mut() {
+            if run.call == parent && run.child.is_none_or(|c| c == child) {
+                run.child = Some(child);
+                let _ = run.control.send(Control::Leg(1, leg.clone()));
+            }
+        }
+    }
+}
+
+/// One leg feeding a recording.
+struct Source {
+    leg: LegControl,
+    queue: TapQueue,
+    decoder: Option<OpusDecoder>,
+}
+
+impl Source {
+    fn new(leg: LegControl) -> Self {
+        let queue = TapQueue::default();
+        leg.tap(Some(Box::new(queue.clone())));
+        Self {
+            leg,
+            queue,
+            decoder: OpusDecoder::new().ok(),
+        }
+    }
+
+    /// This tick's frame: the oldest payload decoded (concealed on error), or silence.
+    fn frame(&mut self) -> Frame {
+        let Some(payload) = self.queue.pop() else {
+            return Frame::SILENCE;
+        };
+        let Some(decoder) = self.decoder.as_mut() else {
+            return Frame::SILENCE;
+        };
+        decoder
+            .decode(&payload)
+            .unwrap_or_else(|_| decoder.conceal())
+    }
+}
+
+impl Drop for Source {
+    fn drop(&mut self) {
+        self.leg.tap(None);
+    }
+}
+
+async fn capture(
+    shared: Arc<Shared>,
+    tx: mpsc::Sender<Command>,
+    request: RecordingRequest,
+    path: Option<(String, PathBuf)>,
+    legs: [Option<LegControl>; 2],
+    mut control: mpsc::UnboundedReceiver<Control>,
+) {
+    let recording = request.recording;
+    let channels = u16::from(request.channels.clamp(1, 2));
+    let new = NewRecording {
+        sid: recording,
+        call_sid: request.call,
+        source: request.source.as_str().to_owned(),
+        channels: request.channels,
+        track: request.track.as_str().to_owned(),
+        start_time: request.started,
+    };
+    if let Err(e) = shared
+        .store
+        .insert_recording(request.account, &new, crate::clock::now())
+        .await
+    {
+        tracing::warn!(%recording, error = %e, "recording row not stored");
+    }
+    let mut config = RecorderConfig::new(channels);
+    config.trim_silence = request.trim == Trim::TrimSilence;
+    config.silence_timeout = request
+        .silence_timeout_secs
+        .map(|s| Duration::from_secs(u64::from(s)));
+    let mut recorder = path.as_ref().and_then(|(_, p)| {
+        if let Some(dir) = p.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        Recorder::create(p, config)
+            .map_err(|e| tracing::error!(%recording, error = %e, "recording file not created"))
+            .ok()
+    });
+    let mut sources: [Option<Source>; 2] = legs.map(|l| l.map(Source::new));
+    if request.beep
+        && let Some(source) = &sources[0]
+        && let Ok(clip) = Encoded::new(beep())
+    {
+        source.leg.play(Box::new(clip));
+    }
+    let mut ticks: u64 = 0;
+    let mut interval = tokio::time::interval(Duration::from_millis(20));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let reason = loop {
+        tokio::select! {
+            c = control.recv() => match c {
+                Some(Control::Stop(reason)) => break reason,
+                Some(Control::Leg(i, leg)) => {
+                    if let Some(slot) = sources.get_mut(i) {
+                        *slot = Some(Source::new(leg));
+                    }
+                }
+                None => break RecordingEnd::Hangup,
+            },
+            _ = interval.tick() => {
+                ticks += 1;
+                // A leg that connects after the start (a user's call is answered before
+                // its media is up) joins when it is attached.
+                if sources[0].is_none()
+                    && let Some(leg) = shared.audio.leg(request.call)
+                {
+                    sources[0] = Some(Source::new(leg));
+                }
+                if sources[1].is_none()
+                    && let Some(child) = request.child
+                    && let Some(leg) = shared.audio.leg(child)
+                {
+                    sources[1] = Some(Source::new(leg));
+                }
+                let a = sources[0].as_mut().map_or(Frame::SILENCE, Source::frame);
+                let b = sources[1].as_mut().map_or(Frame::SILENCE, Source::frame);
+                let frames = if channels == 2 {
+                    vec![a, b]
+                } else {
+                    let mut m = a;
+                    m.mix(&b);
+                    vec![m]
+                };
+                if let Some(r) = recorder.as_mut() {
+                    match r.push(&frames) {
+                        Ok(Some(RecorderEvent::SilenceTimeout)) => break RecordingEnd::Silence,
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::error!(%recording, error = %e, "recording stopped: write failed");
+                            break RecordingEnd::Hangup;
+                        }
+                    }
+                }
+            }
+        }
+    };
+    drop(sources);
+    let duration_secs = match recorder.map(Recorder::finish) {
+        Some(Ok(done)) => done.duration_secs(),
+        Some(Err(e)) => {
+            tracing::error!(%recording, error = %e, "recording not finished cleanly");
+            path.as_ref()
+                .and_then(|(_, p)| dialtone_media::audio::repair(p).ok())
+                .map_or(0, |d| d.duration_secs())
+        }
+        // No file store: the length of what was captured.
+        None => u32::try_from((ticks + 25) / 50).unwrap_or(u32::MAX),
+    };
+    let finish = if duration_secs > 0 {
+        RecordingFinish {
+            status: RecordingStatus::Completed,
+            duration: Some(duration_secs),
+            error_code: None,
+            media: path.map(|(name, _)| name),
+        }
+    } else {
+        RecordingFinish {
+            status: RecordingStatus::Absent,
+            duration: Some(0),
+            error_code: Some(16101),
+            media: None,
+        }
+    };
+    if let Err(e) = shared
+        .store
+        .finish_recording(request.account, recording, &finish, crate::clock::now())
+        .await
+    {
+        tracing::warn!(%recording, error = %e, "recording row not finished");
+    }
+    let _ = tx
+        .send(Command::Input(Input::RecordingEnded {
+            recording,
+            duration_secs,
+            reason,
+        }))
+        .await;
+}
+
+/// At start: recordings a stopped process left `in-progress` keep what their file holds
+/// (repaired) and are completed with that duration, or `absent` when empty.
+pub(crate) async fn recover(store: &dialtone_store::Store, files: Option<&dyn RecordingStore>) {
+    let left = match store.recordings_in_progress().await {
+        Ok(left) => left,
+        Err(e) => {
+            tracing::warn!(error = %e, "recordings in progress not read");
+            return;
+        }
+    };
+    for rec in left {
+        let name = files.map(|f| f.name_for(rec.account_sid, rec.sid));
+        let repaired = name
+            .as_deref()
+            .and_then(|n| files.and_then(|f| f.local_path(n)))
+            .and_then(|p| dialtone_media::audio::repair(&p).ok());
+        let secs = repaired.map_or(0, |r| r.duration_secs());
+        let finish = if secs > 0 {
+            RecordingFinish {
+                status: RecordingStatus::Completed,
+                duration: Some(secs),
+                error_code: None,
+                media: name,
+            }
+        } else {
+            RecordingFinish {
+                status: RecordingStatus::Absent,
+                duration: Some(0),
+                error_code: Some(16101),
+                media: None,
+            }
+        };
+        if let Err(e) = store
+            .finish_recording(rec.account_sid, rec.sid, &finish, crate::clock::now())
+            .await
+        {
+            tracing::warn!(recording = %rec.sid, error = %e, "recording not repaired");
+        }
+    }
+}
