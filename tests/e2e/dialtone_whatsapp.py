@@ -12,6 +12,7 @@ The senders are British and the users Brazilian: Meta offers business-initiated 
 neither US nor Canadian business numbers.
 """
 
+import base64
 import email.utils
 import hashlib
 import hmac
@@ -25,6 +26,7 @@ from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
 from dialtone_e2e import (
     ACCOUNT_SID,
+    AUTH_TOKEN,
     BASE_URL,
     check,
     check_rfc2822,
@@ -215,6 +217,17 @@ def check_dial_action(request, parent, application_sid, caller, to, call_status,
 
 # Meta's side of the webhook receiver, for the fault scenarios: raw requests to
 # `/webhooks/whatsapp`, which takes no Basic auth (Meta authenticates by signature).
+
+
+def heard_wav(call_sid, sid=ACCOUNT_SID, token=AUTH_TOKEN):
+    """GET /sim/v1/Calls/{call_sid}/Heard.wav; returns (status, content type, body bytes)."""
+    req = urllib.request.Request(f"{BASE_URL}/sim/v1/Calls/{call_sid}/Heard.wav")
+    req.add_header("Authorization", "Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.headers.get("content-type"), resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("content-type"), e.read()
 
 
 def meta_signature(secret, body):

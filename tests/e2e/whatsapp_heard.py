@@ -11,17 +11,13 @@ once the call has ended.
 
 Usage: `whatsapp_heard.py` (run by `crates/cli/tests/e2e_audio.rs`)."""
 
-import base64
 import json
 import os
 import time
-import urllib.error
-import urllib.request
 
 from dialtone_e2e import (
     ACCOUNT_SID,
     AUTH_TOKEN,
-    BASE_URL,
     OTHER_ACCOUNT_SID,
     OTHER_AUTH_TOKEN,
     App,
@@ -34,6 +30,7 @@ from dialtone_e2e import (
     wait_terminal,
 )
 from dialtone_whatsapp import (
+    heard_wav,
     sender_number,
     user_calls,
     user_calls_business,
@@ -47,25 +44,14 @@ HEARD_DIR = os.environ["DIALTONE_HEARD_DIR"]
 TALK = 4.0
 
 
-def heard(call_sid, sid=ACCOUNT_SID, token=AUTH_TOKEN):
-    """GET Heard.wav; returns (status, content type, body bytes)."""
-    req = urllib.request.Request(f"{BASE_URL}/sim/v1/Calls/{call_sid}/Heard.wav")
-    req.add_header("Authorization", "Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.headers.get("content-type"), resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("content-type"), e.read()
-
-
 def check_not_found(call_sid, sid=ACCOUNT_SID, token=AUTH_TOKEN):
-    status, _, body = heard(call_sid, sid, token)
+    status, _, body = heard_wav(call_sid, sid, token)
     eq(status, 404, f"Heard.wav of {call_sid}: {body[:200]!r}")
     eq(json.loads(body)["code"], 20404, f"Heard.wav of {call_sid}: error code")
 
 
 def wav(call_sid, what):
-    status, content_type, body = heard(call_sid)
+    status, content_type, body = heard_wav(call_sid)
     eq((status, content_type), (200, "audio/x-wav"), f"Heard.wav of the {what}: {body[:200]!r}")
     check(body[:4] == b"RIFF" and body[8:12] == b"WAVE", f"Heard.wav of the {what} is a WAV file")
     return body

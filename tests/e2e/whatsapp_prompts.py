@@ -26,7 +26,6 @@ Dialtone fetches them like Twilio, without `X-Twilio-Signature`).
 
 Usage: `whatsapp_prompts.py SCENARIO [TEXT...]` (run by `crates/cli/tests/e2e_prompts.rs`)."""
 
-import base64
 import json
 import math
 import os
@@ -34,16 +33,12 @@ import struct
 import sys
 import threading
 import time
-import urllib.request
 import wave
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from xml.sax.saxutils import escape
 
 from dialtone_e2e import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    BASE_URL,
     App,
     check,
     check_sid,
@@ -54,6 +49,7 @@ from dialtone_e2e import (
     wait_terminal,
 )
 from dialtone_whatsapp import (
+    heard_wav,
     sender_number,
     user_calls,
     user_calls_business,
@@ -122,12 +118,8 @@ class Media:
 
 def heard(call_sid):
     """GET Heard.wav of `call_sid` (200, a WAV file); returns the bytes."""
-    req = urllib.request.Request(f"{BASE_URL}/sim/v1/Calls/{call_sid}/Heard.wav")
-    token = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
-    req.add_header("Authorization", "Basic " + token)
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        eq(resp.status, 200, f"Heard.wav of {call_sid}")
-        body = resp.read()
+    status, _, body = heard_wav(call_sid)
+    eq(status, 200, f"Heard.wav of {call_sid}")
     check(body[:4] == b"RIFF" and body[8:12] == b"WAVE", f"Heard.wav of {call_sid} is a WAV file")
     return body
 

@@ -9,15 +9,10 @@ ringback (440 + 480 Hz) before the bridge and only B's 1000 Hz after it.
 
 Usage: `whatsapp_ringback.py` (run by `crates/cli/tests/e2e_ringback.rs`)."""
 
-import base64
 import os
 import time
-import urllib.request
 
 from dialtone_e2e import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    BASE_URL,
     App,
     check,
     check_sid,
@@ -28,6 +23,7 @@ from dialtone_e2e import (
     wait_terminal,
 )
 from dialtone_whatsapp import (
+    heard_wav,
     sender_number,
     user_calls,
     user_calls_business,
@@ -40,12 +36,9 @@ HEARD_DIR = os.environ["DIALTONE_HEARD_DIR"]
 
 
 def heard(call_sid):
-    req = urllib.request.Request(f"{BASE_URL}/sim/v1/Calls/{call_sid}/Heard.wav")
-    token = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
-    req.add_header("Authorization", "Basic " + token)
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        eq(resp.status, 200, "Heard.wav of the parent")
-        return resp.read()
+    status, _, body = heard_wav(call_sid)
+    eq(status, 200, "Heard.wav of the parent")
+    return body
 
 
 def main():

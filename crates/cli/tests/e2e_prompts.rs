@@ -21,8 +21,8 @@ use std::sync::{Mutex, PoisonError};
 
 use dialtone_media::audio::{Clip, FRAME_SAMPLES, Frame, PCM_RATE, Wav, detect};
 use dialtone_prompt::{PromptConfig, Prompts, SayRequest};
-use e2e_common::scripts::{Runner, finish};
-use e2e_common::{Account, Backend, Server, missing, python, random_hex, repo_root};
+use e2e_common::missing;
+use e2e_common::scripts::run_heard_script;
 
 const SCRIPT: &str = "tests/e2e/whatsapp_prompts.py";
 
@@ -47,32 +47,7 @@ const FRAME_SECS: f64 = 0.02;
 /// script saved its files into.
 fn scenario(args: &[&str]) -> tempfile::TempDir {
     let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    let python = python();
-    let backend = Backend::Sqlite;
-    let root = repo_root();
-    let dir = tempfile::tempdir().expect("data dir");
-    let heard = tempfile::tempdir().expect("heard dir");
-    let main = Account::random();
-    let app_secret = random_hex(16);
-    let secrets = [("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str())];
-    let server = Server::start_with_env(dir.path(), &backend, &main, &secrets);
-    let heard_dir = heard.path().to_str().expect("UTF-8 temp path").to_owned();
-    let env = [
-        ("DIALTONE_HEARD_DIR", heard_dir.as_str()),
-        ("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str()),
-    ];
-    let runner = Runner {
-        python: &python,
-        root: &root,
-        server: &server,
-        backend: &backend,
-        account: &main,
-        env: &env,
-    };
-    let run = runner.run(SCRIPT, args);
-    let failures: Vec<String> = run.failure.into_iter().collect();
-    finish(server, &failures);
-    heard
+    run_heard_script(SCRIPT, args)
 }
 
 /// The 20 ms frames of a saved `Heard.wav` (16 kHz mono).

@@ -109,3 +109,35 @@ pub fn finish(server: Server, failures: &[String]) -> String {
     );
     log
 }
+
+/// Runs `script args` against a fresh SQLite server with the embedded WhatsApp simulator and
+/// judges the run ([`finish`]); the script saves the `Heard.wav` files it downloads into the
+/// returned directory (`DIALTONE_HEARD_DIR`).
+pub fn run_heard_script(script: &str, args: &[&str]) -> tempfile::TempDir {
+    let python = super::python();
+    let backend = Backend::Sqlite;
+    let root = super::repo_root();
+    let dir = tempfile::tempdir().expect("data dir");
+    let heard = tempfile::tempdir().expect("heard dir");
+    let main = Account::random();
+    let app_secret = super::random_hex(16);
+    let secrets = [("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str())];
+    let server = Server::start_with_env(dir.path(), &backend, &main, &secrets);
+    let heard_dir = heard.path().to_str().expect("UTF-8 temp path").to_owned();
+    let env = [
+        ("DIALTONE_HEARD_DIR", heard_dir.as_str()),
+        ("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str()),
+    ];
+    let runner = Runner {
+        python: &python,
+        root: &root,
+        server: &server,
+        backend: &backend,
+        account: &main,
+        env: &env,
+    };
+    let run = runner.run(script, args);
+    let failures: Vec<String> = run.failure.into_iter().collect();
+    finish(server, &failures);
+    heard
+}
