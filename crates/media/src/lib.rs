@@ -39,6 +39,6 @@ pub use config::{IceMode, MediaConfig};
 pub use engine::{MediaEngine, MediaOffer};
 pub use error::MediaError;
 pub use leg::{LegControl, MediaEvent, MediaLeg, MediaStats};
-pub use playback::Encoded;
+pub use playback::{Encoded, PayloadLoop};
 pub use port::{AudioLink, Background, PayloadSink, PayloadSource};
 pub use transcode::PcmSink;

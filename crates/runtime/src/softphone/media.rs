@@ -13,8 +13,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use dialtone_media::audio::Tone;
-use dialtone_media::{Encoded, MediaConfig, MediaEngine, MediaEvent, MediaLeg, PayloadSink};
+use dialtone_media::{MediaConfig, MediaEngine, MediaEvent, MediaLeg, PayloadLoop, PayloadSink};
 use dialtone_types::{Sid, SimulatedAudio};
 
 use crate::shared::Shared;
@@ -139,16 +138,14 @@ impl Session {
                 }
                 match &self.audio {
                     SimulatedAudio::Silence => {}
-                    SimulatedAudio::Tone(hz) => {
-                        match Encoded::new(Tone::new(&[f32::from(*hz)], TONE_AMPLITUDE)) {
-                            Ok(source) => {
-                                control.play(Box::new(source));
-                            }
-                            Err(error) => {
-                                tracing::warn!(call = %self.call, %error, "softphone: no Opus encoder; it sends silence");
-                            }
+                    SimulatedAudio::Tone(hz) => match PayloadLoop::tone(*hz, TONE_AMPLITUDE) {
+                        Ok(source) => {
+                            control.play(Box::new(source));
                         }
-                    }
+                        Err(error) => {
+                            tracing::warn!(call = %self.call, %error, "softphone: no Opus encoder; it sends silence");
+                        }
+                    },
                     SimulatedAudio::Wav(_) => {
                         tracing::warn!(call = %self.call, "softphone: WAV Audio is not played yet; it sends silence");
                     }

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use dialtone_media::audio::{Clip, Tone, Wav};
-use dialtone_media::{Encoded, LegControl, PayloadSource};
+use dialtone_media::audio::{Clip, Wav};
+use dialtone_media::{Encoded, LegControl, PayloadLoop, PayloadSource};
 use dialtone_types::{SimulatedAudio, WebUrl, authority_host};
 
 /// Peak amplitude of a user's tone (fraction of full scale).
@@ -35,11 +35,14 @@ pub(crate) fn play(
 ) {
     match audio {
         SimulatedAudio::Silence => {}
-        SimulatedAudio::Tone(hz) => {
-            if let Some(source) = encoded(Tone::new(&[f32::from(hz)], TONE_AMPLITUDE), &call_id) {
-                control.play(source);
+        SimulatedAudio::Tone(hz) => match PayloadLoop::tone(hz, TONE_AMPLITUDE) {
+            Ok(source) => {
+                control.play(Box::new(source));
             }
-        }
+            Err(error) => {
+                tracing::warn!(%call_id, %error, "WhatsApp simulator: no Opus encoder; the user sends silence");
+            }
+        },
         SimulatedAudio::Wav(url) => {
             let client = client.clone();
             tokio::spawn(async move {
