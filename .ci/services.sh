@@ -2,8 +2,9 @@
 # Provisioning for the test run, sourced by .ci/test (and by .ci/run for its Python).
 #
 # What the tests need beyond a Rust toolchain:
-#   - DIALTONE_PYTHON: a Python with twilio-python 9.x (a venv in $DIALTONE_VENV, by default
-#     $HOME/.cache/dialtone-venv, made with Debian's python3-venv and `pip install` from PyPI);
+#   - DIALTONE_PYTHON: a Python with twilio-python 9.x and moto's S3 server (with boto3) for the
+#     S3 recordings test (a venv in $DIALTONE_VENV, by default $HOME/.cache/dialtone-venv, made
+#     with Debian's python3-venv and `pip install` from PyPI);
 #   - DIALTONE_TEST_POSTGRES_URL: a PostgreSQL server the tests may create databases on (a
 #     throwaway cluster from Debian's postgresql server binaries, in a temporary directory);
 #   - /usr/bin/python3 with aiortc (Debian's python3-aiortc), the WebRTC interop peer;
@@ -16,6 +17,7 @@
 
 VENV="${DIALTONE_VENV:-$HOME/.cache/dialtone-venv}"
 TWILIO_SPEC='twilio>=9.13,<10'
+MOTO_SPEC='moto[server]>=5.1,<6'
 AIORTC_PYTHON=/usr/bin/python3
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
@@ -26,6 +28,10 @@ has_twilio9() {
         >/dev/null 2>&1
 }
 twilio_version() { "$1" -c 'import twilio; print("twilio", twilio.__version__)'; }
+# True when $1 is a Python that runs moto's server (S3 on loopback) and has boto3.
+has_moto() {
+    "$1" -c 'import moto.server, boto3' >/dev/null 2>&1
+}
 
 # The newest PostgreSQL server binaries Debian installed (initdb, pg_ctl).
 find_pgbin() {
@@ -87,6 +93,8 @@ setup_python() {
     if [ -n "${DIALTONE_PYTHON:-}" ]; then
         has_twilio9 "$DIALTONE_PYTHON" ||
             die "DIALTONE_PYTHON=$DIALTONE_PYTHON has no twilio 9.x: pip install '$TWILIO_SPEC' into it, or unset DIALTONE_PYTHON"
+        has_moto "$DIALTONE_PYTHON" ||
+            die "DIALTONE_PYTHON=$DIALTONE_PYTHON has no moto server: pip install '$MOTO_SPEC' into it, or unset DIALTONE_PYTHON"
         echo "using DIALTONE_PYTHON=$DIALTONE_PYTHON ($(twilio_version "$DIALTONE_PYTHON"))"
         return
     fi
@@ -100,6 +108,11 @@ setup_python() {
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$TWILIO_SPEC" ||
             die "could not pip install '$TWILIO_SPEC' into $VENV (PyPI must be reachable)"
         echo "installed $(twilio_version "$VENV/bin/python") into $VENV"
+    fi
+    if ! has_moto "$VENV/bin/python"; then
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$MOTO_SPEC" ||
+            die "could not pip install '$MOTO_SPEC' into $VENV (PyPI must be reachable)"
+        echo "installed $MOTO_SPEC into $VENV"
     fi
     export DIALTONE_PYTHON="$VENV/bin/python"
 }

@@ -113,12 +113,7 @@ pub(crate) async fn serve(
     };
     // Plain WAV: read only the range asked for.
     if format != Format::Mp3 && !downmix {
-        let files2 = files.clone();
-        let name2 = name.clone();
-        let len = tokio::task::spawn_blocking(move || files2.len(&name2))
-            .await
-            .map_err(internal)?;
-        let len = match len {
+        let len = match files.len(&name).await {
             Ok(len) => len,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(target.not_found()),
             Err(e) => return Err(internal(e)),
@@ -129,16 +124,23 @@ pub(crate) async fn serve(
             RangeReq::Part(a, b) => (a, b - a + 1),
             RangeReq::Unsatisfiable => return Ok(unsatisfiable(len)),
         };
-        let bytes = tokio::task::spawn_blocking(move || files.read_range(&name, start, count))
+        let bytes = files
+            .read_range(&name, start, count)
             .await
-            .map_err(internal)?
             .map_err(internal)?;
         return Ok(respond(content_type, bytes, want, len));
     }
-    // Transformed (downmix, MP3): build the whole body, then cut the range.
+    // Transformed (downmix, MP3): the whole file, transformed, then the range cut.
+    let wav = match files.len(&name).await {
+        Ok(len) => files.read_range(&name, 0, len).await,
+        Err(e) => Err(e),
+    };
+    let wav = match wav {
+        Ok(w) => w,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(target.not_found()),
+        Err(e) => return Err(internal(e)),
+    };
     let body = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-        let len = files.len(&name)?;
-        let wav = files.read_range(&name, 0, len)?;
         let wav = if downmix {
             crate::transcode::downmix(&wav)?
         } else {
@@ -150,12 +152,8 @@ pub(crate) async fn serve(
         }
     })
     .await
+    .map_err(internal)?
     .map_err(internal)?;
-    let body = match body {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(target.not_found()),
-        Err(e) => return Err(internal(e)),
-    };
     let len = body.len() as u64;
     let want = parse_range(range.as_deref(), len);
     Ok(match want {

@@ -7,6 +7,7 @@
 //! a message naming the setting (exit code 2). Resolution is a pure function of its inputs,
 //! so it is unit-tested without touching the process environment.
 
+mod recordings;
 mod tts;
 mod whatsapp;
 
@@ -19,6 +20,7 @@ use dialtone_types::{Sid, SidKind};
 use serde::Deserialize;
 use url::Url;
 
+pub use recordings::{RecordingsFile, RecordingsSettings};
 pub use tts::TtsFile;
 pub use whatsapp::{EnvWhatsApp, WhatsAppFile, WhatsAppMode, WhatsAppSettings};
 
@@ -60,7 +62,7 @@ pub struct ServeArgs {
     #[arg(long, env = "DIALTONE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// TOML configuration file (keys: listen, data_dir, database_url, public_url, log,
-    /// max_call_requests, account_sid, auth_token, a [whatsapp] and a [tts] table)
+    /// max_call_requests, account_sid, auth_token, [whatsapp], [tts] and [recordings] tables)
     #[arg(long, env = "DIALTONE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Log filter, e.g. `info` or `info,dialtone_runtime=debug` [default: info]
@@ -81,6 +83,25 @@ pub struct ServeArgs {
     /// The HTTP TTS endpoint (POST text, voice, language; answers audio/wav); implies `http`
     #[arg(long, env = "DIALTONE_TTS_URL", value_name = "URL")]
     pub tts_url: Option<String>,
+    /// Where recordings are kept: `fs` (the data directory, default) or `s3` (needs a bucket;
+    /// credentials from AWS_* variables or the [recordings] table)
+    #[arg(long, env = "DIALTONE_RECORDINGS_STORE", value_name = "STORE")]
+    pub recordings_store: Option<String>,
+    /// The recordings bucket (s3)
+    #[arg(long, env = "DIALTONE_RECORDINGS_BUCKET", value_name = "BUCKET")]
+    pub recordings_bucket: Option<String>,
+    /// Key prefix of the recordings, e.g. `recordings/` (s3) [default: none]
+    #[arg(long, env = "DIALTONE_RECORDINGS_PREFIX", value_name = "PREFIX")]
+    pub recordings_prefix: Option<String>,
+    /// An S3-compatible server's URL (s3) [default: AWS]
+    #[arg(long, env = "DIALTONE_RECORDINGS_ENDPOINT", value_name = "URL")]
+    pub recordings_endpoint: Option<String>,
+    /// The bucket's region (s3) [default: AWS_REGION, else us-east-1]
+    #[arg(long, env = "DIALTONE_RECORDINGS_REGION", value_name = "REGION")]
+    pub recordings_region: Option<String>,
+    /// Allows an http:// recordings endpoint (s3; loopback test servers)
+    #[arg(long, env = "DIALTONE_RECORDINGS_ALLOW_HTTP")]
+    pub recordings_allow_http: bool,
     /// Bridges decode and re-encode audio (through a jitter buffer) instead of forwarding
     /// Opus untouched: costs CPU; for measuring it (`dialtone bench --whatsapp --audio`)
     #[arg(long)]
@@ -111,6 +132,8 @@ pub struct FileConfig {
     pub whatsapp: Option<WhatsAppFile>,
     /// The `[tts]` table.
     pub tts: Option<TtsFile>,
+    /// The `[recordings]` table.
+    pub recordings: Option<RecordingsFile>,
 }
 
 /// The bootstrap account's credentials from the environment (`DIALTONE_ACCOUNT_SID`,
@@ -184,6 +207,8 @@ pub struct ServeConfig {
     pub prompts: dialtone_prompt::PromptConfig,
     /// See [`ServeArgs::transcode_bridges`].
     pub transcode_bridges: bool,
+    /// Where recording media is kept.
+    pub recordings: RecordingsSettings,
 }
 
 /// A configuration problem, named precisely enough to fix it.
@@ -233,6 +258,24 @@ pub enum ConfigError {
          config file) must be set together"
     )]
     HalfAccount,
+    /// An S3 setting given with the filesystem store.
+    #[error(
+        "recordings.{0} applies to store = \"s3\" only (--recordings-store / \
+         DIALTONE_RECORDINGS_STORE / recordings.store)"
+    )]
+    RecordingsS3Only(&'static str),
+    /// `store = "s3"` without a bucket.
+    #[error(
+        "recordings store = \"s3\" needs a bucket (--recordings-bucket / \
+         DIALTONE_RECORDINGS_BUCKET / recordings.bucket)"
+    )]
+    RecordingsBucket,
+    /// Only one of the access key id and secret.
+    #[error(
+        "recordings.access_key_id and recordings.secret_access_key must be set together \
+         (or neither, for AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)"
+    )]
+    RecordingsHalfKey,
 }
 
 /// Reads the config file, if one is named.
@@ -266,6 +309,17 @@ pub fn resolve(
         args.tts_engine.as_deref(),
         args.tts_url.as_deref(),
         file.tts.clone().unwrap_or_default(),
+    )?;
+    let recordings = recordings::resolve(
+        &recordings::RecordingsFlags {
+            store: args.recordings_store.as_deref(),
+            bucket: args.recordings_bucket.as_deref(),
+            prefix: args.recordings_prefix.as_deref(),
+            endpoint: args.recordings_endpoint.as_deref(),
+            region: args.recordings_region.as_deref(),
+            allow_http: args.recordings_allow_http,
+        },
+        file.recordings.clone().unwrap_or_default(),
     )?;
     let listen_text = args
         .listen
@@ -366,6 +420,7 @@ pub fn resolve(
         whatsapp,
         prompts,
         transcode_bridges: args.transcode_bridges,
+        recordings,
     })
 }
 

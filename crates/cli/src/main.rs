@@ -21,7 +21,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the Twilio-compatible server (REST API, webhooks, simulated softphones).
-    Serve(config::ServeArgs),
+    Serve(Box<config::ServeArgs>),
     /// Measure a real server end to end: calls/s, webhook latency, lost callbacks.
     Bench(bench::BenchArgs),
     /// TwiML tools.

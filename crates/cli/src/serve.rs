@@ -48,6 +48,8 @@ enum ServeError {
     WhatsApp(String),
     #[error("invalid [tts] configuration: {0}")]
     Prompts(String),
+    #[error("{0}")]
+    Recordings(#[from] dialtone_store::ObjectMediaError),
     #[error("cannot start the call runtime: {0}")]
     Runtime(#[from] dialtone_runtime::RuntimeError),
     #[error("server error: {0}")]
@@ -210,9 +212,7 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
             ))
         }
     };
-    let recordings: Arc<dyn dialtone_store::RecordingStore> = Arc::new(
-        dialtone_store::FsRecordingStore::new(config.data_dir.join("recordings")),
-    );
+    let recordings = recording_store(&config).await?;
     let mut engine = dialtone_runtime::RuntimeConfig::default().engine;
     // RecordingUrl points at this server.
     engine.api_base_url = Arc::from(public_url.as_str());
@@ -368,4 +368,26 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
             tracing::info!("Ctrl-C received");
         }
     }
+}
+
+/// The recording store the configuration names: files under the data directory, or a bucket
+/// (checked now, so a wrong bucket or credential fails the start) spooled under it.
+async fn recording_store(
+    config: &ServeConfig,
+) -> Result<Arc<dyn dialtone_store::RecordingStore>, ServeError> {
+    Ok(match &config.recordings {
+        config::RecordingsSettings::Fs => Arc::new(dialtone_store::FsRecordingStore::new(
+            config.data_dir.join("recordings"),
+        )),
+        config::RecordingsSettings::S3(s3) => {
+            let store = dialtone_store::ObjectRecordingStore::s3(
+                s3,
+                config.data_dir.join("recordings-spool"),
+                dialtone_store::UploadRetry::default(),
+            )
+            .await?;
+            tracing::info!(bucket = %s3.bucket, prefix = %s3.prefix, "recordings stored in S3");
+            Arc::new(store)
+        }
+    })
 }

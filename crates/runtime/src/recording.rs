@@ -112,6 +112,7 @@ impl Recordings {
             Arc::clone(&self.shared),
             self.tx.clone(),
             request,
+            self.store.clone(),
             path,
             [parent, child],
             rx,
@@ -184,6 +185,7 @@ async fn capture(
     shared: Arc<Shared>,
     tx: mpsc::Sender<Command>,
     request: RecordingRequest,
+    store: Option<Arc<dyn RecordingStore>>,
     path: Option<(String, PathBuf)>,
     legs: [Option<LegControl>; 2],
     mut control: mpsc::UnboundedReceiver<Control>,
@@ -288,6 +290,14 @@ async fn capture(
         // No file store: the length of what was captured.
         None => u32::try_from((ticks + 25) / 50).unwrap_or(u32::MAX),
     };
+    // The file is complete: the store makes it durable (an object store uploads it) before
+    // the recording is reported completed.
+    if duration_secs > 0
+        && let (Some(files), Some((name, _))) = (store.as_deref(), path.as_ref())
+        && let Err(e) = files.finished(name).await
+    {
+        tracing::error!(%recording, error = %e, "recording media not stored");
+    }
     let finish = if duration_secs > 0 {
         RecordingFinish {
             status: RecordingStatus::Completed,
@@ -335,7 +345,23 @@ pub(crate) async fn recover(store: &dialtone_store::Store, files: Option<&dyn Re
             .as_deref()
             .and_then(|n| files.and_then(|f| f.local_path(n)))
             .and_then(|p| dialtone_media::audio::repair(&p).ok());
-        let secs = repaired.map_or(0, |r| r.duration_secs());
+        let mut secs = repaired
+            .as_ref()
+            .map_or(0, dialtone_media::audio::Recorded::duration_secs);
+        if let (Some(f), Some(n)) = (files, name.as_deref()) {
+            if secs > 0 {
+                // Repaired: stored like any finished recording (an object store uploads it).
+                if let Err(e) = f.finished(n).await {
+                    tracing::warn!(recording = %rec.sid, error = %e, "repaired recording not stored");
+                }
+            } else if repaired.is_none()
+                && let Ok(bytes) = f.len(n).await
+            {
+                // No local file but stored media: the process stopped after the upload,
+                // before the row was finished.
+                secs = stored_secs(bytes, rec.channels);
+            }
+        }
         let finish = if secs > 0 {
             RecordingFinish {
                 status: RecordingStatus::Completed,
@@ -358,4 +384,12 @@ pub(crate) async fn recover(store: &dialtone_store::Store, files: Option<&dyn Re
             tracing::warn!(recording = %rec.sid, error = %e, "recording not repaired");
         }
     }
+}
+
+/// Whole seconds (rounded) of an 8 kHz 16-bit WAV of `bytes` bytes and `channels` channels.
+fn stored_secs(bytes: u64, channels: u8) -> u32 {
+    use dialtone_media::audio::{RECORDING_RATE, recorder::WAV_HEADER_BYTES};
+    let data = bytes.saturating_sub(WAV_HEADER_BYTES);
+    let per_second = u64::from(RECORDING_RATE) * 2 * u64::from(channels.max(1));
+    u32::try_from((data + per_second / 2) / per_second).unwrap_or(u32::MAX)
 }

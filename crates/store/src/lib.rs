@@ -33,6 +33,7 @@ mod events;
 mod keys;
 mod media;
 mod notifications;
+mod object_media;
 mod page;
 mod recordings;
 mod senders;
@@ -44,8 +45,11 @@ pub use calls::{Call, CallFilter, CallUpdate, DateOp, DateParseError, NewCall, T
 pub use error::StoreError;
 pub use events::{CallEvent, NewCallEvent, RESPONSE_BODY_EXCERPT_MAX};
 pub use keys::ApiKey;
-pub use media::{FsRecordingStore, RecordingStore};
+pub use media::{FsRecordingStore, MediaFuture, RecordingStore};
 pub use notifications::{NewNotification, Notification};
+pub use object_media::{ObjectMediaError, ObjectRecordingStore, S3Settings, UploadRetry};
+/// The object store crate, for callers that build their own (tests: its in-memory store).
+pub use object_store;
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState};
 pub use page::{Page, PageRequest, PageSize, PageStart, PageToken, PageTokenError};
 pub use recordings::{NewRecording, Recording, RecordingFilter, RecordingFinish, RecordingStatus};

@@ -244,7 +244,7 @@ pub(crate) async fn delete(
         .await
         .map_err(|e| target.store_error(e))?;
     if let (Some(media), Some(files)) = (r.media.as_deref(), state.recordings.as_ref())
-        && let Err(e) = files.delete(media)
+        && let Err(e) = files.delete(media).await
     {
         tracing::warn!(recording = %sid, error = %e, "recording media not deleted");
     }
@@ -293,7 +293,7 @@ pub(crate) async fn delete_for_call(
         .await
         .map_err(|e| target.store_error(e))?;
     if let (Some(media), Some(files)) = (r.media.as_deref(), state.recordings.as_ref())
-        && let Err(e) = files.delete(media)
+        && let Err(e) = files.delete(media).await
     {
         tracing::warn!(recording = %r.sid, error = %e, "recording media not deleted");
     }

@@ -261,6 +261,12 @@ impl Server {
             "DIALTONE_WHATSAPP_ACCESS_TOKEN",
             "DIALTONE_WHATSAPP_APP_SECRET",
             "DIALTONE_WHATSAPP_VERIFY_TOKEN",
+            "DIALTONE_RECORDINGS_STORE",
+            "DIALTONE_RECORDINGS_BUCKET",
+            "DIALTONE_RECORDINGS_PREFIX",
+            "DIALTONE_RECORDINGS_ENDPOINT",
+            "DIALTONE_RECORDINGS_REGION",
+            "DIALTONE_RECORDINGS_ALLOW_HTTP",
         ] {
             cmd.env_remove(var);
         }
