@@ -10,6 +10,8 @@
 //! - An I/O error (disk full) ends the capture: what was written is finished and
 //!   `RecordingEnded` is sent all the same, so the engine never waits forever.
 //! - A leg has one tap slot: the recording takes it and gives it back (`None`) at the end.
+//! - A call that ends while its recording is being finished keeps its driver entry until
+//!   `RecordingEnded`: the recording callbacks and `<Record>`'s `action` still go out.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -68,6 +70,9 @@ pub(crate) struct Recordings {
     store: Option<Arc<dyn RecordingStore>>,
     tx: mpsc::Sender<Command>,
     runs: HashMap<Sid, Run>,
+    /// Every recording started and not yet answered by `RecordingEnded`, and its call: the
+    /// driver keeps an ended call's entry until its recordings are finished.
+    unfinished: HashMap<Sid, Sid>,
 }
 
 #[derive(Debug)]
@@ -88,12 +93,14 @@ impl Recordings {
             store,
             tx,
             runs: HashMap::new(),
+            unfinished: HashMap::new(),
         }
     }
 
     /// `StartRecording`.
     pub(crate) fn start(&mut self, request: RecordingRequest) {
         let (control, rx) = mpsc::unbounded_channel();
+        self.unfinished.insert(request.recording, request.call);
         let parent = self.shared.audio.leg(request.call);
         let child = request.child.and_then(|c| self.shared.audio.leg(c));
         self.runs.insert(
@@ -126,6 +133,16 @@ impl Recordings {
             // Already ended on its own (silence, error): its RecordingEnded was sent.
             tracing::debug!(%recording, "stop of a recording not running");
         }
+    }
+
+    /// `RecordingEnded` of `recording` reached the driver.
+    pub(crate) fn ended(&mut self, recording: Sid) {
+        self.unfinished.remove(&recording);
+    }
+
+    /// Whether a recording of `call` is not finished yet.
+    pub(crate) fn finishing(&self, call: Sid) -> bool {
+        self.unfinished.values().any(|c| *c == call)
     }
 
     /// `Bridge`: a dial recording started at ringing gets its child now.

@@ -1,0 +1,165 @@
+//! End-to-end: recordings made by the real `dialtone serve` of simulated WhatsApp users, through
+//! twilio-python and the Recordings API.
+//!
+//! - `record_verb`: `tests/e2e/whatsapp_record.py` runs four `<Record>` calls at once (ended by
+//!   `maxLength`, by `finishOnKey`, by the caller hanging up, and one silent: `absent`); it
+//!   checks every webhook and the API, and saves each WAV; here Goertzel finds the caller's
+//!   700 Hz in it, for about `RecordingDuration`.
+//! - `dial_record_dual`: `tests/e2e/whatsapp_dial_record.py`, `<Dial record=...-dual>` between A
+//!   (440 Hz) and B (1000 Hz): channel 1 carries A only, channel 2 B only.
+//! - `restart_mid_record`: `dialtone serve` is SIGKILLed while a `<Record>` runs and started
+//!   again on the same data directory and port: the recording is completed with what was
+//!   captured (and its `completed` callback delivered), never lost.
+//!
+//! The scripts run one at a time ([`SERIAL`]): audio flows in real time. The prerequisites are
+//! those of `e2e.rs` (`DIALTONE_PYTHON`): without them the tests fail.
+
+mod e2e_common;
+
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+
+use dialtone_media::audio::{Wav, detect};
+use e2e_common::scripts::{Runner, finish};
+use e2e_common::{Account, Backend, Server, python, random_hex, repo_root};
+
+/// One scenario at a time (see the module docs).
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Twilio's recording rate.
+const RATE: u32 = 8_000;
+
+/// Runs `script` against a server whose database also holds a second account (passed as
+/// `DIALTONE_OTHER_*`); returns the directory the script saved its files into.
+fn run_with_other_account(script: &str, args: &[&str]) -> tempfile::TempDir {
+    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let python = python();
+    let backend = Backend::Sqlite;
+    let root = repo_root();
+    let dir = tempfile::tempdir().expect("data dir");
+    let heard = tempfile::tempdir().expect("heard dir");
+    let main = Account::random();
+    let other = Account::random();
+    let app_secret = random_hex(16);
+    let secrets = [("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str())];
+    // First start: the second account becomes the bootstrap account and is stored.
+    let first = Server::start_with_env(dir.path(), &backend, &other, &secrets);
+    let status = first.stop();
+    assert!(status.success(), "first start exited with {status}");
+    let server = Server::start_with_env(dir.path(), &backend, &main, &secrets);
+    let heard_dir = heard.path().to_str().expect("UTF-8 temp path").to_owned();
+    let env = [
+        ("DIALTONE_OTHER_ACCOUNT_SID", other.sid.as_str()),
+        ("DIALTONE_OTHER_AUTH_TOKEN", other.token.as_str()),
+        ("DIALTONE_HEARD_DIR", heard_dir.as_str()),
+        ("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str()),
+    ];
+    let runner = Runner {
+        python: &python,
+        root: &root,
+        server: &server,
+        backend: &backend,
+        account: &main,
+        env: &env,
+    };
+    let run = runner.run(script, args);
+    let failures: Vec<String> = run.failure.into_iter().collect();
+    finish(server, &failures);
+    heard
+}
+
+/// A saved recording: 8 kHz 16-bit PCM with `channels` channels.
+fn recording(dir: &Path, name: &str, channels: u16) -> Wav {
+    let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let wav = Wav::read(&bytes).unwrap_or_else(|e| panic!("{name}: not a WAV file: {e}"));
+    assert_eq!(
+        (wav.channels, wav.sample_rate),
+        (channels, RATE),
+        "{name}: {channels} channel(s) at 8 kHz"
+    );
+    wav
+}
+
+/// Channel `index` (0-based) of `wav`.
+fn channel(wav: &Wav, index: usize) -> Vec<i16> {
+    let n = usize::from(wav.channels);
+    wav.samples.iter().skip(index).step_by(n).copied().collect()
+}
+
+/// The `RecordingDuration`s the script saved (`recordings.json`).
+fn durations(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("recordings.json")).expect("recordings.json");
+    serde_json::from_str(&text).expect("recordings.json is JSON")
+}
+
+/// `samples` (one channel at 8 kHz), cut into 200 ms blocks: the share of blocks in which
+/// `hz` dominates the `others` and is present, and the largest share `absent` has anywhere.
+fn blocks_with(samples: &[i16], hz: f32, others: &[f32], absent: Option<f32>) -> (f64, f64) {
+    let size = usize::try_from(RATE / 5).expect("rate");
+    let candidates: Vec<f32> = std::iter::once(hz)
+        .chain(others.iter().copied().filter(|f| *f != hz))
+        .collect();
+    let mut with = 0usize;
+    let mut total = 0usize;
+    let mut worst: f64 = 0.0;
+    for block in samples.chunks_exact(size) {
+        total += 1;
+        if detect::dominant_tone(block, RATE, &candidates) == Some(hz)
+            && detect::tone_present(block, RATE, hz)
+        {
+            with += 1;
+        }
+        if let Some(a) = absent {
+            worst = worst.max(detect::tone_share(block, RATE, a).unwrap_or(0.0));
+        }
+    }
+    let share = if total == 0 {
+        0.0
+    } else {
+        f64::from(u32::try_from(with).unwrap_or(u32::MAX))
+            / f64::from(u32::try_from(total).unwrap_or(u32::MAX))
+    };
+    (share, worst)
+}
+
+fn seconds(samples: usize) -> f64 {
+    f64::from(u32::try_from(samples).unwrap_or(u32::MAX)) / f64::from(RATE)
+}
+
+/// `samples` is `duration` s long (±0.6 s: whole seconds, rounded) and nearly all 700 Hz.
+fn caller_tone(name: &str, samples: &[i16], duration: u64, hz: f32, absent: Option<f32>) {
+    let secs = seconds(samples.len());
+    let want = f64::from(u32::try_from(duration).expect("duration"));
+    eprintln!("{name}: {secs:.2} s of audio, RecordingDuration {duration}");
+    assert!(
+        (secs - want).abs() <= 0.6,
+        "{name}: {secs:.2} s of audio for RecordingDuration {duration}"
+    );
+    let (share, worst) = blocks_with(samples, hz, &[440.0, 1000.0, 700.0, 300.0], absent);
+    eprintln!(
+        "{name}: {hz} Hz dominant in {:.0}% of 200 ms blocks; worst {absent:?} Hz share {worst:.3}",
+        share * 100.0
+    );
+    assert!(
+        share >= 0.9,
+        "{name}: {hz} Hz in only {:.0}% of the 200 ms blocks",
+        share * 100.0
+    );
+    if let Some(a) = absent {
+        assert!(worst < 0.05, "{name}: {a} Hz has a share of {worst:.3}");
+    }
+}
+
+#[test]
+fn record_verb() {
+    let dir = run_with_other_account("tests/e2e/whatsapp_record.py", &[]);
+    let durations = durations(dir.path());
+    for name in ["max", "key", "hangup"] {
+        let wav = recording(dir.path(), &format!("{name}.wav"), 1);
+        let duration: u64 = durations[name]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: duration {:?}", durations[name]));
+        caller_tone(name, &wav.samples, duration, 700.0, None);
+    }
+}
