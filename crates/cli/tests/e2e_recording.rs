@@ -163,3 +163,75 @@ fn record_verb() {
         caller_tone(name, &wav.samples, duration, 700.0, None);
     }
 }
+
+/// The durations `whatsapp_dial_record.py` saved for `name`: (the dial's, the file's).
+fn dial_durations(dir: &Path, name: &str) -> (u64, u64) {
+    let text = std::fs::read_to_string(dir.join("dial.json")).expect("dial.json");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("dial.json is JSON");
+    let get = |k: &str| {
+        v[name][k]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: {k} duration {:?}", v[name][k]))
+    };
+    (get("dial"), get("file"))
+}
+
+/// One channel of a dual recording carries `hz` in at least `min_share` of its 200 ms blocks
+/// and `absent` nowhere.
+fn channel_tone(what: &str, samples: &[i16], hz: f32, absent: f32, min_share: f64) {
+    let (share, worst) = blocks_with(samples, hz, &[absent], Some(absent));
+    eprintln!(
+        "{what}: {:.2} s; {hz} Hz in {:.0}% of 200 ms blocks; {absent} Hz share at most {worst:.3}",
+        seconds(samples.len()),
+        share * 100.0
+    );
+    assert!(
+        share >= min_share,
+        "{what}: {hz} Hz in only {:.0}% of the 200 ms blocks",
+        share * 100.0
+    );
+    assert!(
+        worst < 0.05,
+        "{what}: {absent} Hz has a share of {worst:.3}"
+    );
+}
+
+#[test]
+fn dial_record_dual() {
+    let dir = run_with_other_account("tests/e2e/whatsapp_dial_record.py", &[]);
+    for name in ["answer", "ringing"] {
+        let (dial, file) = dial_durations(dir.path(), name);
+        let wav = recording(dir.path(), &format!("{name}.wav"), 2);
+        let (parent, child) = (channel(&wav, 0), channel(&wav, 1));
+        let secs = seconds(parent.len());
+        eprintln!("{name}: {secs:.2} s, RecordingDuration {file} (dial {dial})");
+        let want = f64::from(u32::try_from(file).expect("duration"));
+        assert!(
+            (secs - want).abs() <= 0.6,
+            "{name}: {secs:.2} s of audio for RecordingDuration {file}"
+        );
+        // Channel 1: A, the parent (from the start); channel 2: B, once its media is up.
+        channel_tone(&format!("{name} channel 1"), &parent, 440.0, 1000.0, 0.85);
+        let (from, min) = if name == "ringing" {
+            // B answers 2 s after it is called: nothing of B before.
+            let ringing = usize::try_from(RATE).expect("rate") * 6 / 5;
+            let early = blocks_with(&child[..ringing], 1000.0, &[440.0], None).0;
+            assert!(
+                early == 0.0,
+                "{name}: channel 2 has B's tone while B rings ({:.0}% of blocks)",
+                early * 100.0
+            );
+            (usize::try_from(RATE).expect("rate") * 5 / 2, 0.8)
+        } else {
+            (0, 0.75)
+        };
+        channel_tone(
+            &format!("{name} channel 2"),
+            &child[from.min(child.len())..],
+            1000.0,
+            440.0,
+            min,
+        );
+    }
+}

@@ -109,10 +109,11 @@ pub(crate) fn parse_events(raw: Option<&str>) -> (RecordingEvents, Vec<String>) 
     (events, bad)
 }
 
-/// Seconds between `started` and `now`, for the `<Dial>` action and the child callback (the
-/// final duration comes with `RecordingEnded`).
+/// Seconds between `started` and `now`, rounded to the nearest as the recorder rounds the
+/// file's length, for the `<Dial>` action and the child callback (the final duration comes
+/// with `RecordingEnded`; the two agree unless the length is within a tick of a half second).
 pub(crate) fn elapsed_secs(started: UnixMillis, now: UnixMillis) -> u64 {
-    now.whole_seconds_since(started)
+    now.0.saturating_sub(started.0).saturating_add(500) / 1000
 }
 
 /// The callback for `status` (`in-progress`, `completed`, `absent`).
@@ -328,5 +329,22 @@ impl Engine {
             return;
         };
         self.request(sid, FetchPurpose::Action, url, action.method, add);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dial_durations_round_like_the_recorder() {
+        let at = |ms: u64| UnixMillis(1_000_000 + ms);
+        assert_eq!(elapsed_secs(at(0), at(0)), 0);
+        assert_eq!(elapsed_secs(at(0), at(499)), 0);
+        assert_eq!(elapsed_secs(at(0), at(500)), 1);
+        assert_eq!(elapsed_secs(at(0), at(3_980)), 4);
+        assert_eq!(elapsed_secs(at(0), at(4_020)), 4);
+        // A clock that went backwards gives 0, never a wrap.
+        assert_eq!(elapsed_secs(at(10), at(0)), 0);
     }
 }
