@@ -97,7 +97,7 @@ fn durations(dir: &Path) -> serde_json::Value {
 fn blocks_with(samples: &[i16], hz: f32, others: &[f32], absent: Option<f32>) -> (f64, f64) {
     let size = usize::try_from(RATE / 5).expect("rate");
     let candidates: Vec<f32> = std::iter::once(hz)
-        .chain(others.iter().copied().filter(|f| *f != hz))
+        .chain(others.iter().copied().filter(|f| (*f - hz).abs() > 1.0))
         .collect();
     let mut with = 0usize;
     let mut total = 0usize;
@@ -234,4 +234,92 @@ fn dial_record_dual() {
             min,
         );
     }
+}
+
+/// Runs `tests/e2e/whatsapp_record_restart.py`: when it prints `KILL`, the server is SIGKILLed
+/// and started again on the same data directory and port, and the script is told
+/// `RESTARTED`. Returns the directory the script saved its files into.
+fn run_restart_script() -> tempfile::TempDir {
+    use std::io::{BufRead as _, Write as _};
+    use std::process::{Command, Stdio};
+
+    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let python = python();
+    let backend = Backend::Sqlite;
+    let root = repo_root();
+    let dir = tempfile::tempdir().expect("data dir");
+    let heard = tempfile::tempdir().expect("heard dir");
+    let main = Account::random();
+    let app_secret = random_hex(16);
+    let secrets = [("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str())];
+    let mut server = Server::start_with_env(dir.path(), &backend, &main, &secrets);
+    let script = root.join("tests/e2e/whatsapp_record_restart.py");
+    let mut child = Command::new(&python)
+        .arg(&script)
+        .current_dir(script.parent().expect("script directory"))
+        .env_remove("DIALTONE_OTHER_ACCOUNT_SID")
+        .env_remove("DIALTONE_OTHER_AUTH_TOKEN")
+        .env_remove("TWILIO_REGION")
+        .env_remove("TWILIO_EDGE")
+        .env("PYTHONPATH", root.join("tests/e2e"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1")
+        .env("DIALTONE_BASE_URL", &server.url)
+        .env("DIALTONE_ACCOUNT_SID", &main.sid)
+        .env("DIALTONE_AUTH_TOKEN", &main.token)
+        .env("DIALTONE_WHATSAPP_APP_SECRET", &app_secret)
+        .env("DIALTONE_HEARD_DIR", heard.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the Python script");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut output = Vec::new();
+    let mut killed = false;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        eprintln!("[script] {line}");
+        if line == "KILL" && !killed {
+            killed = true;
+            let addr = server.addr().to_owned();
+            let first_log = server.log();
+            server.kill();
+            eprintln!("killed the server; its log:\n{first_log}");
+            server = Server::start_on(dir.path(), &backend, &main, &secrets, &addr);
+            writeln!(stdin, "RESTARTED").expect("tell the script");
+            stdin.flush().expect("flush");
+        }
+        output.push(line);
+    }
+    let result = child.wait_with_output().expect("wait for the script");
+    let failures: Vec<String> = (!result.status.success())
+        .then(|| {
+            format!(
+                "whatsapp_record_restart.py exited with {}\n--- stdout\n{}\n--- stderr\n{}",
+                result.status,
+                output.join("\n"),
+                String::from_utf8_lossy(&result.stderr)
+            )
+        })
+        .into_iter()
+        .collect();
+    assert!(
+        killed || !failures.is_empty(),
+        "the script never asked for the kill"
+    );
+    finish(server, &failures);
+    heard
+}
+
+#[test]
+fn restart_mid_record() {
+    let dir = run_restart_script();
+    let duration: u64 = durations(dir.path())["long"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .expect("long: duration");
+    let wav = recording(dir.path(), "long.wav", 1);
+    caller_tone("long (recovered)", &wav.samples, duration, 700.0, None);
 }

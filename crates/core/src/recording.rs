@@ -22,21 +22,13 @@ use dialtone_types::{Level, Sid, SidKind, TwilioCode, UnixMillis, WebUrl};
 
 use crate::engine::{Engine, Handled};
 use crate::output::{
-    FetchPurpose, FetchRequest, Output, RecordingEnd, RecordingRequest, RecordingSource,
-    StatusCallback,
+    FetchPurpose, FetchRequest, Output, RecordingCallback, RecordingEnd, RecordingRequest,
+    RecordingSource, StatusCallback,
 };
 use crate::params::{Params, Value};
 
 /// Twilio's `ErrorCode` of an `absent` recording that is too short.
-pub(crate) const RECORDING_TOO_SHORT: u64 = 16101;
-
-/// Where a recording's status callbacks go.
-#[derive(Debug, Clone)]
-pub(crate) struct RecordingCallback {
-    pub(crate) url: WebUrl,
-    pub(crate) method: Method,
-    pub(crate) events: RecordingEvents,
-}
+pub const RECORDING_TOO_SHORT: u64 = 16101;
 
 /// What a `<Record>` requests when its recording is finished.
 #[derive(Debug, Clone)]
@@ -116,6 +108,53 @@ pub(crate) fn elapsed_secs(started: UnixMillis, now: UnixMillis) -> u64 {
     now.0.saturating_sub(started.0).saturating_add(500) / 1000
 }
 
+/// What a recording's status callbacks say about it, whatever its status.
+#[derive(Debug, Clone)]
+pub struct RecordingFacts {
+    /// Its account.
+    pub account: Sid,
+    /// Its call (the parent leg of a dial).
+    pub call: Sid,
+    /// `RE...`
+    pub recording: Sid,
+    /// `RecordingUrl` (no extension).
+    pub url: Arc<str>,
+    /// 1 or 2.
+    pub channels: u8,
+    /// `RecordingStartTime`.
+    pub started: UnixMillis,
+    /// `RecordingSource`.
+    pub source: RecordingSource,
+}
+
+/// The parameters of a `recordingStatusCallback` for `status` (`in-progress`, `completed`,
+/// `absent`, `failed`), in Twilio's documented set and Dialtone's order (see the module
+/// docs); `duration` is sent for `completed` only, `error_code` for `absent` and `failed`.
+/// The engine and the runtime's restart recovery both build them here.
+pub fn recording_status_params(
+    facts: &RecordingFacts,
+    status: &'static str,
+    duration: Option<u64>,
+    error_code: Option<u64>,
+) -> Params {
+    let mut p = Params::with_capacity(10);
+    p.push("AccountSid", facts.account);
+    p.push("CallSid", facts.call);
+    p.push("RecordingSid", facts.recording);
+    p.push("RecordingUrl", Arc::clone(&facts.url));
+    p.push("RecordingStatus", status);
+    if let Some(d) = duration.filter(|_| status == "completed") {
+        p.push("RecordingDuration", d);
+    }
+    p.push("RecordingChannels", u64::from(facts.channels));
+    p.push("RecordingStartTime", Value::Time(facts.started));
+    p.push("RecordingSource", facts.source.as_str());
+    if let Some(code) = error_code.filter(|_| status != "completed" && status != "in-progress") {
+        p.push("ErrorCode", code);
+    }
+    p
+}
+
 /// The callback for `status` (`in-progress`, `completed`, `absent`).
 fn recording_status(
     recording: Sid,
@@ -124,26 +163,21 @@ fn recording_status(
     duration: Option<u64>,
 ) -> Option<StatusCallback> {
     let (url, method) = run.callback.as_ref().map(|c| (c.url.clone(), c.method))?;
-    let mut p = Params::with_capacity(10);
-    p.push("AccountSid", run.account);
-    p.push("CallSid", run.call);
-    p.push("RecordingSid", recording);
-    p.push("RecordingUrl", Arc::clone(&run.url));
-    p.push("RecordingStatus", status);
-    if let Some(d) = duration {
-        p.push("RecordingDuration", d);
-    }
-    p.push("RecordingChannels", u64::from(run.channels));
-    p.push("RecordingStartTime", Value::Time(run.started));
-    p.push("RecordingSource", run.source.as_str());
-    if status == "absent" {
-        p.push("ErrorCode", RECORDING_TOO_SHORT);
-    }
+    let facts = RecordingFacts {
+        account: run.account,
+        call: run.call,
+        recording,
+        url: Arc::clone(&run.url),
+        channels: run.channels,
+        started: run.started,
+        source: run.source,
+    };
+    let error = (status == "absent").then_some(RECORDING_TOO_SHORT);
     Some(StatusCallback {
         call: run.call,
         url,
         method,
-        params: p,
+        params: recording_status_params(&facts, status, duration, error),
     })
 }
 
@@ -185,7 +219,7 @@ impl Engine {
             channels: spec.channels,
             started: self.io.now,
             url: Arc::clone(&url),
-            callback: spec.callback,
+            callback: spec.callback.clone(),
             stop: None,
             action: spec.action,
         };
@@ -204,6 +238,7 @@ impl Engine {
             max_length_secs: spec.max_length_secs,
             started: self.io.now,
             url,
+            callback: spec.callback,
         }));
         if run.callback.as_ref().is_some_and(|c| c.events.in_progress)
             && let Some(cb) = recording_status(recording, &run, "in-progress", None)

@@ -27,6 +27,7 @@ use dialtone_types::Sid;
 use tokio::sync::mpsc;
 
 use crate::driver::Command;
+use crate::ids::Ids;
 use crate::shared::Shared;
 
 /// Payloads a tap keeps for the recording task before dropping the oldest.
@@ -214,6 +215,14 @@ async fn capture(
         channels: request.channels,
         track: request.track.as_str().to_owned(),
         start_time: request.started,
+        callback: request
+            .callback
+            .as_ref()
+            .map(|c| dialtone_store::RecordingCallbackTarget {
+                url: c.url.as_str().to_owned(),
+                method: c.method.as_str().to_owned(),
+                events: c.events.to_attribute(),
+            }),
     };
     if let Err(e) = shared
         .store
@@ -337,8 +346,15 @@ async fn capture(
 }
 
 /// At start: recordings a stopped process left `in-progress` keep what their file holds
-/// (repaired) and are completed with that duration, or `absent` when empty.
-pub(crate) async fn recover(store: &dialtone_store::Store, files: Option<&dyn RecordingStore>) {
+/// (repaired) and are completed with that duration, or `absent` when empty; the `completed`
+/// (or `absent`) callback each owes is enqueued with the finished row's facts (`RecordingUrl`
+/// under `api_base_url`).
+pub(crate) async fn recover(
+    store: &dialtone_store::Store,
+    ids: &Ids,
+    files: Option<&dyn RecordingStore>,
+    api_base_url: &str,
+) {
     let left = match store.recordings_in_progress().await {
         Ok(left) => left,
         Err(e) => {
@@ -346,6 +362,12 @@ pub(crate) async fn recover(store: &dialtone_store::Store, files: Option<&dyn Re
             return;
         }
     };
+    if !left.is_empty() {
+        tracing::info!(
+            recordings = left.len(),
+            "finishing recordings left in progress by the previous process"
+        );
+    }
     for rec in left {
         let name = files.map(|f| f.name_for(rec.account_sid, rec.sid));
         let repaired = name
@@ -368,11 +390,67 @@ pub(crate) async fn recover(store: &dialtone_store::Store, files: Option<&dyn Re
                 media: None,
             }
         };
-        if let Err(e) = store
-            .finish_recording(rec.account_sid, rec.sid, &finish, crate::clock::now())
+        let now = crate::clock::now();
+        match store
+            .finish_recording(rec.account_sid, rec.sid, &finish, now)
             .await
         {
-            tracing::warn!(recording = %rec.sid, error = %e, "recording not repaired");
+            Ok(done) => owed_callback(store, ids, &done, api_base_url, now).await,
+            Err(e) => tracing::warn!(recording = %rec.sid, error = %e, "recording not repaired"),
         }
+    }
+}
+
+/// Enqueues the callback a recovered recording owes (`completed` or `absent`), if subscribed.
+async fn owed_callback(
+    store: &dialtone_store::Store,
+    ids: &Ids,
+    rec: &dialtone_store::Recording,
+    api_base_url: &str,
+    now: dialtone_types::UnixMillis,
+) {
+    let Some(target) = rec.callback.as_ref() else {
+        return;
+    };
+    let status = rec.status.as_str();
+    if !target.wants(status) {
+        return;
+    }
+    let Some(source) = dialtone_core::RecordingSource::parse(&rec.source) else {
+        tracing::warn!(recording = %rec.sid, source = %rec.source, "unknown recording source");
+        return;
+    };
+    let facts = dialtone_core::RecordingFacts {
+        account: rec.account_sid,
+        call: rec.call_sid,
+        recording: rec.sid,
+        url: Arc::from(format!(
+            "{api_base_url}/2010-04-01/Accounts/{}/Recordings/{}",
+            rec.account_sid, rec.sid
+        )),
+        channels: rec.channels,
+        started: rec.start_time,
+        source,
+    };
+    let status = if rec.status == RecordingStatus::Completed {
+        "completed"
+    } else {
+        "absent"
+    };
+    let params = dialtone_core::recording_status_params(
+        &facts,
+        status,
+        rec.duration.map(u64::from),
+        rec.error_code.map(u64::from),
+    );
+    let item = dialtone_store::NewOutboxItem {
+        call_sid: rec.call_sid,
+        url: target.url.clone(),
+        method: target.method.clone(),
+        params: params.to_pairs(),
+        idempotency_token: ids.token(),
+    };
+    if let Err(e) = store.outbox_enqueue(rec.account_sid, &item, now).await {
+        tracing::warn!(recording = %rec.sid, error = %e, "recording callback not enqueued");
     }
 }

@@ -48,5 +48,8 @@ pub use media::{FsRecordingStore, RecordingStore};
 pub use notifications::{NewNotification, Notification};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState};
 pub use page::{Page, PageRequest, PageSize, PageStart, PageToken, PageTokenError};
-pub use recordings::{NewRecording, Recording, RecordingFilter, RecordingFinish, RecordingStatus};
+pub use recordings::{
+    NewRecording, Recording, RecordingCallbackTarget, RecordingFilter, RecordingFinish,
+    RecordingStatus,
+};
 pub use senders::{NewSender, Sender, SenderUpdate};
