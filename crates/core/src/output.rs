@@ -165,6 +165,9 @@ pub enum RecordingEnd {
     DialEnded,
     /// A REST redirect took the call elsewhere (no `action` request).
     Interrupted,
+    /// The media side could not write the file (disk full...): it stopped early, with
+    /// `Input::RecordingEnded::failure` saying why.
+    Failed,
 }
 
 /// A recording to start. Audio is 8 kHz 16-bit PCM (Twilio's format, 128 kbps per channel).

@@ -7,6 +7,10 @@
 //!   dial); the media side may end one itself (silence). Either way `Input::RecordingEnded`
 //!   closes it: `completed` (with `RecordingDuration`) when it holds audio, else `absent`
 //!   (`ErrorCode=16101`).
+//! - A file the media side could not write (disk full) ends early with a `failure`: a 12400
+//!   error notification; what reached the disk is `completed` as usual, nothing is `absent`
+//!   with `ErrorCode=12400`; a `<Record>` goes on as after any recording (`action`, or the
+//!   next verb when empty), so the call is never stuck on a broken disk.
 //! - Callback parameters, in order: `AccountSid`, `CallSid` (the parent leg for a dial),
 //!   `RecordingSid`, `RecordingUrl` (no extension), `RecordingStatus`, `RecordingDuration`
 //!   (`completed` only), `RecordingChannels`, `RecordingStartTime` (RFC 2822),
@@ -29,6 +33,10 @@ use crate::params::{Params, Value};
 
 /// Twilio's `ErrorCode` of an `absent` recording that is too short.
 pub const RECORDING_TOO_SHORT: u64 = 16101;
+
+/// The `ErrorCode` of a recording whose file could not be written (Twilio's 12400, "internal
+/// failure": Twilio documents no recording-storage code; see `docs/twilio-compat.md`).
+pub const RECORDING_WRITE_FAILED: u64 = 12400;
 
 /// What a `<Record>` requests when its recording is finished.
 #[derive(Debug, Clone)]
@@ -161,6 +169,7 @@ fn recording_status(
     run: &RecordingRun,
     status: &'static str,
     duration: Option<u64>,
+    error: Option<u64>,
 ) -> Option<StatusCallback> {
     let (url, method) = run.callback.as_ref().map(|c| (c.url.clone(), c.method))?;
     let facts = RecordingFacts {
@@ -172,7 +181,6 @@ fn recording_status(
         started: run.started,
         source: run.source,
     };
-    let error = (status == "absent").then_some(RECORDING_TOO_SHORT);
     Some(StatusCallback {
         call: run.call,
         url,
@@ -241,7 +249,7 @@ impl Engine {
             callback: spec.callback,
         }));
         if run.callback.as_ref().is_some_and(|c| c.events.in_progress)
-            && let Some(cb) = recording_status(recording, &run, "in-progress", None)
+            && let Some(cb) = recording_status(recording, &run, "in-progress", None, None)
         {
             self.io.push(Output::StatusCallback(cb));
         }
@@ -265,12 +273,15 @@ impl Engine {
         });
     }
 
-    /// The media side finished `recording`.
+    /// The media side finished `recording`. A `failure` (the file could not be written) is
+    /// a 12400 error notification on the call; what was written is kept (`completed`), and
+    /// nothing written is `absent` with `ErrorCode=12400` instead of 16101.
     pub(crate) fn recording_ended(
         &mut self,
         recording: Sid,
         duration_secs: u32,
         reason: RecordingEnd,
+        failure: Option<&str>,
     ) -> Handled {
         let Some(run) = self.recordings.remove(&recording) else {
             return Handled::Stale;
@@ -278,6 +289,21 @@ impl Engine {
         let reason = run.stop.unwrap_or(reason);
         let duration = u64::from(duration_secs);
         tracing::debug!(%recording, duration, ?reason, "recording ended");
+        if let Some(why) = &failure {
+            let kept = if duration > 0 {
+                format!("the {duration} s written before are kept")
+            } else {
+                "nothing was kept".to_owned()
+            };
+            self.io.notify(
+                run.call,
+                TwilioCode::INTERNAL_FAILURE,
+                Level::Error,
+                format!("Recording {recording} could not be written ({why}); {kept}"),
+                None,
+                None,
+            );
+        }
         if let Some(cb) = &run.callback {
             let status = if duration > 0 { "completed" } else { "absent" };
             let wanted = if duration > 0 {
@@ -285,9 +311,19 @@ impl Engine {
             } else {
                 cb.events.absent
             };
+            let error = (duration == 0).then_some(if failure.is_some() {
+                RECORDING_WRITE_FAILED
+            } else {
+                RECORDING_TOO_SHORT
+            });
             if wanted
-                && let Some(cb) =
-                    recording_status(recording, &run, status, (duration > 0).then_some(duration))
+                && let Some(cb) = recording_status(
+                    recording,
+                    &run,
+                    status,
+                    (duration > 0).then_some(duration),
+                    error,
+                )
             {
                 self.io.push(Output::StatusCallback(cb));
             }

@@ -236,15 +236,92 @@ async fn capture(
     config.silence_timeout = request
         .silence_timeout_secs
         .map(|s| Duration::from_secs(u64::from(s)));
-    let mut recorder = path.as_ref().and_then(|(_, p)| {
-        if let Some(dir) = p.parent() {
-            let _ = std::fs::create_dir_all(dir);
+    // Why the file could not be written (disk full...), once it could not.
+    let mut failure: Option<String> = None;
+    let mut recorder = match path.as_ref() {
+        Some((_, p)) => match Recorder::create(p, config) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::error!(%recording, error = %e, "recording file not created");
+                failure = Some(e.to_string());
+                None
+            }
+        },
+        None => None,
+    };
+    let (ticks, reason) = if failure.is_some() {
+        // Nothing can be recorded: end at once, the call goes on.
+        (0, RecordingEnd::Failed)
+    } else {
+        let legs = legs.map(|l| l.map(Source::new));
+        record(
+            &shared,
+            &request,
+            legs,
+            recorder.as_mut(),
+            &mut control,
+            &mut failure,
+        )
+        .await
+    };
+    let duration_secs = match recorder.map(Recorder::finish) {
+        Some(Ok(done)) => done.duration_secs(),
+        Some(Err(e)) => {
+            tracing::error!(%recording, error = %e, "recording not finished cleanly");
+            failure.get_or_insert_with(|| e.to_string());
+            path.as_ref()
+                .and_then(|(_, p)| dialtone_media::audio::repair(p).ok())
+                .map_or(0, |d| d.duration_secs())
         }
-        Recorder::create(p, config)
-            .map_err(|e| tracing::error!(%recording, error = %e, "recording file not created"))
-            .ok()
-    });
-    let mut sources: [Option<Source>; 2] = legs.map(|l| l.map(Source::new));
+        // The file could not be created: nothing recorded.
+        None if path.is_some() => 0,
+        // No file store: the length of what was captured.
+        None => u32::try_from((ticks + 25) / 50).unwrap_or(u32::MAX),
+    };
+    let finish = if duration_secs > 0 {
+        RecordingFinish {
+            status: RecordingStatus::Completed,
+            duration: Some(duration_secs),
+            error_code: None,
+            media: path.map(|(name, _)| name),
+        }
+    } else {
+        RecordingFinish {
+            status: RecordingStatus::Absent,
+            duration: Some(0),
+            error_code: Some(if failure.is_some() { 12400 } else { 16101 }),
+            media: None,
+        }
+    };
+    if let Err(e) = shared
+        .store
+        .finish_recording(request.account, recording, &finish, crate::clock::now())
+        .await
+    {
+        tracing::warn!(%recording, error = %e, "recording row not finished");
+    }
+    let _ = tx
+        .send(Command::Input(Input::RecordingEnded {
+            recording,
+            duration_secs,
+            reason,
+            failure,
+        }))
+        .await;
+}
+
+/// Feeds `recorder` from the legs every 20 ms until the engine stops the recording, silence
+/// times it out or a write fails (`failure`); returns the ticks run and why it ended.
+async fn record(
+    shared: &Shared,
+    request: &RecordingRequest,
+    mut sources: [Option<Source>; 2],
+    mut recorder: Option<&mut Recorder>,
+    control: &mut mpsc::UnboundedReceiver<Control>,
+    failure: &mut Option<String>,
+) -> (u64, RecordingEnd) {
+    let recording = request.recording;
+    let channels = u16::from(request.channels.clamp(1, 2));
     if request.beep
         && let Some(source) = &sources[0]
         && let Ok(clip) = Encoded::new(beep())
@@ -289,13 +366,14 @@ async fn capture(
                     m.mix(&b);
                     vec![m]
                 };
-                if let Some(r) = recorder.as_mut() {
+                if let Some(r) = recorder.as_deref_mut() {
                     match r.push(&frames) {
                         Ok(Some(RecorderEvent::SilenceTimeout)) => break RecordingEnd::Silence,
                         Ok(None) => {}
                         Err(e) => {
                             tracing::error!(%recording, error = %e, "recording stopped: write failed");
-                            break RecordingEnd::Hangup;
+                            *failure = Some(e.to_string());
+                            break RecordingEnd::Failed;
                         }
                     }
                 }
@@ -303,46 +381,7 @@ async fn capture(
         }
     };
     drop(sources);
-    let duration_secs = match recorder.map(Recorder::finish) {
-        Some(Ok(done)) => done.duration_secs(),
-        Some(Err(e)) => {
-            tracing::error!(%recording, error = %e, "recording not finished cleanly");
-            path.as_ref()
-                .and_then(|(_, p)| dialtone_media::audio::repair(p).ok())
-                .map_or(0, |d| d.duration_secs())
-        }
-        // No file store: the length of what was captured.
-        None => u32::try_from((ticks + 25) / 50).unwrap_or(u32::MAX),
-    };
-    let finish = if duration_secs > 0 {
-        RecordingFinish {
-            status: RecordingStatus::Completed,
-            duration: Some(duration_secs),
-            error_code: None,
-            media: path.map(|(name, _)| name),
-        }
-    } else {
-        RecordingFinish {
-            status: RecordingStatus::Absent,
-            duration: Some(0),
-            error_code: Some(16101),
-            media: None,
-        }
-    };
-    if let Err(e) = shared
-        .store
-        .finish_recording(request.account, recording, &finish, crate::clock::now())
-        .await
-    {
-        tracing::warn!(%recording, error = %e, "recording row not finished");
-    }
-    let _ = tx
-        .send(Command::Input(Input::RecordingEnded {
-            recording,
-            duration_secs,
-            reason,
-        }))
-        .await;
+    (ticks, reason)
 }
 
 /// At start: recordings a stopped process left `in-progress` keep what their file holds
