@@ -102,6 +102,7 @@ impl Setup {
                     channels,
                     track: "inbound".to_owned(),
                     start_time: NOW,
+                    callback: None,
                 },
                 at,
             )

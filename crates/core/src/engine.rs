@@ -77,7 +77,8 @@ impl Engine {
                 recording,
                 duration_secs,
                 reason,
-            } => Ok(self.recording_ended(recording, duration_secs, reason)),
+                failure,
+            } => Ok(self.recording_ended(recording, duration_secs, reason, failure.as_deref())),
         };
         self.sweep();
         result

@@ -56,6 +56,9 @@ pub enum Input {
         duration_secs: u32,
         /// Why it ended.
         reason: RecordingEnd,
+        /// Why the file could not be written (`No space left on device`...), if it could
+        /// not: what was written before is kept (`duration_secs`), and the call goes on.
+        failure: Option<String>,
     },
 }
 

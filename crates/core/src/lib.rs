@@ -53,9 +53,11 @@ pub use error::EngineError;
 pub use input::{CallSettings, FetchResult, Input, LegEvent, RestCommand};
 pub use output::{
     CallSnapshot, FetchPurpose, FetchRequest, MediaCommand, MediaId, MediaRequest, Notification,
-    Output, RecordingEnd, RecordingRequest, RecordingSource, RequestId, StartLeg, StatusCallback,
+    Output, RecordingCallback, RecordingEnd, RecordingRequest, RecordingSource, RequestId,
+    StartLeg, StatusCallback,
 };
 pub use params::{API_VERSION, Params, Value, sends_called_and_caller};
+pub use recording::{RECORDING_TOO_SHORT, RecordingFacts, recording_status_params};
 pub use sid::{SeededSids, SequentialSids, SidSource};
 pub use status_callback::CallbackSubscription;
 pub use timer::Timer;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use dialtone_twiml::{Method, RecordingTrack, RejectReason, Trim};
+use dialtone_twiml::{Method, RecordingEvents, RecordingTrack, RejectReason, Trim};
 use dialtone_types::WebUrl;
 use dialtone_types::{CallStatus, Direction, Level, Sid, TwilioCode, UnixMillis};
 
@@ -127,6 +127,27 @@ impl RecordingSource {
             Self::StartCallRecordingApi => "StartCallRecordingAPI",
         }
     }
+
+    /// Parses Twilio's value (as stored).
+    pub fn parse(v: &str) -> Option<Self> {
+        Some(match v {
+            "RecordVerb" => Self::RecordVerb,
+            "DialVerb" => Self::DialVerb,
+            "StartCallRecordingAPI" => Self::StartCallRecordingApi,
+            _ => return None,
+        })
+    }
+}
+
+/// Where a recording's status callbacks go (`recordingStatusCallback`, its method and events).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingCallback {
+    /// The resolved URL.
+    pub url: WebUrl,
+    /// `recordingStatusCallbackMethod`.
+    pub method: Method,
+    /// `recordingStatusCallbackEvent`.
+    pub events: RecordingEvents,
 }
 
 /// Why a recording ended.
@@ -144,6 +165,9 @@ pub enum RecordingEnd {
     DialEnded,
     /// A REST redirect took the call elsewhere (no `action` request).
     Interrupted,
+    /// The media side could not write the file (disk full...): it stopped early, with
+    /// `Input::RecordingEnded::failure` saying why.
+    Failed,
 }
 
 /// A recording to start. Audio is 8 kHz 16-bit PCM (Twilio's format, 128 kbps per channel).
@@ -187,6 +211,9 @@ pub struct RecordingRequest {
     pub started: UnixMillis,
     /// `RecordingUrl` (no extension) for the store's `media_url`.
     pub url: Arc<str>,
+    /// Where its status callbacks go: stored with the recording, so that a restart that
+    /// finishes it still sends the `completed` (or `absent`) one.
+    pub callback: Option<RecordingCallback>,
 }
 
 /// Why a document is fetched.

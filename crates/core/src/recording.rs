@@ -7,6 +7,10 @@
 //!   dial); the media side may end one itself (silence). Either way `Input::RecordingEnded`
 //!   closes it: `completed` (with `RecordingDuration`) when it holds audio, else `absent`
 //!   (`ErrorCode=16101`).
+//! - A file the media side could not write (disk full) ends early with a `failure`: a 12400
+//!   error notification; what reached the disk is `completed` as usual, nothing is `absent`
+//!   with `ErrorCode=12400`; a `<Record>` goes on as after any recording (`action`, or the
+//!   next verb when empty), so the call is never stuck on a broken disk.
 //! - Callback parameters, in order: `AccountSid`, `CallSid` (the parent leg for a dial),
 //!   `RecordingSid`, `RecordingUrl` (no extension), `RecordingStatus`, `RecordingDuration`
 //!   (`completed` only), `RecordingChannels`, `RecordingStartTime` (RFC 2822),
@@ -22,21 +26,17 @@ use dialtone_types::{Level, Sid, SidKind, TwilioCode, UnixMillis, WebUrl};
 
 use crate::engine::{Engine, Handled};
 use crate::output::{
-    FetchPurpose, FetchRequest, Output, RecordingEnd, RecordingRequest, RecordingSource,
-    StatusCallback,
+    FetchPurpose, FetchRequest, Output, RecordingCallback, RecordingEnd, RecordingRequest,
+    RecordingSource, StatusCallback,
 };
 use crate::params::{Params, Value};
 
 /// Twilio's `ErrorCode` of an `absent` recording that is too short.
-pub(crate) const RECORDING_TOO_SHORT: u64 = 16101;
+pub const RECORDING_TOO_SHORT: u64 = 16101;
 
-/// Where a recording's status callbacks go.
-#[derive(Debug, Clone)]
-pub(crate) struct RecordingCallback {
-    pub(crate) url: WebUrl,
-    pub(crate) method: Method,
-    pub(crate) events: RecordingEvents,
-}
+/// The `ErrorCode` of a recording whose file could not be written (Twilio's 12400, "internal
+/// failure": Twilio documents no recording-storage code; see `docs/twilio-compat.md`).
+pub const RECORDING_WRITE_FAILED: u64 = 12400;
 
 /// What a `<Record>` requests when its recording is finished.
 #[derive(Debug, Clone)]
@@ -109,10 +109,58 @@ pub(crate) fn parse_events(raw: Option<&str>) -> (RecordingEvents, Vec<String>) 
     (events, bad)
 }
 
-/// Seconds between `started` and `now`, for the `<Dial>` action and the child callback (the
-/// final duration comes with `RecordingEnded`).
+/// Seconds between `started` and `now`, rounded to the nearest as the recorder rounds the
+/// file's length, for the `<Dial>` action and the child callback (the final duration comes
+/// with `RecordingEnded`; the two agree unless the length is within a tick of a half second).
 pub(crate) fn elapsed_secs(started: UnixMillis, now: UnixMillis) -> u64 {
-    now.whole_seconds_since(started)
+    now.0.saturating_sub(started.0).saturating_add(500) / 1000
+}
+
+/// What a recording's status callbacks say about it, whatever its status.
+#[derive(Debug, Clone)]
+pub struct RecordingFacts {
+    /// Its account.
+    pub account: Sid,
+    /// Its call (the parent leg of a dial).
+    pub call: Sid,
+    /// `RE...`
+    pub recording: Sid,
+    /// `RecordingUrl` (no extension).
+    pub url: Arc<str>,
+    /// 1 or 2.
+    pub channels: u8,
+    /// `RecordingStartTime`.
+    pub started: UnixMillis,
+    /// `RecordingSource`.
+    pub source: RecordingSource,
+}
+
+/// The parameters of a `recordingStatusCallback` for `status` (`in-progress`, `completed`,
+/// `absent`, `failed`), in Twilio's documented set and Dialtone's order (see the module
+/// docs); `duration` is sent for `completed` only, `error_code` for `absent` and `failed`.
+/// The engine and the runtime's restart recovery both build them here.
+pub fn recording_status_params(
+    facts: &RecordingFacts,
+    status: &'static str,
+    duration: Option<u64>,
+    error_code: Option<u64>,
+) -> Params {
+    let mut p = Params::with_capacity(10);
+    p.push("AccountSid", facts.account);
+    p.push("CallSid", facts.call);
+    p.push("RecordingSid", facts.recording);
+    p.push("RecordingUrl", Arc::clone(&facts.url));
+    p.push("RecordingStatus", status);
+    if let Some(d) = duration.filter(|_| status == "completed") {
+        p.push("RecordingDuration", d);
+    }
+    p.push("RecordingChannels", u64::from(facts.channels));
+    p.push("RecordingStartTime", Value::Time(facts.started));
+    p.push("RecordingSource", facts.source.as_str());
+    if let Some(code) = error_code.filter(|_| status != "completed" && status != "in-progress") {
+        p.push("ErrorCode", code);
+    }
+    p
 }
 
 /// The callback for `status` (`in-progress`, `completed`, `absent`).
@@ -121,28 +169,23 @@ fn recording_status(
     run: &RecordingRun,
     status: &'static str,
     duration: Option<u64>,
+    error: Option<u64>,
 ) -> Option<StatusCallback> {
     let (url, method) = run.callback.as_ref().map(|c| (c.url.clone(), c.method))?;
-    let mut p = Params::with_capacity(10);
-    p.push("AccountSid", run.account);
-    p.push("CallSid", run.call);
-    p.push("RecordingSid", recording);
-    p.push("RecordingUrl", Arc::clone(&run.url));
-    p.push("RecordingStatus", status);
-    if let Some(d) = duration {
-        p.push("RecordingDuration", d);
-    }
-    p.push("RecordingChannels", u64::from(run.channels));
-    p.push("RecordingStartTime", Value::Time(run.started));
-    p.push("RecordingSource", run.source.as_str());
-    if status == "absent" {
-        p.push("ErrorCode", RECORDING_TOO_SHORT);
-    }
+    let facts = RecordingFacts {
+        account: run.account,
+        call: run.call,
+        recording,
+        url: Arc::clone(&run.url),
+        channels: run.channels,
+        started: run.started,
+        source: run.source,
+    };
     Some(StatusCallback {
         call: run.call,
         url,
         method,
-        params: p,
+        params: recording_status_params(&facts, status, duration, error),
     })
 }
 
@@ -184,7 +227,7 @@ impl Engine {
             channels: spec.channels,
             started: self.io.now,
             url: Arc::clone(&url),
-            callback: spec.callback,
+            callback: spec.callback.clone(),
             stop: None,
             action: spec.action,
         };
@@ -203,9 +246,10 @@ impl Engine {
             max_length_secs: spec.max_length_secs,
             started: self.io.now,
             url,
+            callback: spec.callback,
         }));
         if run.callback.as_ref().is_some_and(|c| c.events.in_progress)
-            && let Some(cb) = recording_status(recording, &run, "in-progress", None)
+            && let Some(cb) = recording_status(recording, &run, "in-progress", None, None)
         {
             self.io.push(Output::StatusCallback(cb));
         }
@@ -229,12 +273,15 @@ impl Engine {
         });
     }
 
-    /// The media side finished `recording`.
+    /// The media side finished `recording`. A `failure` (the file could not be written) is
+    /// a 12400 error notification on the call; what was written is kept (`completed`), and
+    /// nothing written is `absent` with `ErrorCode=12400` instead of 16101.
     pub(crate) fn recording_ended(
         &mut self,
         recording: Sid,
         duration_secs: u32,
         reason: RecordingEnd,
+        failure: Option<&str>,
     ) -> Handled {
         let Some(run) = self.recordings.remove(&recording) else {
             return Handled::Stale;
@@ -242,6 +289,21 @@ impl Engine {
         let reason = run.stop.unwrap_or(reason);
         let duration = u64::from(duration_secs);
         tracing::debug!(%recording, duration, ?reason, "recording ended");
+        if let Some(why) = &failure {
+            let kept = if duration > 0 {
+                format!("the {duration} s written before are kept")
+            } else {
+                "nothing was kept".to_owned()
+            };
+            self.io.notify(
+                run.call,
+                TwilioCode::INTERNAL_FAILURE,
+                Level::Error,
+                format!("Recording {recording} could not be written ({why}); {kept}"),
+                None,
+                None,
+            );
+        }
         if let Some(cb) = &run.callback {
             let status = if duration > 0 { "completed" } else { "absent" };
             let wanted = if duration > 0 {
@@ -249,9 +311,19 @@ impl Engine {
             } else {
                 cb.events.absent
             };
+            let error = (duration == 0).then_some(if failure.is_some() {
+                RECORDING_WRITE_FAILED
+            } else {
+                RECORDING_TOO_SHORT
+            });
             if wanted
-                && let Some(cb) =
-                    recording_status(recording, &run, status, (duration > 0).then_some(duration))
+                && let Some(cb) = recording_status(
+                    recording,
+                    &run,
+                    status,
+                    (duration > 0).then_some(duration),
+                    error,
+                )
             {
                 self.io.push(Output::StatusCallback(cb));
             }
@@ -328,5 +400,22 @@ impl Engine {
             return;
         };
         self.request(sid, FetchPurpose::Action, url, action.method, add);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dial_durations_round_like_the_recorder() {
+        let at = |ms: u64| UnixMillis(1_000_000 + ms);
+        assert_eq!(elapsed_secs(at(0), at(0)), 0);
+        assert_eq!(elapsed_secs(at(0), at(499)), 0);
+        assert_eq!(elapsed_secs(at(0), at(500)), 1);
+        assert_eq!(elapsed_secs(at(0), at(3_980)), 4);
+        assert_eq!(elapsed_secs(at(0), at(4_020)), 4);
+        // A clock that went backwards gives 0, never a wrap.
+        assert_eq!(elapsed_secs(at(10), at(0)), 0);
     }
 }

@@ -267,7 +267,12 @@ impl Driver {
                 command,
                 reply,
             } => self.rest(account, call, command, reply).await,
-            Command::Input(input) => self.input(input),
+            Command::Input(input) => {
+                if let Input::RecordingEnded { recording, .. } = &input {
+                    self.recordings.ended(*recording);
+                }
+                self.input(input);
+            }
             Command::Shutdown { done } => return Some(done),
         }
         None
@@ -425,7 +430,11 @@ impl Driver {
             }
             self.dispatch(outputs).await;
         }
-        self.calls.retain(|_, c| !c.ended);
+        // An ended call's entry stays while one of its recordings is being finished: the
+        // recording's callbacks and a `<Record>`'s `action` still go out for it.
+        let recordings = &self.recordings;
+        self.calls
+            .retain(|sid, c| !c.ended || recordings.finishing(*sid));
     }
 
     async fn dispatch(&mut self, outputs: Vec<Output>) {

@@ -103,7 +103,13 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
     if ended > 0 {
         tracing::info!(calls = ended, "calls of the previous process ended");
     }
-    recording::recover(&shared.store, config.recordings.as_deref()).await;
+    recording::recover(
+        &shared.store,
+        &shared.ids,
+        config.recordings.as_deref(),
+        &config.engine.api_base_url,
+    )
+    .await;
     let (stop_deliverer, stop) = watch::channel(None);
     let deliverer = tokio::spawn(outbox::run(Arc::clone(&shared), config.outbox, stop));
 

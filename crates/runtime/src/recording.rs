@@ -10,6 +10,8 @@
 //! - An I/O error (disk full) ends the capture: what was written is finished and
 //!   `RecordingEnded` is sent all the same, so the engine never waits forever.
 //! - A leg has one tap slot: the recording takes it and gives it back (`None`) at the end.
+//! - A call that ends while its recording is being finished keeps its driver entry until
+//!   `RecordingEnded`: the recording callbacks and `<Record>`'s `action` still go out.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -25,6 +27,7 @@ use dialtone_types::Sid;
 use tokio::sync::mpsc;
 
 use crate::driver::Command;
+use crate::ids::Ids;
 use crate::shared::Shared;
 
 /// Payloads a tap keeps for the recording task before dropping the oldest.
@@ -68,6 +71,9 @@ pub(crate) struct Recordings {
     store: Option<Arc<dyn RecordingStore>>,
     tx: mpsc::Sender<Command>,
     runs: HashMap<Sid, Run>,
+    /// Every recording started and not yet answered by `RecordingEnded`, and its call: the
+    /// driver keeps an ended call's entry until its recordings are finished.
+    unfinished: HashMap<Sid, Sid>,
 }
 
 #[derive(Debug)]
@@ -88,12 +94,14 @@ impl Recordings {
             store,
             tx,
             runs: HashMap::new(),
+            unfinished: HashMap::new(),
         }
     }
 
     /// `StartRecording`.
     pub(crate) fn start(&mut self, request: RecordingRequest) {
         let (control, rx) = mpsc::unbounded_channel();
+        self.unfinished.insert(request.recording, request.call);
         let parent = self.shared.audio.leg(request.call);
         let child = request.child.and_then(|c| self.shared.audio.leg(c));
         self.runs.insert(
@@ -127,6 +135,16 @@ impl Recordings {
             // Already ended on its own (silence, error): its RecordingEnded was sent.
             tracing::debug!(%recording, "stop of a recording not running");
         }
+    }
+
+    /// `RecordingEnded` of `recording` reached the driver.
+    pub(crate) fn ended(&mut self, recording: Sid) {
+        self.unfinished.remove(&recording);
+    }
+
+    /// Whether a recording of `call` is not finished yet.
+    pub(crate) fn finishing(&self, call: Sid) -> bool {
+        self.unfinished.values().any(|c| *c == call)
     }
 
     /// `Bridge`: a dial recording started at ringing gets its child now.
@@ -199,6 +217,14 @@ async fn capture(
         channels: request.channels,
         track: request.track.as_str().to_owned(),
         start_time: request.started,
+        callback: request
+            .callback
+            .as_ref()
+            .map(|c| dialtone_store::RecordingCallbackTarget {
+                url: c.url.as_str().to_owned(),
+                method: c.method.as_str().to_owned(),
+                events: c.events.to_attribute(),
+            }),
     };
     if let Err(e) = shared
         .store
@@ -212,15 +238,100 @@ async fn capture(
     config.silence_timeout = request
         .silence_timeout_secs
         .map(|s| Duration::from_secs(u64::from(s)));
-    let mut recorder = path.as_ref().and_then(|(_, p)| {
-        if let Some(dir) = p.parent() {
-            let _ = std::fs::create_dir_all(dir);
+    // Why the file could not be written (disk full...), once it could not.
+    let mut failure: Option<String> = None;
+    let mut recorder = match path.as_ref() {
+        Some((_, p)) => match Recorder::create(p, config) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::error!(%recording, error = %e, "recording file not created");
+                failure = Some(e.to_string());
+                None
+            }
+        },
+        None => None,
+    };
+    let (ticks, reason) = if failure.is_some() {
+        // Nothing can be recorded: end at once, the call goes on.
+        (0, RecordingEnd::Failed)
+    } else {
+        let legs = legs.map(|l| l.map(Source::new));
+        record(
+            &shared,
+            &request,
+            legs,
+            recorder.as_mut(),
+            &mut control,
+            &mut failure,
+        )
+        .await
+    };
+    let duration_secs = match recorder.map(Recorder::finish) {
+        Some(Ok(done)) => done.duration_secs(),
+        Some(Err(e)) => {
+            tracing::error!(%recording, error = %e, "recording not finished cleanly");
+            failure.get_or_insert_with(|| e.to_string());
+            path.as_ref()
+                .and_then(|(_, p)| dialtone_media::audio::repair(p).ok())
+                .map_or(0, |d| d.duration_secs())
         }
-        Recorder::create(p, config)
-            .map_err(|e| tracing::error!(%recording, error = %e, "recording file not created"))
-            .ok()
-    });
-    let mut sources: [Option<Source>; 2] = legs.map(|l| l.map(Source::new));
+        // The file could not be created: nothing recorded.
+        None if path.is_some() => 0,
+        // No file store: the length of what was captured.
+        None => u32::try_from((ticks + 25) / 50).unwrap_or(u32::MAX),
+    };
+    // The file is complete: the store makes it durable (an object store uploads it) before
+    // the recording is reported completed.
+    if duration_secs > 0
+        && let (Some(files), Some((name, _))) = (store.as_deref(), path.as_ref())
+        && let Err(e) = files.finished(name).await
+    {
+        tracing::error!(%recording, error = %e, "recording media not stored");
+    }
+    let finish = if duration_secs > 0 {
+        RecordingFinish {
+            status: RecordingStatus::Completed,
+            duration: Some(duration_secs),
+            error_code: None,
+            media: path.map(|(name, _)| name),
+        }
+    } else {
+        RecordingFinish {
+            status: RecordingStatus::Absent,
+            duration: Some(0),
+            error_code: Some(if failure.is_some() { 12400 } else { 16101 }),
+            media: None,
+        }
+    };
+    if let Err(e) = shared
+        .store
+        .finish_recording(request.account, recording, &finish, crate::clock::now())
+        .await
+    {
+        tracing::warn!(%recording, error = %e, "recording row not finished");
+    }
+    let _ = tx
+        .send(Command::Input(Input::RecordingEnded {
+            recording,
+            duration_secs,
+            reason,
+            failure,
+        }))
+        .await;
+}
+
+/// Feeds `recorder` from the legs every 20 ms until the engine stops the recording, silence
+/// times it out or a write fails (`failure`); returns the ticks run and why it ended.
+async fn record(
+    shared: &Shared,
+    request: &RecordingRequest,
+    mut sources: [Option<Source>; 2],
+    mut recorder: Option<&mut Recorder>,
+    control: &mut mpsc::UnboundedReceiver<Control>,
+    failure: &mut Option<String>,
+) -> (u64, RecordingEnd) {
+    let recording = request.recording;
+    let channels = u16::from(request.channels.clamp(1, 2));
     if request.beep
         && let Some(source) = &sources[0]
         && let Ok(clip) = Encoded::new(beep())
@@ -265,13 +376,14 @@ async fn capture(
                     m.mix(&b);
                     vec![m]
                 };
-                if let Some(r) = recorder.as_mut() {
+                if let Some(r) = recorder.as_deref_mut() {
                     match r.push(&frames) {
                         Ok(Some(RecorderEvent::SilenceTimeout)) => break RecordingEnd::Silence,
                         Ok(None) => {}
                         Err(e) => {
                             tracing::error!(%recording, error = %e, "recording stopped: write failed");
-                            break RecordingEnd::Hangup;
+                            *failure = Some(e.to_string());
+                            break RecordingEnd::Failed;
                         }
                     }
                 }
@@ -279,59 +391,19 @@ async fn capture(
         }
     };
     drop(sources);
-    let duration_secs = match recorder.map(Recorder::finish) {
-        Some(Ok(done)) => done.duration_secs(),
-        Some(Err(e)) => {
-            tracing::error!(%recording, error = %e, "recording not finished cleanly");
-            path.as_ref()
-                .and_then(|(_, p)| dialtone_media::audio::repair(p).ok())
-                .map_or(0, |d| d.duration_secs())
-        }
-        // No file store: the length of what was captured.
-        None => u32::try_from((ticks + 25) / 50).unwrap_or(u32::MAX),
-    };
-    // The file is complete: the store makes it durable (an object store uploads it) before
-    // the recording is reported completed.
-    if duration_secs > 0
-        && let (Some(files), Some((name, _))) = (store.as_deref(), path.as_ref())
-        && let Err(e) = files.finished(name).await
-    {
-        tracing::error!(%recording, error = %e, "recording media not stored");
-    }
-    let finish = if duration_secs > 0 {
-        RecordingFinish {
-            status: RecordingStatus::Completed,
-            duration: Some(duration_secs),
-            error_code: None,
-            media: path.map(|(name, _)| name),
-        }
-    } else {
-        RecordingFinish {
-            status: RecordingStatus::Absent,
-            duration: Some(0),
-            error_code: Some(16101),
-            media: None,
-        }
-    };
-    if let Err(e) = shared
-        .store
-        .finish_recording(request.account, recording, &finish, crate::clock::now())
-        .await
-    {
-        tracing::warn!(%recording, error = %e, "recording row not finished");
-    }
-    let _ = tx
-        .send(Command::Input(Input::RecordingEnded {
-            recording,
-            duration_secs,
-            reason,
-        }))
-        .await;
+    (ticks, reason)
 }
 
 /// At start: recordings a stopped process left `in-progress` keep what their file holds
-/// (repaired) and are completed with that duration, or `absent` when empty.
-pub(crate) async fn recover(store: &dialtone_store::Store, files: Option<&dyn RecordingStore>) {
+/// (repaired) and are completed with that duration, or `absent` when empty; the `completed`
+/// (or `absent`) callback each owes is enqueued with the finished row's facts (`RecordingUrl`
+/// under `api_base_url`).
+pub(crate) async fn recover(
+    store: &dialtone_store::Store,
+    ids: &Ids,
+    files: Option<&dyn RecordingStore>,
+    api_base_url: &str,
+) {
     let left = match store.recordings_in_progress().await {
         Ok(left) => left,
         Err(e) => {
@@ -339,6 +411,12 @@ pub(crate) async fn recover(store: &dialtone_store::Store, files: Option<&dyn Re
             return;
         }
     };
+    if !left.is_empty() {
+        tracing::info!(
+            recordings = left.len(),
+            "finishing recordings left in progress by the previous process"
+        );
+    }
     for rec in left {
         let name = files.map(|f| f.name_for(rec.account_sid, rec.sid));
         let repaired = name
@@ -377,12 +455,68 @@ pub(crate) async fn recover(store: &dialtone_store::Store, files: Option<&dyn Re
                 media: None,
             }
         };
-        if let Err(e) = store
-            .finish_recording(rec.account_sid, rec.sid, &finish, crate::clock::now())
+        let now = crate::clock::now();
+        match store
+            .finish_recording(rec.account_sid, rec.sid, &finish, now)
             .await
         {
-            tracing::warn!(recording = %rec.sid, error = %e, "recording not repaired");
+            Ok(done) => owed_callback(store, ids, &done, api_base_url, now).await,
+            Err(e) => tracing::warn!(recording = %rec.sid, error = %e, "recording not repaired"),
         }
+    }
+}
+
+/// Enqueues the callback a recovered recording owes (`completed` or `absent`), if subscribed.
+async fn owed_callback(
+    store: &dialtone_store::Store,
+    ids: &Ids,
+    rec: &dialtone_store::Recording,
+    api_base_url: &str,
+    now: dialtone_types::UnixMillis,
+) {
+    let Some(target) = rec.callback.as_ref() else {
+        return;
+    };
+    let status = rec.status.as_str();
+    if !target.wants(status) {
+        return;
+    }
+    let Some(source) = dialtone_core::RecordingSource::parse(&rec.source) else {
+        tracing::warn!(recording = %rec.sid, source = %rec.source, "unknown recording source");
+        return;
+    };
+    let facts = dialtone_core::RecordingFacts {
+        account: rec.account_sid,
+        call: rec.call_sid,
+        recording: rec.sid,
+        url: Arc::from(format!(
+            "{api_base_url}/2010-04-01/Accounts/{}/Recordings/{}",
+            rec.account_sid, rec.sid
+        )),
+        channels: rec.channels,
+        started: rec.start_time,
+        source,
+    };
+    let status = if rec.status == RecordingStatus::Completed {
+        "completed"
+    } else {
+        "absent"
+    };
+    let params = dialtone_core::recording_status_params(
+        &facts,
+        status,
+        rec.duration.map(u64::from),
+        rec.error_code.map(u64::from),
+    );
+    let item = dialtone_store::NewOutboxItem {
+        call_sid: rec.call_sid,
+        url: target.url.clone(),
+        method: target.method.clone(),
+        params: params.to_pairs(),
+        idempotency_token: ids.token(),
+    };
+    if let Err(e) = store.outbox_enqueue(rec.account_sid, &item, now).await {
+        tracing::warn!(recording = %rec.sid, error = %e, "recording callback not enqueued");
     }
 }
 

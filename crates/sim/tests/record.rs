@@ -11,7 +11,10 @@
 mod common;
 
 use common::*;
-use dialtone_core::{Output, RecordingRequest, RecordingSource, RecordingTrack, RestCommand, Trim};
+use dialtone_core::{
+    Method, Output, RecordingCallback, RecordingEvents, RecordingRequest, RecordingSource,
+    RecordingTrack, RestCommand, Trim,
+};
 use dialtone_sim::harness::EPOCH;
 use dialtone_sim::{LegScript, World};
 use dialtone_types::{CallStatus, Sid, SidKind, WebUrl};
@@ -191,6 +194,15 @@ fn finish_on_key_ends_the_recording_and_requests_action_with_the_key() {
             max_length_secs: Some(3600),
             started: EPOCH,
             url: rec_url(2).into(),
+            callback: Some(RecordingCallback {
+                url: WebUrl::parse("https://app.test/rsc").unwrap(),
+                method: Method::Post,
+                events: RecordingEvents {
+                    in_progress: true,
+                    completed: true,
+                    absent: false,
+                },
+            }),
         }]
     );
     assert_eq!(w.status(ca(1)), Some(CallStatus::Completed));

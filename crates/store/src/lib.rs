@@ -52,5 +52,8 @@ pub use object_media::{ObjectMediaError, ObjectRecordingStore, S3Settings, Uploa
 pub use object_store;
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState};
 pub use page::{Page, PageRequest, PageSize, PageStart, PageToken, PageTokenError};
-pub use recordings::{NewRecording, Recording, RecordingFilter, RecordingFinish, RecordingStatus};
+pub use recordings::{
+    NewRecording, Recording, RecordingCallbackTarget, RecordingFilter, RecordingFinish,
+    RecordingStatus,
+};
 pub use senders::{NewSender, Sender, SenderUpdate};

@@ -5,7 +5,8 @@
 //! A recording is inserted `in-progress` when it starts and finished (`completed` with its
 //! duration and media, or `absent` with an error code) when the file is done. Listed newest
 //! first (`date_created`, then SID), like calls. Deleting removes the row; the caller removes
-//! the media.
+//! the media. The row keeps the recording's `recordingStatusCallback`, so that a restart that
+//! finishes a recording left `in-progress` can still send the callback it owes.
 
 use std::fmt;
 
@@ -82,6 +83,27 @@ pub struct NewRecording {
     pub track: String,
     /// When recording started.
     pub start_time: UnixMillis,
+    /// Where its status callbacks go, if anywhere.
+    pub callback: Option<RecordingCallbackTarget>,
+}
+
+/// A recording's `recordingStatusCallback`, kept so that a restart that finishes the
+/// recording can still send the callback it owes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingCallbackTarget {
+    /// The resolved URL.
+    pub url: String,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The subscribed events, space separated (`in-progress completed absent`).
+    pub events: String,
+}
+
+impl RecordingCallbackTarget {
+    /// Whether `event` (`completed`, `absent`...) is subscribed.
+    pub fn wants(&self, event: &str) -> bool {
+        self.events.split_ascii_whitespace().any(|e| e == event)
+    }
 }
 
 /// A stored recording.
@@ -115,6 +137,8 @@ pub struct Recording {
     pub date_created: UnixMillis,
     /// When it last changed.
     pub date_updated: UnixMillis,
+    /// Where its status callbacks go, if anywhere.
+    pub callback: Option<RecordingCallbackTarget>,
 }
 
 /// Which recordings to list.
@@ -155,6 +179,9 @@ struct RecordingRow {
     start_time: i64,
     date_created: i64,
     date_updated: i64,
+    callback_url: Option<String>,
+    callback_method: Option<String>,
+    callback_events: Option<String>,
 }
 
 impl TryFrom<RecordingRow> for Recording {
@@ -183,6 +210,11 @@ impl TryFrom<RecordingRow> for Recording {
             start_time: time(r.start_time, "recordings.start_time")?,
             date_created: time(r.date_created, "recordings.date_created")?,
             date_updated: time(r.date_updated, "recordings.date_updated")?,
+            callback: r.callback_url.map(|url| RecordingCallbackTarget {
+                url,
+                method: r.callback_method.unwrap_or_else(|| "POST".to_owned()),
+                events: r.callback_events.unwrap_or_default(),
+            }),
         })
     }
 }
@@ -190,7 +222,8 @@ impl TryFrom<RecordingRow> for Recording {
 macro_rules! recording_columns {
     () => {
         "sid, account_sid, call_sid, conference_sid, status, source, channels, track, duration, \
-         error_code, media, start_time, date_created, date_updated"
+         error_code, media, start_time, date_created, date_updated, callback_url, \
+         callback_method, callback_events"
     };
 }
 
@@ -206,8 +239,9 @@ impl Store {
     ) -> Result<Recording, StoreError> {
         const SQL: &str = concat!(
             "INSERT INTO recordings (sid, account_sid, call_sid, status, source, channels, ",
-            "track, start_time, date_created, date_updated) ",
-            "SELECT $3, account_sid, sid, $4, $5, $6, $7, $8, $9, $9 FROM calls ",
+            "track, start_time, date_created, date_updated, callback_url, callback_method, ",
+            "callback_events) ",
+            "SELECT $3, account_sid, sid, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12 FROM calls ",
             "WHERE sid = $1 AND account_sid = $2 RETURNING ",
             recording_columns!()
         );
@@ -221,6 +255,9 @@ impl Store {
             .bind(new.track.as_str())
             .bind(db_time(new.start_time))
             .bind(db_time(now))
+            .bind(new.callback.as_ref().map(|c| c.url.as_str()))
+            .bind(new.callback.as_ref().map(|c| c.method.as_str()))
+            .bind(new.callback.as_ref().map(|c| c.events.as_str()))
             .fetch_optional(pool)
             .await)
         .ctx_conflict("record recording", "a recording with this SID exists")?;

@@ -237,12 +237,24 @@ impl Server {
         account: &Account,
         env: &[(&str, &str)],
     ) -> Self {
+        Self::start_on(data_dir, backend, account, env, "127.0.0.1:0")
+    }
+
+    /// [`Server::start_with_env`] listening on `listen` (`127.0.0.1:PORT`): a restart on the
+    /// port of the server it replaces keeps every URL the clients hold valid.
+    pub fn start_on(
+        data_dir: &Path,
+        backend: &Backend,
+        account: &Account,
+        env: &[(&str, &str)],
+        listen: &str,
+    ) -> Self {
         let stderr_path = data_dir.join(format!("serve-{}.log", random_hex(4)));
         let stderr = std::fs::File::create(&stderr_path).expect("server log file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dialtone"));
         cmd.arg("serve")
             .arg("--listen")
-            .arg("127.0.0.1:0")
+            .arg(listen)
             .arg("--data-dir")
             .arg(data_dir);
         if let Some(url) = backend.database_url() {
@@ -366,6 +378,11 @@ impl Server {
             let _ = f.read_to_string(&mut text);
         }
         strip_ansi(&text)
+    }
+
+    /// The listening address, `127.0.0.1:PORT`.
+    pub fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
     }
 
     /// The process id.

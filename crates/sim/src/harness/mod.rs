@@ -559,6 +559,7 @@ impl World {
                             recording: req.recording,
                             duration_secs: secs,
                             reason: RecordingEnd::Silence,
+                            failure: None,
                         },
                     );
                 }
@@ -578,6 +579,7 @@ impl World {
                         recording: *recording,
                         duration_secs: secs,
                         reason: *reason,
+                        failure: None,
                     },
                 );
             }

@@ -2,8 +2,8 @@
 //! `DateCreated` filters and paging, delete, and account scoping.
 
 use dialtone_store::{
-    DateOp, NewRecording, PageRequest, PageSize, RecordingFilter, RecordingFinish, RecordingStatus,
-    StoreError, TimeRange,
+    DateOp, NewRecording, PageRequest, PageSize, RecordingCallbackTarget, RecordingFilter,
+    RecordingFinish, RecordingStatus, StoreError, TimeRange,
 };
 use dialtone_types::{Sid, SidKind};
 
@@ -23,6 +23,12 @@ fn new_recording(n: u128, call: u128) -> NewRecording {
         channels: 2,
         track: "both".to_owned(),
         start_time: at(1),
+        // Odd recordings have a status callback, even ones none.
+        callback: (n % 2 == 1).then(|| RecordingCallbackTarget {
+            url: "https://app.test/rsc".to_owned(),
+            method: "GET".to_owned(),
+            events: "in-progress completed".to_owned(),
+        }),
     }
 }
 
@@ -57,6 +63,9 @@ async fn insert_finish_fetch(h: &Harness) {
         (r.start_time, r.date_created, r.date_updated),
         (at(1), at(2), at(2))
     );
+    assert_eq!(r.callback, new_recording(1, 1).callback);
+    let cb = r.callback.as_ref().expect("callback");
+    assert!(cb.wants("completed") && !cb.wants("absent"));
     let done = store
         .finish_recording(
             ACCOUNT,
