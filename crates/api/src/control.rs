@@ -11,8 +11,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use dialtone_store::{Application, Call};
-use dialtone_twiml::Method;
+use dialtone_store::{Application, Call, Recording};
+use dialtone_twiml::{Method, RecordingEvents, RecordingTrack, Trim};
 use dialtone_types::WebUrl;
 use dialtone_types::{Address, E164, Sid, TwilioCode};
 
@@ -114,6 +114,53 @@ impl CallUpdateRequest {
     }
 }
 
+/// A validated `POST .../Calls/{CA}/Recordings.json` (`CreateCallRecording`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingStartRequest {
+    /// `RecordingStatusCallback`.
+    pub callback: Option<WebUrl>,
+    /// `RecordingStatusCallbackMethod` (default POST).
+    pub callback_method: Method,
+    /// `RecordingStatusCallbackEvent` (default `completed`).
+    pub events: RecordingEvents,
+    /// `Trim` (default `do-not-trim`).
+    pub trim: Trim,
+    /// `RecordingChannels`: 1 (`mono`, the default) or 2 (`dual`).
+    pub channels: u8,
+    /// `RecordingTrack` (default `both`).
+    pub track: RecordingTrack,
+}
+
+/// The recording an update names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingRef {
+    /// `RE...`.
+    Sid(Sid),
+    /// `Twilio.CURRENT`.
+    Current,
+}
+
+/// `PauseBehavior`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PauseBehavior {
+    /// `skip`: the pause is cut out.
+    Skip,
+    /// `silence` (Twilio's default): the pause is silence.
+    #[default]
+    Silence,
+}
+
+/// A validated `POST .../Calls/{CA}/Recordings/{RE}.json` (`UpdateCallRecording`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingUpdate {
+    /// `Status=paused`.
+    Pause(PauseBehavior),
+    /// `Status=in-progress`.
+    Resume,
+    /// `Status=stopped`.
+    Stop,
+}
+
 /// How a simulated softphone or WhatsApp user reacts when it is called (the `Behavior` form
 /// value of `/sim/v1`).
 pub type Behavior = dialtone_types::SimulatedBehavior;
@@ -179,6 +226,27 @@ pub trait CallControl: Send + Sync + 'static {
         call: Sid,
         request: CallUpdateRequest,
     ) -> BoxFuture<'_, Result<Accepted<'_, Call>, ControlError>>;
+
+    /// Starts recording live call `call` of `account`: resolves once the engine has taken
+    /// it, then to the recording as stored (`in-progress`). 21220 when the call is not in
+    /// progress.
+    fn start_recording(
+        &self,
+        account: Sid,
+        call: Sid,
+        request: RecordingStartRequest,
+    ) -> BoxFuture<'_, Result<Accepted<'_, Recording>, ControlError>>;
+
+    /// Pauses, resumes or stops a recording of live call `call`, in two steps as
+    /// [`start_recording`](Self::start_recording): 20404 for a recording the call does not
+    /// have, 21220 for one already finished.
+    fn update_recording(
+        &self,
+        account: Sid,
+        call: Sid,
+        recording: RecordingRef,
+        update: RecordingUpdate,
+    ) -> BoxFuture<'_, Result<Accepted<'_, Recording>, ControlError>>;
 
     /// Registers (or replaces) a simulated softphone of `account`.
     fn register_softphone(

@@ -36,7 +36,8 @@ mod whatsapp_webhook;
 pub use auth::Caller;
 pub use control::{
     Accepted, Behavior, BoxFuture, CallControl, CallSource, CallUpdateRequest, ControlError,
-    NewCallRequest, Softphone, SoftphoneCallRequest, TargetStatus,
+    NewCallRequest, PauseBehavior, RecordingRef, RecordingStartRequest, RecordingUpdate, Softphone,
+    SoftphoneCallRequest, TargetStatus,
 };
 pub use error::{ApiError, codes};
 pub use params::Params;

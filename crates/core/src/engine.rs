@@ -21,6 +21,8 @@ pub enum Handled {
     Started(Sid),
     /// The input changed something.
     Applied,
+    /// A REST recording command was applied to this recording (`RE...`).
+    Recording(Sid),
     /// The input was absorbed without effect: a late fetch result, an event for a call that
     /// already ended, a duplicate answer...
     Stale,
@@ -69,6 +71,7 @@ impl Engine {
             } => Ok(self.on_fetched(call, request, result)),
             Input::Leg { call, event } => Ok(self.on_leg_event(call, event)),
             Input::Rest { call, command } => self.on_rest(call, command),
+            Input::Recording { call, command } => self.on_recording(call, command),
             Input::SetSenders { account, senders } => {
                 self.senders.insert(account, senders);
                 Ok(Handled::Applied)
@@ -179,6 +182,7 @@ impl Engine {
         for sid in std::mem::take(&mut self.io.dead) {
             if self.calls.get(&sid).is_some_and(|c| !c.is_live()) {
                 self.calls.remove(&sid);
+                self.stop_call_recordings(sid);
             }
         }
     }

@@ -22,6 +22,26 @@ pub enum EngineError {
         /// What was asked: `redirected`, `canceled`, `completed`.
         action: &'static str,
     },
+    /// A REST recording update names no recording of the call (unknown SID, another call's,
+    /// or `Twilio.CURRENT` with none going): Twilio 20404.
+    #[error("call {call} has no recording {recording}")]
+    UnknownRecording {
+        /// The call.
+        call: Sid,
+        /// The SID given, or `Twilio.CURRENT`.
+        recording: String,
+    },
+    /// A REST recording update of a recording that is finished or cannot be controlled
+    /// (a `<Record>` verb's): Twilio 21220.
+    #[error("recording {recording} is {state}: it cannot be {action}")]
+    RecordingState {
+        /// The recording.
+        recording: Sid,
+        /// `stopped`, or `a <Record> recording`.
+        state: &'static str,
+        /// What was asked.
+        action: &'static str,
+    },
     /// A WhatsApp call whose `From` is not a voice-enabled sender of the account (Twilio 37008).
     #[error("from must be whatsapp: followed by a voice-enabled WhatsApp sender of the account")]
     InvalidWhatsAppFrom,
@@ -45,8 +65,10 @@ impl EngineError {
     /// The Twilio code a REST API should answer with.
     pub fn code(&self) -> TwilioCode {
         match self {
-            Self::UnknownCall(_) => TwilioCode::NOT_FOUND,
-            Self::InvalidState { .. } => TwilioCode::INVALID_CALL_STATE,
+            Self::UnknownCall(_) | Self::UnknownRecording { .. } => TwilioCode::NOT_FOUND,
+            Self::InvalidState { .. } | Self::RecordingState { .. } => {
+                TwilioCode::INVALID_CALL_STATE
+            }
             Self::InvalidWhatsAppFrom => TwilioCode::WHATSAPP_INVALID_FROM,
             Self::PstnNotSupported => TwilioCode::DIAL_NUMBER_NOT_SUPPORTED,
             Self::Unsupported(_) => TwilioCode::VERB_NOT_SUPPORTED,

@@ -1,11 +1,11 @@
 //! Everything that moves the engine forward. Each input comes with the time it happened.
 
-use dialtone_twiml::Method;
+use dialtone_twiml::{Method, RecordingEvents, RecordingTrack, Trim};
 use dialtone_types::WebUrl;
 use dialtone_types::{E164, Sid, TwilioCode};
 
 use crate::config::CallSetup;
-use crate::output::{MediaId, RecordingEnd, RequestId};
+use crate::output::{MediaId, PauseBehavior, RecordingEnd, RequestId};
 
 /// One input to [`Engine::handle_input`](crate::Engine::handle_input).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,15 @@ pub enum Input {
         call: Sid,
         /// The update.
         command: RestCommand,
+    },
+    /// A REST recording command on a live call (`POST /Calls/{CA}/Recordings.json`, `POST
+    /// /Calls/{CA}/Recordings/{RE|Twilio.CURRENT}.json`). Accepted: `Handled::Recording`
+    /// with the recording concerned.
+    Recording {
+        /// The call.
+        call: Sid,
+        /// What to do.
+        command: RecordingCommand,
     },
     /// The account's voice-enabled WhatsApp senders (replaces the previous set); a `<Dial>`
     /// `callerId` for `<WhatsApp>` must be one of them (else 37008).
@@ -186,4 +195,55 @@ impl CallSettings {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
+}
+
+/// A REST recording command (twilio-media.md §7.2, §7.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordingCommand {
+    /// `CreateCallRecording`: start recording the call now (`StartCallRecordingAPI`).
+    Start(Box<RecordingOptions>),
+    /// `UpdateCallRecording`: pause, resume or stop a recording of the call.
+    Update {
+        /// Which recording.
+        target: RecordingTarget,
+        /// The new status.
+        change: RecordingChange,
+    },
+}
+
+/// The options of a recording started over REST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingOptions {
+    /// `RecordingStatusCallback` (absolute).
+    pub callback: Option<WebUrl>,
+    /// `RecordingStatusCallbackMethod`.
+    pub callback_method: Method,
+    /// `RecordingStatusCallbackEvent` (default `completed`).
+    pub events: RecordingEvents,
+    /// `Trim` (REST default `do-not-trim`).
+    pub trim: Trim,
+    /// `RecordingChannels`: 1 (`mono`) or 2 (`dual`).
+    pub channels: u8,
+    /// `RecordingTrack`.
+    pub track: RecordingTrack,
+}
+
+/// The recording a REST update names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingTarget {
+    /// `RE...`.
+    Sid(Sid),
+    /// `Twilio.CURRENT`: the call's most recently started recording still going.
+    Current,
+}
+
+/// `Status` of a REST recording update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingChange {
+    /// `paused`, with `PauseBehavior`.
+    Pause(PauseBehavior),
+    /// `in-progress`: resume.
+    Resume,
+    /// `stopped`: finish the recording.
+    Stop,
 }

@@ -42,6 +42,7 @@ mod output;
 mod params;
 mod recording;
 mod rest;
+mod rest_recording;
 mod sid;
 mod status_callback;
 mod timer;
@@ -50,11 +51,14 @@ mod urls;
 pub use config::{AppConfig, CallSetup, EngineConfig, StatusCallbackConfig, TwimlSource};
 pub use engine::{Engine, Handled};
 pub use error::EngineError;
-pub use input::{CallSettings, FetchResult, Input, LegEvent, RestCommand};
+pub use input::{
+    CallSettings, FetchResult, Input, LegEvent, RecordingChange, RecordingCommand,
+    RecordingOptions, RecordingTarget, RestCommand,
+};
 pub use output::{
     CallSnapshot, FetchPurpose, FetchRequest, MediaCommand, MediaId, MediaRequest, Notification,
-    Output, RecordingCallback, RecordingEnd, RecordingRequest, RecordingSource, RequestId,
-    StartLeg, StatusCallback,
+    Output, PauseBehavior, RecordingCallback, RecordingEnd, RecordingRequest, RecordingSource,
+    RequestId, StartLeg, StatusCallback,
 };
 pub use params::{API_VERSION, Params, Value, sends_called_and_caller};
 pub use recording::{RECORDING_TOO_SHORT, RecordingFacts, recording_status_params};

@@ -105,6 +105,44 @@ pub enum Output {
         /// Why it ends.
         reason: RecordingEnd,
     },
+    /// Pause a recording (REST `Status=paused`): with `Skip` nothing is written until
+    /// [`Output::ResumeRecording`] (the duration does not count the pause); with `Silence`
+    /// silence is written instead of the audio.
+    PauseRecording {
+        /// The call the recording belongs to.
+        call: Sid,
+        /// The recording (`RE...`).
+        recording: Sid,
+        /// Skip or silence.
+        behavior: PauseBehavior,
+    },
+    /// Resume a paused recording (REST `Status=in-progress`).
+    ResumeRecording {
+        /// The call the recording belongs to.
+        call: Sid,
+        /// The recording (`RE...`).
+        recording: Sid,
+    },
+}
+
+/// `PauseBehavior` of a REST pause (twilio-media.md §7.3; Twilio's default is `silence`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PauseBehavior {
+    /// `skip`: the paused audio is cut out.
+    Skip,
+    /// `silence`: the paused audio is replaced by silence.
+    #[default]
+    Silence,
+}
+
+impl PauseBehavior {
+    /// Twilio's value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Skip => "skip",
+            Self::Silence => "silence",
+        }
+    }
 }
 
 /// How a recording was started (`source` / `RecordingSource`).
@@ -168,6 +206,8 @@ pub enum RecordingEnd {
     /// The media side could not write the file (disk full...): it stopped early, with
     /// `Input::RecordingEnded::failure` saying why.
     Failed,
+    /// REST `Status=stopped`.
+    Stopped,
 }
 
 /// A recording to start. Audio is 8 kHz 16-bit PCM (Twilio's format, 128 kbps per channel).

@@ -63,6 +63,8 @@ pub(crate) struct RecordingRun {
     pub(crate) stop: Option<RecordingEnd>,
     /// `<Record>` only.
     pub(crate) action: Option<RecordAction>,
+    /// Paused over REST, and how.
+    pub(crate) paused: Option<crate::output::PauseBehavior>,
 }
 
 /// What a new recording is.
@@ -230,6 +232,7 @@ impl Engine {
             callback: spec.callback.clone(),
             stop: None,
             action: spec.action,
+            paused: None,
         };
         tracing::debug!(%call, %recording, source = spec.source.as_str(), "recording started");
         self.io.push(Output::StartRecording(RecordingRequest {

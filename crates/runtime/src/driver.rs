@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use dialtone_core::{
     CallSetup, CallSnapshot, Engine, EngineError, Handled, Input, LegEvent, Method, Output,
-    RestCommand, StatusCallback,
+    RecordingCommand, RestCommand, StatusCallback,
 };
 use dialtone_store::{Call, CallUpdate, NewCall, NewNotification, NewOutboxItem};
 use dialtone_types::{CallStatus, Sid, SidKind, UnixMillis};
@@ -61,11 +61,23 @@ pub(crate) enum Command {
         command: RestCommand,
         reply: oneshot::Sender<Result<Option<Call>, RuntimeError>>,
     },
+    /// A REST recording command on a live call; answered once the engine applied it, with the
+    /// recording and a receiver told when the store shows the effect (the row of a new
+    /// recording, or its new status; closed without a word if nothing had to be stored).
+    Recording {
+        account: Sid,
+        call: Sid,
+        command: RecordingCommand,
+        reply: oneshot::Sender<Result<(Sid, RecordingStored), RuntimeError>>,
+    },
     /// A fetch result or leg event.
     Input(Input),
     /// End every live call, store it all, and stop.
     Shutdown { done: oneshot::Sender<()> },
 }
+
+/// Told the recording row once the store shows a REST recording command's effect.
+pub(crate) type RecordingStored = oneshot::Receiver<Option<dialtone_store::Recording>>;
 
 /// The far end of an inbound call.
 pub(crate) enum Caller {
@@ -273,6 +285,12 @@ impl Driver {
                 }
                 self.input(input);
             }
+            Command::Recording {
+                account,
+                call,
+                command,
+                reply,
+            } => self.recording(account, call, command, reply).await,
             Command::Shutdown { done } => return Some(done),
         }
         None
@@ -394,6 +412,46 @@ impl Driver {
         }
     }
 
+    async fn recording(
+        &mut self,
+        account: Sid,
+        call: Sid,
+        command: RecordingCommand,
+        reply: oneshot::Sender<Result<(Sid, RecordingStored), RuntimeError>>,
+    ) {
+        let known = self.calls.get(&call).is_some_and(|c| c.account == account);
+        let result = if known {
+            self.engine
+                .handle_input(clock::now(), Input::Recording { call, command })
+        } else {
+            Err(EngineError::UnknownCall(call))
+        };
+        match result {
+            Ok(Handled::Recording(recording)) => {
+                let (ack, stored) = oneshot::channel();
+                self.recordings.expect(recording, ack);
+                self.drain().await;
+                self.recordings.forget_ack(recording);
+                let _ = reply.send(Ok((recording, stored)));
+            }
+            Ok(other) => {
+                tracing::error!(?other, "the engine did not apply the recording command");
+                self.drain().await;
+                let _ = reply.send(Err(RuntimeError::internal(
+                    "the recording command was not applied",
+                )));
+            }
+            Err(EngineError::UnknownCall(_)) => {
+                let _ = reply.send(Err(RuntimeError::invalid_state(format!(
+                    "Call {call} is not in-progress: it cannot be recorded"
+                ))));
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e.into()));
+            }
+        }
+    }
+
     /// The stored call, read once every write queued so far for it landed.
     async fn after_writes(
         &mut self,
@@ -456,7 +514,15 @@ impl Driver {
                     self.persist_snapshot(&snapshot, callbacks, now).await;
                 }
                 Output::StatusCallback(cb) => {
-                    let Some(account) = self.account(cb.call) else {
+                    // A recording's callbacks may come after its call ended and was
+                    // forgotten here: their `AccountSid` names the account.
+                    let account = self.calls.get(&cb.call).map(|c| c.account).or_else(|| {
+                        cb.params
+                            .text("AccountSid")
+                            .and_then(|a| Sid::parse_kind(&a, SidKind::Account).ok())
+                    });
+                    let Some(account) = account else {
+                        tracing::debug!(call = %cb.call, "callback for an unknown call dropped");
                         continue;
                     };
                     let item = self.outbox_item(&cb);
@@ -562,6 +628,12 @@ impl Driver {
                 Output::StopRecording {
                     recording, reason, ..
                 } => self.recordings.stop(recording, reason),
+                Output::PauseRecording {
+                    recording,
+                    behavior,
+                    ..
+                } => self.recordings.pause(recording, behavior),
+                Output::ResumeRecording { recording, .. } => self.recordings.resume(recording),
                 // Only a call that has (or will have) a media leg hears it.
                 Output::Ringback { call, tone } => {
                     if self.carries_media(call) {

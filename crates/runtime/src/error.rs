@@ -87,7 +87,7 @@ impl RuntimeError {
 impl From<EngineError> for RuntimeError {
     fn from(e: EngineError) -> Self {
         let status = match e {
-            EngineError::UnknownCall(_) => 404,
+            EngineError::UnknownCall(_) | EngineError::UnknownRecording { .. } => 404,
             _ => 400,
         };
         Self::new(e.code(), status, e.to_string())

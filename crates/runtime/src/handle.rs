@@ -507,7 +507,7 @@ impl Handle {
         tracing::info!("runtime stopped");
     }
 
-    fn check_accepting(&self) -> Result<(), RuntimeError> {
+    pub(crate) fn check_accepting(&self) -> Result<(), RuntimeError> {
         if self.inner.accepting.load(Ordering::SeqCst) {
             Ok(())
         } else {
@@ -515,7 +515,7 @@ impl Handle {
         }
     }
 
-    async fn command(&self, command: Command) -> Result<(), RuntimeError> {
+    pub(crate) async fn command(&self, command: Command) -> Result<(), RuntimeError> {
         self.inner
             .commands
             .send(command)

@@ -43,6 +43,7 @@ mod playback;
 mod prompts;
 mod recording;
 mod recovery;
+mod rest_recording;
 mod sender;
 mod shared;
 mod softphone;
@@ -56,7 +57,10 @@ use dialtone_store::Store;
 use tokio::sync::{Mutex, Notify, mpsc, watch};
 
 pub use config::{BridgeMode, MediaTiming, OutboxConfig, RuntimeConfig, SoftphoneTiming};
-pub use dialtone_core::Method;
+pub use dialtone_core::{
+    Method, PauseBehavior, RecordingChange, RecordingCommand, RecordingEvents, RecordingOptions,
+    RecordingTarget, RecordingTrack, Trim,
+};
 pub use dialtone_prompt::PromptSource;
 pub use dialtone_types::UnknownBehavior;
 pub use dialtone_whatsapp::graph::GraphConfig;
@@ -67,6 +71,7 @@ pub use legs::{
     LegConnector, LegEnd, LegEvents, LegStart, WHATSAPP_NOT_SUPPORTED, WhatsAppUnsupported,
 };
 pub use prompts::{NO_PLAY_ENGINE, NO_TTS_ENGINE, UnavailablePrompts};
+pub use rest_recording::RecordingAccepted;
 pub use softphone::{
     Behavior, HeardTap, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones,
 };

@@ -12,19 +12,27 @@
 //! - A leg has one tap slot: the recording takes it and gives it back (`None`) at the end.
 //! - A call that ends while its recording is being finished keeps its driver entry until
 //!   `RecordingEnded`: the recording callbacks and `<Record>`'s `action` still go out.
+//! - REST control (`PauseRecording`, `ResumeRecording`, `StopRecording` with `Stopped`): the
+//!   task pauses its [`Recorder`] (skip or silence) and stores `paused`, `in-progress` or
+//!   `stopped`; the driver can ask to hear when the store write for a command landed
+//!   ([`Recordings::expect`]), so the REST answer shows the new status.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use dialtone_core::{Input, RecordingEnd, RecordingRequest};
-use dialtone_media::audio::{Frame, OpusDecoder, Recorder, RecorderConfig, RecorderEvent, beep};
+use dialtone_core::{Input, PauseBehavior, RecordingEnd, RecordingRequest};
+use dialtone_media::audio::{
+    Frame, OpusDecoder, PauseMode, Recorder, RecorderConfig, RecorderEvent, beep,
+};
 use dialtone_media::{Encoded, LegControl, PayloadSink};
-use dialtone_store::{NewRecording, RecordingFinish, RecordingStatus, RecordingStore};
+use dialtone_store::{
+    NewRecording, Recording as StoredRecording, RecordingFinish, RecordingStatus, RecordingStore,
+};
 use dialtone_twiml::Trim;
 use dialtone_types::Sid;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::driver::Command;
 use crate::ids::Ids;
@@ -56,10 +64,16 @@ impl PayloadSink for TapQueue {
     }
 }
 
+/// Told once the store shows a command's effect: the row as then stored (`None` if the write
+/// failed).
+type Ack = Option<oneshot::Sender<Option<StoredRecording>>>;
+
 /// What the driver tells a recording task.
 #[derive(Debug)]
 enum Control {
-    Stop(RecordingEnd),
+    Stop(RecordingEnd, Ack),
+    Pause(PauseMode, Ack),
+    Resume(Ack),
     /// The child's leg (`<Dial record>`), or the parent's when it attaches late.
     Leg(usize, LegControl),
 }
@@ -74,6 +88,8 @@ pub(crate) struct Recordings {
     /// Every recording started and not yet answered by `RecordingEnded`, and its call: the
     /// driver keeps an ended call's entry until its recordings are finished.
     unfinished: HashMap<Sid, Sid>,
+    /// Acknowledgements for the next command about a recording (see [`Recordings::expect`]).
+    acks: HashMap<Sid, oneshot::Sender<Option<StoredRecording>>>,
 }
 
 #[derive(Debug)]
@@ -95,6 +111,38 @@ impl Recordings {
             tx,
             runs: HashMap::new(),
             unfinished: HashMap::new(),
+            acks: HashMap::new(),
+        }
+    }
+
+    /// `ack` is told once the store shows the next command about `recording` (its row, or
+    /// its new status); dropped by [`Recordings::forget_ack`] when no command came.
+    pub(crate) fn expect(&mut self, recording: Sid, ack: oneshot::Sender<Option<StoredRecording>>) {
+        self.acks.insert(recording, ack);
+    }
+
+    /// Drops an acknowledgement no command took.
+    pub(crate) fn forget_ack(&mut self, recording: Sid) {
+        self.acks.remove(&recording);
+    }
+
+    /// `PauseRecording`.
+    pub(crate) fn pause(&mut self, recording: Sid, behavior: PauseBehavior) {
+        let mode = match behavior {
+            PauseBehavior::Skip => PauseMode::Skip,
+            PauseBehavior::Silence => PauseMode::Silence,
+        };
+        let ack = self.acks.remove(&recording);
+        if let Some(run) = self.runs.get(&recording) {
+            let _ = run.control.send(Control::Pause(mode, ack));
+        }
+    }
+
+    /// `ResumeRecording`.
+    pub(crate) fn resume(&mut self, recording: Sid) {
+        let ack = self.acks.remove(&recording);
+        if let Some(run) = self.runs.get(&recording) {
+            let _ = run.control.send(Control::Resume(ack));
         }
     }
 
@@ -116,6 +164,7 @@ impl Recordings {
             let name = s.name_for(request.account, request.recording);
             s.local_path(&name).map(|p| (name, p))
         });
+        let ack = self.acks.remove(&request.recording);
         tokio::spawn(capture(
             Arc::clone(&self.shared),
             self.tx.clone(),
@@ -123,14 +172,15 @@ impl Recordings {
             self.store.clone(),
             path,
             [parent, child],
-            rx,
+            (rx, ack),
         ));
     }
 
     /// `StopRecording`.
     pub(crate) fn stop(&mut self, recording: Sid, reason: RecordingEnd) {
+        let ack = self.acks.remove(&recording);
         if let Some(run) = self.runs.remove(&recording) {
-            let _ = run.control.send(Control::Stop(reason));
+            let _ = run.control.send(Control::Stop(reason, ack));
         } else {
             // Already ended on its own (silence, error): its RecordingEnded was sent.
             tracing::debug!(%recording, "stop of a recording not running");
@@ -206,7 +256,7 @@ async fn capture(
     store: Option<Arc<dyn RecordingStore>>,
     path: Option<(String, PathBuf)>,
     legs: [Option<LegControl>; 2],
-    mut control: mpsc::UnboundedReceiver<Control>,
+    (mut control, started): (mpsc::UnboundedReceiver<Control>, Ack),
 ) {
     let recording = request.recording;
     let channels = u16::from(request.channels.clamp(1, 2));
@@ -226,13 +276,30 @@ async fn capture(
                 events: c.events.to_attribute(),
             }),
     };
-    if let Err(e) = shared
+    let row = shared
         .store
         .insert_recording(request.account, &new, crate::clock::now())
         .await
-    {
-        tracing::warn!(%recording, error = %e, "recording row not stored");
+        .map_err(|e| tracing::warn!(%recording, error = %e, "recording row not stored"))
+        .ok();
+    if let Some(ack) = started {
+        let _ = ack.send(row);
     }
+    let account = request.account;
+    let set_status = |status: RecordingStatus, ack: Ack| {
+        let shared = Arc::clone(&shared);
+        async move {
+            let row = shared
+                .store
+                .set_recording_status(account, recording, status, crate::clock::now())
+                .await
+                .map_err(|e| tracing::warn!(%recording, error = %e, "recording status not stored"))
+                .ok();
+            if let Some(ack) = ack {
+                let _ = ack.send(row);
+            }
+        }
+    };
     let mut config = RecorderConfig::new(channels);
     config.trim_silence = request.trim == Trim::TrimSilence;
     config.silence_timeout = request
@@ -339,12 +406,32 @@ async fn record(
         source.leg.play(Box::new(clip));
     }
     let mut ticks: u64 = 0;
+    let mut paused: Option<PauseMode> = None;
     let mut interval = tokio::time::interval(Duration::from_millis(20));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let reason = loop {
         tokio::select! {
             c = control.recv() => match c {
-                Some(Control::Stop(reason)) => break reason,
+                Some(Control::Stop(reason, ack)) => {
+                    if reason == RecordingEnd::Stopped {
+                        set_status(RecordingStatus::Stopped, ack).await;
+                    }
+                    break reason;
+                }
+                Some(Control::Pause(mode, ack)) => {
+                    paused = Some(mode);
+                    if let Some(r) = recorder.as_mut() {
+                        r.pause(mode);
+                    }
+                    set_status(RecordingStatus::Paused, ack).await;
+                }
+                Some(Control::Resume(ack)) => {
+                    paused = None;
+                    if let Some(r) = recorder.as_mut() {
+                        r.unpause();
+                    }
+                    set_status(RecordingStatus::InProgress, ack).await;
+                }
                 Some(Control::Leg(i, leg)) => {
                     if let Some(slot) = sources.get_mut(i) {
                         *slot = Some(Source::new(leg));
@@ -353,7 +440,9 @@ async fn record(
                 None => break RecordingEnd::Hangup,
             },
             _ = interval.tick() => {
-                ticks += 1;
+                if paused != Some(PauseMode::Skip) {
+                    ticks += 1;
+                }
                 // A leg that connects after the start (a user's call is answered before
                 // its media is up) joins when it is attached.
                 if sources[0].is_none()

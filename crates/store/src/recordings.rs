@@ -332,12 +332,13 @@ impl Store {
         row.ok_or(StoreError::NotFound("recording"))?.try_into()
     }
 
-    /// Every account's recordings still `in-progress` (left by a process that stopped).
+    /// Every account's recordings not finished (`in-progress`, `paused`, `stopped`,
+    /// `processing`: left by a process that stopped).
     pub async fn recordings_in_progress(&self) -> Result<Vec<Recording>, StoreError> {
         const SQL: &str = concat!(
             "SELECT ",
             recording_columns!(),
-            " FROM recordings WHERE status = 'in-progress'"
+            " FROM recordings WHERE status IN ('in-progress', 'paused', 'stopped', 'processing')"
         );
         let rows: Vec<RecordingRow> = on_read!(self, pool => sqlx::query_as(SQL)
             .fetch_all(pool)

@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod applications;
+pub(crate) mod call_recordings;
 pub(crate) mod calls;
 mod heard;
 pub(crate) mod keys;
@@ -71,11 +72,13 @@ pub(crate) fn accounts(state: &ApiState) -> Router<ApiState> {
         )
         .route(
             &format!("{BASE}/Calls/{{call}}/Recordings.json"),
-            get(recordings::list_for_call),
+            get(recordings::list_for_call).post(call_recordings::create),
         )
         .route(
             &format!("{BASE}/Calls/{{call}}/Recordings/{{recording}}"),
-            get(recordings::fetch_for_call).delete(recordings::delete_for_call),
+            get(recordings::fetch_for_call)
+                .post(call_recordings::update)
+                .delete(recordings::delete_for_call),
         )
         .route_layer(from_fn_with_state(state.clone(), account_auth))
 }

@@ -9,7 +9,8 @@
 //!   `error_code` an integer or null; `encryption_details` null; `conference_sid` null.
 //! - Lists are newest first with `DateCreated`, `DateCreated<`, `DateCreated>` (and `CallSid`
 //!   for the account list), paged like the Calls list.
-//! - `DELETE` answers 204 and removes the media too.
+//! - `DELETE` answers 204 and removes the media too; a recording not finished yet
+//!   (`in-progress`, `paused`, `stopped`, `processing`) is 20009, as for a live call.
 //! - Another account's recording is 20404, exactly like a missing one.
 
 use axum::Json;
@@ -240,6 +241,12 @@ pub(crate) async fn delete(
     let sid = target.json_sid("recording", SidKind::Recording)?;
     let r = state
         .store
+        .fetch_recording(caller.account, sid)
+        .await
+        .map_err(|e| target.store_error(e))?;
+    check_finished(&r)?;
+    let r = state
+        .store
         .delete_recording(caller.account, sid)
         .await
         .map_err(|e| target.store_error(e))?;
@@ -249,6 +256,21 @@ pub(crate) async fn delete(
         tracing::warn!(recording = %sid, error = %e, "recording media not deleted");
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// 20009 for a recording still being made.
+fn check_finished(r: &Recording) -> Result<(), ApiError> {
+    use dialtone_store::RecordingStatus::{Absent, Completed};
+    if matches!(r.status, Completed | Absent) {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        codes::DELETE_BEFORE_COMPLETE,
+        format!(
+            "Cannot delete this resource before it is complete: the recording is {}",
+            r.status
+        ),
+    ))
 }
 
 /// The recording of call `{call}` named by the path, or 20404.
@@ -287,6 +309,7 @@ pub(crate) async fn delete_for_call(
     target: Target,
 ) -> Result<StatusCode, ApiError> {
     let r = call_recording(&state, &caller, &target).await?;
+    check_finished(&r)?;
     state
         .store
         .delete_recording(caller.account, r.sid)

@@ -12,9 +12,10 @@ use axum::http::{Method, Request, StatusCode, header};
 use base64::Engine as _;
 use dialtone_api::{
     Accepted, ApiState, BoxFuture, CallControl, CallUpdateRequest, Clock, ControlError, Entropy,
-    NewCallRequest, Softphone, SoftphoneCallRequest, TargetStatus,
+    NewCallRequest, RecordingRef, RecordingStartRequest, RecordingUpdate, Softphone,
+    SoftphoneCallRequest, TargetStatus,
 };
-use dialtone_store::{Call, CallUpdate, NewCall, Store};
+use dialtone_store::{Call, CallUpdate, NewCall, NewRecording, Recording, RecordingStatus, Store};
 use dialtone_types::{CallStatus, Direction, E164, Sid, SidKind, TwilioCode, UnixMillis};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -60,6 +61,10 @@ pub struct Recorded {
     pub softphone_calls: Vec<SoftphoneCallRequest>,
     /// Every `set_whatsapp_senders`: the account and its voice-enabled numbers.
     pub senders: Vec<(Sid, Vec<String>)>,
+    /// Every `start_recording`: the call and the request.
+    pub recording_starts: Vec<(Sid, RecordingStartRequest)>,
+    /// Every `update_recording`: the call, the recording named and the update.
+    pub recording_updates: Vec<(Sid, RecordingRef, RecordingUpdate)>,
 }
 
 /// A stand-in for the runtime: stores calls as `queued`, ends them on `Status=`, and can be
@@ -80,6 +85,7 @@ pub struct FakeControl {
     /// Creates that have waited at the gate.
     pub gated: AtomicU64,
     next_call: AtomicU64,
+    next_recording: AtomicU64,
 }
 
 impl FakeControl {
@@ -94,6 +100,7 @@ impl FakeControl {
             gate: Mutex::default(),
             gated: AtomicU64::new(0),
             next_call: AtomicU64::new(0x100),
+            next_recording: AtomicU64::new(0x200),
         }
     }
 
@@ -197,6 +204,78 @@ impl FakeControl {
             .map_err(internal)
     }
 
+    /// A recording of `call` stored `in-progress` (`StartCallRecordingAPI`), unless told to
+    /// refuse.
+    async fn recording_started(
+        &self,
+        account: Sid,
+        call: Sid,
+        request: RecordingStartRequest,
+    ) -> Result<Recording, ControlError> {
+        if let Some(e) = self.refuse_next.lock().unwrap().take() {
+            return Err(e);
+        }
+        let sid = Sid::new(
+            SidKind::Recording,
+            u128::from(self.next_recording.fetch_add(1, Ordering::SeqCst)),
+        );
+        let new = NewRecording {
+            sid,
+            call_sid: call,
+            source: "StartCallRecordingAPI".to_owned(),
+            channels: request.channels,
+            track: request.track.as_str().to_owned(),
+            start_time: NOW,
+        };
+        self.recorded
+            .lock()
+            .unwrap()
+            .recording_starts
+            .push((call, request));
+        self.store
+            .insert_recording(account, &new, NOW)
+            .await
+            .map_err(internal)
+    }
+
+    /// The recording's new status stored; `Twilio.CURRENT` is the latest one started.
+    async fn recording_updated(
+        &self,
+        account: Sid,
+        call: Sid,
+        target: RecordingRef,
+        update: RecordingUpdate,
+    ) -> Result<Recording, ControlError> {
+        if let Some(e) = self.refuse_next.lock().unwrap().take() {
+            return Err(e);
+        }
+        self.recorded
+            .lock()
+            .unwrap()
+            .recording_updates
+            .push((call, target, update));
+        let sid = match target {
+            RecordingRef::Sid(sid) => sid,
+            RecordingRef::Current => Sid::new(
+                SidKind::Recording,
+                u128::from(self.next_recording.load(Ordering::SeqCst) - 1),
+            ),
+        };
+        let status = match update {
+            RecordingUpdate::Pause(_) => RecordingStatus::Paused,
+            RecordingUpdate::Resume => RecordingStatus::InProgress,
+            RecordingUpdate::Stop => RecordingStatus::Stopped,
+        };
+        self.store
+            .set_recording_status(account, sid, status, NOW)
+            .await
+            .map_err(|_| ControlError {
+                status: StatusCode::NOT_FOUND,
+                code: TwilioCode(20404),
+                message: "no such recording".to_owned(),
+            })
+    }
+
     /// The second step of a softphone call: the call stored.
     async fn softphone_call(&self, request: SoftphoneCallRequest) -> Result<Call, ControlError> {
         let mut call = new_call(
@@ -239,6 +318,33 @@ impl CallControl for FakeControl {
     ) -> BoxFuture<'_, Result<Accepted<'_, Call>, ControlError>> {
         Box::pin(async move {
             let taken: Accepted<'_, Call> = Box::pin(self.updated(account, call, request));
+            Ok(taken)
+        })
+    }
+
+    fn start_recording(
+        &self,
+        account: Sid,
+        call: Sid,
+        request: RecordingStartRequest,
+    ) -> BoxFuture<'_, Result<Accepted<'_, Recording>, ControlError>> {
+        Box::pin(async move {
+            let taken: Accepted<'_, Recording> =
+                Box::pin(self.recording_started(account, call, request));
+            Ok(taken)
+        })
+    }
+
+    fn update_recording(
+        &self,
+        account: Sid,
+        call: Sid,
+        recording: RecordingRef,
+        update: RecordingUpdate,
+    ) -> BoxFuture<'_, Result<Accepted<'_, Recording>, ControlError>> {
+        Box::pin(async move {
+            let taken: Accepted<'_, Recording> =
+                Box::pin(self.recording_updated(account, call, recording, update));
             Ok(taken)
         })
     }

@@ -3,10 +3,11 @@
 
 use dialtone_api::{
     Accepted, BoxFuture, CallControl, CallSource, CallUpdateRequest, ControlError, NewCallRequest,
-    Softphone, SoftphoneCallRequest, TargetStatus,
+    PauseBehavior, RecordingRef, RecordingStartRequest, RecordingUpdate, Softphone,
+    SoftphoneCallRequest, TargetStatus,
 };
 use dialtone_runtime as rt;
-use dialtone_store::Call;
+use dialtone_store::{Call, Recording};
 use dialtone_types::{E164, Sid};
 
 /// [`dialtone_runtime::Handle`] as the API's call engine.
@@ -26,6 +27,29 @@ fn error(e: rt::RuntimeError) -> ControlError {
 /// request and this returning, so the API marks its point of no return in the same poll.
 fn accepted(a: rt::Accepted) -> Accepted<'static, Call> {
     Box::pin(async move { a.outcome().await.map_err(error) })
+}
+
+fn recording_accepted(a: rt::RecordingAccepted) -> Accepted<'static, Recording> {
+    Box::pin(async move { a.outcome().await.map_err(error) })
+}
+
+fn recording_command(target: RecordingRef, update: RecordingUpdate) -> rt::RecordingCommand {
+    rt::RecordingCommand::Update {
+        target: match target {
+            RecordingRef::Sid(sid) => rt::RecordingTarget::Sid(sid),
+            RecordingRef::Current => rt::RecordingTarget::Current,
+        },
+        change: match update {
+            RecordingUpdate::Pause(PauseBehavior::Skip) => {
+                rt::RecordingChange::Pause(rt::PauseBehavior::Skip)
+            }
+            RecordingUpdate::Pause(PauseBehavior::Silence) => {
+                rt::RecordingChange::Pause(rt::PauseBehavior::Silence)
+            }
+            RecordingUpdate::Resume => rt::RecordingChange::Resume,
+            RecordingUpdate::Stop => rt::RecordingChange::Stop,
+        },
+    }
 }
 
 fn source(s: CallSource) -> rt::CallSource {
@@ -99,6 +123,46 @@ impl CallControl for RuntimeControl {
                 .submit_update(account, call, update)
                 .await
                 .map(accepted)
+                .map_err(error)
+        })
+    }
+
+    fn start_recording(
+        &self,
+        account: Sid,
+        call: Sid,
+        r: RecordingStartRequest,
+    ) -> BoxFuture<'_, Result<Accepted<'_, Recording>, ControlError>> {
+        Box::pin(async move {
+            let options = rt::RecordingOptions {
+                callback: r.callback,
+                callback_method: r.callback_method,
+                events: r.events,
+                trim: r.trim,
+                channels: r.channels,
+                track: r.track,
+            };
+            let command = rt::RecordingCommand::Start(Box::new(options));
+            self.0
+                .submit_recording(account, call, command)
+                .await
+                .map(recording_accepted)
+                .map_err(error)
+        })
+    }
+
+    fn update_recording(
+        &self,
+        account: Sid,
+        call: Sid,
+        recording: RecordingRef,
+        update: RecordingUpdate,
+    ) -> BoxFuture<'_, Result<Accepted<'_, Recording>, ControlError>> {
+        Box::pin(async move {
+            self.0
+                .submit_recording(account, call, recording_command(recording, update))
+                .await
+                .map(recording_accepted)
                 .map_err(error)
         })
     }

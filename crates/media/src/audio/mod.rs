@@ -39,7 +39,9 @@ pub use error::AudioError;
 pub use frame::{FRAME_DURATION, FRAME_SAMPLES, Frame, PCM_RATE};
 pub use jitter::{JitterBuffer, JitterConfig, JitterCounters, Playout};
 pub use opus::{OpusDecoder, OpusEncoder};
-pub use recorder::{RECORDING_RATE, Recorded, Recorder, RecorderConfig, RecorderEvent, repair};
+pub use recorder::{
+    PauseMode, RECORDING_RATE, Recorded, Recorder, RecorderConfig, RecorderEvent, repair,
+};
 pub use resample::Resampler;
 pub use tone::{Beep, Ringback, Tone, beep};
 pub use wav::{Wav, WavError};

@@ -15,6 +15,9 @@
 //! - `<Record timeout>`: [`Recorder::push`] returns [`RecorderEvent::SilenceTimeout`] once
 //!   `silence_timeout` of uninterrupted silence went by (from the start, or since the last
 //!   sound); the caller then finishes the recording (`RecordingEnd::Silence`).
+//! - Pause (REST `Status=paused`, twilio-media.md §7.3): [`Recorder::pause`] with
+//!   [`PauseMode::Skip`] drops the ticks pushed until [`Recorder::unpause`] (the file, and its
+//!   duration, do not contain the pause); [`PauseMode::Silence`] writes silence instead.
 //!
 //! Pure: a file and samples in, nothing else (no clock, no runtime).
 
@@ -60,6 +63,15 @@ impl RecorderConfig {
             silence_dbfs: SILENCE_DBFS,
         }
     }
+}
+
+/// What a paused [`Recorder`] does with the ticks it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseMode {
+    /// Nothing is written: the pause is cut out.
+    Skip,
+    /// Silence is written in place of the audio.
+    Silence,
 }
 
 /// What [`Recorder::push`] noticed.
@@ -114,6 +126,7 @@ pub struct Recorder {
     silent_ticks: u64,
     ticks_since_header: u64,
     timed_out: bool,
+    paused: Option<PauseMode>,
 }
 
 /// Ticks of output after a sound kept with it (the resampler's delay is about 10 ms).
@@ -253,6 +266,7 @@ impl Recorder {
             silent_ticks: 0,
             ticks_since_header: 0,
             timed_out: false,
+            paused: None,
         })
     }
 
@@ -266,6 +280,21 @@ impl Recorder {
         self.data_bytes / (u64::from(self.config.channels) * 2)
     }
 
+    /// Pauses (or changes how a pause behaves) until [`Recorder::unpause`].
+    pub fn pause(&mut self, mode: PauseMode) {
+        self.paused = Some(mode);
+    }
+
+    /// Records the audio pushed again.
+    pub fn unpause(&mut self) {
+        self.paused = None;
+    }
+
+    /// How the recorder is paused, if it is.
+    pub fn paused(&self) -> Option<PauseMode> {
+        self.paused
+    }
+
     /// Adds one 20 ms tick: `frames[c]` for channel `c` (exactly `channels` frames).
     pub fn push(&mut self, frames: &[Frame]) -> Result<Option<RecorderEvent>, AudioError> {
         if frames.len() != usize::from(self.config.channels) {
@@ -275,6 +304,12 @@ impl Recorder {
                 self.config.channels
             )));
         }
+        let silence = [Frame::SILENCE; 2];
+        let frames = match self.paused {
+            None => frames,
+            Some(PauseMode::Skip) => return Ok(None),
+            Some(PauseMode::Silence) => &silence[..frames.len()],
+        };
         let sound = frames
             .iter()
             .any(|f| f.level_dbfs() > self.config.silence_dbfs);
@@ -491,6 +526,41 @@ mod tests {
         // 1 s of sound, then 2 s (100 ticks) of silence.
         assert_eq!(fired, [149]);
         rec.finish().unwrap();
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn a_skipped_pause_is_cut_out_and_a_silent_one_is_silence() {
+        let d = dir("pause");
+        for (mode, seconds) in [(PauseMode::Skip, 2), (PauseMode::Silence, 3)] {
+            let path = d.join(format!("{mode:?}.wav"));
+            let mut rec = Recorder::create(&path, RecorderConfig::new(1)).unwrap();
+            let mut tone = Tone::new(&[1000.0], 0.3);
+            for i in 0..150 {
+                match i {
+                    50 => rec.pause(mode),
+                    100 => rec.unpause(),
+                    _ => {}
+                }
+                assert_eq!(rec.paused(), (50..100).contains(&i).then_some(mode));
+                rec.push(&[tone.next_frame()]).unwrap();
+            }
+            let done = rec.finish().unwrap();
+            assert_eq!(done.duration_secs(), seconds, "{mode:?}");
+            let wav = Wav::read(&std::fs::read(&path).unwrap()).unwrap();
+            // Tone on both sides of the pause; with silence, nothing in the middle second.
+            assert!(tone_present(&wav.samples[1000..7000], 8000, 1000.0));
+            let last = wav.samples.len();
+            assert!(tone_present(
+                &wav.samples[last - 7000..last - 1000],
+                8000,
+                1000.0
+            ));
+            if mode == PauseMode::Silence {
+                let middle = &wav.samples[9000..15_000];
+                assert!(middle.iter().all(|s| *s == 0), "{mode:?}");
+            }
+        }
         let _ = std::fs::remove_dir_all(d);
     }
 

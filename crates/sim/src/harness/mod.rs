@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use dialtone_core::{
     AppConfig, CallSetup, CallSnapshot, Engine, EngineConfig, EngineError, Handled, Input,
-    LegEvent, MediaCommand, MediaId, Notification, Output, RecordingEnd, RestCommand,
-    SequentialSids,
+    LegEvent, MediaCommand, MediaId, Notification, Output, PauseBehavior, RecordingEnd,
+    RestCommand, SequentialSids,
 };
 use dialtone_types::WebUrl;
 use dialtone_types::{Address, CallStatus, Direction, E164, Sid, SidKind, TwilioCode, UnixMillis};
@@ -144,8 +144,8 @@ pub struct World {
     notifications: Vec<Notification>,
     calls: BTreeMap<Sid, CallSnapshot>,
     counters: Counters,
-    /// Recordings being made: when each started.
-    recorders: BTreeMap<Sid, UnixMillis>,
+    /// Recordings being made.
+    recorders: BTreeMap<Sid, Recorder>,
     /// Recordings capture nothing (a silent caller): they end with 0 s.
     silent_recordings: bool,
     /// The `<Record>` caller speaks this long, then stays silent: the recording ends by
@@ -156,6 +156,32 @@ pub struct World {
 impl Default for World {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// A simulated recorder: finishes at once when asked, with the whole seconds recorded.
+#[derive(Debug, Clone, Copy)]
+struct Recorder {
+    started: UnixMillis,
+    /// Paused with `skip` since then.
+    skip_since: Option<UnixMillis>,
+    skipped_ms: u64,
+}
+
+impl Recorder {
+    fn resume(&mut self, now: UnixMillis) {
+        if let Some(since) = self.skip_since.take() {
+            self.skipped_ms += now.0.saturating_sub(since.0);
+        }
+    }
+
+    fn seconds(mut self, now: UnixMillis) -> u32 {
+        self.resume(now);
+        let ms = now
+            .0
+            .saturating_sub(self.started.0)
+            .saturating_sub(self.skipped_ms);
+        u32::try_from(ms / 1000).unwrap_or(u32::MAX)
     }
 }
 
@@ -550,7 +576,14 @@ impl World {
             // A recorder: finishes at once when asked, with the whole seconds since its start
             // (0 when recordings are silent).
             Output::StartRecording(req) => {
-                self.recorders.insert(req.recording, self.now);
+                self.recorders.insert(
+                    req.recording,
+                    Recorder {
+                        started: self.now,
+                        skip_since: None,
+                        skipped_ms: 0,
+                    },
+                );
                 if let (Some(speech), Some(timeout)) = (self.speaks_for, req.silence_timeout_secs) {
                     let secs = u32::try_from(speech.as_secs()).unwrap_or(u32::MAX);
                     self.schedule(
@@ -567,11 +600,10 @@ impl World {
             Output::StopRecording {
                 recording, reason, ..
             } => {
-                let started = self.recorders.remove(recording).unwrap_or(self.now);
-                let secs = if self.silent_recordings {
-                    0
-                } else {
-                    u32::try_from(self.now.whole_seconds_since(started)).unwrap_or(u32::MAX)
+                let secs = match self.recorders.remove(recording) {
+                    _ if self.silent_recordings => 0,
+                    Some(r) => r.seconds(self.now),
+                    None => 0,
                 };
                 self.schedule(
                     Duration::ZERO,
@@ -582,6 +614,26 @@ impl World {
                         failure: None,
                     },
                 );
+            }
+            // A skipped pause is not recorded; a silent one is (as silence).
+            Output::PauseRecording {
+                recording,
+                behavior,
+                ..
+            } => {
+                let now = self.now;
+                if let Some(r) = self.recorders.get_mut(recording) {
+                    r.resume(now);
+                    if *behavior == PauseBehavior::Skip {
+                        r.skip_since = Some(now);
+                    }
+                }
+            }
+            Output::ResumeRecording { recording, .. } => {
+                let now = self.now;
+                if let Some(r) = self.recorders.get_mut(recording) {
+                    r.resume(now);
+                }
             }
             // The engine forgets ended calls; later events for them are dropped in `feed`.
             Output::RejectLeg { .. }
