@@ -67,9 +67,7 @@ pub use legs::{
     LegConnector, LegEnd, LegEvents, LegStart, WHATSAPP_NOT_SUPPORTED, WhatsAppUnsupported,
 };
 pub use prompts::{NO_PLAY_ENGINE, NO_TTS_ENGINE, UnavailablePrompts};
-pub use softphone::{
-    Behavior, HeardTap, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones,
-};
+pub use softphone::{Behavior, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones};
 pub use whatsapp::{WebhookRefusal, WhatsApp, WhatsAppConfig};
 
 use crate::driver::Driver;
