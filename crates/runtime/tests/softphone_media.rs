@@ -1,7 +1,7 @@
 //! Softphone calls carry real media: the softphone's "browser" leg (an offerer on loopback) is
 //! answered by Dialtone's media plane, so `<Say>`/`<Play>` are heard on the softphone side.
 //! The prompt source is fake: `<Say>` is 600 Hz, `<Play>` 1 kHz; two softphones bridged by
-//! `<Dial><Client>` hear each other's `Audio` tones. What each heard comes from the heard log,
+//! `<Dial><Client>` hear each other's `Audio` tones, and a WAV `Audio` loops. What each heard comes from the heard log,
 //! found by the CallSid of the softphone's leg.
 
 mod common;
@@ -194,4 +194,75 @@ async fn softphones_bridged_by_dial_client_hear_each_other() {
         "bob heard alice's 440 Hz"
     );
     assert_eq!(frames_of(&log, bob, PLAY_HZ), 0, "bob did not hear himself");
+}
+
+#[tokio::test]
+async fn a_softphone_plays_its_wav_audio_in_a_loop() {
+    let app = App::start().await;
+    app.route(
+        "/app",
+        Reply::Twiml("<Response><Dial><Client>bob</Client></Dial></Response>".to_owned()),
+    );
+    // Half a second of 1000 Hz: heard for longer than that, it is looping.
+    let samples: Vec<i16> = Tone::new(&[PLAY_HZ], 0.3)
+        .take(25)
+        .flat_map(|frame| frame.samples().to_vec())
+        .collect();
+    let wav = dialtone_media::audio::Wav::mono(16_000, samples)
+        .write()
+        .unwrap();
+    app.route("/loop.wav", Reply::Body("audio/wav", wav));
+    let store = common::memory_store().await;
+    let rt = dialtone_runtime::start(store.clone(), common::config())
+        .await
+        .unwrap();
+    let log = HeardLog::default();
+    rt.softphones().set_heard_log(Some(log.clone()));
+    rt.softphones().register(
+        account(),
+        SoftphoneConfig {
+            hangup_after: Some(Duration::from_secs(3)),
+            ..SoftphoneConfig::new("alice")
+        },
+    );
+    rt.softphones().register(
+        account(),
+        SoftphoneConfig {
+            audio: SimulatedAudio::Wav(app.url("/loop.wav")),
+            answer_after: Duration::from_millis(100),
+            ..SoftphoneConfig::new("bob")
+        },
+    );
+    let application = store
+        .create_application(
+            account(),
+            &NewApplication {
+                sid: Sid::new(SidKind::Application, 9),
+                friendly_name: "dial bob".to_owned(),
+                voice_url: Some(app.url("/app").to_string()),
+                voice_method: "POST".to_owned(),
+                voice_fallback_url: None,
+                voice_fallback_method: "POST".to_owned(),
+                status_callback: None,
+                status_callback_method: "POST".to_owned(),
+            },
+            UnixMillis(1_700_000_000_000),
+        )
+        .await
+        .unwrap();
+    let call = rt
+        .start_softphone_call(account(), "alice", application, None, vec![])
+        .await
+        .unwrap();
+    ended(&store, call.sid).await;
+    assert_eq!(
+        app.seen_at("/loop.wav").len(),
+        1,
+        "the WAV is fetched once per call"
+    );
+    assert!(
+        frames_of(&log, call.sid, PLAY_HZ) >= 50,
+        "alice heard bob's looped WAV for more than one pass: {} frames",
+        frames_of(&log, call.sid, PLAY_HZ)
+    );
 }
