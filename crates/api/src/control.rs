@@ -178,7 +178,8 @@ pub struct Softphone {
     pub hangup_after: Option<Duration>,
     /// DTMF digits pressed after answering.
     pub digits: Option<String>,
-    /// What its microphone sends once its media connects (`Audio`: `silence`, `tone:HZ`).
+    /// What its microphone sends once its media connects (`Audio`: `silence`, `tone:HZ`, a WAV
+    /// URL).
     pub audio: dialtone_types::SimulatedAudio,
 }
 

@@ -42,8 +42,8 @@ pub use control::{
 pub use error::{ApiError, codes};
 pub use params::Params;
 pub use simulator::{
-    DialtoneCall, HeardAudio, SimulatedWhatsApp, WhatsAppMedia, WhatsAppPermission, WhatsAppUser,
-    WhatsAppUserCall,
+    DialtoneCall, HeardAudio, SimulatedParties, SimulatedWhatsApp, WhatsAppMedia,
+    WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
 };
 pub use state::{ApiState, Clock, DEFAULT_MAX_CALL_REQUESTS, Entropy, Limits};
 pub use whatsapp_webhook::{WHATSAPP_WEBHOOK_PATH, WebhookRejection, WhatsAppWebhooks};

@@ -167,9 +167,14 @@ pub trait SimulatedWhatsApp: Send + Sync + 'static {
 
     /// The user's calls the simulator remembers, oldest first.
     fn calls(&self, account: Sid, number: &E164) -> Vec<WhatsAppUserCall>;
+}
 
-    /// What the simulated user at the far end of `call` heard, from its media's connection to
-    /// now (or to its end); `None` when no simulated user is on that call (or its audio is no
-    /// longer kept).
-    fn heard(&self, account: Sid, call: &DialtoneCall) -> Option<HeardAudio>;
+/// What `GET /sim/v1/Calls/{CallSid}/Heard.wav` needs: the audio each simulated party (a
+/// WhatsApp user, a softphone) heard. Independent of the WhatsApp simulator: softphones run in
+/// either WhatsApp mode.
+pub trait SimulatedParties: Send + Sync + 'static {
+    /// What the simulated party at the far end of `call` heard, from its media's connection to
+    /// now (or to its end); `Ok(None)` when no simulated party is on that call (or its audio is
+    /// no longer kept). It may decode minutes of audio: the API calls it off the async workers.
+    fn heard(&self, account: Sid, call: &DialtoneCall) -> Result<Option<HeardAudio>, ControlError>;
 }

@@ -70,6 +70,8 @@ pub struct ApiState {
     pub(crate) whatsapp: Option<Arc<dyn crate::WhatsAppWebhooks>>,
     /// The WhatsApp simulator behind `/sim/v1/WhatsAppUsers`, when it runs.
     pub(crate) whatsapp_simulator: Option<Arc<dyn crate::SimulatedWhatsApp>>,
+    /// What simulated parties heard (`Heard.wav`), when any are simulated.
+    pub(crate) heard: Option<Arc<dyn crate::SimulatedParties>>,
     /// Recording media (`/Recordings/{RE}.wav|.mp3`); without it every media request is 404.
     pub(crate) recordings: Option<Arc<dyn dialtone_store::RecordingStore>>,
     /// The server's public URL (scheme and host, no trailing slash), the base of a recording's
@@ -104,6 +106,7 @@ impl ApiState {
             limits,
             whatsapp: None,
             whatsapp_simulator: None,
+            heard: None,
             recordings: None,
             public_url: Arc::from("https://api.twilio.com"),
         }
@@ -128,6 +131,13 @@ impl ApiState {
     #[must_use]
     pub fn with_whatsapp_simulator(mut self, simulator: Arc<dyn crate::SimulatedWhatsApp>) -> Self {
         self.whatsapp_simulator = Some(simulator);
+        self
+    }
+
+    /// Serves `Heard.wav` from what the simulated parties of `parties` heard.
+    #[must_use]
+    pub fn with_simulated_parties(mut self, parties: Arc<dyn crate::SimulatedParties>) -> Self {
+        self.heard = Some(parties);
         self
     }
 

@@ -11,8 +11,8 @@ use axum::http::header;
 use axum::http::{Method, StatusCode};
 use common::{NOW, NOW_TEXT, Rig, account, bad_request, error, new_call, not_found};
 use dialtone_api::{
-    Behavior, BoxFuture, ControlError, DialtoneCall, HeardAudio, SimulatedWhatsApp, WhatsAppMedia,
-    WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
+    Behavior, BoxFuture, ControlError, DialtoneCall, HeardAudio, SimulatedParties,
+    SimulatedWhatsApp, WhatsAppMedia, WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
 };
 use dialtone_types::{Direction, E164, Sid, SidKind, SimulatedAudio, TwilioCode};
 use http_body_util::BodyExt;
@@ -108,19 +108,23 @@ impl SimulatedWhatsApp for FakeSim {
             .map(|(_, _, c)| c.clone())
             .collect()
     }
+}
 
-    fn heard(&self, account: Sid, call: &DialtoneCall) -> Option<HeardAudio> {
+impl SimulatedParties for FakeSim {
+    fn heard(&self, account: Sid, call: &DialtoneCall) -> Result<Option<HeardAudio>, ControlError> {
         self.heard.lock().unwrap().push((account, call.clone()));
-        (call.from == "whatsapp:+15550002222").then(|| HeardAudio {
+        Ok((call.from == "whatsapp:+15550002222").then(|| HeardAudio {
             rate: 16_000,
             samples: vec![1, -2, 3],
-        })
+        }))
     }
 }
 
 async fn rig_with(sim: Option<Arc<FakeSim>>) -> Rig {
     Rig::new().await.with_state(|state| match sim {
-        Some(sim) => state.with_whatsapp_simulator(sim),
+        Some(sim) => state
+            .with_whatsapp_simulator(sim.clone())
+            .with_simulated_parties(sim),
         None => state,
     })
 }
@@ -394,10 +398,6 @@ async fn without_a_simulator_every_route_is_404() {
         (Method::DELETE, "/sim/v1/WhatsAppUsers/%2B15550002222"),
         (Method::GET, "/sim/v1/WhatsAppUsers/%2B15550002222/Calls"),
         (Method::POST, "/sim/v1/WhatsAppUsers/%2B15550002222/Calls"),
-        (
-            Method::GET,
-            "/sim/v1/Calls/CA00000000000000000000000000000001/Heard.wav",
-        ),
     ] {
         let (status, body) = rig.send(method.clone(), path, "Number=%2B1555").await;
         assert_eq!(
@@ -406,6 +406,23 @@ async fn without_a_simulator_every_route_is_404() {
             "{method} {path}"
         );
     }
+    // Heard.wav does not need the WhatsApp simulator (softphones are simulated in either
+    // mode); with no simulated parties at all, a call of the account has nobody who heard it.
+    let sid = Sid::new(SidKind::Call, 0x79);
+    let call = new_call(
+        sid,
+        SENDER.to_owned(),
+        "client:alice".to_owned(),
+        Direction::Inbound,
+    );
+    rig.store.insert_call(account(), &call, NOW).await.unwrap();
+    assert_eq!(
+        rig.get(&format!("/sim/v1/Calls/{sid}/Heard.wav")).await,
+        (
+            StatusCode::NOT_FOUND,
+            error(20404, 404, &format!("No simulated party heard call {sid}"))
+        )
+    );
 }
 
 #[tokio::test]

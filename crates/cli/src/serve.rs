@@ -10,6 +10,7 @@
 //! runtime (live calls ended, status callbacks delivered or left in the outbox).
 
 mod control;
+mod heard;
 mod simulator;
 mod system;
 mod whatsapp;
@@ -196,16 +197,21 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     // The connector always runs; in simulator mode its Graph requests go to the embedded
     // simulator, nested at `/sim/graph` on this server, whose webhooks come back to
     // `/webhooks/whatsapp` signed with the same (generated) app secret.
+    // One log of what every simulated party hears: the WhatsApp users and the softphones.
+    let heard = dialtone_media::heard::HeardLog::default();
     let simulator = match whatsapp.mode {
         config::WhatsAppMode::Meta => None,
         config::WhatsAppMode::Simulator => {
             let webhook_url = url::Url::parse(&whatsapp.webhook_url)
                 .map_err(|e| ServeError::WhatsApp(format!("invalid webhook URL: {e}")))?;
-            let sim_config = dialtone_sim::network::SimulatorConfig::new(
-                webhook_url,
-                &whatsapp.connector.app_secret,
-                &whatsapp.access_token,
-            );
+            let sim_config = dialtone_sim::network::SimulatorConfig {
+                heard: heard.clone(),
+                ..dialtone_sim::network::SimulatorConfig::new(
+                    webhook_url,
+                    &whatsapp.connector.app_secret,
+                    &whatsapp.access_token,
+                )
+            };
             Some(dialtone_sim::network::Simulator::new(
                 sim_config,
                 Arc::new(simulator::StoreSenders(store.clone())),
@@ -232,6 +238,7 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
         ..dialtone_runtime::RuntimeConfig::default()
     };
     let runtime = dialtone_runtime::start(store.clone(), runtime_config).await?;
+    runtime.softphones().set_heard_log(Some(heard.clone()));
     load_whatsapp_senders(&store, &runtime).await?;
     let limits = dialtone_api::Limits {
         max_call_requests: config.max_call_requests,
@@ -246,7 +253,8 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     .with_limits(limits)
     .with_recordings(recordings)
     .with_public_url(&public_url)
-    .with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())));
+    .with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())))
+    .with_simulated_parties(Arc::new(heard::HeardPort(heard)));
     if let Some(sim) = &simulator {
         state = state.with_whatsapp_simulator(Arc::new(simulator::SimulatorPort(sim.clone())));
     }

@@ -6,6 +6,8 @@
 //! checks them with Goertzel: A heard 1000 Hz and not 440 Hz, B heard 440 Hz and not 1000 Hz.
 //! The script also checks the 404s (unknown CallSid, another account's call). The
 //! prerequisites are those of `e2e.rs` (`DIALTONE_PYTHON`): without them the test fails.
+//!
+//! `tests/e2e/softphone_heard.py` does the same with a simulated softphone as the caller.
 
 mod e2e_common;
 
@@ -97,4 +99,26 @@ fn bridged_whatsapp_users_hear_each_other() {
     let child = std::fs::read(heard.path().join("child.wav")).expect("child.wav");
     heard_only(&parent, "A (the parent's caller)", 1000.0, 440.0);
     heard_only(&child, "B (the child's callee)", 440.0, 1000.0);
+}
+
+/// A simulated softphone (`Audio=tone:440`) places a call whose TwiML dials a simulated
+/// WhatsApp user (`Audio=tone:1000`): the softphone's call heard 1000 Hz and not 440 Hz, the
+/// user 440 Hz and not 1000 Hz (`tests/e2e/softphone_heard.py`).
+#[test]
+fn a_softphone_and_a_whatsapp_user_hear_each_other() {
+    let heard = e2e_common::scripts::run_heard_script("tests/e2e/softphone_heard.py", &[]);
+    let parent = std::fs::read(heard.path().join("parent.wav")).expect("parent.wav");
+    let child = std::fs::read(heard.path().join("child.wav")).expect("child.wav");
+    heard_only(
+        &parent,
+        "the softphone (the parent's caller)",
+        1000.0,
+        440.0,
+    );
+    heard_only(
+        &child,
+        "the WhatsApp user (the child's callee)",
+        440.0,
+        1000.0,
+    );
 }

@@ -17,6 +17,8 @@
 //! Once connected a leg sends an Opus silence frame every ptime so that the far end sees media
 //! at once, and str0m adds RTCP sender/receiver reports.
 //!
+//! [`heard`] keeps what simulated parties heard (encoded; decoded when asked for).
+//!
 //! [`audio`] is the pure audio core the legs will carry (16 kHz frames, Opus through libopus,
 //! G.711, resampling, jitter buffer, tones, detection, WAV); it does no IO.
 #![warn(missing_docs)]
@@ -28,6 +30,7 @@ mod driver;
 mod dtmf;
 mod engine;
 mod error;
+pub mod heard;
 mod leg;
 mod playback;
 mod port;

@@ -12,10 +12,14 @@
 //! flight so a prompt asked by many calls at once is made once. Why each piece is as it is:
 //! the module docs of `speech`, `play`, `decode`, `cache`, [`voice`] (the voice table) and
 //! `error` (which code for which fault).
+//!
+//! [`device`] is what a simulated device (a WhatsApp user, a softphone) sends into a call:
+//! silence, a tone or a looped WAV fetched over HTTP.
 
 mod cache;
 mod config;
 mod decode;
+pub mod device;
 mod error;
 mod play;
 mod prompts;

@@ -72,9 +72,7 @@ pub use legs::{
 };
 pub use prompts::{NO_PLAY_ENGINE, NO_TTS_ENGINE, UnavailablePrompts};
 pub use rest_recording::RecordingAccepted;
-pub use softphone::{
-    Behavior, HeardTap, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones,
-};
+pub use softphone::{Behavior, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones};
 pub use whatsapp::{WebhookRefusal, WhatsApp, WhatsAppConfig};
 
 use crate::driver::Driver;

@@ -1,20 +1,20 @@
 //! Softphone calls carry real media: the softphone's "browser" leg (an offerer on loopback) is
 //! answered by Dialtone's media plane, so `<Say>`/`<Play>` are heard on the softphone side.
 //! The prompt source is fake: `<Say>` is 600 Hz, `<Play>` 1 kHz; two softphones bridged by
-//! `<Dial><Client>` hear each other's `Audio` tones.
+//! `<Dial><Client>` hear each other's `Audio` tones, and a WAV `Audio` loops. What each heard comes from the heard log,
+//! found by the CallSid of the softphone's leg.
 
 mod common;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{App, Reply, account, ended, eventually};
-use dialtone_media::PayloadSink;
-use dialtone_media::audio::{Clip, OpusDecoder, Tone, detect};
+use dialtone_media::audio::{Clip, FRAME_SAMPLES, Tone, detect};
+use dialtone_media::heard::HeardLog;
 use dialtone_prompt::{BoxFuture, PromptError, PromptSource, SayRequest};
 use dialtone_runtime::{RuntimeConfig, SoftphoneConfig};
-use dialtone_store::NewApplication;
+use dialtone_store::{CallFilter, NewApplication, PageRequest, PageSize};
 use dialtone_types::{CallStatus, Sid, SidKind, SimulatedAudio, UnixMillis, WebUrl};
 
 const SAY_HZ: f32 = 600.0;
@@ -37,30 +37,17 @@ impl PromptSource for TonePrompts {
     }
 }
 
-/// Every payload the softphone heard, across its calls.
-#[derive(Debug, Clone, Default)]
-struct Ear(Arc<Mutex<Vec<Vec<u8>>>>);
-
-impl PayloadSink for Ear {
-    fn payload(&mut self, payload: &[u8]) {
-        self.0.lock().unwrap().push(payload.to_vec());
-    }
-}
-
-impl Ear {
-    /// Frames heard with `hz` dominant.
-    fn frames_of(&self, hz: f32) -> usize {
-        let mut decoder = OpusDecoder::new().unwrap();
-        let payloads = self.0.lock().unwrap().clone();
-        payloads
-            .iter()
-            .filter(|p| {
-                let frame = decoder.decode(p).unwrap();
-                detect::dominant_tone(frame.samples(), 16_000, &[SAY_HZ, PLAY_HZ, 440.0])
-                    == Some(hz)
-            })
-            .count()
-    }
+/// Frames the softphone on `call` heard with `hz` dominant (0 when nothing was heard).
+fn frames_of(log: &HeardLog, call: Sid, hz: f32) -> usize {
+    let Some(heard) = log.by_call(account(), &call.to_string()) else {
+        return 0;
+    };
+    heard
+        .decode()
+        .unwrap()
+        .chunks(FRAME_SAMPLES)
+        .filter(|frame| detect::dominant_tone(frame, 16_000, &[SAY_HZ, PLAY_HZ, 440.0]) == Some(hz))
+        .count()
 }
 
 #[tokio::test]
@@ -81,12 +68,8 @@ async fn a_softphone_calling_an_app_hears_its_say_and_play() {
     let rt = dialtone_runtime::start(store.clone(), config)
         .await
         .unwrap();
-    let ear = Ear::default();
-    let tap = ear.clone();
-    rt.softphones()
-        .set_heard_tap(Some(Arc::new(move |_call: Sid| {
-            Some(Box::new(tap.clone()) as Box<dyn PayloadSink>)
-        })));
+    let log = HeardLog::default();
+    rt.softphones().set_heard_log(Some(log.clone()));
     rt.softphones()
         .register(account(), SoftphoneConfig::new("alice"));
     let application = store
@@ -113,8 +96,11 @@ async fn a_softphone_calling_an_app_hears_its_say_and_play() {
     let done = ended(&store, call.sid).await;
     assert_eq!(done.status, CallStatus::Completed);
     eventually("the softphone heard the Say and the Play", || {
-        let ear = ear.clone();
-        async move { (ear.frames_of(SAY_HZ) >= 15 && ear.frames_of(PLAY_HZ) >= 15).then_some(()) }
+        let log = log.clone();
+        async move {
+            (frames_of(&log, call.sid, SAY_HZ) >= 15 && frames_of(&log, call.sid, PLAY_HZ) >= 15)
+                .then_some(())
+        }
     })
     .await;
     // Both legs are gone once the call ended.
@@ -137,14 +123,8 @@ async fn softphones_bridged_by_dial_client_hear_each_other() {
     let rt = dialtone_runtime::start(store.clone(), config)
         .await
         .unwrap();
-    let ears: Arc<Mutex<HashMap<Sid, Ear>>> = Arc::default();
-    let taps = Arc::clone(&ears);
-    rt.softphones()
-        .set_heard_tap(Some(Arc::new(move |call: Sid| {
-            let ear = Ear::default();
-            taps.lock().unwrap().insert(call, ear.clone());
-            Some(Box::new(ear) as Box<dyn PayloadSink>)
-        })));
+    let log = HeardLog::default();
+    rt.softphones().set_heard_log(Some(log.clone()));
     rt.softphones().register(
         account(),
         SoftphoneConfig {
@@ -183,14 +163,106 @@ async fn softphones_bridged_by_dial_client_hear_each_other() {
         .await
         .unwrap();
     ended(&store, call.sid).await;
-    let ears = ears.lock().unwrap().clone();
-    assert_eq!(ears.len(), 2, "both softphones had a media leg");
-    let alice = &ears[&call.sid];
-    let bob = ears.iter().find(|(sid, _)| **sid != call.sid).unwrap().1;
-    assert!(alice.frames_of(PLAY_HZ) >= 25, "alice heard bob's 1000 Hz");
+    let children = store
+        .list_calls(
+            account(),
+            &CallFilter {
+                parent_call_sid: Some(call.sid),
+                ..CallFilter::default()
+            },
+            &PageRequest::first(PageSize::new(10).unwrap()),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(children.len(), 1, "one <Dial><Client> leg");
+    let bob = children[0].sid;
+    assert_eq!(log.len(), 2, "both softphones had a media leg");
+    assert_eq!(log.decoded_frames(), 0, "nothing decoded until asked");
+    assert!(
+        frames_of(&log, call.sid, PLAY_HZ) >= 25,
+        "alice heard bob's 1000 Hz"
+    );
     // Alice hears ringback (440 + 480 Hz) until bob answers (100 ms plus media setup), never
     // her own tone for the call's 3 s.
-    assert!(alice.frames_of(440.0) <= 20, "alice did not hear herself");
-    assert!(bob.frames_of(440.0) >= 25, "bob heard alice's 440 Hz");
-    assert_eq!(bob.frames_of(PLAY_HZ), 0, "bob did not hear himself");
+    assert!(
+        frames_of(&log, call.sid, 440.0) <= 20,
+        "alice did not hear herself"
+    );
+    assert!(
+        frames_of(&log, bob, 440.0) >= 25,
+        "bob heard alice's 440 Hz"
+    );
+    assert_eq!(frames_of(&log, bob, PLAY_HZ), 0, "bob did not hear himself");
+}
+
+#[tokio::test]
+async fn a_softphone_plays_its_wav_audio_in_a_loop() {
+    let app = App::start().await;
+    app.route(
+        "/app",
+        Reply::Twiml("<Response><Dial><Client>bob</Client></Dial></Response>".to_owned()),
+    );
+    // Half a second of 1000 Hz: heard for longer than that, it is looping.
+    let samples: Vec<i16> = Tone::new(&[PLAY_HZ], 0.3)
+        .take(25)
+        .flat_map(|frame| frame.samples().to_vec())
+        .collect();
+    let wav = dialtone_media::audio::Wav::mono(16_000, samples)
+        .write()
+        .unwrap();
+    app.route("/loop.wav", Reply::Body("audio/wav", wav));
+    let store = common::memory_store().await;
+    let rt = dialtone_runtime::start(store.clone(), common::config())
+        .await
+        .unwrap();
+    let log = HeardLog::default();
+    rt.softphones().set_heard_log(Some(log.clone()));
+    rt.softphones().register(
+        account(),
+        SoftphoneConfig {
+            hangup_after: Some(Duration::from_secs(3)),
+            ..SoftphoneConfig::new("alice")
+        },
+    );
+    rt.softphones().register(
+        account(),
+        SoftphoneConfig {
+            audio: SimulatedAudio::Wav(app.url("/loop.wav")),
+            answer_after: Duration::from_millis(100),
+            ..SoftphoneConfig::new("bob")
+        },
+    );
+    let application = store
+        .create_application(
+            account(),
+            &NewApplication {
+                sid: Sid::new(SidKind::Application, 9),
+                friendly_name: "dial bob".to_owned(),
+                voice_url: Some(app.url("/app").to_string()),
+                voice_method: "POST".to_owned(),
+                voice_fallback_url: None,
+                voice_fallback_method: "POST".to_owned(),
+                status_callback: None,
+                status_callback_method: "POST".to_owned(),
+            },
+            UnixMillis(1_700_000_000_000),
+        )
+        .await
+        .unwrap();
+    let call = rt
+        .start_softphone_call(account(), "alice", application, None, vec![])
+        .await
+        .unwrap();
+    ended(&store, call.sid).await;
+    assert_eq!(
+        app.seen_at("/loop.wav").len(),
+        1,
+        "the WAV is fetched once per call"
+    );
+    assert!(
+        frames_of(&log, call.sid, PLAY_HZ) >= 50,
+        "alice heard bob's looped WAV for more than one pass: {} frames",
+        frames_of(&log, call.sid, PLAY_HZ)
+    );
 }

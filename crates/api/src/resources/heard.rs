@@ -3,10 +3,11 @@
 //!
 //! The CallSid is looked up in the store for the credentials' account first, so another
 //! account's call, an unknown CallSid and a malformed one all answer the same 20404. The
-//! simulator then finds its party from the call's record (see
-//! [`SimulatedWhatsApp::heard`]); a call with no simulated party (or whose audio is no longer
-//! kept) is 404 with code 20404 too. The body is a WAV file: 16-bit PCM, mono, at the rate the
-//! simulator keeps (16 kHz), from the party's media connection to now (or to its end).
+//! simulated parties then find theirs from the call's record (see
+//! [`SimulatedParties::heard`], which decodes, on a blocking thread); a call with no simulated
+//! party (or whose audio is no longer kept) is 404 with code 20404 too. The body is a WAV file:
+//! 16-bit PCM, mono, at the rate the simulator keeps (16 kHz), from the party's media
+//! connection to now (or to its end).
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -15,7 +16,6 @@ use dialtone_types::{SidKind, TwilioCode};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::resources::whatsapp_users::simulator;
 use crate::simulator::{DialtoneCall, HeardAudio};
 use crate::state::ApiState;
 use crate::target::Target;
@@ -28,23 +28,29 @@ pub(crate) async fn heard(
     caller: Caller,
     target: Target,
 ) -> Result<Response, ApiError> {
-    let sim = simulator(&state)?;
     let sid = target.sid("call", SidKind::Call)?;
     let call = state
         .store
         .fetch_call(caller.account, sid)
         .await
         .map_err(|e| target.store_error(e))?;
-    let found = sim.heard(
-        caller.account,
-        &DialtoneCall {
-            sid,
-            from: call.from,
-            to: call.to,
-            direction: call.direction,
-            created: call.date_created,
-        },
-    );
+    let call = DialtoneCall {
+        sid,
+        from: call.from,
+        to: call.to,
+        direction: call.direction,
+        created: call.date_created,
+    };
+    let found = match state.heard.clone() {
+        None => None,
+        Some(parties) => {
+            let account = caller.account;
+            tokio::task::spawn_blocking(move || parties.heard(account, &call))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::from)?
+        }
+    };
     let Some(audio) = found else {
         return Err(ApiError::Refused {
             status: StatusCode::NOT_FOUND,

@@ -3,8 +3,8 @@
 //! - `POST /sim/v1/Clients`: register (or replace) a softphone: `Identity`, `Behavior`
 //!   (`answer`, `busy`, `reject`, `no-answer`, `unreachable`), `AnswerAfter` (seconds,
 //!   fractional, default 1), `HangupAfter` (seconds after answer), `Digits` (DTMF), `Audio`
-//!   (`silence` (default) or `tone:HZ`, validated as for WhatsApp users, echoed as `audio`;
-//!   the softphone's media leg plays it; a WAV URL is accepted but not played yet).
+//!   (`silence` (default), `tone:HZ` or the `http(s)` URL of a WAV file played in a loop,
+//!   validated as for WhatsApp users, echoed as `audio`; the softphone's media leg plays it).
 //! - `GET /sim/v1/Clients`: the account's softphones.
 //! - `DELETE /sim/v1/Clients/{Identity}`: unregister; it becomes unreachable.
 //! - `POST /sim/v1/Clients/{Identity}/Calls`: the softphone calls an application

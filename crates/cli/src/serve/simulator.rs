@@ -1,24 +1,18 @@
 //! The WhatsApp simulator in the binary: Meta's directory of business numbers over the store's
 //! WhatsApp senders, and the API's [`SimulatedWhatsApp`] port over
-//! [`dialtone_sim::network::Simulator`]. Thin translations only.
-//!
-//! `Heard.wav` names a Dialtone call; its simulated party is found the way Meta's side knows
-//! the call: a business-initiated call (a `<Dial><WhatsApp>` child, a REST call to a user)
-//! carries its CallSid as `biz_opaque_callback_data`; a user-initiated one (an inbound call
-//! `From=whatsapp:+U`, `To=whatsapp:+S`) is the user's call to that business number that was
-//! live when Dialtone created the call record (Meta allows one call per pair at a time). No
-//! change to the runtime is needed.
+//! [`dialtone_sim::network::Simulator`]. Thin translations only. What the users hear is in the
+//! shared heard log (`super::heard`).
 
 use axum::http::StatusCode;
 use dialtone_api::{
-    BoxFuture, ControlError, DialtoneCall, HeardAudio, SimulatedWhatsApp, WhatsAppMedia,
-    WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
+    BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppMedia, WhatsAppPermission, WhatsAppUser,
+    WhatsAppUserCall,
 };
 use dialtone_sim::network::{
     self as sim, NewUser, SenderDirectory, SimError, SimSender, Simulator, UserCall,
 };
 use dialtone_store::{Sender, Store, StoreError};
-use dialtone_types::{Direction, E164, Sid, TwilioCode};
+use dialtone_types::{E164, Sid, TwilioCode};
 
 /// The store's WhatsApp senders as the business numbers Meta knows.
 #[derive(Debug, Clone)]
@@ -182,29 +176,4 @@ impl SimulatedWhatsApp for SimulatorPort {
             .map(call)
             .collect()
     }
-
-    fn heard(&self, account: Sid, call: &DialtoneCall) -> Option<HeardAudio> {
-        let heard = self
-            .0
-            .heard_by_callback_data(account, &call.sid.to_string())
-            .or_else(|| {
-                let user = whatsapp_number(&call.from)?;
-                let business = whatsapp_number(&call.to)?;
-                (call.direction == Direction::Inbound)
-                    .then(|| {
-                        self.0
-                            .heard_by_user_call(account, &user, &business, call.created)
-                    })
-                    .flatten()
-            })?;
-        Some(HeardAudio {
-            rate: heard.rate,
-            samples: heard.samples,
-        })
-    }
-}
-
-/// The number of a `whatsapp:+…` address.
-fn whatsapp_number(address: &str) -> Option<E164> {
-    E164::parse(address.strip_prefix("whatsapp:")?).ok()
 }

@@ -6,7 +6,7 @@
 //! Dialtone's side.
 
 use dialtone_core::LegEvent;
-use dialtone_types::TwilioCode;
+use dialtone_types::{Sid, TwilioCode};
 
 use super::media::Session;
 use super::{Behavior, SoftphoneConfig, Softphones};
@@ -16,7 +16,12 @@ use crate::legs::LegEvents;
 pub(crate) const UNREACHABLE: TwilioCode = TwilioCode(21214);
 
 /// A leg that rings the softphone.
-pub(super) async fn ring(phones: Softphones, config: SoftphoneConfig, events: LegEvents) {
+pub(super) async fn ring(
+    phones: Softphones,
+    account: Sid,
+    config: SoftphoneConfig,
+    events: LegEvents,
+) {
     let call = events.call();
     match config.behavior {
         Behavior::Unreachable => {
@@ -49,7 +54,7 @@ pub(super) async fn ring(phones: Softphones, config: SoftphoneConfig, events: Le
         Behavior::Answer => {
             events.send(LegEvent::Ringing).await;
             tokio::time::sleep(config.answer_after).await;
-            let session = match connect(&phones, &config, &events).await {
+            let session = match connect(&phones, account, &config, &events).await {
                 Ok(session) => session,
                 Err(reason) => {
                     tracing::info!(call = %call, %reason, "softphone media failed");
@@ -71,8 +76,13 @@ pub(super) async fn ring(phones: Softphones, config: SoftphoneConfig, events: Le
 }
 
 /// The caller side of a call the softphone placed, once the application answered.
-pub(super) async fn answered(phones: Softphones, config: SoftphoneConfig, events: LegEvents) {
-    match connect(&phones, &config, &events).await {
+pub(super) async fn answered(
+    phones: Softphones,
+    account: Sid,
+    config: SoftphoneConfig,
+    events: LegEvents,
+) {
+    match connect(&phones, account, &config, &events).await {
         Ok(session) => with_media(&phones, &config, &events, session).await,
         Err(reason) => {
             tracing::info!(call = %events.call(), %reason, "softphone media failed; hanging up");
@@ -85,13 +95,14 @@ pub(super) async fn answered(phones: Softphones, config: SoftphoneConfig, events
 /// Connects the call's media legs when the softphones have media; `None` without.
 async fn connect(
     phones: &Softphones,
+    account: Sid,
     config: &SoftphoneConfig,
     events: &LegEvents,
 ) -> Result<Option<Session>, String> {
     let Some(media) = &phones.inner.media else {
         return Ok(None);
     };
-    let mut session = Session::start(media, events.call(), config.audio.clone()).await?;
+    let mut session = Session::start(media, account, events.call(), config.audio.clone()).await?;
     session.connected().await?;
     Ok(Some(session))
 }

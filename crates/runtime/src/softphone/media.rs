@@ -5,7 +5,9 @@
 //! answerer, a leg of the media plane like a WhatsApp leg. Once Dialtone's side is connected it
 //! is attached to the call (bridges and prompts use it, [`Shared::attach_leg`]) and detached
 //! when the [`Session`] is dropped (the leg task ends or is aborted). The browser side plays the
-//! softphone's `Audio` and gives what it receives to the heard tap, if one is set.
+//! softphone's `Audio` (`dialtone_prompt::device`, as a simulated WhatsApp user's) and keeps
+//! what it receives in the heard log, if one is set: the leg is found by its CallSid (the
+//! `<Dial><Client>` child, or the call the softphone placed) and ends when the session drops.
 //!
 //! The browser side uses ICE-lite so that the pair connects on loopback without candidate
 //! gathering; Dialtone's side runs full ICE, as it does with Meta.
@@ -13,23 +15,20 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use dialtone_media::{MediaConfig, MediaEngine, MediaEvent, MediaLeg, PayloadLoop, PayloadSink};
+use dialtone_media::heard::{HeardCall, HeardLeg, HeardLog};
+use dialtone_media::{MediaConfig, MediaEngine, MediaEvent, MediaLeg};
 use dialtone_types::{Sid, SimulatedAudio};
 
 use crate::shared::Shared;
-
-/// Peak amplitude of a softphone's tone (fraction of full scale), as a WhatsApp user's.
-const TONE_AMPLITUDE: f32 = 0.3;
-
-/// Makes a sink for what the browser side of `call` hears (`None`: not recorded).
-pub type HeardTap = Arc<dyn Fn(Sid) -> Option<Box<dyn PayloadSink>> + Send + Sync>;
 
 /// The engines and the shared state softphone media needs.
 pub(crate) struct SoftphoneMedia {
     browser: MediaEngine,
     dialtone: MediaEngine,
     shared: Arc<Shared>,
-    tap: Mutex<Option<HeardTap>>,
+    heard: Mutex<Option<HeardLog>>,
+    /// Fetches the softphones' `Audio` WAV files.
+    fetcher: reqwest::Client,
 }
 
 impl fmt::Debug for SoftphoneMedia {
@@ -45,19 +44,20 @@ impl SoftphoneMedia {
             browser: MediaEngine::new(MediaConfig::lite()),
             dialtone: MediaEngine::new(dialtone),
             shared,
-            tap: Mutex::new(None),
+            heard: Mutex::new(None),
+            fetcher: dialtone_prompt::device::client(),
         }
     }
 
-    pub(crate) fn set_tap(&self, tap: Option<HeardTap>) {
+    pub(crate) fn set_heard(&self, log: Option<HeardLog>) {
         *self
-            .tap
+            .heard
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = tap;
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = log;
     }
 
-    fn tap(&self) -> Option<HeardTap> {
-        self.tap
+    fn heard(&self) -> Option<HeardLog> {
+        self.heard
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
@@ -66,9 +66,11 @@ impl SoftphoneMedia {
 
 /// Both legs of one softphone call.
 pub(super) struct Session {
+    account: Sid,
     call: Sid,
     shared: Arc<Shared>,
-    tap: Option<HeardTap>,
+    heard: Option<HeardLog>,
+    fetcher: reqwest::Client,
     audio: SimulatedAudio,
     browser: MediaLeg,
     dialtone: MediaLeg,
@@ -84,6 +86,7 @@ impl Session {
     /// Offers from the browser side, answers on Dialtone's and accepts the answer.
     pub(super) async fn start(
         media: &SoftphoneMedia,
+        account: Sid,
         call: Sid,
         audio: SimulatedAudio,
     ) -> Result<Self, String> {
@@ -95,9 +98,11 @@ impl Session {
             .map_err(|e| e.to_string())?;
         let browser = offer.accept(&answer).map_err(|e| e.to_string())?;
         Ok(Self {
+            account,
             call,
             shared: Arc::clone(&media.shared),
-            tap: media.tap(),
+            heard: media.heard(),
+            fetcher: media.fetcher.clone(),
             audio,
             browser,
             dialtone,
@@ -133,23 +138,21 @@ impl Session {
         match step {
             Step::Browser(Some(MediaEvent::Connected)) => {
                 let control = self.browser.control();
-                if let Some(tap) = &self.tap {
-                    control.tap(tap(self.call));
+                if let Some(log) = &self.heard {
+                    let sink = log.start(HeardLeg {
+                        id: self.call.to_string(),
+                        account: self.account,
+                        call: HeardCall::Sid(self.call.to_string()),
+                        placed_at: crate::clock::now(),
+                    });
+                    control.tap(Some(Box::new(sink)));
                 }
-                match &self.audio {
-                    SimulatedAudio::Silence => {}
-                    SimulatedAudio::Tone(hz) => match PayloadLoop::tone(*hz, TONE_AMPLITUDE) {
-                        Ok(source) => {
-                            control.play(Box::new(source));
-                        }
-                        Err(error) => {
-                            tracing::warn!(call = %self.call, %error, "softphone: no Opus encoder; it sends silence");
-                        }
-                    },
-                    SimulatedAudio::Wav(_) => {
-                        tracing::warn!(call = %self.call, "softphone: WAV Audio is not played yet; it sends silence");
-                    }
-                }
+                dialtone_prompt::device::play(
+                    &self.fetcher,
+                    control,
+                    self.audio.clone(),
+                    self.call.to_string(),
+                );
                 Ok(())
             }
             Step::Dialtone(Some(MediaEvent::Failed(reason)))

@@ -14,7 +14,6 @@
 mod leg;
 mod media;
 
-pub use media::HeardTap;
 pub(crate) use media::SoftphoneMedia;
 
 use std::collections::{BTreeMap, HashMap};
@@ -52,7 +51,7 @@ pub struct SoftphoneConfig {
     pub digits: Option<String>,
     /// What the softphone's microphone sends once its media connects (`Audio` of
     /// `POST /sim/v1/Clients`, as for simulated WhatsApp users): the browser side of its media
-    /// leg plays it (a WAV URL is not played yet: it sends silence).
+    /// leg plays it (a WAV fetched once per call, looped).
     pub audio: dialtone_types::SimulatedAudio,
 }
 
@@ -82,6 +81,7 @@ pub struct Softphone {
 /// What the softphones side holds for one live leg.
 #[derive(Debug)]
 struct LegState {
+    account: Sid,
     config: SoftphoneConfig,
     events: LegEvents,
     task: Option<AbortHandle>,
@@ -120,11 +120,12 @@ impl Softphones {
         }
     }
 
-    /// Records what the browser side of each softphone call hears: `tap` makes a sink per call
-    /// (`None` removes it; calls already connected keep theirs).
-    pub fn set_heard_tap(&self, tap: Option<HeardTap>) {
+    /// Keeps what the browser side of each softphone call hears in `log`, found by the call's
+    /// CallSid (`None` stops; calls already connected keep theirs). Without media (unit tests)
+    /// nothing is heard.
+    pub fn set_heard_log(&self, log: Option<dialtone_media::heard::HeardLog>) {
         if let Some(media) = &self.inner.media {
-            media.set_tap(tap);
+            media.set_heard(log);
         }
     }
 
@@ -217,6 +218,7 @@ impl Softphones {
         lock(&self.inner.legs).insert(
             events.call(),
             LegState {
+                account,
                 config,
                 events,
                 task: None,
@@ -263,21 +265,22 @@ impl LegConnector for Softphones {
         lock(&self.inner.legs).insert(
             leg.call,
             LegState {
+                account: leg.account,
                 config: config.clone(),
                 events: events.clone(),
                 task: None,
             },
         );
-        let task = tokio::spawn(leg::ring(self.clone(), config, events));
+        let task = tokio::spawn(leg::ring(self.clone(), leg.account, config, events));
         self.set_task(leg.call, task.abort_handle());
     }
 
     fn answer_leg(&self, call: Sid) {
         let state = lock(&self.inner.legs)
             .get(&call)
-            .map(|leg| (leg.config.clone(), leg.events.clone()));
-        if let Some((config, events)) = state {
-            let task = tokio::spawn(leg::answered(self.clone(), config, events));
+            .map(|leg| (leg.account, leg.config.clone(), leg.events.clone()));
+        if let Some((account, config, events)) = state {
+            let task = tokio::spawn(leg::answered(self.clone(), account, config, events));
             self.set_task(call, task.abort_handle());
         }
     }

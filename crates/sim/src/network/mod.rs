@@ -35,8 +35,9 @@
 //!   webhooks for them.
 //! - Audio: once a call's media connects the user sends its `Audio` (silence, a tone, or a WAV
 //!   URL fetched once per call at that moment and looped; an unusable WAV is logged and the
-//!   user stays silent), and what the user hears is decoded to 16 kHz PCM and kept
-//!   ([`Heard`]: up to [`MAX_HEARD`] per leg, the last [`KEEP_LEGS`] ended legs).
+//!   user stays silent, `dialtone_prompt::device`), and what the user hears is kept in the
+//!   shared heard log ([`dialtone_media::heard`], [`SimulatorConfig::heard`]), encoded, decoded
+//!   only when asked for.
 
 mod call;
 mod config;
@@ -54,8 +55,5 @@ pub use error::SimError;
 pub use graph::{GraphReply, GraphRequest};
 pub use network::Network;
 pub use output::{Output, Webhook};
-pub use shell::{
-    BoxFuture, Delivery, HEARD_RATE, Heard, KEEP_LEGS, MAX_HEARD, SenderDirectory, Simulator,
-    SimulatorConfig,
-};
+pub use shell::{BoxFuture, Delivery, SenderDirectory, Simulator, SimulatorConfig};
 pub use user::{Behavior, MAX_DIGITS, MAX_SECONDS, NewUser, Permission, User, valid_digits};

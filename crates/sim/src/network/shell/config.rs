@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use dialtone_media::MediaConfig;
+use dialtone_media::heard::HeardLog;
 use url::Url;
 
 use crate::network::Timing;
@@ -48,6 +49,9 @@ pub struct SimulatorConfig {
     pub media: MediaConfig,
     /// Webhook delivery.
     pub delivery: Delivery,
+    /// Where what each user hears is kept (by default a log of its own; the binary shares one
+    /// with the simulated softphones).
+    pub heard: HeardLog,
 }
 
 impl SimulatorConfig {
@@ -60,6 +64,7 @@ impl SimulatorConfig {
             timing: Timing::default(),
             media: MediaConfig::lite(),
             delivery: Delivery::default(),
+            heard: HeardLog::default(),
         }
     }
 }
@@ -73,6 +78,7 @@ impl fmt::Debug for SimulatorConfig {
             .field("timing", &self.timing)
             .field("media", &self.media)
             .field("delivery", &self.delivery)
+            .field("heard_legs", &self.heard.len())
             .finish()
     }
 }

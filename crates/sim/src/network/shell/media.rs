@@ -1,6 +1,6 @@
 //! The users' media side: one task per call owning its ICE-lite [`MediaLeg`]. Once the leg is
-//! connected it plays the user's `Audio` ([`super::audio`]), taps what the user hears
-//! ([`super::heard`]) and presses the user's digits; it reports a leg that fails. Dropping the
+//! connected it plays the user's `Audio` (`dialtone_prompt::device`), taps what the user hears
+//! (the heard log) and presses the user's digits; it reports a leg that fails. Dropping the
 //! command sender ends the task and with it the leg (socket freed).
 
 use std::sync::Weak;
@@ -10,14 +10,15 @@ use dialtone_media::{MediaEvent, MediaLeg};
 use dialtone_types::SimulatedAudio;
 use tokio::sync::mpsc;
 
-use super::heard::LegInfo;
-use super::{Inner, audio, now};
+use dialtone_media::heard::HeardLeg;
+
+use super::{Inner, now};
 
 /// What a leg's task needs to know of its call.
 #[derive(Debug, Clone)]
 pub(crate) struct LegPlan {
-    /// Who is on the call (for the heard log).
-    pub info: LegInfo,
+    /// Who is on the call, for the heard log (`None`: not kept).
+    pub heard: Option<HeardLeg>,
     /// What the user sends once connected.
     pub audio: SimulatedAudio,
 }
@@ -52,8 +53,10 @@ pub(crate) fn run(
                         connected = true;
                         if let Some(inner) = inner.upgrade() {
                             let control = leg.control();
-                            control.tap(inner.heard_start(plan.info.clone()));
-                            audio::play(&inner.fetcher, control, plan.audio.clone(), call_id.clone());
+                            if let Some(heard) = plan.heard.clone() {
+                                control.tap(Some(Box::new(inner.heard_start(heard))));
+                            }
+                            dialtone_prompt::device::play(&inner.fetcher, control, plan.audio.clone(), call_id.clone());
                         }
                         for digits in std::mem::take(&mut waiting) {
                             press(&leg, &digits).await;

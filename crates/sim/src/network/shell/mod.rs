@@ -6,11 +6,10 @@
 //! [`Output`]s into IO: webhooks go to a per-call delivery queue, `Answer` makes the user's
 //! media answer (then feeds it back), `ApplyAnswer` starts the user's offered leg,
 //! `PressDigits` reaches the leg's task, `Ended` drops the leg. Each leg plays its user's
-//! `Audio` ([`audio`]) and keeps what the user heard ([`heard`]).
+//! `Audio` (`dialtone_prompt::device`) and keeps what the user heard in the heard log
+//! ([`SimulatorConfig::heard`]).
 
-mod audio;
 mod config;
-mod heard;
 mod http;
 mod media;
 mod webhooks;
@@ -22,18 +21,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use dialtone_media::heard::{HeardCall, HeardLeg, HeardLog};
 use dialtone_media::{MediaEngine, MediaOffer};
 use dialtone_types::{Address, E164, Redacted, Sid, UnixMillis};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 pub use config::{Delivery, SimulatorConfig};
-pub use heard::{HEARD_RATE, Heard, KEEP_LEGS, MAX_HEARD};
 
 use super::{
     Network, NetworkConfig, NewUser, Output, SimError, SimSender, User, UserCall, Webhook,
 };
-use heard::{HeardLog, LegInfo};
 use media::LegPlan;
 use webhooks::Poster;
 
@@ -64,8 +62,8 @@ pub(crate) struct Inner {
     poster: Arc<Poster>,
     engine: MediaEngine,
     timer_task: Mutex<Option<JoinHandle<()>>>,
-    /// What each user heard, per leg (its own lock: legs' taps write to their own buffers).
-    heard: Mutex<HeardLog>,
+    /// What each user heard, per leg.
+    heard: HeardLog,
     /// Fetches the users' `Audio` WAV files.
     fetcher: reqwest::Client,
 }
@@ -124,8 +122,8 @@ impl Simulator {
             )),
             engine: MediaEngine::new(config.media),
             timer_task: Mutex::new(None),
-            heard: Mutex::new(HeardLog::default()),
-            fetcher: audio::client(),
+            heard: config.heard,
+            fetcher: dialtone_prompt::device::client(),
         });
         let task = tokio::spawn(run_timers(Arc::downgrade(&inner)));
         *lock(&inner.timer_task) = Some(task);
@@ -210,23 +208,9 @@ impl Simulator {
         self.inner.with_state(|s| s.network.calls(account, number))
     }
 
-    /// What the user heard on the business-initiated call of `account` whose
-    /// `biz_opaque_callback_data` is `data` (Dialtone puts the `<Dial>` child's CallSid there);
-    /// `None` if no such call's media ever connected, or it is no longer kept.
-    pub fn heard_by_callback_data(&self, account: Sid, data: &str) -> Option<Heard> {
-        lock(&self.inner.heard).by_opaque(account, data)
-    }
-
-    /// What `user` heard on its call of `account` to the business number `business` that was
-    /// live at `at` (Meta allows one call per pair at a time, so at most one matches).
-    pub fn heard_by_user_call(
-        &self,
-        account: Sid,
-        user: &E164,
-        business: &E164,
-        at: UnixMillis,
-    ) -> Option<Heard> {
-        lock(&self.inner.heard).user_call(account, user, business, at)
+    /// The log of what the users heard (Meta's call id names each leg).
+    pub fn heard(&self) -> &HeardLog {
+        &self.inner.heard
     }
 
     /// Stops the timers and every media leg; webhooks already queued are still delivered.
@@ -270,13 +254,13 @@ impl Inner {
     }
 
     /// A leg connected: keep what its user hears (the sink to tap the leg with).
-    fn heard_start(&self, info: LegInfo) -> Option<Box<dyn dialtone_media::PayloadSink>> {
-        lock(&self.heard).start(info)
+    fn heard_start(&self, leg: HeardLeg) -> dialtone_media::heard::HeardSink {
+        self.heard.start(leg)
     }
 
     /// A leg ended.
     fn heard_end(&self, call_id: &str, at: UnixMillis) {
-        lock(&self.heard).end(call_id, at);
+        self.heard.end(call_id, at);
     }
 
     fn media_failed(self: &Arc<Self>, call_id: &str, reason: &str) {
@@ -361,17 +345,28 @@ impl Inner {
 fn leg_plan(network: &Network, call_id: &str) -> Option<LegPlan> {
     let call = network.calls.get(call_id)?;
     Some(LegPlan {
-        info: LegInfo {
-            call_id: call_id.to_owned(),
+        heard: heard_call(call).map(|found_by| HeardLeg {
+            id: call_id.to_owned(),
             account: call.sender.account,
-            direction: call.direction,
-            user: call.user.clone(),
-            business: call.sender.number.clone(),
-            opaque: call.opaque.clone(),
-            created_at: call.created_at,
-        },
+            call: found_by,
+            placed_at: call.created_at,
+        }),
         audio: call.script.audio.clone(),
     })
+}
+
+/// How Dialtone's side finds a call's user: a business-initiated call by its
+/// `biz_opaque_callback_data` (Dialtone's CallSid), a user-initiated one by the user, the
+/// business number and a moment it was live (Meta allows one call per pair at a time). A
+/// business call without callback data cannot be found: its audio is not kept.
+fn heard_call(call: &super::call::Call) -> Option<HeardCall> {
+    match call.direction {
+        super::Direction::BusinessInitiated => call.opaque.clone().map(HeardCall::Sid),
+        super::Direction::UserInitiated => Some(HeardCall::Placed {
+            from: call.user.as_str().to_owned(),
+            to: call.sender.number.as_str().to_owned(),
+        }),
+    }
 }
 
 /// Fires the network's timers on time until the simulator shuts down.

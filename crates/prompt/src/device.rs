@@ -1,9 +1,12 @@
-//! What a user sends once its leg is connected ([`SimulatedAudio`]): nothing to do for
-//! silence (a connected leg sends Opus silence by itself), a sine for `tone:HZ`, and for a WAV
-//! URL the file fetched once per call, when the leg connects, then looped.
+//! What a simulated device (a WhatsApp user, a softphone) sends once its leg is connected
+//! ([`SimulatedAudio`]): nothing to do for silence (a connected leg sends Opus silence by
+//! itself), a sine for `tone:HZ` (encoded once, looped), and for a WAV URL the file fetched
+//! once per call, when the leg connects, then looped.
 //!
-//! A WAV that cannot be fetched or decoded leaves the user silent: logged as a warning (the
+//! A WAV that cannot be fetched or decoded leaves the device silent: logged as a warning (the
 //! host only, never the whole URL, which may carry credentials), never failing the call.
+//! Unlike `<Play>` (module `play`) nothing is cached and only 16-bit PCM WAV is accepted: a
+//! test's fixture, fetched by one call.
 
 use std::time::Duration;
 
@@ -11,28 +14,24 @@ use dialtone_media::audio::{Clip, Wav};
 use dialtone_media::{Encoded, LegControl, PayloadLoop, PayloadSource};
 use dialtone_types::{SimulatedAudio, WebUrl, authority_host};
 
-/// Peak amplitude of a user's tone (fraction of full scale).
-pub(crate) const TONE_AMPLITUDE: f32 = 0.3;
-/// Largest WAV file a user fetches.
-pub(crate) const MAX_WAV_BYTES: usize = 32 << 20;
+/// Peak amplitude of a device's tone (fraction of full scale).
+pub const TONE_AMPLITUDE: f32 = 0.3;
+/// Largest WAV file a device fetches.
+pub const MAX_WAV_BYTES: usize = 32 << 20;
 /// How long fetching a WAV may take.
-pub(crate) const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A client for WAV fetches (bounded by [`FETCH_TIMEOUT`]).
-pub(crate) fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(FETCH_TIMEOUT)
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
-/// Starts playing `audio` on the connected leg `control`, forever (fetching first for a WAV).
-pub(crate) fn play(
-    client: &reqwest::Client,
-    control: LegControl,
-    audio: SimulatedAudio,
-    call_id: String,
-) {
+/// Starts playing `audio` on the connected leg `control`, forever (fetching first for a WAV,
+/// on a task of its own). `call` names the call in the logs.
+pub fn play(client: &reqwest::Client, control: LegControl, audio: SimulatedAudio, call: String) {
     match audio {
         SimulatedAudio::Silence => {}
         SimulatedAudio::Tone(hz) => match PayloadLoop::tone(hz, TONE_AMPLITUDE) {
@@ -40,7 +39,7 @@ pub(crate) fn play(
                 control.play(Box::new(source));
             }
             Err(error) => {
-                tracing::warn!(%call_id, %error, "WhatsApp simulator: no Opus encoder; the user sends silence");
+                tracing::warn!(%call, %error, "simulated device: no Opus encoder; it sends silence");
             }
         },
         SimulatedAudio::Wav(url) => {
@@ -48,15 +47,15 @@ pub(crate) fn play(
             tokio::spawn(async move {
                 match fetch(&client, &url).await {
                     Ok(clip) => {
-                        if let Some(source) = encoded(clip.player(None), &call_id) {
+                        if let Some(source) = encoded(clip.player(None), &call) {
                             control.play(source);
                         }
                     }
                     Err(reason) => tracing::warn!(
-                        %call_id,
+                        %call,
                         host = authority_host(url.as_str()),
                         %reason,
-                        "WhatsApp simulator: the user's Audio WAV is unusable; the user sends silence"
+                        "simulated device: its Audio WAV is unusable; it sends silence"
                     ),
                 }
             });
@@ -64,21 +63,21 @@ pub(crate) fn play(
     }
 }
 
-fn encoded<I>(frames: I, call_id: &str) -> Option<Box<dyn PayloadSource>>
+fn encoded<I>(frames: I, call: &str) -> Option<Box<dyn PayloadSource>>
 where
     I: Iterator<Item = dialtone_media::audio::Frame> + Send + 'static,
 {
     match Encoded::new(frames) {
         Ok(source) => Some(Box::new(source)),
         Err(error) => {
-            tracing::warn!(%call_id, %error, "WhatsApp simulator: no Opus encoder; the user sends silence");
+            tracing::warn!(%call, %error, "simulated device: no Opus encoder; it sends silence");
             None
         }
     }
 }
 
 /// Fetches and decodes a WAV into a clip (an empty file is refused: it would play nothing).
-pub(crate) async fn fetch(client: &reqwest::Client, url: &WebUrl) -> Result<Clip, String> {
+pub async fn fetch(client: &reqwest::Client, url: &WebUrl) -> Result<Clip, String> {
     let mut response = client
         .get(url.without_fragment())
         .send()
@@ -108,7 +107,7 @@ pub(crate) async fn fetch(client: &reqwest::Client, url: &WebUrl) -> Result<Clip
 }
 
 /// A WAV file's bytes as a clip at 16 kHz (mixed down to mono).
-pub(crate) fn decode(bytes: &[u8]) -> Result<Clip, String> {
+pub fn decode(bytes: &[u8]) -> Result<Clip, String> {
     let wav = Wav::read(bytes).map_err(|e| e.to_string())?;
     let clip = Clip::from_pcm(wav.sample_rate, &wav.to_mono()).map_err(|e| e.to_string())?;
     if clip.is_empty() {
