@@ -17,11 +17,12 @@
 
 use dialtone_types::Sid;
 
+use crate::RecordingCallback;
 use crate::engine::{Engine, Handled};
 use crate::error::EngineError;
 use crate::input::{RecordingChange, RecordingCommand, RecordingOptions, RecordingTarget};
 use crate::output::{Output, RecordingEnd, RecordingSource};
-use crate::recording::{RecordingCallback, RecordingSpec};
+use crate::recording::RecordingSpec;
 
 impl Engine {
     pub(crate) fn on_recording(

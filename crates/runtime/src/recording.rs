@@ -285,21 +285,6 @@ async fn capture(
     if let Some(ack) = started {
         let _ = ack.send(row);
     }
-    let account = request.account;
-    let set_status = |status: RecordingStatus, ack: Ack| {
-        let shared = Arc::clone(&shared);
-        async move {
-            let row = shared
-                .store
-                .set_recording_status(account, recording, status, crate::clock::now())
-                .await
-                .map_err(|e| tracing::warn!(%recording, error = %e, "recording status not stored"))
-                .ok();
-            if let Some(ack) = ack {
-                let _ = ack.send(row);
-            }
-        }
-    };
     let mut config = RecorderConfig::new(channels);
     config.trim_silence = request.trim == Trim::TrimSilence;
     config.silence_timeout = request
@@ -387,6 +372,25 @@ async fn capture(
         .await;
 }
 
+/// Stores a REST command's new status and answers its acknowledgement with the row.
+async fn set_status(
+    shared: &Shared,
+    account: Sid,
+    recording: Sid,
+    status: RecordingStatus,
+    ack: Ack,
+) {
+    let row = shared
+        .store
+        .set_recording_status(account, recording, status, crate::clock::now())
+        .await
+        .map_err(|e| tracing::warn!(%recording, error = %e, "recording status not stored"))
+        .ok();
+    if let Some(ack) = ack {
+        let _ = ack.send(row);
+    }
+}
+
 /// Feeds `recorder` from the legs every 20 ms until the engine stops the recording, silence
 /// times it out or a write fails (`failure`); returns the ticks run and why it ended.
 async fn record(
@@ -414,7 +418,7 @@ async fn record(
             c = control.recv() => match c {
                 Some(Control::Stop(reason, ack)) => {
                     if reason == RecordingEnd::Stopped {
-                        set_status(RecordingStatus::Stopped, ack).await;
+                        set_status(shared, request.account, recording, RecordingStatus::Stopped, ack).await;
                     }
                     break reason;
                 }
@@ -423,14 +427,14 @@ async fn record(
                     if let Some(r) = recorder.as_mut() {
                         r.pause(mode);
                     }
-                    set_status(RecordingStatus::Paused, ack).await;
+                    set_status(shared, request.account, recording, RecordingStatus::Paused, ack).await;
                 }
                 Some(Control::Resume(ack)) => {
                     paused = None;
                     if let Some(r) = recorder.as_mut() {
                         r.unpause();
                     }
-                    set_status(RecordingStatus::InProgress, ack).await;
+                    set_status(shared, request.account, recording, RecordingStatus::InProgress, ack).await;
                 }
                 Some(Control::Leg(i, leg)) => {
                     if let Some(slot) = sources.get_mut(i) {

@@ -17,8 +17,8 @@ use std::time::Duration;
 use common::{App, Reply, account, call_request, ended, eventually};
 use dialtone_runtime::{RuntimeConfig, SoftphoneConfig};
 use dialtone_store::{
-    FsRecordingStore, PageRequest, PageSize, Recording, RecordingFilter, RecordingStatus,
-    RecordingStore, Store,
+    FsRecordingStore, MediaFuture, PageRequest, PageSize, Recording, RecordingFilter,
+    RecordingStatus, RecordingStore, Store,
 };
 use dialtone_types::{Level, Sid, TwilioCode};
 
@@ -55,18 +55,18 @@ impl RecordingStore for FullDisk {
         }
     }
 
-    fn len(&self, name: &str) -> std::io::Result<u64> {
+    fn len<'a>(&'a self, name: &'a str) -> MediaFuture<'a, u64> {
         self.inner.len(name)
     }
 
-    fn read_range(&self, name: &str, start: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    fn read_range<'a>(&'a self, name: &'a str, start: u64, len: u64) -> MediaFuture<'a, Vec<u8>> {
         self.inner.read_range(name, start, len)
     }
 
-    fn delete(&self, name: &str) -> std::io::Result<()> {
+    fn delete<'a>(&'a self, name: &'a str) -> MediaFuture<'a, ()> {
         // Never /dev/full itself.
         if self.is_full(name) {
-            return Ok(());
+            return Box::pin(async { Ok(()) });
         }
         self.inner.delete(name)
     }

@@ -226,6 +226,7 @@ impl FakeControl {
             channels: request.channels,
             track: request.track.as_str().to_owned(),
             start_time: NOW,
+            callback: None,
         };
         self.recorded
             .lock()
