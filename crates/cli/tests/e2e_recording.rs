@@ -20,7 +20,7 @@ use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use dialtone_media::audio::{Wav, detect};
-use e2e_common::scripts::{Runner, finish};
+use e2e_common::scripts::{finish, run_heard_script_with_other_account};
 use e2e_common::{Account, Backend, Server, python, random_hex, repo_root};
 
 /// One scenario at a time (see the module docs).
@@ -29,43 +29,10 @@ static SERIAL: Mutex<()> = Mutex::new(());
 /// Twilio's recording rate.
 const RATE: u32 = 8_000;
 
-/// Runs `script` against a server whose database also holds a second account (passed as
-/// `DIALTONE_OTHER_*`); returns the directory the script saved its files into.
+/// [`run_heard_script_with_other_account`], one scenario at a time.
 fn run_with_other_account(script: &str, args: &[&str]) -> tempfile::TempDir {
     let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    let python = python();
-    let backend = Backend::Sqlite;
-    let root = repo_root();
-    let dir = tempfile::tempdir().expect("data dir");
-    let heard = tempfile::tempdir().expect("heard dir");
-    let main = Account::random();
-    let other = Account::random();
-    let app_secret = random_hex(16);
-    let secrets = [("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str())];
-    // First start: the second account becomes the bootstrap account and is stored.
-    let first = Server::start_with_env(dir.path(), &backend, &other, &secrets);
-    let status = first.stop();
-    assert!(status.success(), "first start exited with {status}");
-    let server = Server::start_with_env(dir.path(), &backend, &main, &secrets);
-    let heard_dir = heard.path().to_str().expect("UTF-8 temp path").to_owned();
-    let env = [
-        ("DIALTONE_OTHER_ACCOUNT_SID", other.sid.as_str()),
-        ("DIALTONE_OTHER_AUTH_TOKEN", other.token.as_str()),
-        ("DIALTONE_HEARD_DIR", heard_dir.as_str()),
-        ("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str()),
-    ];
-    let runner = Runner {
-        python: &python,
-        root: &root,
-        server: &server,
-        backend: &backend,
-        account: &main,
-        env: &env,
-    };
-    let run = runner.run(script, args);
-    let failures: Vec<String> = run.failure.into_iter().collect();
-    finish(server, &failures);
-    heard
+    run_heard_script_with_other_account(script, args)
 }
 
 /// A saved recording: 8 kHz 16-bit PCM with `channels` channels.

@@ -9,38 +9,13 @@
 mod e2e_common;
 
 use dialtone_media::audio::{Wav, detect};
-use e2e_common::scripts::{Runner, finish};
-use e2e_common::{Account, Backend, Server, python, random_hex, repo_root};
+use e2e_common::scripts::run_heard_script;
 
 const SCRIPT: &str = "tests/e2e/rest_recording.py";
 
 #[test]
 fn a_rest_recording_with_a_skipped_pause_holds_the_callers_tone() {
-    let python = python();
-    let backend = Backend::Sqlite;
-    let root = repo_root();
-    let dir = tempfile::tempdir().expect("data dir");
-    let heard = tempfile::tempdir().expect("heard dir");
-    let main = Account::random();
-    let app_secret = random_hex(16);
-    let secrets = [("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str())];
-    let server = Server::start_with_env(dir.path(), &backend, &main, &secrets);
-    let heard_dir = heard.path().to_str().expect("UTF-8 temp path").to_owned();
-    let env = [
-        ("DIALTONE_HEARD_DIR", heard_dir.as_str()),
-        ("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str()),
-    ];
-    let runner = Runner {
-        python: &python,
-        root: &root,
-        server: &server,
-        backend: &backend,
-        account: &main,
-        env: &env,
-    };
-    let run = runner.run(SCRIPT, &[]);
-    let failures: Vec<String> = run.failure.into_iter().collect();
-    finish(server, &failures);
+    let heard = run_heard_script(SCRIPT, &[]);
 
     let bytes = std::fs::read(heard.path().join("recording.wav")).expect("recording.wav");
     let wav = Wav::read(&bytes).expect("a WAV file");

@@ -530,7 +530,8 @@ pub(crate) async fn recover(
             {
                 // No local file but stored media: the process stopped after the upload,
                 // before the row was finished.
-                secs = stored_secs(bytes, rec.channels);
+                secs = dialtone_media::audio::Recorded::of_file_len(bytes, u16::from(rec.channels))
+                    .duration_secs();
             }
         }
         let finish = if secs > 0 {
@@ -611,12 +612,4 @@ async fn owed_callback(
     if let Err(e) = store.outbox_enqueue(rec.account_sid, &item, now).await {
         tracing::warn!(recording = %rec.sid, error = %e, "recording callback not enqueued");
     }
-}
-
-/// Whole seconds (rounded) of an 8 kHz 16-bit WAV of `bytes` bytes and `channels` channels.
-fn stored_secs(bytes: u64, channels: u8) -> u32 {
-    use dialtone_media::audio::{RECORDING_RATE, recorder::WAV_HEADER_BYTES};
-    let data = bytes.saturating_sub(WAV_HEADER_BYTES);
-    let per_second = u64::from(RECORDING_RATE) * 2 * u64::from(channels.max(1));
-    u32::try_from((data + per_second / 2) / per_second).unwrap_or(u32::MAX)
 }

@@ -13,8 +13,8 @@ use common::{App, Reply, account, ended, eventually};
 use dialtone_media::audio::{Clip, FRAME_SAMPLES, Tone, detect};
 use dialtone_media::heard::HeardLog;
 use dialtone_prompt::{BoxFuture, PromptError, PromptSource, SayRequest};
-use dialtone_runtime::{RuntimeConfig, SoftphoneConfig};
-use dialtone_store::{CallFilter, NewApplication, PageRequest, PageSize};
+use dialtone_runtime::{Handle, RuntimeConfig, SoftphoneConfig};
+use dialtone_store::{CallFilter, NewApplication, PageRequest, PageSize, Store};
 use dialtone_types::{CallStatus, Sid, SidKind, SimulatedAudio, UnixMillis, WebUrl};
 
 const SAY_HZ: f32 = 600.0;
@@ -50,6 +50,36 @@ fn frames_of(log: &HeardLog, call: Sid, hz: f32) -> usize {
         .count()
 }
 
+/// Alice (a registered softphone) calls an application whose voice URL is `app`'s `/app`.
+async fn alice_calls_app(
+    store: &Store,
+    rt: &Handle,
+    app: &App,
+    sid: u128,
+    friendly_name: &str,
+) -> dialtone_store::Call {
+    let application = store
+        .create_application(
+            account(),
+            &NewApplication {
+                sid: Sid::new(SidKind::Application, sid),
+                friendly_name: friendly_name.to_owned(),
+                voice_url: Some(app.url("/app").to_string()),
+                voice_method: "POST".to_owned(),
+                voice_fallback_url: None,
+                voice_fallback_method: "POST".to_owned(),
+                status_callback: None,
+                status_callback_method: "POST".to_owned(),
+            },
+            UnixMillis(1_700_000_000_000),
+        )
+        .await
+        .unwrap();
+    rt.start_softphone_call(account(), "alice", application, None, vec![])
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_softphone_calling_an_app_hears_its_say_and_play() {
     let app = App::start().await;
@@ -72,27 +102,7 @@ async fn a_softphone_calling_an_app_hears_its_say_and_play() {
     rt.softphones().set_heard_log(Some(log.clone()));
     rt.softphones()
         .register(account(), SoftphoneConfig::new("alice"));
-    let application = store
-        .create_application(
-            account(),
-            &NewApplication {
-                sid: Sid::new(SidKind::Application, 7),
-                friendly_name: "test".to_owned(),
-                voice_url: Some(app.url("/app").to_string()),
-                voice_method: "POST".to_owned(),
-                voice_fallback_url: None,
-                voice_fallback_method: "POST".to_owned(),
-                status_callback: None,
-                status_callback_method: "POST".to_owned(),
-            },
-            UnixMillis(1_700_000_000_000),
-        )
-        .await
-        .unwrap();
-    let call = rt
-        .start_softphone_call(account(), "alice", application, None, vec![])
-        .await
-        .unwrap();
+    let call = alice_calls_app(&store, &rt, &app, 7, "test").await;
     let done = ended(&store, call.sid).await;
     assert_eq!(done.status, CallStatus::Completed);
     eventually("the softphone heard the Say and the Play", || {
@@ -141,27 +151,7 @@ async fn softphones_bridged_by_dial_client_hear_each_other() {
             ..SoftphoneConfig::new("bob")
         },
     );
-    let application = store
-        .create_application(
-            account(),
-            &NewApplication {
-                sid: Sid::new(SidKind::Application, 8),
-                friendly_name: "dial bob".to_owned(),
-                voice_url: Some(app.url("/app").to_string()),
-                voice_method: "POST".to_owned(),
-                voice_fallback_url: None,
-                voice_fallback_method: "POST".to_owned(),
-                status_callback: None,
-                status_callback_method: "POST".to_owned(),
-            },
-            UnixMillis(1_700_000_000_000),
-        )
-        .await
-        .unwrap();
-    let call = rt
-        .start_softphone_call(account(), "alice", application, None, vec![])
-        .await
-        .unwrap();
+    let call = alice_calls_app(&store, &rt, &app, 8, "dial bob").await;
     ended(&store, call.sid).await;
     let children = store
         .list_calls(
@@ -233,27 +223,7 @@ async fn a_softphone_plays_its_wav_audio_in_a_loop() {
             ..SoftphoneConfig::new("bob")
         },
     );
-    let application = store
-        .create_application(
-            account(),
-            &NewApplication {
-                sid: Sid::new(SidKind::Application, 9),
-                friendly_name: "dial bob".to_owned(),
-                voice_url: Some(app.url("/app").to_string()),
-                voice_method: "POST".to_owned(),
-                voice_fallback_url: None,
-                voice_fallback_method: "POST".to_owned(),
-                status_callback: None,
-                status_callback_method: "POST".to_owned(),
-            },
-            UnixMillis(1_700_000_000_000),
-        )
-        .await
-        .unwrap();
-    let call = rt
-        .start_softphone_call(account(), "alice", application, None, vec![])
-        .await
-        .unwrap();
+    let call = alice_calls_app(&store, &rt, &app, 9, "dial bob").await;
     ended(&store, call.sid).await;
     assert_eq!(
         app.seen_at("/loop.wav").len(),

@@ -114,6 +114,16 @@ pub fn finish(server: Server, failures: &[String]) -> String {
 /// judges the run ([`finish`]); the script saves the `Heard.wav` files it downloads into the
 /// returned directory (`DIALTONE_HEARD_DIR`).
 pub fn run_heard_script(script: &str, args: &[&str]) -> tempfile::TempDir {
+    run_heard(script, args, None)
+}
+
+/// [`run_heard_script`] with a second account in the database, passed to the script as
+/// `DIALTONE_OTHER_ACCOUNT_SID` / `DIALTONE_OTHER_AUTH_TOKEN` (for scoping checks).
+pub fn run_heard_script_with_other_account(script: &str, args: &[&str]) -> tempfile::TempDir {
+    run_heard(script, args, Some(&Account::random()))
+}
+
+fn run_heard(script: &str, args: &[&str], other: Option<&Account>) -> tempfile::TempDir {
     let python = super::python();
     let backend = Backend::Sqlite;
     let root = super::repo_root();
@@ -122,12 +132,22 @@ pub fn run_heard_script(script: &str, args: &[&str]) -> tempfile::TempDir {
     let main = Account::random();
     let app_secret = super::random_hex(16);
     let secrets = [("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str())];
+    if let Some(other) = other {
+        // First start: the other account becomes the bootstrap account and is stored.
+        let first = Server::start_with_env(dir.path(), &backend, other, &secrets);
+        let status = first.stop();
+        assert!(status.success(), "first start exited with {status}");
+    }
     let server = Server::start_with_env(dir.path(), &backend, &main, &secrets);
     let heard_dir = heard.path().to_str().expect("UTF-8 temp path").to_owned();
-    let env = [
+    let mut env = vec![
         ("DIALTONE_HEARD_DIR", heard_dir.as_str()),
         ("DIALTONE_WHATSAPP_APP_SECRET", app_secret.as_str()),
     ];
+    if let Some(other) = other {
+        env.push(("DIALTONE_OTHER_ACCOUNT_SID", other.sid.as_str()));
+        env.push(("DIALTONE_OTHER_AUTH_TOKEN", other.token.as_str()));
+    }
     let runner = Runner {
         python: &python,
         root: &root,

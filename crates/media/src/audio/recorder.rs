@@ -93,6 +93,16 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// What a finished recording file of `bytes` bytes with `channels` channels holds.
+    pub fn of_file_len(bytes: u64, channels: u16) -> Self {
+        let frame = 2 * u64::from(channels.max(1));
+        Recorded {
+            channels,
+            samples: bytes.saturating_sub(WAV_HEADER_BYTES) / frame,
+            bytes,
+        }
+    }
+
     /// Whole seconds, rounded to the nearest (Twilio's `RecordingDuration`); 0 means empty.
     pub fn duration_secs(&self) -> u32 {
         let rate = u64::from(RECORDING_RATE);
