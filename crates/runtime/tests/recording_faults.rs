@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use common::{App, Reply, account, call_request, ended, eventually};
+use common::{App, Reply, Seen, account, call_request, ended, eventually};
 use dialtone_runtime::{RuntimeConfig, SoftphoneConfig};
 use dialtone_store::{
     FsRecordingStore, MediaFuture, PageRequest, PageSize, Recording, RecordingFilter,
@@ -101,6 +101,23 @@ async fn recording_of(store: &Store, call: Sid) -> Option<Recording> {
         .await
         .ok()?;
     list.items.into_iter().next()
+}
+
+/// Waits for at least `count` recording status callbacks about `call`, then a moment more
+/// so that an unexpected extra one is seen too.
+async fn callbacks_of(app: &App, call: Sid, count: usize) -> Vec<Seen> {
+    let of_call = || {
+        app.seen_at("/rsc")
+            .into_iter()
+            .filter(|s| s.param("CallSid") == Some(call.to_string().as_str()))
+            .collect::<Vec<_>>()
+    };
+    eventually("the recording status callbacks", || async {
+        (of_call().len() >= count).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    of_call()
 }
 
 #[tokio::test]
@@ -199,11 +216,8 @@ async fn a_full_disk_fails_one_recording_and_the_calls_go_on() {
         "message: {:?}",
         note.message_text
     );
-    let rsc: Vec<_> = app
-        .seen_at("/rsc")
-        .into_iter()
-        .filter(|s| s.param("CallSid") == Some(alice.to_string().as_str()))
-        .collect();
+    // Callbacks are delivered from the durable queue, after the resource changes.
+    let rsc = callbacks_of(&app, alice, 2).await;
     let statuses: Vec<_> = rsc.iter().map(|s| s.param("RecordingStatus")).collect();
     assert_eq!(statuses, [Some("in-progress"), Some("absent")], "{rsc:?}");
     assert_eq!(rsc[1].param("ErrorCode"), Some("12400"));
@@ -241,10 +255,9 @@ async fn a_full_disk_fails_one_recording_and_the_calls_go_on() {
             .all(|s| s.param("CallSid") != Some(bob.to_string().as_str())),
         "bob's recording was not empty: no next verb"
     );
-    let bob_rsc: Vec<_> = app
-        .seen_at("/rsc")
-        .into_iter()
-        .filter(|s| s.param("CallSid") == Some(bob.to_string().as_str()))
+    let bob_rsc: Vec<_> = callbacks_of(&app, bob, 2)
+        .await
+        .iter()
         .map(|s| s.param("RecordingStatus").map(str::to_owned))
         .collect();
     assert_eq!(
