@@ -70,7 +70,10 @@ pub use prompts::{NO_PLAY_ENGINE, NO_TTS_ENGINE, UnavailablePrompts};
 pub use softphone::{
     Behavior, HeardTap, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones,
 };
-pub use whatsapp::{WebhookRefusal, WhatsApp, WhatsAppConfig};
+pub use whatsapp::{
+    MessageTemplates, TemplateAnswer, TemplateContent, TemplateFailure, WebhookRefusal, WhatsApp,
+    WhatsAppConfig,
+};
 
 use crate::driver::Driver;
 use crate::handle::{Inner, Tasks};
