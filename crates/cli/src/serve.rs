@@ -12,6 +12,7 @@
 mod control;
 mod simulator;
 mod system;
+mod templates;
 mod whatsapp;
 
 use std::io::Write as _;
@@ -246,7 +247,8 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     .with_limits(limits)
     .with_recordings(recordings)
     .with_public_url(&public_url)
-    .with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())));
+    .with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())))
+    .with_content_approvals(templates::approvals(&whatsapp, &config.simulator));
     if let Some(sim) = &simulator {
         state = state.with_whatsapp_simulator(Arc::new(simulator::SimulatorPort(sim.clone())));
     }

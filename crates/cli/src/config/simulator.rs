@@ -28,6 +28,10 @@ pub struct SimulatorFile {
     pub content_approval_delay_seconds: Option<u64>,
 }
 
+/// The delay setting, for messages.
+const DELAY: &str = "DIALTONE_SIMULATOR_CONTENT_APPROVAL_DELAY_SECONDS / \
+                     simulator.content_approval_delay_seconds";
+
 /// Validated simulator settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SimulatorSettings {
@@ -62,8 +66,6 @@ pub fn resolve(env: &EnvWhatsApp, file: SimulatorFile) -> Result<SimulatorSettin
             }
         },
     };
-    const DELAY: &str = "DIALTONE_SIMULATOR_CONTENT_APPROVAL_DELAY_SECONDS / \
-                         simulator.content_approval_delay_seconds";
     let seconds = match env.content_approval_delay_seconds.clone() {
         Some(text) => text.parse::<u64>().map_err(|_| ConfigError::Invalid {
             setting: DELAY,
