@@ -121,6 +121,22 @@ mod tests {
     }
 
     #[test]
+    fn the_table_parses() {
+        let file: crate::config::FileConfig = toml::from_str(
+            "[simulator]\ncontent_approval = \"rejected\"\ncontent_approval_delay_seconds = 5\n",
+        )
+        .unwrap();
+        assert_eq!(
+            file.simulator,
+            Some(SimulatorFile {
+                content_approval: Some("rejected".into()),
+                content_approval_delay_seconds: Some(5),
+            })
+        );
+        assert!(toml::from_str::<crate::config::FileConfig>("[simulator]\ndelay = 1\n").is_err());
+    }
+
+    #[test]
     fn bad_values_name_the_setting() {
         let file = SimulatorFile {
             content_approval: Some("maybe".into()),
