@@ -4,6 +4,7 @@
 //! paths (`/2010-04-01/Accounts/{AccountSid}/Calls.json`...), HTTP Basic auth with the
 //! account's auth token or an API key, urlencoded requests, JSON representations with RFC 2822
 //! dates, Twilio's page envelope and Twilio's error body. Besides Twilio's resources it serves
+//! the Content API's `/v1/Content` (message templates and their WhatsApp approval),
 //! the softphone simulator (`/sim/v1/Clients`) and `GET /healthz`.
 //!
 //! The crate is the HTTP edge only. Records are read from [`dialtone_store`]; anything that
@@ -17,6 +18,7 @@
 #![warn(missing_docs)]
 
 mod admission;
+mod approvals;
 mod auth;
 mod control;
 mod error;
@@ -33,6 +35,10 @@ mod transcode;
 mod validate;
 mod whatsapp_webhook;
 
+pub use approvals::{
+    ContentApprovals, SIMULATED_REJECTION, SimulatedVerdict, TemplateError, TemplateSubmission,
+    TemplateVerdict, WhatsAppTemplates,
+};
 pub use auth::Caller;
 pub use control::{
     Accepted, Behavior, BoxFuture, CallControl, CallSource, CallUpdateRequest, ControlError,
@@ -59,6 +65,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(resources::simulator(&state))
         .merge(resources::whatsapp_users::routes(&state))
         .merge(resources::senders(&state))
+        .merge(resources::content(&state))
         .merge(whatsapp_webhook::routes(&state))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed);

@@ -120,6 +120,31 @@ pub fn envelope(
     Value::Object(map)
 }
 
+/// The page envelope of Twilio's newer JSON APIs (`/v1/Content`, `/v2/Channels/Senders`):
+/// the records under `key`, and a `meta` object with absolute page URLs and the `key`.
+pub fn meta_envelope(
+    key: &str,
+    records: Vec<Value>,
+    paging: &Paging,
+    next: Option<PageToken>,
+    url: &str,
+    filters: &[(&str, &str)],
+) -> Value {
+    let v1 = envelope(key, records, paging, next, url, filters);
+    serde_json::json!({
+        key: v1[key],
+        "meta": {
+            "page": v1["page"],
+            "page_size": v1["page_size"],
+            "first_page_url": v1["first_page_uri"],
+            "previous_page_url": v1["previous_page_uri"],
+            "url": v1["uri"],
+            "next_page_url": v1["next_page_uri"],
+            "key": key,
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

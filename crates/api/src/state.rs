@@ -77,6 +77,9 @@ pub struct ApiState {
     /// The server's public URL (scheme and host, no trailing slash), the base of a recording's
     /// `media_url`. Default `https://api.twilio.com`.
     pub(crate) public_url: Arc<str>,
+    /// Who decides Content resources' WhatsApp approval requests (default: the simulator,
+    /// approving at once).
+    pub(crate) content_approvals: crate::ContentApprovals,
 }
 
 impl fmt::Debug for ApiState {
@@ -109,6 +112,7 @@ impl ApiState {
             heard: None,
             recordings: None,
             public_url: Arc::from("https://api.twilio.com"),
+            content_approvals: crate::ContentApprovals::default(),
         }
     }
 
@@ -152,6 +156,13 @@ impl ApiState {
     #[must_use]
     pub fn with_public_url(mut self, url: &str) -> Self {
         self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    /// Who decides Content resources' WhatsApp approval requests.
+    #[must_use]
+    pub fn with_content_approvals(mut self, approvals: crate::ContentApprovals) -> Self {
+        self.content_approvals = approvals;
         self
     }
 

@@ -8,6 +8,7 @@
 //! so it is unit-tested without touching the process environment.
 
 mod recordings;
+mod simulator;
 mod tts;
 mod whatsapp;
 
@@ -21,6 +22,7 @@ use serde::Deserialize;
 use url::Url;
 
 pub use recordings::{RecordingsFile, RecordingsSettings};
+pub use simulator::{SimulatorFile, SimulatorSettings};
 pub use tts::TtsFile;
 pub use whatsapp::{EnvWhatsApp, WhatsAppFile, WhatsAppMode, WhatsAppSettings};
 
@@ -62,7 +64,7 @@ pub struct ServeArgs {
     #[arg(long, env = "DIALTONE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// TOML configuration file (keys: listen, data_dir, database_url, public_url, log,
-    /// max_call_requests, account_sid, auth_token, [whatsapp], [tts] and [recordings] tables)
+    /// max_call_requests, account_sid, auth_token, [whatsapp], [tts], [recordings] and [simulator] tables)
     #[arg(long, env = "DIALTONE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Log filter, e.g. `info` or `info,dialtone_runtime=debug` [default: info]
@@ -134,6 +136,8 @@ pub struct FileConfig {
     pub tts: Option<TtsFile>,
     /// The `[recordings]` table.
     pub recordings: Option<RecordingsFile>,
+    /// The `[simulator]` table.
+    pub simulator: Option<SimulatorFile>,
 }
 
 /// The bootstrap account's credentials from the environment (`DIALTONE_ACCOUNT_SID`,
@@ -209,6 +213,8 @@ pub struct ServeConfig {
     pub transcode_bridges: bool,
     /// Where recording media is kept.
     pub recordings: RecordingsSettings,
+    /// The simulated WhatsApp's template review.
+    pub simulator: SimulatorSettings,
 }
 
 /// A configuration problem, named precisely enough to fix it.
@@ -300,6 +306,7 @@ pub fn resolve(
     env: EnvAccount,
     env_whatsapp: EnvWhatsApp,
 ) -> Result<ServeConfig, ConfigError> {
+    let simulator = simulator::resolve(&env_whatsapp, file.simulator.clone().unwrap_or_default())?;
     let whatsapp = whatsapp::resolve(
         args.whatsapp_mode.as_deref(),
         env_whatsapp,
@@ -421,6 +428,7 @@ pub fn resolve(
         prompts,
         transcode_bridges: args.transcode_bridges,
         recordings,
+        simulator,
     })
 }
 

@@ -13,6 +13,7 @@ mod control;
 mod heard;
 mod simulator;
 mod system;
+mod templates;
 mod whatsapp;
 
 use std::io::Write as _;
@@ -254,7 +255,8 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     .with_recordings(recordings)
     .with_public_url(&public_url)
     .with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())))
-    .with_simulated_parties(Arc::new(heard::HeardPort(heard)));
+    .with_simulated_parties(Arc::new(heard::HeardPort(heard)))
+    .with_content_approvals(templates::approvals(&whatsapp, &config.simulator));
     if let Some(sim) = &simulator {
         state = state.with_whatsapp_simulator(Arc::new(simulator::SimulatorPort(sim.clone())));
     }

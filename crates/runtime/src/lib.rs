@@ -73,7 +73,10 @@ pub use legs::{
 pub use prompts::{NO_PLAY_ENGINE, NO_TTS_ENGINE, UnavailablePrompts};
 pub use rest_recording::RecordingAccepted;
 pub use softphone::{Behavior, MAX_SOFTPHONES_PER_ACCOUNT, Softphone, SoftphoneConfig, Softphones};
-pub use whatsapp::{WebhookRefusal, WhatsApp, WhatsAppConfig};
+pub use whatsapp::{
+    MessageTemplates, TemplateAnswer, TemplateContent, TemplateFailure, WebhookRefusal, WhatsApp,
+    WhatsAppConfig,
+};
 
 use crate::driver::Driver;
 use crate::handle::{Inner, Tasks};

@@ -23,7 +23,7 @@ pub use sid::{Sid, SidError, SidKind};
 pub use simulated::{SimulatedBehavior, UnknownBehavior};
 pub use simulated_audio::{AudioParseError, MAX_TONE_HZ, MIN_TONE_HZ, SimulatedAudio};
 pub use status::{CallStatus, Direction, StatusParseError};
-pub use time::{Rfc2822, UnixMillis};
+pub use time::{Iso8601, Rfc2822, UnixMillis};
 pub use web_url::{
     MAX_URL_LEN, UrlError, WebUrl, authority_host, check_host, has_scheme, split_fragment,
 };

@@ -22,6 +22,8 @@ pub enum SidKind {
     Sender,
     /// `RE`: recording.
     Recording,
+    /// `HX`: content (a message template of the Content API).
+    Content,
 }
 
 impl SidKind {
@@ -36,6 +38,7 @@ impl SidKind {
             Self::Event => "EV",
             Self::Sender => "XE",
             Self::Recording => "RE",
+            Self::Content => "HX",
         }
     }
 
@@ -49,6 +52,7 @@ impl SidKind {
             "EV" => Self::Event,
             "XE" => Self::Sender,
             "RE" => Self::Recording,
+            "HX" => Self::Content,
             _ => return None,
         })
     }

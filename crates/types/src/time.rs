@@ -27,6 +27,31 @@ impl UnixMillis {
     pub fn rfc2822(self) -> Rfc2822 {
         Rfc2822(self)
     }
+
+    /// ISO 8601 in UTC, whole seconds, as Twilio's newer APIs write dates:
+    /// `2010-08-31T20:36:28Z`.
+    pub fn iso8601(self) -> Iso8601 {
+        Iso8601(self)
+    }
+}
+
+/// Displays a [`UnixMillis`] in ISO 8601 form; allocation-free.
+#[derive(Debug, Clone, Copy)]
+pub struct Iso8601(UnixMillis);
+
+impl fmt::Display for Iso8601 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.0 / 1000;
+        let rem = secs % 86_400;
+        let (year, month, day) = civil_from_days(secs / 86_400);
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            (rem % 3600) / 60,
+            rem % 60
+        )
+    }
 }
 
 /// Displays a [`UnixMillis`] in RFC 2822 form; allocation-free.
@@ -91,6 +116,15 @@ mod tests {
             UnixMillis(1_709_164_800_999).rfc2822().to_string(),
             "Thu, 29 Feb 2024 00:00:00 +0000"
         );
+    }
+
+    #[test]
+    fn formats_iso8601() {
+        assert_eq!(
+            UnixMillis(1_283_286_988_999).iso8601().to_string(),
+            "2010-08-31T20:36:28Z"
+        );
+        assert_eq!(UnixMillis(0).iso8601().to_string(), "1970-01-01T00:00:00Z");
     }
 
     #[test]

@@ -4,6 +4,9 @@ pub(crate) mod accounts;
 pub(crate) mod applications;
 pub(crate) mod call_recordings;
 pub(crate) mod calls;
+pub(crate) mod content_approvals;
+mod content_types;
+pub(crate) mod contents;
 mod heard;
 pub(crate) mod keys;
 pub(crate) mod recordings;
@@ -97,6 +100,29 @@ pub(crate) fn senders(state: &ApiState) -> Router<ApiState> {
                 .post(senders::update)
                 .delete(senders::delete),
         )
+        .route_layer(from_fn_with_state(state.clone(), any_account_auth))
+}
+
+/// `/v1/Content...` and `/v1/ContentAndApprovals` (twilio-python's `content.v1`), behind
+/// authentication for whichever account the credentials name.
+pub(crate) fn content(state: &ApiState) -> Router<ApiState> {
+    Router::new()
+        .route(contents::PATH, post(contents::create).get(contents::list))
+        .route(
+            "/v1/Content/{content}",
+            get(contents::fetch)
+                .put(contents::update)
+                .delete(contents::delete),
+        )
+        .route(
+            "/v1/Content/{content}/ApprovalRequests",
+            get(content_approvals::fetch),
+        )
+        .route(
+            "/v1/Content/{content}/ApprovalRequests/whatsapp",
+            post(content_approvals::create),
+        )
+        .route("/v1/ContentAndApprovals", get(content_approvals::list))
         .route_layer(from_fn_with_state(state.clone(), any_account_auth))
 }
 

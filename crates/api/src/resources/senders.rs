@@ -11,14 +11,15 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use dialtone_store::{NewSender, Sender, SenderUpdate, StoreError};
 use dialtone_types::{E164, Sid, SidKind};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, codes};
-use crate::paging::{Paging, envelope};
+use crate::http::origin;
+use crate::paging::{Paging, meta_envelope};
 use crate::params::Query;
 use crate::state::ApiState;
 use crate::target::Target;
@@ -29,22 +30,6 @@ const PATH: &str = "/v2/Channels/Senders";
 const ONLINE: &str = "ONLINE";
 /// Longest text field kept (friendly name, WABA id, phone number id).
 const MAX_TEXT: usize = 256;
-
-/// `http(s)://host` the client used, for the absolute URLs v2 resources carry.
-fn origin(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-    {
-        Some("https") => "https",
-        _ => "http",
-    };
-    format!("{scheme}://{host}")
-}
 
 fn sender_json(s: &Sender, origin: &str) -> Value {
     json!({
@@ -286,26 +271,14 @@ pub(crate) async fn list(
         }
     };
     let filters: Vec<(&str, &str)> = channel.map(|c| ("Channel", c)).into_iter().collect();
-    let v1 = envelope(
+    Ok(Json(meta_envelope(
         "senders",
         records,
         &paging,
         next,
         &format!("{origin}{PATH}"),
         &filters,
-    );
-    Ok(Json(json!({
-        "senders": v1["senders"],
-        "meta": {
-            "page": v1["page"],
-            "page_size": v1["page_size"],
-            "first_page_url": v1["first_page_uri"],
-            "previous_page_url": v1["previous_page_uri"],
-            "url": v1["uri"],
-            "next_page_url": v1["next_page_uri"],
-            "key": "senders",
-        },
-    })))
+    )))
 }
 
 pub(crate) async fn fetch(

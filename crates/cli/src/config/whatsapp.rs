@@ -95,6 +95,10 @@ pub struct EnvWhatsApp {
     pub verify_token: Option<String>,
     /// `DIALTONE_WHATSAPP_MEDIA_IP`.
     pub media_ip: Option<String>,
+    /// `DIALTONE_SIMULATOR_CONTENT_APPROVAL` (the simulated network's template review).
+    pub content_approval: Option<String>,
+    /// `DIALTONE_SIMULATOR_CONTENT_APPROVAL_DELAY_SECONDS`.
+    pub content_approval_delay_seconds: Option<String>,
 }
 
 impl fmt::Debug for EnvWhatsApp {
@@ -119,6 +123,10 @@ impl EnvWhatsApp {
             app_secret: var("DIALTONE_WHATSAPP_APP_SECRET"),
             verify_token: var("DIALTONE_WHATSAPP_VERIFY_TOKEN"),
             media_ip: var("DIALTONE_WHATSAPP_MEDIA_IP"),
+            content_approval: var("DIALTONE_SIMULATOR_CONTENT_APPROVAL"),
+            content_approval_delay_seconds: var(
+                "DIALTONE_SIMULATOR_CONTENT_APPROVAL_DELAY_SECONDS",
+            ),
         }
     }
 }

@@ -279,6 +279,8 @@ impl Server {
             "DIALTONE_RECORDINGS_ENDPOINT",
             "DIALTONE_RECORDINGS_REGION",
             "DIALTONE_RECORDINGS_ALLOW_HTTP",
+            "DIALTONE_SIMULATOR_CONTENT_APPROVAL",
+            "DIALTONE_SIMULATOR_CONTENT_APPROVAL_DELAY_SECONDS",
         ] {
             cmd.env_remove(var);
         }

@@ -14,6 +14,8 @@
 //! - **webhooks** checks `X-Hub-Signature-256`, parses the notification and routes each event
 //!   to its call's task by Meta's call id, or by `biz_opaque_callback_data` (the child's
 //!   CallSid) while the id is not known yet;
+//! - **templates** submits Content resources as Meta message templates and reads Meta's
+//!   verdict (`POST /{waba-id}/message_templates`, `GET /{template-id}`);
 //! - **connector** is the [`LegConnector`](crate::LegConnector) the driver uses for
 //!   `whatsapp:` legs.
 //!
@@ -32,8 +34,10 @@ mod media_webrtc;
 
 pub(crate) use media_webrtc::WebRtcMedia;
 mod outbound;
+mod templates;
 mod webhooks;
 
 pub use config::WhatsAppConfig;
 pub use connector::WhatsApp;
+pub use templates::{MessageTemplates, TemplateAnswer, TemplateContent, TemplateFailure};
 pub use webhooks::WebhookRefusal;

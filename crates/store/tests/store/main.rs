@@ -11,6 +11,7 @@ mod accounts;
 mod applications;
 mod calls;
 mod connect;
+mod contents;
 mod events;
 mod keys;
 mod notifications;

@@ -93,6 +93,22 @@ impl GraphConfig {
     pub fn version(&self) -> &str {
         &self.version
     }
+
+    /// An authorized request for `path` (below the base URL, starting with `/{version}`), with
+    /// a JSON `body` for a POST.
+    pub fn request(&self, method: HttpMethod, path: String, body: Option<Vec<u8>>) -> HttpRequest {
+        let mut headers = vec![("Authorization", format!("Bearer {}", self.access_token))];
+        if body.is_some() {
+            headers.push(("Content-Type", "application/json".to_owned()));
+        }
+        HttpRequest {
+            method,
+            url: format!("{}{path}", self.base_url),
+            path,
+            headers,
+            body,
+        }
+    }
 }
 
 fn is_version(version: &str) -> bool {
@@ -275,20 +291,7 @@ impl GraphRequests {
     }
 
     fn request(&self, method: HttpMethod, path: String, body: Option<Vec<u8>>) -> HttpRequest {
-        let mut headers = vec![(
-            "Authorization",
-            format!("Bearer {}", self.config.access_token),
-        )];
-        if body.is_some() {
-            headers.push(("Content-Type", "application/json".to_owned()));
-        }
-        HttpRequest {
-            method,
-            url: format!("{}{path}", self.config.base_url),
-            path,
-            headers,
-            body,
-        }
+        self.config.request(method, path, body)
     }
 }
 
