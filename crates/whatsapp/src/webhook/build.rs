@@ -4,11 +4,11 @@
 
 use serde_json::{Map, Value, json};
 
+use super::build_messages::{message_status_json, reply_json, text_json};
 use super::event::{
     CallDirection, CallStatusKind, ConnectEvent, EventKind, StatusEvent, TerminateEvent,
     TerminateStatus,
 };
-use super::build_messages::{message_status_json, reply_json, text_json};
 use super::parse::OBJECT;
 use crate::error::GraphError;
 use crate::graph::{MESSAGING_PRODUCT, SdpType};

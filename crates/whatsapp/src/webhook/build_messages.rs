@@ -15,7 +15,11 @@ pub(super) fn reply_json(reply: &PermissionReply) -> Value {
     );
     inner.insert("is_permanent".into(), reply.is_permanent.into());
     // Meta's field table types the expiry as an integer (its sample shows a string).
-    put(&mut inner, "expiration_timestamp", reply.expiration_timestamp);
+    put(
+        &mut inner,
+        "expiration_timestamp",
+        reply.expiration_timestamp,
+    );
     put(&mut inner, "response_source", reply.response_source.clone());
     let mut message = Map::new();
     message.insert("from".into(), reply.from.clone().into());

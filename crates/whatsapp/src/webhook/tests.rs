@@ -635,7 +635,10 @@ fn event() -> impl Strategy<Value = EventKind> {
         ],
         ts,
         proptest::option::of("[0-9]{5,15}"),
-        proptest::option::of(prop_oneof![Just("utility".to_owned()), Just("service".to_owned())]),
+        proptest::option::of(prop_oneof![
+            Just("utility".to_owned()),
+            Just("service".to_owned())
+        ]),
     )
         .prop_map(|(message_id, status, timestamp, recipient_id, category)| {
             let failed = status == MessageStatusKind::Failed;
