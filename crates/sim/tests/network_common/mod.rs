@@ -253,3 +253,25 @@ pub fn error_body(reply: &GraphReply) -> Value {
     );
     body
 }
+
+/// A Graph reply with its body parsed.
+pub struct GraphReplyJson {
+    pub status: u16,
+    pub body: Value,
+    raw: GraphReply,
+}
+
+impl GraphReplyJson {
+    pub fn of(reply: &GraphReply) -> Self {
+        Self {
+            status: reply.status,
+            body: serde_json::from_slice(&reply.body).expect("json"),
+            raw: reply.clone(),
+        }
+    }
+
+    /// The error body without its `fbtrace_id` (checked).
+    pub fn error(&self) -> Value {
+        error_body(&self.raw)
+    }
+}
