@@ -260,7 +260,7 @@ fn limit_error(period: &str, max: u64, next_ms: u64) -> Value {
 fn one_request_per_day_and_two_per_week() {
     let mut d = driver(ConsentReply::Ignore);
     send(&mut d, &request_body(USER));
-    d.advance(DAY - Duration::from_secs(1));
+    d.advance(Duration::from_secs(86_399));
     let second = d.post_messages(&request_body(USER));
     assert_eq!(second.status, 400);
     assert_eq!(error_body(&second), limit_error("24 hours", 1, 86_400_000));

@@ -190,15 +190,15 @@ fn call(c: UserCall) -> WhatsAppUserCall {
 
 fn error(e: &SimError) -> ControlError {
     let (status, code) = match e {
-        SimError::Invalid(_) => (StatusCode::BAD_REQUEST, TwilioCode(20001)),
-        SimError::UnknownUser => (StatusCode::NOT_FOUND, TwilioCode::NOT_FOUND),
+        SimError::Invalid(_) | SimError::Expired => (StatusCode::BAD_REQUEST, TwilioCode(20001)),
+        SimError::UnknownUser | SimError::UnknownMessage => {
+            (StatusCode::NOT_FOUND, TwilioCode::NOT_FOUND)
+        }
         SimError::UnknownSender(_) => (StatusCode::BAD_REQUEST, TwilioCode(21211)),
         // Twilio's code for Meta's 138003 (one active call per business/user pair).
         SimError::DuplicateCall => (StatusCode::CONFLICT, TwilioCode(37003)),
         SimError::Capacity(_) => (StatusCode::TOO_MANY_REQUESTS, TwilioCode(20429)),
         SimError::Media(_) => (StatusCode::SERVICE_UNAVAILABLE, TwilioCode(20503)),
-        SimError::UnknownMessage => (StatusCode::NOT_FOUND, TwilioCode::NOT_FOUND),
-        SimError::Expired => (StatusCode::BAD_REQUEST, TwilioCode(20001)),
         SimError::DuplicateReply(_) => (StatusCode::CONFLICT, TwilioCode(20001)),
     };
     ControlError {

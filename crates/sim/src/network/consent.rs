@@ -63,12 +63,19 @@ pub struct PairPermission {
     pub revoked: bool,
 }
 
+/// A permission the user granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    Permanent,
+    Until(UnixMillis),
+}
+
 /// A pair's stored consent.
 #[derive(Debug, Clone)]
 pub(crate) struct PairConsent {
     pub sender: SimSender,
-    /// `None` for no permission; `Some(None)` permanent; `Some(Some(t))` temporary until `t`.
-    pub grant: Option<Option<UnixMillis>>,
+    /// `None` for no permission.
+    pub grant: Option<Grant>,
     /// When counted requests were sent, oldest first (at most 7 days old).
     pub requests: VecDeque<UnixMillis>,
     pub revoked: bool,
@@ -100,8 +107,10 @@ impl Network {
             return PermissionState::Permanent;
         }
         match self.consent.get(&key(sender, user)).and_then(|c| c.grant) {
-            Some(None) => PermissionState::Permanent,
-            Some(Some(expires_at)) if now < expires_at => PermissionState::Temporary { expires_at },
+            Some(Grant::Permanent) => PermissionState::Permanent,
+            Some(Grant::Until(expires_at)) if now < expires_at => {
+                PermissionState::Temporary { expires_at }
+            }
             _ => PermissionState::NoPermission,
         }
     }
@@ -252,7 +261,7 @@ impl Network {
         }
         pair.revoked = false;
         let expires_at = (!permanent).then(|| now.plus_millis(lifetime));
-        pair.grant = Some(expires_at);
+        pair.grant = Some(expires_at.map_or(Grant::Permanent, Grant::Until));
         expires_at
     }
 

@@ -123,8 +123,9 @@ pub(crate) enum MessageTimer {
 /// The pricing category Meta reports for a status.
 fn category(content: &MessageContent) -> &'static str {
     match content {
-        MessageContent::Text { .. } => "service",
-        MessageContent::PermissionRequest { template: None, .. } => "service",
+        MessageContent::Text { .. } | MessageContent::PermissionRequest { template: None, .. } => {
+            "service"
+        }
         MessageContent::PermissionRequest { .. } | MessageContent::Template { .. } => "utility",
     }
 }

@@ -5,8 +5,6 @@
 //! permission exists) and `start_call` (connected calls per 24 h). At most 5 reads per second
 //! per business number (613, HTTP 429).
 
-use std::collections::VecDeque;
-
 use dialtone_types::{E164, UnixMillis};
 use dialtone_whatsapp::error::GraphError;
 use dialtone_whatsapp::graph::{
@@ -63,7 +61,7 @@ impl Network {
         let reads = self
             .permission_reads
             .entry(sender.phone_number_id.clone())
-            .or_insert_with(VecDeque::new);
+            .or_default();
         while reads
             .front()
             .is_some_and(|t| t.plus_millis(SECOND_MS) <= now)
