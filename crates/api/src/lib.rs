@@ -48,8 +48,9 @@ pub use control::{
 pub use error::{ApiError, codes};
 pub use params::Params;
 pub use simulator::{
-    DialtoneCall, HeardAudio, SimulatedParties, SimulatedWhatsApp, WhatsAppMedia,
-    WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
+    DialtoneCall, HeardAudio, SimulatedParties, SimulatedWhatsApp, WhatsAppConsentReply,
+    WhatsAppMedia, WhatsAppMessage, WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
+    WhatsAppUserPermission,
 };
 pub use state::{ApiState, Clock, DEFAULT_MAX_CALL_REQUESTS, Entropy, Limits};
 pub use whatsapp_webhook::{WHATSAPP_WEBHOOK_PATH, WebhookRejection, WhatsAppWebhooks};

@@ -45,6 +45,88 @@ impl WhatsAppPermission {
     }
 }
 
+/// How a simulated user answers call permission requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WhatsAppConsentReply {
+    /// A temporary (7-day) permission (the default).
+    #[default]
+    Accept,
+    /// A permanent permission.
+    AcceptPermanent,
+    /// Declines.
+    Reject,
+    /// Reads the request and never answers.
+    Ignore,
+}
+
+impl WhatsAppConsentReply {
+    /// The form value: `accept`, `accept-permanent`, `reject` or `ignore`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::AcceptPermanent => "accept-permanent",
+            Self::Reject => "reject",
+            Self::Ignore => "ignore",
+        }
+    }
+
+    /// Parses a form value.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "accept" => Self::Accept,
+            "accept-permanent" => Self::AcceptPermanent,
+            "reject" => Self::Reject,
+            "ignore" => Self::Ignore,
+            _ => return None,
+        })
+    }
+}
+
+/// A user's consent towards one business number, as Meta keeps it (read only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppUserPermission {
+    /// The business number.
+    pub business: E164,
+    /// `no_permission`, `temporary` or `permanent`.
+    pub status: String,
+    /// When a temporary permission ends.
+    pub expires_at: Option<UnixMillis>,
+    /// Call permission requests counted in the last 24 h.
+    pub requests_last_day: usize,
+    /// Call permission requests counted in the last 7 days.
+    pub requests_last_week: usize,
+    /// Revoked by the unanswered-calls rule (until granted again).
+    pub revoked: bool,
+}
+
+/// A message between a simulated user and a business number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppMessage {
+    /// Meta's id, `wamid.…`.
+    pub id: String,
+    /// `inbound` (the user wrote) or `outbound` (the business sent it).
+    pub direction: &'static str,
+    /// The business number.
+    pub business: E164,
+    /// `text`, `call_permission_request` or `template`.
+    pub kind: &'static str,
+    /// The text the user sees, if any.
+    pub body: Option<String>,
+    /// The template's name, for a template.
+    pub template: Option<String>,
+    /// `sent`, `delivered`, `read`, `failed` (outbound), `received` (inbound); `None` before
+    /// `sent`.
+    pub status: Option<String>,
+    /// Meta's code of a `failed` message.
+    pub error_code: Option<u32>,
+    /// When Meta accepted it.
+    pub created_at: UnixMillis,
+    /// A permission request's current answer.
+    pub reply: Option<WhatsAppConsentReply>,
+    /// When it was last answered.
+    pub replied_at: Option<UnixMillis>,
+}
+
 /// A simulated WhatsApp user of an account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WhatsAppUser {
@@ -62,8 +144,14 @@ pub struct WhatsAppUser {
     pub digits: Option<String>,
     /// What the user sends once a call's media is connected.
     pub audio: SimulatedAudio,
+    /// How the user answers call permission requests.
+    pub consent_reply: WhatsAppConsentReply,
+    /// From reading a call permission request to answering it.
+    pub reply_after: Duration,
     /// Business calls left unanswered in a row (read only; 0 for a new user).
     pub unanswered_in_a_row: u32,
+    /// Consent per business number (read only; empty for a new user).
+    pub permissions: Vec<WhatsAppUserPermission>,
 }
 
 /// A call of a simulated user, as the simulator reports it.
@@ -167,6 +255,27 @@ pub trait SimulatedWhatsApp: Send + Sync + 'static {
 
     /// The user's calls the simulator remembers, oldest first.
     fn calls(&self, account: Sid, number: &E164) -> Vec<WhatsAppUserCall>;
+
+    /// The user writes `body` to the business `to` (`whatsapp:+…`); opens the 24 h window.
+    fn send_message(
+        &self,
+        account: Sid,
+        number: E164,
+        to: String,
+        body: String,
+    ) -> BoxFuture<'_, Result<WhatsAppMessage, ControlError>>;
+
+    /// The user's messages (both directions), oldest first.
+    fn messages(&self, account: Sid, number: &E164) -> Vec<WhatsAppMessage>;
+
+    /// The user answers (or changes the answer to) the call permission request `id`.
+    fn answer_request(
+        &self,
+        account: Sid,
+        number: &E164,
+        id: &str,
+        reply: WhatsAppConsentReply,
+    ) -> Result<WhatsAppMessage, ControlError>;
 }
 
 /// What `GET /sim/v1/Calls/{CallSid}/Heard.wav` needs: the audio each simulated party (a

@@ -12,7 +12,8 @@ use axum::http::{Method, StatusCode};
 use common::{NOW, NOW_TEXT, Rig, account, bad_request, error, new_call, not_found};
 use dialtone_api::{
     Behavior, BoxFuture, ControlError, DialtoneCall, HeardAudio, SimulatedParties,
-    SimulatedWhatsApp, WhatsAppMedia, WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
+    SimulatedWhatsApp, WhatsAppConsentReply, WhatsAppMedia, WhatsAppMessage, WhatsAppPermission,
+    WhatsAppUser, WhatsAppUserCall,
 };
 use dialtone_types::{Direction, E164, Sid, SidKind, SimulatedAudio, TwilioCode};
 use http_body_util::BodyExt;
@@ -28,6 +29,8 @@ struct FakeSim {
     calls: Mutex<Vec<(Sid, E164, WhatsAppUserCall)>>,
     /// What `heard` was asked; it answers three samples for calls from `whatsapp:+15550002222`.
     heard: Mutex<Vec<(Sid, DialtoneCall)>>,
+    /// Messages by (account, user); `send_message` appends an inbound text.
+    messages: Mutex<Vec<(Sid, E164, WhatsAppMessage)>>,
 }
 
 impl SimulatedWhatsApp for FakeSim {
@@ -108,6 +111,78 @@ impl SimulatedWhatsApp for FakeSim {
             .map(|(_, _, c)| c.clone())
             .collect()
     }
+
+    fn send_message(
+        &self,
+        account: Sid,
+        number: E164,
+        to: String,
+        body: String,
+    ) -> BoxFuture<'_, Result<WhatsAppMessage, ControlError>> {
+        Box::pin(async move {
+            let message = WhatsAppMessage {
+                id: "wamid.IN".to_owned(),
+                direction: "inbound",
+                business: E164::parse(to.trim_start_matches("whatsapp:")).unwrap(),
+                kind: "text",
+                body: Some(body),
+                template: None,
+                status: Some("received".to_owned()),
+                error_code: None,
+                created_at: common::NOW,
+                reply: None,
+                replied_at: None,
+            };
+            self.messages
+                .lock()
+                .unwrap()
+                .push((account, number, message.clone()));
+            Ok(message)
+        })
+    }
+
+    fn messages(&self, account: Sid, number: &E164) -> Vec<WhatsAppMessage> {
+        self.messages
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(a, n, _)| *a == account && n == number)
+            .map(|(_, _, m)| m.clone())
+            .collect()
+    }
+
+    /// Answers `wamid.REQ`; another id is unknown, the same answer twice a conflict.
+    fn answer_request(
+        &self,
+        account: Sid,
+        number: &E164,
+        id: &str,
+        reply: WhatsAppConsentReply,
+    ) -> Result<WhatsAppMessage, ControlError> {
+        let mut messages = self.messages.lock().unwrap();
+        let message = messages
+            .iter_mut()
+            .find(|(a, n, m)| *a == account && n == number && m.id == id)
+            .map(|(_, _, m)| m)
+            .ok_or_else(|| ControlError {
+                status: StatusCode::NOT_FOUND,
+                code: TwilioCode::NOT_FOUND,
+                message: "no such message of this WhatsApp user".to_owned(),
+            })?;
+        if message.reply == Some(reply) {
+            return Err(ControlError {
+                status: StatusCode::CONFLICT,
+                code: TwilioCode(20001),
+                message: format!(
+                    "the call permission request was already answered {}",
+                    reply.as_str()
+                ),
+            });
+        }
+        message.reply = Some(reply);
+        message.replied_at = Some(common::NOW);
+        Ok(message.clone())
+    }
 }
 
 impl SimulatedParties for FakeSim {
@@ -135,10 +210,13 @@ fn user_json(number: &str, encoded: &str, extra: &Value) -> Value {
         "answer_after": 1.0,
         "audio": "silence",
         "behavior": "answer",
+        "consent_reply": "accept",
         "digits": null,
         "hangup_after": null,
         "number": number,
         "permission": "none",
+        "permissions": [],
+        "reply_after": 1.0,
         "unanswered_in_a_row": 0,
         "uri": format!("/sim/v1/WhatsAppUsers/{encoded}"),
     });
@@ -384,6 +462,126 @@ async fn the_user_calls_the_business() {
 }
 
 #[tokio::test]
+async fn consent_settings_messages_and_answers() {
+    let sim = Arc::new(FakeSim::default());
+    let rig = rig_with(Some(sim.clone())).await;
+    let (status, user) = rig
+        .post(
+            "/sim/v1/WhatsAppUsers",
+            "Number=%2B15550002222&ConsentReply=accept-permanent&ReplyAfter=2.5",
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        user,
+        user_json(
+            "+15550002222",
+            "%2B15550002222",
+            &json!({"consent_reply": "accept-permanent", "reply_after": 2.5})
+        )
+    );
+    let base = "/sim/v1/WhatsAppUsers/%2B15550002222/Messages";
+    let (status, sent) = rig
+        .post(
+            base,
+            &format!("To={}&Body=Hello", SENDER.replace('+', "%2B")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let inbound = json!({"account_sid": account().to_string(), "body": "Hello",
+        "business": SENDER, "date_created": NOW_TEXT, "date_replied": null,
+        "direction": "inbound", "error_code": null, "reply": null, "sid": "wamid.IN",
+        "status": "received", "template": null, "type": "text"});
+    assert_eq!(sent, inbound);
+    // A request the business sent, as the simulator would list it.
+    sim.messages.lock().unwrap().push((
+        account(),
+        E164::parse("+15550002222").unwrap(),
+        WhatsAppMessage {
+            id: "wamid.REQ".to_owned(),
+            direction: "outbound",
+            business: E164::parse("+15550001111").unwrap(),
+            kind: "call_permission_request",
+            body: None,
+            template: None,
+            status: Some("read".to_owned()),
+            error_code: None,
+            created_at: NOW,
+            reply: None,
+            replied_at: None,
+        },
+    ));
+    let (status, answered) = rig.post(&format!("{base}/wamid.REQ"), "Reply=reject").await;
+    assert_eq!(status, StatusCode::OK);
+    let request = json!({"account_sid": account().to_string(), "body": null,
+        "business": SENDER, "date_created": NOW_TEXT, "date_replied": NOW_TEXT,
+        "direction": "outbound", "error_code": null, "reply": "reject", "sid": "wamid.REQ",
+        "status": "read", "template": null, "type": "call_permission_request"});
+    assert_eq!(answered, request);
+    assert_eq!(
+        rig.get(base).await,
+        (
+            StatusCode::OK,
+            json!({"messages": [inbound, request], "uri": base})
+        )
+    );
+    assert_eq!(
+        rig.post(&format!("{base}/wamid.REQ"), "Reply=reject").await,
+        (
+            StatusCode::CONFLICT,
+            error(
+                20001,
+                409,
+                "the call permission request was already answered reject"
+            )
+        )
+    );
+    for (path, form, code, message) in [
+        (base.to_owned(), "Body=Hi", 21_201, "To is required"),
+        (
+            base.to_owned(),
+            "To=%2B15550001111&Body=Hi",
+            21_211,
+            "To must be a WhatsApp address (whatsapp:+E164): \"+15550001111\"",
+        ),
+        (
+            base.to_owned(),
+            "To=whatsapp%3A%2B15550001111",
+            20_001,
+            "Body is required",
+        ),
+        (
+            format!("{base}/wamid.REQ"),
+            "Reply=ignore",
+            20_001,
+            "Reply is not valid: \"ignore\". Use accept, accept-permanent or reject",
+        ),
+        (format!("{base}/wamid.REQ"), "", 20_001, "Reply is required"),
+    ] {
+        assert_eq!(
+            rig.post(&path, form).await,
+            bad_request(code, message),
+            "{form}"
+        );
+    }
+    assert_eq!(
+        rig.post(&format!("{base}/wamid.NOPE"), "Reply=accept")
+            .await,
+        (
+            StatusCode::NOT_FOUND,
+            error(20404, 404, "no such message of this WhatsApp user")
+        )
+    );
+    let (status, _) = rig
+        .post(
+            "/sim/v1/WhatsAppUsers/%2B15550009999/Messages/wamid.REQ",
+            "Reply=accept",
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn without_a_simulator_every_route_is_404() {
     let rig = rig_with(None).await;
     let expected = error(
@@ -398,6 +596,15 @@ async fn without_a_simulator_every_route_is_404() {
         (Method::DELETE, "/sim/v1/WhatsAppUsers/%2B15550002222"),
         (Method::GET, "/sim/v1/WhatsAppUsers/%2B15550002222/Calls"),
         (Method::POST, "/sim/v1/WhatsAppUsers/%2B15550002222/Calls"),
+        (Method::GET, "/sim/v1/WhatsAppUsers/%2B15550002222/Messages"),
+        (
+            Method::POST,
+            "/sim/v1/WhatsAppUsers/%2B15550002222/Messages",
+        ),
+        (
+            Method::POST,
+            "/sim/v1/WhatsAppUsers/%2B15550002222/Messages/wamid.X",
+        ),
     ] {
         let (status, body) = rig.send(method.clone(), path, "Number=%2B1555").await;
         assert_eq!(

@@ -169,6 +169,7 @@ async fn no_permission_fails_with_37000_then_fails_fast_from_the_cache_until_gra
         &d.rt,
         &[EventKind::PermissionReply(PermissionReply {
             from: USER_DIGITS.to_owned(),
+            message_id: None,
             timestamp: Some(200),
             context_id: None,
             accepted: true,

@@ -18,7 +18,8 @@ use dialtone_sim::network::{
 use dialtone_types::{E164, Sid, SidKind};
 use dialtone_whatsapp::graph::SdpType;
 use dialtone_whatsapp::webhook::{
-    CallStatusKind, EventKind, TerminateStatus, parse_notification, verify_signature,
+    CallStatusKind, EventKind, MessageStatusKind, TerminateStatus, parse_notification,
+    verify_signature,
 };
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -418,5 +419,87 @@ async fn a_user_call_offers_ice_lite_media_the_business_answers() {
         s.sim.calls(account(), &e164(USER))[0].status,
         CallStatus::InProgress
     );
+    s.sim.shutdown().await;
+}
+
+/// Over HTTP: the user writes, the business sends a free-form call permission request and
+/// `connect`s after the reply; every webhook arrives signed, in Meta's order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permission_request_is_answered_with_signed_webhooks() {
+    let mut s = setup(0).await;
+    let mut user = NewUser::new(e164(USER));
+    user.reply_after = Duration::from_millis(50);
+    s.sim.put_user(account(), user).unwrap();
+    let wrote = s
+        .sim
+        .send_message(account(), &e164(USER), "whatsapp:+15550001111", "hi")
+        .await
+        .unwrap();
+    let events = s.next_events().await;
+    assert!(
+        matches!(events.as_slice(), [EventKind::Text(t)] if t.body == "hi" && t.message_id == wrote.id)
+    );
+    let response = s
+        .http
+        .post(format!("{}/messages", s.graph))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body(
+            serde_json::to_vec(
+                &json!({"messaging_product": "whatsapp", "to": "15550002222",
+                "type": "interactive", "interactive": {"type": "call_permission_request",
+                "action": {"name": "call_permission_request"}}}),
+            )
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let wamid = body["messages"][0]["id"].as_str().unwrap().to_owned();
+    let mut kinds = Vec::new();
+    for _ in 0..4 {
+        kinds.extend(s.next_events().await);
+    }
+    let statuses: Vec<MessageStatusKind> = kinds
+        .iter()
+        .filter_map(|e| match e {
+            EventKind::MessageStatus(st) if st.message_id == wamid => Some(st.status.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            MessageStatusKind::Sent,
+            MessageStatusKind::Delivered,
+            MessageStatusKind::Read
+        ]
+    );
+    let Some(EventKind::PermissionReply(reply)) = kinds.last() else {
+        panic!("the reply last: {kinds:?}");
+    };
+    assert!(reply.accepted && !reply.is_permanent);
+    assert_eq!(reply.context_id.as_deref(), Some(wamid.as_str()));
+    let permissions = s
+        .http
+        .get(format!(
+            "{}/call_permissions?user_wa_id=15550002222",
+            s.graph
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&permissions.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["permission"]["status"], "temporary");
+    assert_eq!(
+        body["permission"]["expiration_time"],
+        reply.expiration_timestamp.unwrap()
+    );
+    let listed = s.sim.messages(account(), &e164(USER));
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[1].status.as_deref(), Some("read"));
     s.sim.shutdown().await;
 }

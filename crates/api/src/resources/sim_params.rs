@@ -74,6 +74,11 @@ pub(crate) fn answer_after(p: &Params) -> Result<Duration, ApiError> {
     Ok(seconds(p, "AnswerAfter")?.unwrap_or(Duration::from_secs(1)))
 }
 
+/// `ReplyAfter`; one second when absent.
+pub(crate) fn reply_after(p: &Params) -> Result<Duration, ApiError> {
+    Ok(seconds(p, "ReplyAfter")?.unwrap_or(Duration::from_secs(1)))
+}
+
 /// `HangupAfter`; `None` (stays on the call) when absent.
 pub(crate) fn hangup_after(p: &Params) -> Result<Option<Duration>, ApiError> {
     seconds(p, "HangupAfter")

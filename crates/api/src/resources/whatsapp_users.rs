@@ -8,6 +8,12 @@
 //!   `Audio` (what the user sends once a call's media connects: `silence` (default), `tone:HZ`
 //!   (50 to 4000) or the `http(s)` URL of a 16-bit PCM WAV file, fetched when each call's media
 //!   connects and looped; an unusable file leaves the user silent and is logged).
+//!   `ConsentReply` (how the user answers call permission requests: `accept` (default, a
+//!   temporary 7-day permission), `accept-permanent`, `reject` or `ignore`), `ReplyAfter`
+//!   (seconds from reading a request to answering it, default 1).
+//!   The JSON shows `permissions`: the user's consent per business number as Meta keeps it
+//!   (`status` `no_permission`, `temporary` with `expiration`, `permanent`; the requests
+//!   counted in the last day and week; `revoked` by four unanswered calls).
 //! - `GET /sim/v1/WhatsAppUsers`: the account's users.
 //! - `GET`, `DELETE /sim/v1/WhatsAppUsers/{Number}`.
 //! - `POST /sim/v1/WhatsAppUsers/{Number}/Calls` form `To` (`whatsapp:+…`, a WhatsApp sender
@@ -18,9 +24,14 @@
 //!   RTCP receiver reports said of the user's stream (`remote_expected`, `remote_lost`);
 //!   `null` before.
 //!
+//! - Messages ([`messages`]): `GET`/`POST /sim/v1/WhatsAppUsers/{Number}/Messages`,
+//!   `POST /sim/v1/WhatsAppUsers/{Number}/Messages/{MessageId}`.
+//!
 //! Twilio has no such resource: the JSON is Dialtone's own in Twilio's style (snake_case, a
 //! `uri`, Twilio's error body). Without a simulator (`whatsapp.mode = "meta"`) every route
 //! answers 404.
+
+mod messages;
 
 use std::sync::Arc;
 
@@ -38,11 +49,13 @@ use crate::error::{ApiError, codes};
 use crate::params::{Form, Params};
 use crate::render::path_segment;
 use crate::resources::sim_params::{self, invalid};
-use crate::simulator::{SimulatedWhatsApp, WhatsAppPermission, WhatsAppUser, WhatsAppUserCall};
+use crate::simulator::{
+    SimulatedWhatsApp, WhatsAppConsentReply, WhatsAppPermission, WhatsAppUser, WhatsAppUserCall,
+};
 use crate::state::ApiState;
 use crate::target::Target;
 
-const BASE: &str = "/sim/v1/WhatsAppUsers";
+pub(crate) const BASE: &str = "/sim/v1/WhatsAppUsers";
 /// The routes, behind authentication for whichever account the credentials name.
 pub(crate) fn routes(state: &ApiState) -> Router<ApiState> {
     Router::new()
@@ -52,6 +65,7 @@ pub(crate) fn routes(state: &ApiState) -> Router<ApiState> {
             &format!("{BASE}/{{number}}/Calls"),
             get(list_calls).post(call),
         )
+        .merge(messages::routes())
         .route_layer(from_fn_with_state(state.clone(), any_account_auth))
 }
 
@@ -64,7 +78,7 @@ pub(crate) fn simulator(state: &ApiState) -> Result<Arc<dyn SimulatedWhatsApp>, 
     })
 }
 
-fn user_uri(number: &E164) -> String {
+pub(crate) fn user_uri(number: &E164) -> String {
     format!("{BASE}/{}", path_segment(number.as_str()))
 }
 
@@ -74,16 +88,26 @@ fn user_json(account: Sid, user: &WhatsAppUser) -> Value {
         "answer_after": user.answer_after.as_secs_f64(),
         "audio": user.audio.to_string(),
         "behavior": user.behavior.as_str(),
+        "consent_reply": user.consent_reply.as_str(),
         "digits": user.digits,
         "hangup_after": user.hangup_after.map(|d| d.as_secs_f64()),
         "number": user.number.as_str(),
         "permission": user.permission.as_str(),
+        "permissions": user.permissions.iter().map(|p| json!({
+            "business": format!("whatsapp:{}", p.business),
+            "expiration": date(p.expires_at),
+            "requests_last_day": p.requests_last_day,
+            "requests_last_week": p.requests_last_week,
+            "revoked": p.revoked,
+            "status": p.status,
+        })).collect::<Vec<_>>(),
+        "reply_after": user.reply_after.as_secs_f64(),
         "unanswered_in_a_row": user.unanswered_in_a_row,
         "uri": user_uri(&user.number),
     })
 }
 
-fn date(at: Option<UnixMillis>) -> Value {
+pub(crate) fn date(at: Option<UnixMillis>) -> Value {
     at.map_or(Value::Null, |at| Value::String(at.rfc2822().to_string()))
 }
 
@@ -139,6 +163,12 @@ fn user(p: &Params) -> Result<WhatsAppUser, ApiError> {
     let behavior = sim_params::behavior(p)?;
     let digits = sim_params::digits(p)?;
     let audio = sim_params::audio(p)?;
+    let consent_reply = sim_params::choice(
+        p,
+        "ConsentReply",
+        WhatsAppConsentReply::parse,
+        "accept, accept-permanent, reject or ignore",
+    )?;
     Ok(WhatsAppUser {
         number: number(p)?,
         permission,
@@ -147,12 +177,15 @@ fn user(p: &Params) -> Result<WhatsAppUser, ApiError> {
         hangup_after: sim_params::hangup_after(p)?,
         digits,
         audio,
+        consent_reply,
+        reply_after: sim_params::reply_after(p)?,
         unanswered_in_a_row: 0,
+        permissions: Vec::new(),
     })
 }
 
 /// The simulator and the account's user the path names; 404 for a user nobody created.
-fn known_user(
+pub(crate) fn known_user(
     state: &ApiState,
     account: Sid,
     target: &Target,
@@ -285,6 +318,14 @@ mod tests {
         assert_eq!(plain.number.as_str(), "+15550002222");
         assert_eq!(plain.permission, WhatsAppPermission::None);
         assert_eq!(plain.answer_after, Duration::from_secs(1));
+        assert_eq!(plain.consent_reply, WhatsAppConsentReply::Accept);
+        assert_eq!(plain.reply_after, Duration::from_secs(1));
+        let consent = user(&Params::parse(
+            b"Number=%2B15550002222&ConsentReply=accept-permanent&ReplyAfter=2.5",
+        ))
+        .unwrap();
+        assert_eq!(consent.consent_reply, WhatsAppConsentReply::AcceptPermanent);
+        assert_eq!(consent.reply_after, Duration::from_millis(2500));
         for (bad, code) in [
             ("", codes::INVALID_PARAMETER),
             ("Number=15550002222", codes::INVALID_TO),
@@ -296,6 +337,11 @@ mod tests {
             ("Number=%2B1555&Digits=12x", codes::INVALID_PARAMETER),
             ("Number=%2B1555&Audio=tone%3A10", codes::INVALID_PARAMETER),
             ("Number=%2B1555&Audio=noise", codes::INVALID_PARAMETER),
+            (
+                "Number=%2B1555&ConsentReply=maybe",
+                codes::INVALID_PARAMETER,
+            ),
+            ("Number=%2B1555&ReplyAfter=-2", codes::INVALID_PARAMETER),
         ] {
             let e = user(&Params::parse(bad.as_bytes())).unwrap_err();
             assert_eq!(e.status_and_code().1, Some(code), "{bad}");

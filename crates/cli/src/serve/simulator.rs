@@ -5,11 +5,12 @@
 
 use axum::http::StatusCode;
 use dialtone_api::{
-    BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppMedia, WhatsAppPermission, WhatsAppUser,
-    WhatsAppUserCall,
+    BoxFuture, ControlError, SimulatedWhatsApp, WhatsAppConsentReply, WhatsAppMedia,
+    WhatsAppMessage, WhatsAppPermission, WhatsAppUser, WhatsAppUserCall, WhatsAppUserPermission,
 };
 use dialtone_sim::network::{
-    self as sim, NewUser, SenderDirectory, SimError, SimSender, Simulator, UserCall,
+    self as sim, ConsentReply, MessageContent, NewUser, PairPermission, PermissionState,
+    SenderDirectory, SimError, SimSender, Simulator, UserCall, UserMessage,
 };
 use dialtone_store::{Sender, Store, StoreError};
 use dialtone_types::{E164, Sid, TwilioCode};
@@ -70,6 +71,75 @@ const fn from_sim_permission(p: sim::Permission) -> WhatsAppPermission {
     }
 }
 
+const fn to_sim_reply(r: WhatsAppConsentReply) -> ConsentReply {
+    match r {
+        WhatsAppConsentReply::Accept => ConsentReply::Accept,
+        WhatsAppConsentReply::AcceptPermanent => ConsentReply::AcceptPermanent,
+        WhatsAppConsentReply::Reject => ConsentReply::Reject,
+        WhatsAppConsentReply::Ignore => ConsentReply::Ignore,
+    }
+}
+
+const fn from_sim_reply(r: ConsentReply) -> WhatsAppConsentReply {
+    match r {
+        ConsentReply::Accept => WhatsAppConsentReply::Accept,
+        ConsentReply::AcceptPermanent => WhatsAppConsentReply::AcceptPermanent,
+        ConsentReply::Reject => WhatsAppConsentReply::Reject,
+        ConsentReply::Ignore => WhatsAppConsentReply::Ignore,
+    }
+}
+
+fn pair(p: PairPermission) -> WhatsAppUserPermission {
+    WhatsAppUserPermission {
+        business: p.business,
+        status: p.state.as_str().to_owned(),
+        expires_at: match p.state {
+            PermissionState::Temporary { expires_at } => Some(expires_at),
+            _ => None,
+        },
+        requests_last_day: p.requests_last_day,
+        requests_last_week: p.requests_last_week,
+        revoked: p.revoked,
+    }
+}
+
+fn message(m: UserMessage) -> WhatsAppMessage {
+    let (body, template) = match m.content.clone() {
+        MessageContent::Text { body } => (Some(body), None),
+        MessageContent::PermissionRequest { body, template } => (body, template),
+        MessageContent::Template { name, body } => (body, Some(name)),
+    };
+    WhatsAppMessage {
+        id: m.id,
+        direction: if m.inbound { "inbound" } else { "outbound" },
+        business: m.business,
+        kind: m.content.kind(),
+        body,
+        template,
+        status: m.status,
+        error_code: m.error_code,
+        created_at: m.created_at,
+        reply: m.reply.map(from_sim_reply),
+        replied_at: m.replied_at,
+    }
+}
+
+impl SimulatorPort {
+    /// A user with its consent per business number.
+    fn with_permissions(&self, account: Sid, u: sim::User) -> WhatsAppUser {
+        let permissions = self
+            .0
+            .permissions(account, &u.number)
+            .into_iter()
+            .map(pair)
+            .collect();
+        WhatsAppUser {
+            permissions,
+            ..user(u)
+        }
+    }
+}
+
 fn user(u: sim::User) -> WhatsAppUser {
     WhatsAppUser {
         number: u.number,
@@ -79,7 +149,10 @@ fn user(u: sim::User) -> WhatsAppUser {
         hangup_after: u.hangup_after,
         digits: u.digits,
         audio: u.audio,
+        consent_reply: from_sim_reply(u.consent_reply),
+        reply_after: u.reply_after,
         unanswered_in_a_row: u.unanswered_in_a_row,
+        permissions: Vec::new(),
     }
 }
 
@@ -110,13 +183,16 @@ fn call(c: UserCall) -> WhatsAppUserCall {
 
 fn error(e: &SimError) -> ControlError {
     let (status, code) = match e {
-        SimError::Invalid(_) => (StatusCode::BAD_REQUEST, TwilioCode(20001)),
-        SimError::UnknownUser => (StatusCode::NOT_FOUND, TwilioCode::NOT_FOUND),
+        SimError::Invalid(_) | SimError::Expired => (StatusCode::BAD_REQUEST, TwilioCode(20001)),
+        SimError::UnknownUser | SimError::UnknownMessage => {
+            (StatusCode::NOT_FOUND, TwilioCode::NOT_FOUND)
+        }
         SimError::UnknownSender(_) => (StatusCode::BAD_REQUEST, TwilioCode(21211)),
         // Twilio's code for Meta's 138003 (one active call per business/user pair).
         SimError::DuplicateCall => (StatusCode::CONFLICT, TwilioCode(37003)),
         SimError::Capacity(_) => (StatusCode::TOO_MANY_REQUESTS, TwilioCode(20429)),
         SimError::Media(_) => (StatusCode::SERVICE_UNAVAILABLE, TwilioCode(20503)),
+        SimError::DuplicateReply(_) => (StatusCode::CONFLICT, TwilioCode(20001)),
     };
     ControlError {
         status,
@@ -135,19 +211,64 @@ impl SimulatedWhatsApp for SimulatorPort {
             hangup_after: u.hangup_after,
             digits: u.digits,
             audio: u.audio,
+            consent_reply: to_sim_reply(u.consent_reply),
+            reply_after: u.reply_after,
         };
         self.0
             .put_user(account, new)
-            .map(user)
+            .map(|u| self.with_permissions(account, u))
             .map_err(|e| error(&e))
     }
 
     fn user(&self, account: Sid, number: &E164) -> Option<WhatsAppUser> {
-        self.0.user(account, number).map(user)
+        self.0
+            .user(account, number)
+            .map(|u| self.with_permissions(account, u))
     }
 
     fn users(&self, account: Sid) -> Vec<WhatsAppUser> {
-        self.0.users(account).into_iter().map(user).collect()
+        self.0
+            .users(account)
+            .into_iter()
+            .map(|u| self.with_permissions(account, u))
+            .collect()
+    }
+
+    fn send_message(
+        &self,
+        account: Sid,
+        number: E164,
+        to: String,
+        body: String,
+    ) -> BoxFuture<'_, Result<WhatsAppMessage, ControlError>> {
+        Box::pin(async move {
+            self.0
+                .send_message(account, &number, &to, &body)
+                .await
+                .map(message)
+                .map_err(|e| error(&e))
+        })
+    }
+
+    fn messages(&self, account: Sid, number: &E164) -> Vec<WhatsAppMessage> {
+        self.0
+            .messages(account, number)
+            .into_iter()
+            .map(message)
+            .collect()
+    }
+
+    fn answer_request(
+        &self,
+        account: Sid,
+        number: &E164,
+        id: &str,
+        reply: WhatsAppConsentReply,
+    ) -> Result<WhatsAppMessage, ControlError> {
+        self.0
+            .answer_request(account, number, id, to_sim_reply(reply))
+            .map(message)
+            .map_err(|e| error(&e))
     }
 
     fn delete_user(&self, account: Sid, number: &E164) -> bool {

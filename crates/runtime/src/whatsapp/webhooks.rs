@@ -86,6 +86,11 @@ impl WhatsApp {
                 tracing::debug!(accepted = reply.accepted, "WhatsApp call permission reply");
                 return;
             }
+            EventKind::MessageStatus(_) | EventKind::Text(_) => {
+                // Messaging webhooks: nothing in the calling connector consumes them.
+                tracing::debug!("WhatsApp messaging webhook ignored by the calling connector");
+                return;
+            }
             EventKind::Errors(errors) => {
                 for error in errors {
                     tracing::warn!(code = ?error.code, message = %error.message, "WhatsApp webhook error");

@@ -19,6 +19,12 @@ pub struct Timing {
     pub digits_delay: Duration,
     /// How long ended calls stay visible (to the test API and to a late `terminate`).
     pub keep_ended: Duration,
+    /// From Meta accepting a message to its `sent` status (or its `failed` one).
+    pub message_sent_after: Duration,
+    /// From `sent` to `delivered`.
+    pub message_delivered_after: Duration,
+    /// From `delivered` to `read` (the user opens the chat; `ReplyAfter` counts from here).
+    pub message_read_after: Duration,
 }
 
 impl Default for Timing {
@@ -30,6 +36,93 @@ impl Default for Timing {
             accept_window: Duration::from_mins(1),
             digits_delay: Duration::from_secs(1),
             keep_ended: Duration::from_mins(10),
+            message_sent_after: Duration::from_millis(100),
+            message_delivered_after: Duration::from_millis(200),
+            message_read_after: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Meta's consent rules per business number and user pair (reference `whatsapp-consent.md`
+/// §3.5; the production values by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentLimits {
+    /// Call permission requests per rolling 24 h (1; 138009 above).
+    pub requests_per_day: usize,
+    /// Call permission requests per rolling 7 days (2; 138009 above).
+    pub requests_per_week: usize,
+    /// Lifetime of a temporary permission from the user's acceptance (7 × 86 400 s).
+    pub temporary_lifetime: Duration,
+    /// How long a request can be answered (or the answer changed): 7 days after delivery, or
+    /// after the user's last answer.
+    pub request_lifetime: Duration,
+    /// The customer service window opened by a user's message (24 h): free-form messages and
+    /// call permission requests are delivered only inside it.
+    pub service_window: Duration,
+    /// `GET call_permissions` per business number per second (5; 613 above).
+    pub permission_reads_per_second: usize,
+}
+
+impl Default for ConsentLimits {
+    fn default() -> Self {
+        Self {
+            requests_per_day: 1,
+            requests_per_week: 2,
+            temporary_lifetime: Duration::from_hours(7 * 24),
+            request_lifetime: Duration::from_hours(7 * 24),
+            service_window: Duration::from_hours(24),
+            permission_reads_per_second: 5,
+        }
+    }
+}
+
+/// Meta's verdict on a new message template (the simulator's review is a setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TemplateReview {
+    /// `APPROVED` (the default) or `REJECTED`; `PENDING` leaves it under review for good.
+    pub verdict: TemplateStatus,
+    /// How long the review takes; zero answers the creation with the verdict itself, otherwise
+    /// it answers `PENDING` and a `message_template_status_update` webhook follows.
+    pub after: Duration,
+}
+
+impl Default for TemplateReview {
+    fn default() -> Self {
+        Self {
+            verdict: TemplateStatus::Approved,
+            after: Duration::ZERO,
+        }
+    }
+}
+
+/// A message template's status as Meta names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TemplateStatus {
+    /// Under review.
+    Pending,
+    /// Usable.
+    Approved,
+    /// Refused.
+    Rejected,
+}
+
+impl TemplateStatus {
+    /// `PENDING`, `APPROVED` or `REJECTED`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Approved => "APPROVED",
+            Self::Rejected => "REJECTED",
+        }
+    }
+
+    /// Parses Meta's name, case-insensitively.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.to_ascii_uppercase().as_str() {
+            "PENDING" => Some(Self::Pending),
+            "APPROVED" => Some(Self::Approved),
+            "REJECTED" => Some(Self::Rejected),
+            _ => None,
         }
     }
 }
@@ -48,6 +141,10 @@ pub struct NetworkConfig {
     pub max_connected_per_day: usize,
     /// Unanswered business-initiated calls in a row that revoke the permission (§2.4: 4).
     pub revoke_after_unanswered: u32,
+    /// Call permission requests, permission lifetimes, the service window.
+    pub consent: ConsentLimits,
+    /// How new message templates are reviewed.
+    pub template_review: TemplateReview,
 }
 
 impl NetworkConfig {
@@ -59,6 +156,8 @@ impl NetworkConfig {
             max_concurrent_calls: 1000,
             max_connected_per_day: 100,
             revoke_after_unanswered: 4,
+            consent: ConsentLimits::default(),
+            template_review: TemplateReview::default(),
         }
     }
 }
@@ -71,6 +170,8 @@ impl fmt::Debug for NetworkConfig {
             .field("max_concurrent_calls", &self.max_concurrent_calls)
             .field("max_connected_per_day", &self.max_connected_per_day)
             .field("revoke_after_unanswered", &self.revoke_after_unanswered)
+            .field("consent", &self.consent)
+            .field("template_review", &self.template_review)
             .finish()
     }
 }

@@ -19,6 +19,17 @@ pub enum SimError {
     /// The business number already carries the most concurrent calls Meta allows.
     #[error("the business number already has {0} concurrent calls")]
     Capacity(usize),
+    /// No such message of this user.
+    #[error("no such message of this WhatsApp user")]
+    UnknownMessage,
+    /// The call permission request can no longer be answered.
+    #[error(
+        "the call permission request has expired (7 days after delivery or the last answer, or a newer request was answered)"
+    )]
+    Expired,
+    /// The request already has this answer.
+    #[error("the call permission request was already answered {0}")]
+    DuplicateReply(&'static str),
     /// The user's media side could not be created.
     #[error("media: {0}")]
     Media(String),

@@ -12,8 +12,12 @@
 //! - A number the simulator does not know is a user without permission: `connect` answers
 //!   138006 (Meta does not reveal whether a number is on WhatsApp), `call_permissions` says
 //!   `no_permission`.
-//! - Permission is per user of the account (every business number of the account sees the
-//!   same consent), granted permissions do not expire.
+//! - Consent ([`consent`]): the user's `Permission` setting `granted` scripts a permanent
+//!   permission towards every business number of the account; otherwise permission is per
+//!   business number and user pair and comes only from the user's answer to a call
+//!   permission request ([`messages`]): temporary (7 days) or permanent. Requests are limited
+//!   to 1 per 24 h and 2 per 7 days per pair (138009), refused while a permanent permission
+//!   exists (138017), and any connected call resets the counters.
 //! - `busy`: no `RINGING`; after `ring_after` a `REJECTED` status then a terminate webhook
 //!   (`COMPLETED`, no duration) — the same signal as a decline, which Twilio reports as busy.
 //! - `reject`: `RINGING`, then after `AnswerAfter` `REJECTED` and the terminate webhook.
@@ -29,7 +33,8 @@
 //!   `start_time`, `end_time`, `duration` in whole seconds).
 //! - Every business-initiated call that ends unanswered (busy, declined, not answered,
 //!   unreachable, ended by the business before the answer) extends the user's unanswered
-//!   streak; the fourth in a row revokes a granted permission (§2.4). An answer resets it.
+//!   streak (kept per user); the fourth in a row revokes the scripted permission and the
+//!   pair's (§2.4). An answer resets it.
 //! - User-initiated calls: the `connect` webhook carries the user's offer; the business has
 //!   `accept_window` (60 s) to `accept`, else the call ends unanswered. Meta sends no status
 //!   webhooks for them.
@@ -41,19 +46,27 @@
 
 mod call;
 mod config;
+mod consent;
 mod error;
 mod graph;
+mod messages;
 #[allow(clippy::module_inception)]
 mod network;
 mod output;
 mod shell;
+mod templates;
 mod user;
 
 pub use call::{CallStatus, Direction, SimSender, UserCall};
-pub use config::{NetworkConfig, Timing};
+pub use config::{ConsentLimits, NetworkConfig, TemplateReview, TemplateStatus, Timing};
+pub use consent::{PairPermission, PermissionState};
 pub use error::SimError;
 pub use graph::{GraphReply, GraphRequest};
+pub use messages::{KEEP_MESSAGES, MessageContent, UserMessage};
 pub use network::Network;
 pub use output::{Output, Webhook};
 pub use shell::{BoxFuture, Delivery, SenderDirectory, Simulator, SimulatorConfig};
-pub use user::{Behavior, MAX_DIGITS, MAX_SECONDS, NewUser, Permission, User, valid_digits};
+pub use templates::Template;
+pub use user::{
+    Behavior, ConsentReply, MAX_DIGITS, MAX_SECONDS, NewUser, Permission, User, valid_digits,
+};

@@ -19,9 +19,12 @@ use dialtone_whatsapp::webhook::{
 
 use super::call::{Call, CallStatus, Direction, Script, SimSender, UserCall};
 use super::config::NetworkConfig;
+use super::consent::PairConsent;
 use super::error::SimError;
+use super::messages::{Message, MessageList, MessageTimer};
 use super::output::{Output, Webhook};
-use super::user::{Behavior, NewUser, Permission, User};
+use super::templates::Template;
+use super::user::{Behavior, NewUser, User};
 
 /// A timer of one call; it only acts if the call is still in the state it was armed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +47,14 @@ pub(crate) enum Timer {
     Hangup,
 }
 
+/// What a timer is about: a call, a message, or a template under review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Due {
+    Call(Timer),
+    Message(MessageTimer),
+    Template,
+}
+
 /// How a call ends.
 pub(crate) struct Ending {
     pub status: CallStatus,
@@ -64,19 +75,31 @@ pub struct Network {
     per_sender: HashMap<String, usize>,
     /// When business-initiated calls of each pair were answered, over the last 24 h.
     connected: HashMap<(String, E164), VecDeque<UnixMillis>>,
-    timers: BTreeMap<(UnixMillis, u64), (String, Timer)>,
-    timer_seq: u64,
+    /// Consent per (phone number id, user).
+    pub(crate) consent: HashMap<(String, E164), PairConsent>,
+    /// When each user last wrote to each business number (the service window).
+    pub(crate) windows: HashMap<(String, E164), UnixMillis>,
+    /// Message ids per (account, user), oldest first.
+    pub(crate) messages: HashMap<(Sid, E164), MessageList>,
+    /// Messages by `wamid`.
+    pub(crate) message_store: HashMap<String, Message>,
+    /// Templates by id.
+    pub(crate) templates: HashMap<String, Template>,
+    /// Recent `call_permissions` reads per phone number id.
+    pub(crate) permission_reads: HashMap<String, VecDeque<UnixMillis>>,
+    timers: BTreeMap<(UnixMillis, u64), (String, Due)>,
+    pub(crate) timer_seq: u64,
     ended: VecDeque<(UnixMillis, String)>,
     outputs: VecDeque<Output>,
 }
 
 const DAY_MS: u64 = 86_400_000;
 
-fn millis(d: Duration) -> u64 {
+pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn secs(now: UnixMillis) -> u64 {
+pub(crate) fn secs(now: UnixMillis) -> u64 {
     now.0 / 1000
 }
 
@@ -97,6 +120,12 @@ impl Network {
             pairs: HashMap::new(),
             per_sender: HashMap::new(),
             connected: HashMap::new(),
+            consent: HashMap::new(),
+            windows: HashMap::new(),
+            messages: HashMap::new(),
+            message_store: HashMap::new(),
+            templates: HashMap::new(),
+            permission_reads: HashMap::new(),
             timers: BTreeMap::new(),
             timer_seq: 0,
             ended: VecDeque::new(),
@@ -191,8 +220,12 @@ impl Network {
             if entry.key().0 > now {
                 break;
             }
-            let (call_id, timer) = entry.remove();
-            self.fire(now, &call_id, timer);
+            let (id, due) = entry.remove();
+            match due {
+                Due::Call(timer) => self.fire(now, &id, timer),
+                Due::Message(timer) => self.fire_message(now, &id, timer),
+                Due::Template => self.review_done(now, &id),
+            }
         }
         let keep = millis(self.config.timing.keep_ended);
         while let Some((at, _)) = self.ended.front() {
@@ -206,9 +239,17 @@ impl Network {
     }
 
     fn arm(&mut self, at: UnixMillis, call_id: &str, timer: Timer) {
+        self.arm_due(at, call_id, Due::Call(timer));
+    }
+
+    pub(crate) fn arm_due(&mut self, at: UnixMillis, id: &str, due: Due) {
         self.timer_seq += 1;
         self.timers
-            .insert((at, self.timer_seq), (call_id.to_owned(), timer));
+            .insert((at, self.timer_seq), (id.to_owned(), due));
+    }
+
+    pub(crate) fn arm_template(&mut self, at: UnixMillis, id: &str) {
+        self.arm_due(at, id, Due::Template);
     }
 
     fn fire(&mut self, now: UnixMillis, call_id: &str, timer: Timer) {
@@ -321,7 +362,7 @@ impl Network {
 
     /// splitmix64: ids only need to be unique and unguessable-looking; the shell seeds it from
     /// the OS.
-    fn next_random(&mut self) -> u64 {
+    pub(crate) fn next_random(&mut self) -> u64 {
         self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.rng;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -480,6 +521,7 @@ impl Network {
                 call.answer = Some(sdp.clone());
                 let key = (call.sender.phone_number_id.clone(), call.user.clone());
                 let (account, user) = (call.sender.account, call.user.clone());
+                let sender = call.sender.clone();
                 let connect = ConnectEvent {
                     call_id: call_id.to_owned(),
                     from: Some(wa_id(&call.sender.number)),
@@ -498,6 +540,8 @@ impl Network {
                 if let Some(user) = self.user_mut(account, &user) {
                     user.unanswered_in_a_row = 0;
                 }
+                // A connected call in either direction resets the pair's request counters.
+                self.reset_requests(&sender, &user);
                 self.webhook(call_id, vec![EventKind::Connect(connect)]);
                 self.status_webhook(now, call_id, CallStatusKind::Accepted);
                 self.start_talking(now, call_id);
@@ -603,11 +647,12 @@ impl Network {
         }
         if call.direction == Direction::BusinessInitiated && !answered {
             let limit = self.config.revoke_after_unanswered;
-            if let Some(user) = self.user_mut(call.sender.account, &call.user) {
+            let streak = self.user_mut(call.sender.account, &call.user).map(|user| {
                 user.unanswered_in_a_row = user.unanswered_in_a_row.saturating_add(1);
-                if user.unanswered_in_a_row >= limit && user.permission == Permission::Granted {
-                    user.permission = Permission::Revoked;
-                }
+                user.unanswered_in_a_row
+            });
+            if streak.is_some_and(|n| n >= limit) {
+                self.revoke(&call.sender, &call.user);
             }
         }
         self.ended.push_back((now, call_id.to_owned()));

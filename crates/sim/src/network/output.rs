@@ -1,12 +1,13 @@
 //! What the rules ask the IO shell to do: send a webhook, play the user's media side, forget a
-//! finished call.
+//! finished call or message.
 
 use dialtone_whatsapp::webhook::{EventKind, NotificationContext, notification_body};
 
 /// One webhook POST, in the order the rules produced it (the shell keeps that order per call).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Webhook {
-    /// The call it is about (webhooks of one call are delivered in order).
+    /// The call or message it is about (the webhooks of one call, or of one message, are
+    /// delivered in order).
     pub call_id: String,
     /// Account, business number and user.
     pub context: NotificationContext,
@@ -52,5 +53,18 @@ pub enum Output {
     Ended {
         /// The call.
         call_id: String,
+    },
+    /// A message has no more webhooks to come (for now): drop its delivery queue once drained.
+    MessageDone {
+        /// The message's `wamid`.
+        message_id: String,
+    },
+    /// POST this body as it is (a webhook that is not about a phone number, e.g.
+    /// `message_template_status_update`).
+    RawWebhook {
+        /// What it is about, for logs.
+        key: String,
+        /// The signed body.
+        body: Vec<u8>,
     },
 }

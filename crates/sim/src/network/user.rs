@@ -1,8 +1,9 @@
 //! Simulated WhatsApp users: who they are and how their phone reacts to a business call.
 //!
 //! Users belong to an account (the one whose credentials created them), like softphones. The
-//! permission is the user's consent towards the account's business numbers; the simulator keeps
-//! one per user rather than one per business number, which is what a test needs to script.
+//! `Permission` setting scripts a consent towards every business number of the account
+//! (`granted` acts as a permanent permission); consent earned by answering a call permission
+//! request is kept per business number and user pair, as Meta keeps it ([`super::consent`]).
 
 use std::time::Duration;
 
@@ -48,6 +49,43 @@ impl Permission {
     }
 }
 
+/// How the user answers a call permission request (free-form or template).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ConsentReply {
+    /// "Temporarily allow calls": a temporary permission (the default).
+    #[default]
+    Accept,
+    /// "Allow calls": a permanent permission.
+    AcceptPermanent,
+    /// "Don't allow".
+    Reject,
+    /// Reads the request and never answers.
+    Ignore,
+}
+
+impl ConsentReply {
+    /// Parses `accept`, `accept-permanent`, `reject` or `ignore`.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "accept" => Some(Self::Accept),
+            "accept-permanent" => Some(Self::AcceptPermanent),
+            "reject" => Some(Self::Reject),
+            "ignore" => Some(Self::Ignore),
+            _ => None,
+        }
+    }
+
+    /// The form value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::AcceptPermanent => "accept-permanent",
+            Self::Reject => "reject",
+            Self::Ignore => "ignore",
+        }
+    }
+}
+
 /// How the user's phone reacts to a business-initiated call. For a WhatsApp user: `answer`
 /// rings, then answers after `answer_after`; `busy` (on another call) is refused at once without
 /// ringing; `reject` rings, then declines after `answer_after`; `no-answer` rings until Meta's
@@ -71,11 +109,15 @@ pub struct NewUser {
     pub digits: Option<String>,
     /// What the user sends once a call's media is connected (either direction).
     pub audio: SimulatedAudio,
+    /// How the user answers call permission requests.
+    pub consent_reply: ConsentReply,
+    /// From reading a call permission request to answering it.
+    pub reply_after: Duration,
 }
 
 impl NewUser {
-    /// A user with the defaults: no permission, answers after 1 s, no hang-up, no digits,
-    /// silence.
+    /// A user with the defaults: no permission, answers calls after 1 s, no hang-up, no
+    /// digits, silence; accepts permission requests (temporarily) 1 s after reading them.
     pub fn new(number: E164) -> Self {
         Self {
             number,
@@ -85,6 +127,8 @@ impl NewUser {
             hangup_after: None,
             digits: None,
             audio: SimulatedAudio::Silence,
+            consent_reply: ConsentReply::default(),
+            reply_after: Duration::from_secs(1),
         }
     }
 
@@ -93,6 +137,7 @@ impl NewUser {
         for (name, value) in [
             ("AnswerAfter", Some(self.answer_after)),
             ("HangupAfter", self.hangup_after),
+            ("ReplyAfter", Some(self.reply_after)),
         ] {
             if value.is_some_and(|d| d.as_secs_f64() > MAX_SECONDS) {
                 return Err(SimError::Invalid(format!(
@@ -134,6 +179,10 @@ pub struct User {
     pub digits: Option<String>,
     /// What the user sends once a call's media is connected.
     pub audio: SimulatedAudio,
+    /// How the user answers call permission requests.
+    pub consent_reply: ConsentReply,
+    /// From reading a call permission request to answering it.
+    pub reply_after: Duration,
     /// Business-initiated calls left unanswered in a row since the last answered one.
     pub unanswered_in_a_row: u32,
 }
@@ -148,6 +197,8 @@ impl User {
             hangup_after: user.hangup_after,
             digits: user.digits,
             audio: user.audio,
+            consent_reply: user.consent_reply,
+            reply_after: user.reply_after,
             unanswered_in_a_row: 0,
         }
     }

@@ -58,6 +58,10 @@ pub enum Seen {
     Digits(String, String),
     ApplyAnswer(String, String),
     Ended(String),
+    /// A message has no more webhooks to come.
+    MessageDone(String),
+    /// A webhook posted as is (template status updates): (key, body).
+    Raw(String, Value),
 }
 
 pub struct Driver {
@@ -113,6 +117,16 @@ impl Driver {
         let sender = sender();
         let request = Self::request(auth, Some(&sender));
         let reply = self.net.handle_calls(self.now, &request, body);
+        self.drain();
+        reply
+    }
+
+    /// `POST /messages` with the right token.
+    pub fn post_messages(&mut self, body: &Value) -> GraphReply {
+        let bytes = serde_json::to_vec(body).expect("json");
+        let sender = sender();
+        let request = Self::request(Some("Bearer sim-token"), Some(&sender));
+        let reply = self.net.handle_messages(self.now, &request, &bytes);
         self.drain();
         reply
     }
@@ -188,6 +202,10 @@ impl Driver {
                 Output::ApplyAnswer { call_id, answer } => Seen::ApplyAnswer(call_id, answer),
                 Output::PressDigits { call_id, digits } => Seen::Digits(call_id, digits),
                 Output::Ended { call_id } => Seen::Ended(call_id),
+                Output::MessageDone { message_id } => Seen::MessageDone(message_id),
+                Output::RawWebhook { key, body } => {
+                    Seen::Raw(key, serde_json::from_slice(&body).expect("json"))
+                }
             };
             self.seen.push((self.now, seen));
         }
@@ -197,6 +215,17 @@ impl Driver {
     pub fn take(&mut self) -> Vec<(UnixMillis, Seen)> {
         std::mem::take(&mut self.seen)
     }
+}
+
+/// A free-form call permission request to `user` (`+E164` or digits).
+pub fn request_body(user: &str) -> Value {
+    json!({
+        "messaging_product": "whatsapp", "recipient_type": "individual",
+        "to": user.trim_start_matches('+'), "type": "interactive",
+        "interactive": {"type": "call_permission_request",
+            "action": {"name": "call_permission_request"},
+            "body": {"text": "May we call you about your order?"}}
+    })
 }
 
 /// `START` plus `ms`.
@@ -223,4 +252,26 @@ pub fn error_body(reply: &GraphReply) -> Value {
             .is_some_and(|t| t.starts_with('A') && t.len() > 5)
     );
     body
+}
+
+/// A Graph reply with its body parsed.
+pub struct GraphReplyJson {
+    pub status: u16,
+    pub body: Value,
+    raw: GraphReply,
+}
+
+impl GraphReplyJson {
+    pub fn of(reply: &GraphReply) -> Self {
+        Self {
+            status: reply.status,
+            body: serde_json::from_slice(&reply.body).expect("json"),
+            raw: reply.clone(),
+        }
+    }
+
+    /// The error body without its `fbtrace_id` (checked).
+    pub fn error(&self) -> Value {
+        error_body(&self.raw)
+    }
 }

@@ -193,7 +193,10 @@ impl CallTracker {
                     return self.informational(e);
                 }
             },
-            EventKind::PermissionReply(_) | EventKind::Errors(_) => return Handled::OtherCall,
+            EventKind::PermissionReply(_)
+            | EventKind::MessageStatus(_)
+            | EventKind::Text(_)
+            | EventKind::Errors(_) => return Handled::OtherCall,
         };
         if let EventKind::Connect(connect) = event
             && connect.direction == crate::webhook::CallDirection::UserInitiated

@@ -131,6 +131,7 @@ fn permission_replies_grant_and_refuse() {
     cache.record_failure(T0, PNID, USER, &no_permission_failure());
     let mut reply = PermissionReply {
         from: USER.to_owned(),
+        message_id: None,
         timestamp: Some(1_760_682_000),
         context_id: None,
         accepted: true,

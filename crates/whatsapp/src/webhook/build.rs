@@ -4,9 +4,10 @@
 
 use serde_json::{Map, Value, json};
 
+use super::build_messages::{message_status_json, reply_json, text_json};
 use super::event::{
-    CallDirection, CallStatusKind, ConnectEvent, EventKind, PermissionReply, StatusEvent,
-    TerminateEvent, TerminateStatus,
+    CallDirection, CallStatusKind, ConnectEvent, EventKind, StatusEvent, TerminateEvent,
+    TerminateStatus,
 };
 use super::parse::OBJECT;
 use crate::error::GraphError;
@@ -26,15 +27,19 @@ pub struct NotificationContext {
 }
 
 /// A notification body carrying `events`: call events and errors under field `calls`,
-/// permission replies under field `messages` (one change per field used).
+/// permission replies, user texts and message statuses under field `messages` (one change per
+/// field used).
 pub fn notification_body(context: &NotificationContext, events: &[EventKind]) -> Vec<u8> {
     let (mut calls, mut statuses, mut errors, mut messages) = (vec![], vec![], vec![], vec![]);
+    let mut message_statuses = vec![];
     for event in events {
         match event {
             EventKind::Connect(connect) => calls.push(connect_json(connect)),
             EventKind::Terminate(terminate) => calls.push(terminate_json(terminate)),
             EventKind::Status(status) => statuses.push(status_json(status)),
             EventKind::PermissionReply(reply) => messages.push(reply_json(reply)),
+            EventKind::Text(text) => messages.push(text_json(text)),
+            EventKind::MessageStatus(status) => message_statuses.push(message_status_json(status)),
             EventKind::Errors(list) => errors.extend(list.iter().map(GraphError::to_json)),
         }
     }
@@ -46,9 +51,10 @@ pub fn notification_body(context: &NotificationContext, events: &[EventKind]) ->
         put_array(&mut value, "errors", errors);
         changes.push(json!({"field": "calls", "value": value}));
     }
-    if !messages.is_empty() {
+    if !messages.is_empty() || !message_statuses.is_empty() {
         let mut value = base_value(context);
         put_array(&mut value, "messages", messages);
+        put_array(&mut value, "statuses", message_statuses);
         changes.push(json!({"field": "messages", "value": value}));
     }
     let body = json!({
@@ -85,7 +91,7 @@ fn put_array(value: &mut Map<String, Value>, key: &str, items: Vec<Value>) {
     }
 }
 
-fn put<T: Into<Value>>(object: &mut Map<String, Value>, key: &str, item: Option<T>) {
+pub(super) fn put<T: Into<Value>>(object: &mut Map<String, Value>, key: &str, item: Option<T>) {
     if let Some(item) = item {
         object.insert(key.to_owned(), item.into());
     }
@@ -100,7 +106,7 @@ fn direction(direction: CallDirection) -> Option<&'static str> {
 }
 
 /// Meta writes timestamps as strings of Unix seconds.
-fn seconds(value: Option<u64>) -> Option<String> {
+pub(super) fn seconds(value: Option<u64>) -> Option<String> {
     value.map(|secs| secs.to_string())
 }
 
@@ -190,31 +196,4 @@ fn status_json(status: &StatusEvent) -> Value {
         out.insert("errors".into(), Value::Array(errors));
     }
     Value::Object(out)
-}
-
-fn reply_json(reply: &PermissionReply) -> Value {
-    let mut inner = Map::new();
-    inner.insert(
-        "response".into(),
-        if reply.accepted { "accept" } else { "reject" }.into(),
-    );
-    inner.insert("is_permanent".into(), reply.is_permanent.into());
-    put(
-        &mut inner,
-        "expiration_timestamp",
-        seconds(reply.expiration_timestamp),
-    );
-    put(&mut inner, "response_source", reply.response_source.clone());
-    let mut message = Map::new();
-    message.insert("from".into(), reply.from.clone().into());
-    put(&mut message, "timestamp", seconds(reply.timestamp));
-    if let Some(context_id) = &reply.context_id {
-        message.insert("context".into(), json!({"id": context_id}));
-    }
-    message.insert("type".into(), "interactive".into());
-    message.insert(
-        "interactive".into(),
-        json!({"type": "call_permission_reply", "call_permission_reply": inner}),
-    );
-    Value::Object(message)
 }

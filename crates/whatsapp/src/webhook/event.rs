@@ -56,6 +56,10 @@ pub enum EventKind {
     Status(StatusEvent),
     /// `messages[]` with an `interactive.call_permission_reply` (field `messages`).
     PermissionReply(PermissionReply),
+    /// `statuses[]` of a message (field `messages`): `sent`, `delivered`, `read`, `failed`.
+    MessageStatus(MessageStatusEvent),
+    /// `messages[]` of `type: text` (field `messages`): the user wrote to the business.
+    Text(TextMessage),
     /// `errors[]` directly in `value` (e.g. 131044 for a user-initiated call).
     Errors(Vec<GraphError>),
 }
@@ -174,6 +178,8 @@ pub struct StatusEvent {
 pub struct PermissionReply {
     /// `from`, the user (digits).
     pub from: String,
+    /// `id`, the reply's own `wamid.…`.
+    pub message_id: Option<String>,
     /// `timestamp`, Unix seconds.
     pub timestamp: Option<u64>,
     /// `context.id`: the request message, or the `wacid` of the call that granted it.
@@ -186,4 +192,73 @@ pub struct PermissionReply {
     pub expiration_timestamp: Option<u64>,
     /// `response_source`: `user_action` or `automatic`.
     pub response_source: Option<String>,
+}
+
+/// `status` of a message status event, parsed case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageStatusKind {
+    /// `sent`: Meta's servers have it.
+    Sent,
+    /// `delivered`: on the user's phone.
+    Delivered,
+    /// `read`: the user opened it (only with read receipts on).
+    Read,
+    /// `failed`: not delivered; `errors[]` says why.
+    Failed,
+    /// Missing or another value (kept lower-cased, e.g. `played`).
+    Other(String),
+}
+
+impl MessageStatusKind {
+    /// The value as Meta writes it (lower case).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Failed => "failed",
+            Self::Other(other) => other,
+        }
+    }
+
+    /// Parses a value case-insensitively.
+    pub fn parse(value: &str) -> Self {
+        match value.to_ascii_lowercase().as_str() {
+            "sent" => Self::Sent,
+            "delivered" => Self::Delivered,
+            "read" => Self::Read,
+            "failed" => Self::Failed,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+/// A `statuses[]` event of a message (field `messages`, no `type: call`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageStatusEvent {
+    /// `id`, the message's `wamid.…`.
+    pub message_id: String,
+    /// `status`.
+    pub status: MessageStatusKind,
+    /// `timestamp`, Unix seconds.
+    pub timestamp: Option<u64>,
+    /// `recipient_id`, the user (digits).
+    pub recipient_id: Option<String>,
+    /// `pricing.category` (`utility`, `marketing`, `service`…) of a non-failed status.
+    pub pricing_category: Option<String>,
+    /// `errors[]` of a `failed` status.
+    pub errors: Vec<GraphError>,
+}
+
+/// A text message from the user (`messages[]` with `type: text`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextMessage {
+    /// `from`, the user (digits).
+    pub from: String,
+    /// `id`, the message's `wamid.…`.
+    pub message_id: String,
+    /// `timestamp`, Unix seconds.
+    pub timestamp: Option<u64>,
+    /// `text.body`.
+    pub body: String,
 }

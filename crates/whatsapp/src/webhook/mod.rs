@@ -1,5 +1,6 @@
 //! Meta's webhooks for calling: the signature on every POST, the GET subscription check, and
-//! the `calls` (and permission-reply `messages`) notifications as typed events.
+//! the `calls` and `messages` notifications (permission replies, message statuses, user texts)
+//! as typed events.
 //!
 //! [`notification_body`] writes the same bodies, for the simulator.
 //!
@@ -9,6 +10,7 @@
 //! rely on the tracker to absorb the duplicates.
 
 mod build;
+mod build_messages;
 mod event;
 mod parse;
 mod signature;
@@ -18,8 +20,9 @@ mod tests;
 
 pub use build::{NotificationContext, notification_body};
 pub use event::{
-    CallDirection, CallStatusKind, ConnectEvent, Contact, EventKind, Notification, PermissionReply,
-    Skipped, StatusEvent, TerminateEvent, TerminateStatus, WebhookEvent,
+    CallDirection, CallStatusKind, ConnectEvent, Contact, EventKind, MessageStatusEvent,
+    MessageStatusKind, Notification, PermissionReply, Skipped, StatusEvent, TerminateEvent,
+    TerminateStatus, TextMessage, WebhookEvent,
 };
 pub use parse::{OBJECT, WebhookParseError, parse_notification};
 pub use signature::{SIGNATURE_HEADER, SignatureError, signature_header, verify_signature};

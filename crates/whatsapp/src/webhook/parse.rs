@@ -8,8 +8,9 @@
 use serde_json::{Map, Value};
 
 use super::event::{
-    CallDirection, CallStatusKind, ConnectEvent, Contact, EventKind, Notification, PermissionReply,
-    Skipped, StatusEvent, TerminateEvent, TerminateStatus, WebhookEvent,
+    CallDirection, CallStatusKind, ConnectEvent, Contact, EventKind, MessageStatusEvent,
+    MessageStatusKind, Notification, PermissionReply, Skipped, StatusEvent, TerminateEvent,
+    TerminateStatus, TextMessage, WebhookEvent,
 };
 use crate::error::GraphError;
 use crate::graph::{SdpType, Session};
@@ -107,6 +108,14 @@ fn parse_value(out: &mut Notification, waba_id: &str, field: &str, value: &Map<S
         for message in array(value.get("messages")) {
             if let Some(reply) = parse_permission_reply(message) {
                 kinds.push(EventKind::PermissionReply(reply));
+            } else if let Some(text) = parse_text(message) {
+                kinds.push(EventKind::Text(text));
+            }
+        }
+        for status in array(value.get("statuses")) {
+            match parse_message_status(status) {
+                Ok(kind) => kinds.push(kind),
+                Err(reason) => skip(out, reason),
             }
         }
     }
@@ -214,6 +223,7 @@ fn parse_permission_reply(message: &Value) -> Option<PermissionReply> {
     let reply = interactive.get("call_permission_reply")?;
     Some(PermissionReply {
         from: text(message, "from")?,
+        message_id: text(message, "id"),
         timestamp: number(message, "timestamp"),
         context_id: message.get("context").and_then(|c| text(c, "id")),
         accepted: text(reply, "response").is_some_and(|r| r.eq_ignore_ascii_case("accept")),
@@ -224,6 +234,31 @@ fn parse_permission_reply(message: &Value) -> Option<PermissionReply> {
         expiration_timestamp: number(reply, "expiration_timestamp"),
         response_source: text(reply, "response_source"),
     })
+}
+
+fn parse_text(message: &Value) -> Option<TextMessage> {
+    if text(message, "type")? != "text" {
+        return None;
+    }
+    Some(TextMessage {
+        from: text(message, "from")?,
+        message_id: text(message, "id")?,
+        timestamp: number(message, "timestamp"),
+        body: message.get("text").and_then(|t| text(t, "body"))?,
+    })
+}
+
+fn parse_message_status(status: &Value) -> Result<EventKind, &'static str> {
+    let message_id = text(status, "id").ok_or("message status without id")?;
+    let kind = text(status, "status").ok_or("message status without status")?;
+    Ok(EventKind::MessageStatus(MessageStatusEvent {
+        message_id,
+        status: MessageStatusKind::parse(&kind),
+        timestamp: number(status, "timestamp"),
+        recipient_id: text(status, "recipient_id"),
+        pricing_category: status.get("pricing").and_then(|p| text(p, "category")),
+        errors: errors(status.get("errors")),
+    }))
 }
 
 fn errors(value: Option<&Value>) -> Vec<GraphError> {

@@ -222,17 +222,29 @@ fn permission_reply_and_value_level_errors() {
             ]
         }),
     );
+    let parsed = parse_notification(&reply).expect("parsed");
+    assert_eq!(parsed.skipped, vec![]);
+    let kinds: Vec<EventKind> = parsed.events.into_iter().map(|e| e.kind).collect();
     assert_eq!(
-        only_event(&reply).kind,
-        EventKind::PermissionReply(PermissionReply {
-            from: "5511987654321".to_owned(),
-            timestamp: Some(1_760_690_000),
-            context_id: Some("wamid.REQ".to_owned()),
-            accepted: true,
-            is_permanent: false,
-            expiration_timestamp: Some(1_761_294_800),
-            response_source: Some("user_action".to_owned()),
-        })
+        kinds,
+        vec![
+            EventKind::PermissionReply(PermissionReply {
+                from: "5511987654321".to_owned(),
+                message_id: Some("wamid.R".to_owned()),
+                timestamp: Some(1_760_690_000),
+                context_id: Some("wamid.REQ".to_owned()),
+                accepted: true,
+                is_permanent: false,
+                expiration_timestamp: Some(1_761_294_800),
+                response_source: Some("user_action".to_owned()),
+            }),
+            EventKind::Text(TextMessage {
+                from: "5511987654321".to_owned(),
+                message_id: "wamid.T".to_owned(),
+                timestamp: None,
+                body: "hi".to_owned(),
+            }),
+        ]
     );
     let errors = envelope(
         "calls",
@@ -431,6 +443,7 @@ fn built_bodies_parse_back_to_the_same_events() {
         )]),
         EventKind::PermissionReply(PermissionReply {
             from: "5511987654321".to_owned(),
+            message_id: None,
             timestamp: Some(1_760_690_000),
             context_id: Some("wamid.REQ".to_owned()),
             accepted: false,
@@ -579,7 +592,7 @@ fn event() -> impl Strategy<Value = EventKind> {
         );
     let reply = (
         "[0-9]{5,15}",
-        ts,
+        ts.clone(),
         opt_text(),
         any::<bool>(),
         any::<bool>(),
@@ -598,6 +611,7 @@ fn event() -> impl Strategy<Value = EventKind> {
             )| {
                 EventKind::PermissionReply(PermissionReply {
                     from,
+                    message_id: context_id.clone().map(|id| format!("{id}.reply")),
                     timestamp,
                     context_id,
                     accepted,
@@ -610,7 +624,42 @@ fn event() -> impl Strategy<Value = EventKind> {
     let errors = graph_errors()
         .prop_filter("non-empty", |errors| !errors.is_empty())
         .prop_map(EventKind::Errors);
-    prop_oneof![connect, terminate, status, reply, errors]
+    let message_status = (
+        "wamid\\.[A-Za-z0-9]{1,12}",
+        prop_oneof![
+            Just(MessageStatusKind::Sent),
+            Just(MessageStatusKind::Delivered),
+            Just(MessageStatusKind::Read),
+            Just(MessageStatusKind::Failed),
+            Just(MessageStatusKind::Other("played".to_owned())),
+        ],
+        ts,
+        proptest::option::of("[0-9]{5,15}"),
+        proptest::option::of(prop_oneof![
+            Just("utility".to_owned()),
+            Just("service".to_owned())
+        ]),
+    )
+        .prop_map(|(message_id, status, timestamp, recipient_id, category)| {
+            let failed = status == MessageStatusKind::Failed;
+            EventKind::MessageStatus(MessageStatusEvent {
+                message_id,
+                status,
+                timestamp,
+                recipient_id,
+                pricing_category: if failed { None } else { category },
+                errors: if failed {
+                    vec![crate::error::GraphError {
+                        message: "Re-engagement message".to_owned(),
+                        code: Some(131_047),
+                        ..Default::default()
+                    }]
+                } else {
+                    Vec::new()
+                },
+            })
+        });
+    prop_oneof![connect, terminate, status, reply, message_status, errors]
 }
 
 proptest! {
@@ -639,6 +688,7 @@ proptest! {
             expected.push(EventKind::Errors(errors));
         }
         expected.extend(events.iter().filter(|e| matches!(e, EventKind::PermissionReply(_))).cloned());
+        expected.extend(events.iter().filter(|e| matches!(e, EventKind::MessageStatus(_))).cloned());
         let kinds: Vec<EventKind> = parsed.events.into_iter().map(|e| e.kind).collect();
         prop_assert_eq!(kinds, expected);
     }

@@ -8,7 +8,7 @@ use dialtone_media::MediaConfig;
 use dialtone_media::heard::HeardLog;
 use url::Url;
 
-use crate::network::Timing;
+use crate::network::{TemplateReview, Timing};
 
 /// Webhook delivery, Meta-style: a POST that fails (transport error, non-2xx, timeout) is
 /// retried with a doubling delay; a call's webhooks stay in order.
@@ -41,9 +41,10 @@ pub struct SimulatorConfig {
     pub app_secret: String,
     /// The Graph access token Dialtone must present (`Authorization: Bearer …`).
     pub access_token: String,
-    /// Timing of the network (ring, ring timeout, accept window, digits delay…); Meta's limits
-    /// (1000 concurrent calls per sender, 100 connected calls per pair per day, 4 unanswered
-    /// calls revoke) are fixed.
+    /// Timing of the network (ring, ring timeout, accept window, digits delay, message
+    /// statuses…); Meta's limits (1000 concurrent calls per sender, 100 connected calls per
+    /// pair per day, 4 unanswered calls revoke, 1 permission request per 24 h and 2 per 7 days,
+    /// 7-day temporary permissions) are fixed.
     pub timing: Timing,
     /// The users' media side (ICE-lite).
     pub media: MediaConfig,
@@ -52,6 +53,8 @@ pub struct SimulatorConfig {
     /// Where what each user hears is kept (by default a log of its own; the binary shares one
     /// with the simulated softphones).
     pub heard: HeardLog,
+    /// How new message templates are reviewed (approved at once by default).
+    pub template_review: TemplateReview,
 }
 
 impl SimulatorConfig {
@@ -65,6 +68,7 @@ impl SimulatorConfig {
             media: MediaConfig::lite(),
             delivery: Delivery::default(),
             heard: HeardLog::default(),
+            template_review: TemplateReview::default(),
         }
     }
 }
@@ -79,6 +83,7 @@ impl fmt::Debug for SimulatorConfig {
             .field("media", &self.media)
             .field("delivery", &self.delivery)
             .field("heard_legs", &self.heard.len())
+            .field("template_review", &self.template_review)
             .finish()
     }
 }

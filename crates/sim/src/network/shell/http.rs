@@ -20,6 +20,14 @@ pub(super) fn router(simulator: Simulator) -> Router {
             "/{version}/{phone_number_id}/call_permissions",
             get(call_permissions),
         )
+        .route("/{version}/{phone_number_id}/messages", post(messages))
+        .route(
+            "/{version}/{waba_id}/message_templates",
+            get(list_templates)
+                .post(create_template)
+                .delete(delete_template),
+        )
+        .route("/{version}/{template_id}", get(fetch_template))
         .fallback(unknown_path)
         .with_state(simulator)
 }
@@ -76,17 +84,91 @@ async fn calls(
     .await
 }
 
+async fn messages(
+    State(sim): State<Simulator>,
+    Path((_version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    graph(&sim, &phone_number_id, &headers, |network, now, request| {
+        network.handle_messages(now, request, &body)
+    })
+    .await
+}
+
+/// The query parameter `key`, decoded.
+fn query(uri: &Uri, key: &str) -> Option<String> {
+    uri.query().and_then(|query| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+async fn create_template(
+    State(sim): State<Simulator>,
+    Path((_version, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    json(sim.inner().with_state(|s| {
+        s.network
+            .handle_create_template(now(), authorization(&headers), &waba_id, &body)
+    }))
+}
+
+async fn list_templates(
+    State(sim): State<Simulator>,
+    Path((_version, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let (name, status) = (query(&uri, "name"), query(&uri, "status"));
+    json(sim.inner().with_state(|s| {
+        s.network.handle_list_templates(
+            authorization(&headers),
+            &waba_id,
+            name.as_deref(),
+            status.as_deref(),
+        )
+    }))
+}
+
+async fn delete_template(
+    State(sim): State<Simulator>,
+    Path((_version, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let (name, hsm_id) = (query(&uri, "name"), query(&uri, "hsm_id"));
+    json(sim.inner().with_state(|s| {
+        s.network.handle_delete_template(
+            authorization(&headers),
+            &waba_id,
+            name.as_deref(),
+            hsm_id.as_deref(),
+        )
+    }))
+}
+
+async fn fetch_template(
+    State(sim): State<Simulator>,
+    Path((_version, template_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    json(sim.inner().with_state(|s| {
+        s.network
+            .handle_fetch_template(authorization(&headers), &template_id)
+    }))
+}
+
 async fn call_permissions(
     State(sim): State<Simulator>,
     Path((_version, phone_number_id)): Path<(String, String)>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let user = uri.query().and_then(|query| {
-        form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == "user_wa_id")
-            .map(|(_, v)| v.into_owned())
-    });
+    let user = query(&uri, "user_wa_id");
     graph(&sim, &phone_number_id, &headers, |network, now, request| {
         network.handle_call_permissions(now, request, user.as_deref())
     })

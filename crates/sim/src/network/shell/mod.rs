@@ -1,9 +1,9 @@
-//! The IO shell around [`Network`]: a [`Simulator`] that serves Meta's Graph calling endpoints
-//! ([`Simulator::graph_router`]), posts signed webhooks to Dialtone, runs the timers on tokio
-//! and gives every call an ICE-lite media side.
+//! The IO shell around [`Network`]: a [`Simulator`] that serves Meta's Graph calling, messaging
+//! and template endpoints ([`Simulator::graph_router`]), posts signed webhooks to Dialtone,
+//! runs the timers on tokio and gives every call an ICE-lite media side.
 //!
 //! The rules stay in the sans-IO [`Network`] behind one mutex; the shell only turns its
-//! [`Output`]s into IO: webhooks go to a per-call delivery queue, `Answer` makes the user's
+//! [`Output`]s into IO: webhooks go to a per-call (or per-message) delivery queue, `Answer` makes the user's
 //! media answer (then feeds it back), `ApplyAnswer` starts the user's offered leg,
 //! `PressDigits` reaches the leg's task, `Ended` drops the leg. Each leg plays its user's
 //! `Audio` (`dialtone_prompt::device`) and keeps what the user heard in the heard log
@@ -30,7 +30,8 @@ use tokio::task::JoinHandle;
 pub use config::{Delivery, SimulatorConfig};
 
 use super::{
-    Network, NetworkConfig, NewUser, Output, SimError, SimSender, User, UserCall, Webhook,
+    ConsentReply, Network, NetworkConfig, NewUser, Output, PairPermission, SimError, SimSender,
+    TemplateReview, User, UserCall, UserMessage, Webhook,
 };
 use media::LegPlan;
 use webhooks::Poster;
@@ -104,6 +105,7 @@ impl Simulator {
                 network: Network::new(
                     NetworkConfig {
                         timing: config.timing,
+                        template_review: config.template_review,
                         ..NetworkConfig::new(&config.access_token)
                     },
                     random_seed(),
@@ -130,8 +132,10 @@ impl Simulator {
         Self { inner }
     }
 
-    /// The Graph endpoints: `POST /{version}/{phone_number_id}/calls` and
-    /// `GET /{version}/{phone_number_id}/call_permissions` (serve nests it at `/sim/graph`).
+    /// The Graph endpoints: `POST /{version}/{phone_number_id}/calls`,
+    /// `GET /{version}/{phone_number_id}/call_permissions`,
+    /// `POST /{version}/{phone_number_id}/messages`, `/{version}/{waba_id}/message_templates`
+    /// and `GET /{version}/{template_id}` (serve nests it at `/sim/graph`).
     pub fn graph_router(&self) -> axum::Router {
         http::router(self.clone())
     }
@@ -165,20 +169,7 @@ impl Simulator {
         number: &E164,
         to: &str,
     ) -> Result<UserCall, SimError> {
-        let Ok(Address::WhatsApp(business)) = to.parse::<Address>() else {
-            return Err(SimError::Invalid(format!(
-                "To must be a WhatsApp address (whatsapp:+E164): {to:?}"
-            )));
-        };
-        if self.user(account, number).is_none() {
-            return Err(SimError::UnknownUser);
-        }
-        let sender = self
-            .inner
-            .senders
-            .by_number(account, &business)
-            .await
-            .ok_or_else(|| SimError::UnknownSender(to.to_owned()))?;
+        let sender = self.business(account, number, to).await?;
         let offer = self
             .inner
             .engine
@@ -201,6 +192,69 @@ impl Simulator {
             );
         }
         result
+    }
+
+    /// The user writes `body` to the business `to` (`whatsapp:+…`, a sender of `account`):
+    /// Dialtone receives the `messages` webhook and the service window opens for 24 h.
+    pub async fn send_message(
+        &self,
+        account: Sid,
+        number: &E164,
+        to: &str,
+        body: &str,
+    ) -> Result<UserMessage, SimError> {
+        let sender = self.business(account, number, to).await?;
+        self.inner.with_state(|s| {
+            s.network
+                .user_sends_text(now(), account, number, sender, body)
+        })
+    }
+
+    /// The messages of a user of `account` (both directions), oldest first.
+    pub fn messages(&self, account: Sid, number: &E164) -> Vec<UserMessage> {
+        self.inner
+            .with_state(|s| s.network.messages(account, number))
+    }
+
+    /// The user answers (or changes the answer to) the call permission request `id`.
+    pub fn answer_request(
+        &self,
+        account: Sid,
+        number: &E164,
+        id: &str,
+        reply: ConsentReply,
+    ) -> Result<UserMessage, SimError> {
+        self.inner
+            .with_state(|s| s.network.answer_request(now(), account, number, id, reply))
+    }
+
+    /// The user's consent towards each business number it has dealt with.
+    pub fn permissions(&self, account: Sid, number: &E164) -> Vec<PairPermission> {
+        self.inner
+            .with_state(|s| s.network.pair_permissions(now(), account, number))
+    }
+
+    /// How new message templates are reviewed from now on.
+    pub fn set_template_review(&self, review: TemplateReview) {
+        self.inner
+            .with_state(|s| s.network.set_template_review(review));
+    }
+
+    /// The sender `to` (`whatsapp:+…`) of `account`, for a known user.
+    async fn business(&self, account: Sid, number: &E164, to: &str) -> Result<SimSender, SimError> {
+        let Ok(Address::WhatsApp(business)) = to.parse::<Address>() else {
+            return Err(SimError::Invalid(format!(
+                "To must be a WhatsApp address (whatsapp:+E164): {to:?}"
+            )));
+        };
+        if self.user(account, number).is_none() {
+            return Err(SimError::UnknownUser);
+        }
+        self.inner
+            .senders
+            .by_number(account, &business)
+            .await
+            .ok_or_else(|| SimError::UnknownSender(to.to_owned()))
     }
 
     /// The calls of a user of `account` the simulator still remembers, oldest first.
@@ -313,6 +367,10 @@ impl Inner {
                     state.offers.remove(&call_id);
                     state.webhooks.remove(&call_id);
                 }
+                Output::MessageDone { message_id } => {
+                    state.webhooks.remove(&message_id);
+                }
+                Output::RawWebhook { key, body } => self.poster.post_raw(key, body),
             }
         }
     }

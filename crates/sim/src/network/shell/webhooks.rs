@@ -1,4 +1,4 @@
-//! Webhook delivery: one queue and one task per call, so a call's webhooks arrive in the order
+//! Webhook delivery: one queue and one task per call (or message), so its webhooks arrive in the order
 //! Meta's side produced them, while calls do not wait for each other. Each POST is signed
 //! with the app secret and retried like Meta retries.
 
@@ -46,8 +46,17 @@ impl Poster {
         tx
     }
 
+    /// Posts one body on its own (no ordering with anything else).
+    pub(crate) fn post_raw(self: &Arc<Self>, key: String, body: Vec<u8>) {
+        let poster = Arc::clone(self);
+        tokio::spawn(async move { poster.deliver_body(&key, body).await });
+    }
+
     async fn deliver(&self, webhook: &Webhook) {
-        let body = webhook.body();
+        self.deliver_body(&webhook.call_id, webhook.body()).await;
+    }
+
+    async fn deliver_body(&self, key: &str, body: Vec<u8>) {
         let signature = signature_header(&self.secret, &body);
         let mut delay = self.delivery.retry_delay;
         for attempt in 0..=self.delivery.retries {
@@ -65,7 +74,7 @@ impl Poster {
                 Err(error) => error.to_string(),
             };
             tracing::warn!(
-                call_id = %webhook.call_id,
+                about = %key,
                 attempt = attempt + 1,
                 %problem,
                 "WhatsApp simulator: webhook not accepted"
@@ -76,7 +85,7 @@ impl Poster {
             }
         }
         tracing::error!(
-            call_id = %webhook.call_id,
+            about = %key,
             "WhatsApp simulator: webhook dropped after {} attempts",
             self.delivery.retries + 1
         );

@@ -1,5 +1,4 @@
-//! The Graph calling endpoints as Meta answers them: `POST /{phone_number_id}/calls` and
-//! `GET /{phone_number_id}/call_permissions`, with Meta's error bodies and HTTP statuses.
+//! `POST /{phone_number_id}/calls`: `connect`, `pre_accept`, `accept`, `reject`, `terminate`.
 //!
 //! Checks run in Meta's order as far as it is observable: the token (190), the phone number id
 //! (100, subcode 33), the body (100), the SDP (100 with the problems in `error_data.details`),
@@ -8,74 +7,19 @@
 //! treated like a user without permission (138006): Meta does not reveal whether a number is on
 //! WhatsApp (reference §2.3 "uncallable numbers also return `no_permission`").
 
-use dialtone_types::{E164, UnixMillis};
-use dialtone_whatsapp::error::{GraphError, http_status};
+use dialtone_types::UnixMillis;
+use dialtone_whatsapp::error::GraphError;
 use dialtone_whatsapp::graph::{
-    ACTION_SEND_PERMISSION_REQUEST, ACTION_START_CALL, ActionLimit, CallAction,
-    CallPermissionsResponse, CallRef, CallRequest, ConnectResponse, MAX_OPAQUE_DATA_CHARS,
-    MESSAGING_PRODUCT, Permission as GraphPermission, PermissionAction, PermissionStatus, SdpType,
-    Session, SuccessResponse,
+    CallAction, CallRef, CallRequest, ConnectResponse, MAX_OPAQUE_DATA_CHARS, MESSAGING_PRODUCT,
+    SdpType, Session,
 };
 use dialtone_whatsapp::sdp;
-use serde::Serialize;
 use serde_json::Value;
 
-use super::call::{Call, CallStatus, Direction, Script, SimSender};
-use super::network::{Ending, Network};
-use super::output::Output;
-use super::user::Permission;
-
-/// An HTTP answer of the Graph endpoints.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GraphReply {
-    /// HTTP status.
-    pub status: u16,
-    /// JSON body.
-    pub body: Vec<u8>,
-}
-
-impl GraphReply {
-    fn ok<T: Serialize>(body: &T) -> Self {
-        Self {
-            status: 200,
-            // The response types always serialize.
-            body: serde_json::to_vec(body).unwrap_or_default(),
-        }
-    }
-}
-
-/// A Graph request as the shell received it, with the phone number id resolved to a sender
-/// (`None`: Meta knows no such number).
-#[derive(Debug, Clone, Copy)]
-pub struct GraphRequest<'a> {
-    /// The `Authorization` header, if any.
-    pub authorization: Option<&'a str>,
-    /// The `{phone_number_id}` of the path.
-    pub phone_number_id: &'a str,
-    /// The business number it names.
-    pub sender: Option<&'a SimSender>,
-}
-
-type GraphResult<T> = Result<T, GraphError>;
-
-fn invalid(details: &str) -> GraphError {
-    GraphError::new(100, "(#100) Invalid parameter", Some(details))
-}
-
-fn unknown_object(method: &str, id: &str) -> GraphError {
-    let mut error = GraphError::new(
-        100,
-        &format!(
-            "Unsupported {method} request. Object with ID '{id}' does not exist, cannot be loaded \
-             due to missing permissions, or does not support this operation. Please read the Graph \
-             API documentation at https://developers.facebook.com/docs/graph-api"
-        ),
-        None,
-    );
-    "GraphMethodException".clone_into(&mut error.kind);
-    error.subcode = Some(33);
-    error
-}
+use super::{GraphReply, GraphRequest, GraphResult, invalid, success, user_number};
+use crate::network::call::{Call, CallStatus, Direction, Script, SimSender};
+use crate::network::network::{Ending, Network};
+use crate::network::output::Output;
 
 fn no_permission() -> GraphError {
     GraphError::new(
@@ -99,37 +43,6 @@ fn checked_sdp(session: &Session, expected: SdpType) -> GraphResult<()> {
 }
 
 impl Network {
-    fn reply(&mut self, result: GraphResult<GraphReply>) -> GraphReply {
-        result.unwrap_or_else(|mut error| {
-            error.fbtrace_id = Some(self.new_trace_id());
-            GraphReply {
-                status: error.code.map_or(400, http_status),
-                body: error.to_body(),
-            }
-        })
-    }
-
-    fn authorize<'a>(
-        &self,
-        request: &GraphRequest<'a>,
-        method: &str,
-    ) -> GraphResult<&'a SimSender> {
-        let token = request
-            .authorization
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim);
-        if token != Some(self.config.access_token.as_str()) || token.is_some_and(str::is_empty) {
-            return Err(GraphError::new(
-                190,
-                "Invalid OAuth access token - Cannot parse access token",
-                None,
-            ));
-        }
-        request
-            .sender
-            .ok_or_else(|| unknown_object(method, request.phone_number_id))
-    }
-
     /// `POST /{phone_number_id}/calls` with `body`.
     pub fn handle_calls(
         &mut self,
@@ -142,73 +55,6 @@ impl Network {
             .and_then(|sender| Ok((sender.clone(), parse_call_request(body)?)))
             .and_then(|(sender, call)| self.apply(now, &sender, call.action));
         self.reply(result)
-    }
-
-    /// `GET /{phone_number_id}/call_permissions?user_wa_id=…`.
-    pub fn handle_call_permissions(
-        &mut self,
-        now: UnixMillis,
-        request: &GraphRequest<'_>,
-        user_wa_id: Option<&str>,
-    ) -> GraphReply {
-        let result = self.authorize(request, "get").and_then(|sender| {
-            let sender = sender.clone();
-            let wa_id = user_wa_id
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| invalid("user_wa_id is required"))?;
-            let number = user_number(wa_id)
-                .ok_or_else(|| invalid(&format!("user_wa_id is not a phone number: {wa_id}")))?;
-            Ok(GraphReply::ok(&self.permissions(now, &sender, &number)))
-        });
-        self.reply(result)
-    }
-
-    fn permissions(
-        &mut self,
-        now: UnixMillis,
-        sender: &SimSender,
-        number: &E164,
-    ) -> CallPermissionsResponse {
-        let granted = self
-            .user_ref(sender.account, number)
-            .is_some_and(|user| user.permission == Permission::Granted);
-        let (used, frees_at) = self.connected_today(now, sender, number);
-        let max = self.config.max_connected_per_day;
-        let exhausted = used >= max;
-        let limit = |period: &str, max: usize, used: usize| ActionLimit {
-            time_period: period.to_owned(),
-            max_allowed: max as u64,
-            current_usage: used as u64,
-            limit_expiration_time: None,
-        };
-        let mut start_limit = limit("PT24H", max, used);
-        if exhausted {
-            start_limit.limit_expiration_time = frees_at.map(|t| t.0 / 1000);
-        }
-        CallPermissionsResponse {
-            messaging_product: Some(MESSAGING_PRODUCT.to_owned()),
-            permission: GraphPermission {
-                status: if granted {
-                    PermissionStatus::Permanent
-                } else {
-                    PermissionStatus::NoPermission
-                },
-                expiration_time: None,
-                expiration: None,
-            },
-            actions: vec![
-                PermissionAction {
-                    action_name: ACTION_SEND_PERMISSION_REQUEST.to_owned(),
-                    can_perform_action: !granted,
-                    limits: vec![limit("PT24H", 1, 0), limit("P7D", 2, 0)],
-                },
-                PermissionAction {
-                    action_name: ACTION_START_CALL.to_owned(),
-                    can_perform_action: granted && !exhausted,
-                    limits: vec![start_limit],
-                },
-            ],
-        }
     }
 
     fn apply(
@@ -266,9 +112,11 @@ impl Network {
             user_number(to).ok_or_else(|| invalid(&format!("to is not a phone number: {to}")))?;
         checked_sdp(session, SdpType::Offer)?;
         check_opaque(opaque.as_deref())?;
+        if !self.permission(now, sender, &number).is_granted() {
+            return Err(no_permission());
+        }
         let user = self
             .user_ref(sender.account, &number)
-            .filter(|user| user.permission == Permission::Granted)
             .ok_or_else(no_permission)?;
         let script = Script::of(user);
         if self.pair_busy(sender, &number) {
@@ -376,6 +224,8 @@ impl Network {
                 call.opaque = opaque;
             }
         }
+        // A connected call in either direction resets the pair's request counters.
+        self.reset_requests(sender, &call.user);
         self.start_talking(now, call_id);
         Ok(success())
     }
@@ -414,13 +264,6 @@ impl Network {
     }
 }
 
-fn success() -> GraphReply {
-    GraphReply::ok(&SuccessResponse {
-        messaging_product: Some(MESSAGING_PRODUCT.to_owned()),
-        success: true,
-    })
-}
-
 fn check_opaque(opaque: Option<&str>) -> GraphResult<()> {
     match opaque {
         Some(data) if data.chars().count() > MAX_OPAQUE_DATA_CHARS => Err(invalid(&format!(
@@ -428,12 +271,6 @@ fn check_opaque(opaque: Option<&str>) -> GraphResult<()> {
         ))),
         _ => Ok(()),
     }
-}
-
-/// A WhatsApp id (digits, `+` tolerated) as an E.164 number.
-fn user_number(wa_id: &str) -> Option<E164> {
-    let digits = wa_id.trim().trim_start_matches('+');
-    E164::parse(&format!("+{digits}")).ok()
 }
 
 /// The body as a calls request, refusing what Meta refuses with code 100.
