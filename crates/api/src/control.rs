@@ -69,6 +69,10 @@ pub struct NewCallRequest {
     pub time_limit: Option<u32>,
     /// The application whose URLs are used, if any.
     pub application_sid: Option<Sid>,
+    /// `Record=true`: the call is recorded from its answer with these options
+    /// (`RecordingChannels`, `RecordingTrack`, `Trim` default `trim-silence`, the recording
+    /// status callback).
+    pub record: Option<RecordingStartRequest>,
 }
 
 /// The status a REST update asks a live call to move to.

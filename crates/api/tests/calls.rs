@@ -76,6 +76,7 @@ async fn create_and_fetch() {
         "subresource_uris": {
             "events": format!("{base}/Events.json"),
             "notifications": format!("{base}/Notifications.json"),
+            "recordings": format!("{base}/Recordings.json"),
         },
         "to": "client:alice",
         "to_formatted": "client:alice",
@@ -105,6 +106,22 @@ async fn create_and_fetch() {
     assert_eq!(request.timeout, 30);
     assert_eq!(request.time_limit, None);
     assert_eq!(request.application_sid, None);
+    // `Record=true` alone: Twilio's defaults (mono, both, trim-silence, no callback).
+    let record = request.record.as_ref().expect("Record=true");
+    assert_eq!(
+        (
+            record.channels,
+            record.track,
+            record.trim,
+            record.callback.as_ref()
+        ),
+        (
+            1,
+            dialtone_twiml::RecordingTrack::Both,
+            dialtone_twiml::Trim::TrimSilence,
+            None
+        )
+    );
 }
 
 #[tokio::test]

@@ -113,6 +113,8 @@ pub(crate) struct Call {
     pub(crate) detached: bool,
     /// A bridged `<Dial>` child whose dial records: reported in its `completed` callback.
     pub(crate) recording: Option<DialRecording>,
+    /// REST `Record=true`: recorded from the answer with these options (taken then).
+    pub(crate) record: Option<Box<crate::input::RecordingOptions>>,
 }
 
 impl Call {
@@ -154,6 +156,7 @@ impl Call {
             noun: 0,
             detached: false,
             recording: None,
+            record: None,
         }
     }
 

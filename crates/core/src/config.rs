@@ -80,6 +80,9 @@ pub struct CallSetup {
     /// The TwiML App handling the call (REST create with `ApplicationSid`, a softphone calling
     /// into an application): sent as `ApplicationSid` on the call's webhooks, as Twilio does.
     pub application_sid: Option<Sid>,
+    /// REST `Record=true` (`OutboundApi` only): the call is recorded from its answer to its
+    /// end with these options (`RecordingSource=OutboundAPI`).
+    pub record: Option<crate::input::RecordingOptions>,
 }
 
 impl CallSetup {
@@ -100,6 +103,7 @@ impl CallSetup {
             timeout_secs: 60,
             time_limit_secs: 14_400,
             application_sid: None,
+            record: None,
         }
     }
 }

@@ -94,6 +94,9 @@ impl Engine {
         };
         call.time_limit_secs = setup.time_limit_secs;
         call.application = setup.application_sid;
+        if setup.direction == Direction::OutboundApi {
+            call.record = setup.record.clone().map(Box::new);
+        }
         call.called_and_caller = crate::sends_called_and_caller(
             setup.direction,
             &call.from,
@@ -239,6 +242,7 @@ impl Engine {
                 call.set_status(&mut self.io, CallStatus::InProgress);
                 let limit = call.time_limit_secs;
                 call.arm_in(&mut self.io, Timer::TimeLimit, limit);
+                self.start_outbound_recording(sid);
                 self.begin_twiml(sid);
                 Handled::Applied
             }

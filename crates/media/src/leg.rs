@@ -254,6 +254,12 @@ impl LegControl {
         self.port(PortCommand::Tap(sink));
     }
 
+    /// Gives every Opus payload this leg sends (played sources, forwarded or transcoded audio;
+    /// not digits, not silence) to `sink` as well (`None` removes it): the leg's outbound track.
+    pub fn sent_tap(&self, sink: Option<Box<dyn PayloadSink>>) {
+        self.port(PortCommand::SentTap(sink));
+    }
+
     /// Plays `source` over the background until it ends ([`MediaEvent::Played`] with the
     /// returned id), replacing whatever played.
     pub fn play(&self, source: Box<dyn PayloadSource>) -> u64 {

@@ -58,6 +58,8 @@ pub struct CreateCall {
     pub time_limit: Option<u32>,
     /// The application the URLs came from.
     pub application_sid: Option<Sid>,
+    /// `Record=true`: recorded from the answer (`OutboundAPI`) with these options.
+    pub record: Option<dialtone_core::RecordingOptions>,
 }
 
 /// The `Status` a REST update may ask for.
@@ -187,6 +189,7 @@ impl Handle {
             setup.time_limit_secs = limit;
         }
         setup.application_sid = req.application_sid;
+        setup.record = req.record.clone();
         let record = NewCall {
             // The engine mints the call's SID; the driver fills it in.
             sid: req.account,

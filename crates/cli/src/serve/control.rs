@@ -70,6 +70,17 @@ fn softphone(s: rt::Softphone) -> Softphone {
     }
 }
 
+fn recording_options(r: RecordingStartRequest) -> rt::RecordingOptions {
+    rt::RecordingOptions {
+        callback: r.callback,
+        callback_method: r.callback_method,
+        events: r.events,
+        trim: r.trim,
+        channels: r.channels,
+        track: r.track,
+    }
+}
+
 impl CallControl for RuntimeControl {
     fn create_call(
         &self,
@@ -90,6 +101,7 @@ impl CallControl for RuntimeControl {
                 timeout: r.timeout,
                 time_limit: r.time_limit,
                 application_sid: r.application_sid,
+                record: r.record.map(recording_options),
             };
             self.0
                 .submit_call(request)
@@ -134,15 +146,7 @@ impl CallControl for RuntimeControl {
         r: RecordingStartRequest,
     ) -> BoxFuture<'_, Result<Accepted<'_, Recording>, ControlError>> {
         Box::pin(async move {
-            let options = rt::RecordingOptions {
-                callback: r.callback,
-                callback_method: r.callback_method,
-                events: r.events,
-                trim: r.trim,
-                channels: r.channels,
-                track: r.track,
-            };
-            let command = rt::RecordingCommand::Start(Box::new(options));
+            let command = rt::RecordingCommand::Start(Box::new(recording_options(r)));
             self.0
                 .submit_recording(account, call, command)
                 .await
