@@ -113,6 +113,9 @@ pub(crate) struct Call {
     pub(crate) detached: bool,
     /// A bridged `<Dial>` child whose dial records: reported in its `completed` callback.
     pub(crate) recording: Option<DialRecording>,
+    /// REST `Timeout`: how long a REST-created call rings once placed (it may wait for its
+    /// CPS turn first).
+    pub(crate) ring_secs: u32,
 }
 
 impl Call {
@@ -154,6 +157,7 @@ impl Call {
             noun: 0,
             detached: false,
             recording: None,
+            ring_secs: 0,
         }
     }
 
