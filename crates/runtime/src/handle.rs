@@ -507,6 +507,36 @@ impl Handle {
         tracing::info!("runtime stopped");
     }
 
+    /// Why the runtime cannot take calls now, if it cannot: it is shutting down, or the
+    /// store does not answer within `timeout`. For readiness checks.
+    pub async fn not_ready(&self, timeout: std::time::Duration) -> Option<String> {
+        if !self.inner.accepting.load(Ordering::SeqCst) {
+            return Some("shutting down".to_owned());
+        }
+        match tokio::time::timeout(timeout, self.inner.shared.store.ping()).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(format!("the database does not answer: {e}")),
+            Err(_) => Some(format!(
+                "the database did not answer within {} ms",
+                timeout.as_millis()
+            )),
+        }
+    }
+
+    /// Samples the gauges read from the store (the outbox's depth and oldest age) into the
+    /// metrics; called when the metrics are scraped. A store failure leaves them as they were.
+    pub async fn sample_metrics(&self) {
+        match self.inner.shared.store.outbox_backlog().await {
+            Ok((depth, oldest)) => {
+                let age = oldest.map_or(std::time::Duration::ZERO, |at| {
+                    crate::clock::until(at, crate::clock::now())
+                });
+                crate::telemetry::outbox(depth, age);
+            }
+            Err(e) => tracing::debug!(error = %e, "cannot sample the outbox"),
+        }
+    }
+
     pub(crate) fn check_accepting(&self) -> Result<(), RuntimeError> {
         if self.inner.accepting.load(Ordering::SeqCst) {
             Ok(())
