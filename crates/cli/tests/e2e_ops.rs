@@ -201,6 +201,15 @@ async fn cps_queue_429_and_exact_metrics() {
         ),
         ("dialtone_outbox_depth", "0"),
         ("dialtone_outbox_oldest_age_seconds", "0"),
+        ("dialtone_media_legs_live", "0"),
+        (
+            r#"dialtone_prompt_cache_total{kind="say",result="miss"}"#,
+            "0",
+        ),
+        (
+            r#"dialtone_prompt_cache_total{kind="play",result="hit"}"#,
+            "0",
+        ),
     ];
     for (name, value) in want {
         assert_eq!(

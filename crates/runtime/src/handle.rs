@@ -523,9 +523,11 @@ impl Handle {
         }
     }
 
-    /// Samples the gauges read from the store (the outbox's depth and oldest age) into the
-    /// metrics; called when the metrics are scraped. A store failure leaves them as they were.
+    /// Samples what is read rather than recorded into the metrics: the outbox's depth and
+    /// oldest age (from the store), the media legs' packets and the prompt caches; called when
+    /// the metrics are scraped. A store failure leaves the outbox gauges as they were.
     pub async fn sample_metrics(&self) {
+        crate::telemetry::media_and_prompts(self.inner.shared.playback.prompt_stats());
         match self.inner.shared.store.outbox_backlog().await {
             Ok((depth, oldest)) => {
                 let age = oldest.map_or(std::time::Duration::ZERO, |at| {

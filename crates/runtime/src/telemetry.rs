@@ -30,6 +30,16 @@ pub const WEBHOOK_FAILURES: &str = "dialtone_webhook_failures_total";
 pub const OUTBOX_DEPTH: &str = "dialtone_outbox_depth";
 /// Age of the oldest status callback owed, seconds (0 when none).
 pub const OUTBOX_OLDEST_SECONDS: &str = "dialtone_outbox_oldest_age_seconds";
+/// Media legs (WebRTC) running now.
+pub const MEDIA_LEGS_LIVE: &str = "dialtone_media_legs_live";
+/// RTP packets sent over every media leg.
+pub const RTP_SENT: &str = "dialtone_rtp_packets_sent_total";
+/// RTP packets received over every media leg.
+pub const RTP_RECEIVED: &str = "dialtone_rtp_packets_received_total";
+/// RTP packets lost, by the remotes' sequence numbers.
+pub const RTP_LOST: &str = "dialtone_rtp_packets_lost_total";
+/// `<Say>`/`<Play>` clip cache answers, by `kind` (`say`, `play`) and `result` (`hit`, `miss`).
+pub const PROMPT_CACHE: &str = "dialtone_prompt_cache_total";
 /// Create requests refused for load, by `reason` (`cps_queue_full`; the API adds
 /// `in_flight`).
 pub const ADMISSION_REJECTIONS: &str = "dialtone_admission_rejections_total";
@@ -94,4 +104,24 @@ pub(crate) fn outbox(depth: u64, oldest: Duration) {
     #[allow(clippy::cast_precision_loss)]
     metrics::gauge!(OUTBOX_DEPTH).set(depth as f64);
     metrics::gauge!(OUTBOX_OLDEST_SECONDS).set(oldest.as_secs_f64());
+}
+
+/// The media legs' and the prompt cache's counts, read when the metrics are scraped.
+pub(crate) fn media_and_prompts(prompts: Option<dialtone_prompt::CacheStats>) {
+    let media = dialtone_media::totals();
+    #[allow(clippy::cast_precision_loss)]
+    metrics::gauge!(MEDIA_LEGS_LIVE).set(media.legs_live as f64);
+    metrics::counter!(RTP_SENT).absolute(media.rtp_sent);
+    metrics::counter!(RTP_RECEIVED).absolute(media.rtp_received);
+    metrics::counter!(RTP_LOST).absolute(media.rtp_lost);
+    if let Some(p) = prompts {
+        for (kind, result, n) in [
+            ("say", "hit", p.say_hits),
+            ("say", "miss", p.say_misses),
+            ("play", "hit", p.play_hits),
+            ("play", "miss", p.play_misses),
+        ] {
+            metrics::counter!(PROMPT_CACHE, "kind" => kind, "result" => result).absolute(n);
+        }
+    }
 }
