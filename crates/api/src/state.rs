@@ -80,6 +80,9 @@ pub struct ApiState {
     /// Who decides Content resources' WhatsApp approval requests (default: the simulator,
     /// approving at once).
     pub(crate) content_approvals: crate::ContentApprovals,
+    /// Readiness and metrics (`/readyz`, `/metrics`); without it the server is always ready
+    /// and serves no metrics.
+    pub(crate) operations: Option<Arc<dyn crate::Operations>>,
 }
 
 impl fmt::Debug for ApiState {
@@ -113,6 +116,7 @@ impl ApiState {
             recordings: None,
             public_url: Arc::from("https://api.twilio.com"),
             content_approvals: crate::ContentApprovals::default(),
+            operations: None,
         }
     }
 
@@ -163,6 +167,13 @@ impl ApiState {
     #[must_use]
     pub fn with_content_approvals(mut self, approvals: crate::ContentApprovals) -> Self {
         self.content_approvals = approvals;
+        self
+    }
+
+    /// Answers `/readyz` and `/metrics` through `operations`.
+    #[must_use]
+    pub fn with_operations(mut self, operations: Arc<dyn crate::Operations>) -> Self {
+        self.operations = Some(operations);
         self
     }
 

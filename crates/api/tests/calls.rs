@@ -473,6 +473,7 @@ async fn update_and_delete() {
 
     // The engine's refusal is passed through.
     *rig.control.refuse_next.lock().unwrap() = Some(ControlError {
+        retry_after: None,
         status: StatusCode::BAD_REQUEST,
         code: TwilioCode(21220),
         message: "Call is not in-progress. Cannot redirect.".into(),
@@ -489,6 +490,7 @@ async fn update_and_delete() {
     );
     // An engine that no longer holds a call the store knows: it has ended, 21220.
     *rig.control.refuse_next.lock().unwrap() = Some(ControlError {
+        retry_after: None,
         status: StatusCode::NOT_FOUND,
         code: TwilioCode(20404),
         message: "gone".into(),

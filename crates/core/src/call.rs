@@ -115,6 +115,9 @@ pub(crate) struct Call {
     pub(crate) recording: Option<DialRecording>,
     /// REST `Record=true`: recorded from the answer with these options (taken then).
     pub(crate) record: Option<Box<crate::input::RecordingOptions>>,
+    /// REST `Timeout`: how long a REST-created call rings once placed (it may wait for its
+    /// CPS turn first).
+    pub(crate) ring_secs: u32,
 }
 
 impl Call {
@@ -157,6 +160,7 @@ impl Call {
             detached: false,
             recording: None,
             record: None,
+            ring_secs: 0,
         }
     }
 

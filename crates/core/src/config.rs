@@ -121,6 +121,9 @@ pub struct EngineConfig {
     /// Base of `RecordingUrl` (`{base}/2010-04-01/Accounts/{AC}/Recordings/{RE}`): the
     /// server's public API URL, without a trailing slash. Default `https://api.twilio.com`.
     pub api_base_url: std::sync::Arc<str>,
+    /// Per-account pacing of REST-created calls (Twilio's CPS); `None` starts every call at
+    /// once.
+    pub cps: Option<crate::CpsLimit>,
 }
 
 impl Default for EngineConfig {
@@ -130,6 +133,7 @@ impl Default for EngineConfig {
             max_document_bytes: 64 * 1024,
             document_cache_entries: 256,
             api_base_url: std::sync::Arc::from("https://api.twilio.com"),
+            cps: None,
         }
     }
 }

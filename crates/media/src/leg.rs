@@ -68,6 +68,12 @@ pub(crate) struct SharedStats {
     pub(crate) dropped: AtomicBool,
 }
 
+impl Drop for SharedStats {
+    fn drop(&mut self) {
+        crate::totals::retire(self);
+    }
+}
+
 impl SharedStats {
     fn snapshot(&self) -> MediaStats {
         MediaStats {

@@ -16,6 +16,7 @@ pub struct RuntimeControl(pub rt::Handle);
 
 fn error(e: rt::RuntimeError) -> ControlError {
     ControlError {
+        retry_after: e.retry_after,
         status: axum::http::StatusCode::from_u16(e.http_status)
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
         code: e.code,
