@@ -23,48 +23,27 @@ Usage: `calls_record.py` (run by `crates/cli/tests/e2e_rest_recording.rs`)."""
 
 import os
 import time
-import urllib.request
-import base64
-
-from twilio.base.exceptions import TwilioRestException
 
 from dialtone_e2e import (
     ACCOUNT_SID,
-    AUTH_TOKEN,
-    BASE_URL,
     App,
     check,
     check_rfc2822,
     client,
     eq,
+    refused,
     run,
     softphone,
     wait_for,
     wait_terminal,
 )
+from dialtone_recording import media as fetch_media, recording_url
 from whatsapp_prompts import Media, tone_wav
 
 HEARD_DIR = os.environ["DIALTONE_HEARD_DIR"]
 FROM = "+15005550006"
 # Seconds each call is left to run once answered.
 TALK = 4.0
-
-
-def refused(f, status, code, what):
-    try:
-        f()
-    except TwilioRestException as e:
-        eq((e.status, e.code), (status, code), what)
-        return
-    raise AssertionError(f"{what}: no error")
-
-
-def download(path):
-    req = urllib.request.Request(BASE_URL + path)
-    auth = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
-    req.add_header("Authorization", "Basic " + auth)
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return resp.status, resp.headers.get("content-type"), resp.read()
 
 
 def answered(c, sid):
@@ -96,7 +75,8 @@ def save(c, rec_sid, name):
         f"recording {name} completed",
         15.0,
     )
-    status, content_type, wav = download(f"/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{rec_sid}.wav")
+    status, headers, wav = fetch_media(recording_url(rec_sid) + ".wav")
+    content_type = headers.get("content-type")
     eq((status, content_type), (200, "audio/x-wav"), f"the WAV of {name}")
     with open(os.path.join(HEARD_DIR, name), "wb") as f:
         f.write(wav)

@@ -25,6 +25,7 @@ import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -67,6 +68,16 @@ def check_sid(value, kind, what):
 def check_rfc2822(value, what):
     check(isinstance(value, str) and RFC2822_RE.match(value), f"{what}: not RFC 2822: {value!r}")
     check(email.utils.parsedate_to_datetime(value) is not None, f"{what}: unparsable {value!r}")
+
+
+def refused(f, status, code, what):
+    """`f()` raises twilio-python's `TwilioRestException` with `status` and Twilio `code`."""
+    try:
+        f()
+    except TwilioRestException as e:
+        eq((e.status, e.code), (status, code), what)
+        return
+    raise AssertionError(f"{what}: no error")
 
 
 def wait_for(predicate, what, timeout=10.0, interval=0.02):

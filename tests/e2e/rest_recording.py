@@ -12,48 +12,28 @@ WAV into `$DIALTONE_HEARD_DIR/recording.wav`; the Rust test
 
 Usage: `rest_recording.py` (run by `crates/cli/tests/e2e_rest_recording.rs`)."""
 
-import base64
 import os
 import time
-import urllib.request
-
-from twilio.base.exceptions import TwilioRestException
 
 from dialtone_e2e import (
     ACCOUNT_SID,
-    AUTH_TOKEN,
     BASE_URL,
     App,
     check,
     check_rfc2822,
     client,
     eq,
+    refused,
     run,
     wait_for,
     wait_terminal,
 )
+from dialtone_recording import media
 from dialtone_whatsapp import sender_number, user_calls_business, user_number, voice_sender, whatsapp_user
 
 HEARD_DIR = os.environ["DIALTONE_HEARD_DIR"]
 # Seconds recorded before the pause, paused, and after it.
 BEFORE, PAUSED, AFTER = 2.5, 3.0, 2.5
-
-
-def refused(f, status, code, what):
-    try:
-        f()
-    except TwilioRestException as e:
-        eq((e.status, e.code), (status, code), what)
-        return
-    raise AssertionError(f"{what}: no error")
-
-
-def download(path):
-    req = urllib.request.Request(BASE_URL + path)
-    auth = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
-    req.add_header("Authorization", "Basic " + auth)
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return resp.status, resp.headers.get("content-type"), resp.read()
 
 
 def main():
@@ -146,7 +126,8 @@ def main():
             21220,
             "updating a completed recording",
         )
-        status, content_type, wav = download(url + ".wav")
+        status, headers, wav = media(BASE_URL + url + ".wav")
+        content_type = headers.get("content-type")
         eq((status, content_type), (200, "audio/x-wav"), "the WAV")
         with open(os.path.join(HEARD_DIR, "recording.wav"), "wb") as f:
             f.write(wav)

@@ -14,21 +14,10 @@ use dialtone_core::{
     Trim,
 };
 use dialtone_sim::{LegScript, World};
-use dialtone_types::{Sid, SidKind, WebUrl};
+use dialtone_types::WebUrl;
 
 fn url(u: &str) -> WebUrl {
     WebUrl::parse(u).unwrap()
-}
-
-fn re(n: u128) -> Sid {
-    Sid::new(SidKind::Recording, n)
-}
-
-fn rec_url(n: u128) -> String {
-    format!(
-        "https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{}",
-        re(n)
-    )
 }
 
 fn options(channels: u8, track: RecordingTrack) -> RecordingOptions {
@@ -43,16 +32,6 @@ fn options(channels: u8, track: RecordingTrack) -> RecordingOptions {
         trim: Trim::TrimSilence,
         channels,
         track,
-    }
-}
-
-fn api() -> Party {
-    Party {
-        sid: ca_str(1),
-        direction: "outbound-api",
-        from: "+15005550006",
-        to: "client:alice",
-        parent: None,
     }
 }
 
@@ -136,7 +115,7 @@ fn rsc(status: &str, duration: Option<&str>, channels: &str, start: u64) -> Vec<
 
 /// The call's `completed` callback with the recording's three parameters.
 fn completed(seq: u32, at: u64, duration: &str, recorded: &str) -> Vec<(String, String)> {
-    let mut p = api().params("completed", &[("CallDuration", duration)]);
+    let mut p = Party::outbound_api().params("completed", &[("CallDuration", duration)]);
     p.extend(pairs(&[
         ("RecordingUrl", &rec_url(2)),
         ("RecordingDuration", recorded),
@@ -167,7 +146,7 @@ fn record_true_records_from_the_answer_to_the_end() {
             (23_000, format!("stop {} Hangup", re(2))),
         ]
     );
-    let p = api();
+    let p = Party::outbound_api();
     let status = "POST https://app.test/status";
     let rscs = "POST https://app.test/rsc";
     assert_eq!(

@@ -13,18 +13,7 @@ use dialtone_core::{
 };
 use dialtone_sim::harness::EPOCH;
 use dialtone_sim::{LegScript, World};
-use dialtone_types::{CallStatus, Sid, SidKind, TwilioCode, WebUrl};
-
-fn re(n: u128) -> Sid {
-    Sid::new(SidKind::Recording, n)
-}
-
-fn rec_url(n: u128) -> String {
-    format!(
-        "https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{}",
-        re(n)
-    )
-}
+use dialtone_types::{CallStatus, Sid, TwilioCode, WebUrl};
 
 fn options(channels: u8) -> RecordingOptions {
     RecordingOptions {

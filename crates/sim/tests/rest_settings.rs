@@ -34,16 +34,6 @@ fn voice(callback: Option<(&str, StatusCallbackEvents)>) -> AppConfig {
     }
 }
 
-fn api() -> Party {
-    Party {
-        sid: ca_str(1),
-        direction: "outbound-api",
-        from: "+15005550006",
-        to: "client:alice",
-        parent: None,
-    }
-}
-
 /// When (seconds since the epoch) and how `call` ended: its last leg command.
 fn ended(w: &World, call: Sid) -> Option<(u64, CallStatus, Option<u64>)> {
     let snap = &w.calls()[&call];
@@ -77,7 +67,7 @@ fn a_new_status_callback_gets_the_later_events_and_the_sequence_goes_on() {
     };
     assert_eq!(w.rest(ca(1), settings(new)), Ok(Handled::Applied));
     w.run_until_idle();
-    let p = api();
+    let p = Party::outbound_api();
     let old = "POST https://app.test/old";
     assert_eq!(
         views(&w),
@@ -123,7 +113,7 @@ fn a_status_callback_given_with_status_completed_gets_the_completed_event() {
         [hook_p(
             "status",
             "POST https://app.test/late",
-            api().callback("completed", 0, 5, Some("3"))
+            Party::outbound_api().callback("completed", 0, 5, Some("3"))
         )]
     );
     // The call is over: nothing more can change.
@@ -208,7 +198,7 @@ fn a_new_fallback_serves_a_voice_url_fetched_afterwards() {
     };
     assert_eq!(w.rest(ca(1), settings(change)), Ok(Handled::Applied));
     w.run_until_idle();
-    let p = api();
+    let p = Party::outbound_api();
     assert_eq!(
         views(&w),
         [

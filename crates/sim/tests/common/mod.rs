@@ -21,6 +21,19 @@ pub fn ca_str(n: u128) -> String {
     ca(n).to_string()
 }
 
+/// The n-th recording SID minted by the world's sequential generator.
+pub fn re(n: u128) -> Sid {
+    Sid::new(SidKind::Recording, n)
+}
+
+/// The `RecordingUrl` of the n-th recording (the world's public URL, no extension).
+pub fn rec_url(n: u128) -> String {
+    format!(
+        "https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{}",
+        re(n)
+    )
+}
+
 /// The world's account SID.
 pub const ACCOUNT: &str = "AC00000000000000000000000000000acc";
 
@@ -72,6 +85,17 @@ impl Party {
             direction: "inbound",
             from,
             to,
+            parent: None,
+        }
+    }
+
+    /// The first call, created by REST from `+15005550006` to `client:alice`.
+    pub fn outbound_api() -> Self {
+        Self {
+            sid: ca_str(1),
+            direction: "outbound-api",
+            from: "+15005550006",
+            to: "client:alice",
             parent: None,
         }
     }
