@@ -7,9 +7,9 @@
 //!   REST cancel, which did not happen).
 //!
 //! Either way a 12400 ("internal failure") notification says why, and the `completed`
-//! callback the call owes (its stored `StatusCallback` subscription) is enqueued in the same
-//! transaction, with the next `SequenceNumber`. In-flight outbox claims of the dead process
-//! are released so that every undelivered callback goes out at once.
+//! callback the call owes (its stored `StatusCallback` subscription) is enqueued with the next
+//! `SequenceNumber`; both are written in the transaction that ends the call. In-flight outbox
+//! claims of the dead process are released so that every undelivered callback goes out at once.
 //!
 //! This assumes one node per database: with several nodes sharing PostgreSQL, a node starting
 //! would end the calls the others are running. Multi-node deployments need per-node call
@@ -68,15 +68,6 @@ async fn end_call(
         Some(item) => vec![item],
         None => Vec::new(),
     };
-    match store
-        .update_call_and_enqueue(call.account_sid, call.sid, &update, &callbacks, now)
-        .await
-    {
-        Ok(_) => {}
-        // Ended meanwhile (another node) or deleted: nothing left to do.
-        Err(StoreError::Conflict(_) | StoreError::NotFound(_)) => return Ok(()),
-        Err(e) => return Err(e),
-    }
     let notification = NewNotification {
         sid: ids.sid(SidKind::Notification),
         error_code: TwilioCode::INTERNAL_FAILURE,
@@ -89,11 +80,22 @@ async fn end_call(
         request_method: None,
         response_body: None,
     };
-    if let Err(e) = store
-        .append_notification(call.account_sid, call.sid, &notification, now)
+    // The end, the callback it owes and the reason: all three stored, or none.
+    match store
+        .update_call_and_notify(
+            call.account_sid,
+            call.sid,
+            &update,
+            &callbacks,
+            &notification,
+            now,
+        )
         .await
     {
-        tracing::warn!(call = %call.sid, error = %e, "cannot record the restart notification");
+        Ok(_) => {}
+        // Ended meanwhile (another node) or deleted: nothing left to do.
+        Err(StoreError::Conflict(_) | StoreError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e),
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ use crate::convert::{
     uint_opt,
 };
 use crate::error::{Context, StoreError};
+use crate::notifications::NewNotification;
 use crate::outbox::{NewOutboxItem, OutboxItem, OutboxRow, check_item};
 use crate::page::{Page, PageRequest, PageToken};
 
@@ -612,6 +613,34 @@ impl Store {
         callbacks: &[NewOutboxItem],
         now: UnixMillis,
     ) -> Result<(Call, Vec<OutboxItem>), StoreError> {
+        self.update_call_enqueue_notify(account, call, update, callbacks, None, now)
+            .await
+    }
+
+    /// [`Store::update_call_and_enqueue`], recording `notification` about the call in the same
+    /// transaction: a call ended with a reason never lacks the reason.
+    pub async fn update_call_and_notify(
+        &self,
+        account: Sid,
+        call: Sid,
+        update: &CallUpdate,
+        callbacks: &[NewOutboxItem],
+        notification: &NewNotification,
+        now: UnixMillis,
+    ) -> Result<(Call, Vec<OutboxItem>), StoreError> {
+        self.update_call_enqueue_notify(account, call, update, callbacks, Some(notification), now)
+            .await
+    }
+
+    async fn update_call_enqueue_notify(
+        &self,
+        account: Sid,
+        call: Sid,
+        update: &CallUpdate,
+        callbacks: &[NewOutboxItem],
+        notification: Option<&NewNotification>,
+        now: UnixMillis,
+    ) -> Result<(Call, Vec<OutboxItem>), StoreError> {
         check_update(update)?;
         callbacks.iter().try_for_each(check_item)?;
         let mut attempt = 0;
@@ -633,6 +662,12 @@ impl Store {
                             .await
                             .ctx("enqueue status callback")?;
                         items.push(queued);
+                    }
+                    if let Some(n) = notification {
+                        insert_notification_query!(account, call, n, now)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .ctx("record notification")?;
                     }
                     tx.commit().await.ctx("commit call update")?;
                     Ok(Some((row, items)))

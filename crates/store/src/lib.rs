@@ -24,6 +24,8 @@
 mod backend;
 #[macro_use]
 mod outbox;
+#[macro_use]
+mod notifications;
 mod accounts;
 mod applications;
 mod calls;
@@ -33,7 +35,6 @@ mod error;
 mod events;
 mod keys;
 mod media;
-mod notifications;
 mod object_media;
 mod page;
 mod recordings;

@@ -8,7 +8,7 @@
 use dialtone_types::{Level, Sid, SidKind, TwilioCode, UnixMillis};
 
 use crate::Store;
-use crate::convert::{clean, code, db_time, level, sid, time};
+use crate::convert::{code, level, sid, time};
 use crate::error::{Context, StoreError};
 use crate::page::{Page, PageRequest, PageToken};
 
@@ -57,7 +57,7 @@ pub struct Notification {
 }
 
 #[derive(sqlx::FromRow)]
-struct NotificationRow {
+pub(crate) struct NotificationRow {
     id: i64,
     sid: String,
     account_sid: String,
@@ -72,7 +72,7 @@ struct NotificationRow {
 }
 
 impl NotificationRow {
-    fn into_notification(self) -> Result<(i64, Notification), StoreError> {
+    pub(crate) fn into_notification(self) -> Result<(i64, Notification), StoreError> {
         Ok((
             self.id,
             Notification {
@@ -102,6 +102,34 @@ macro_rules! notification_columns {
     };
 }
 
+/// Inserts notification `$3` about call `$1` of account `$2` (no row if there is no such call).
+pub(crate) const INSERT_SQL: &str = concat!(
+    "INSERT INTO notifications (sid, account_sid, call_sid, error_code, log_level, ",
+    "message_text, request_url, request_method, response_body, date_created) ",
+    "SELECT $3, account_sid, sid, $4, $5, $6, $7, $8, $9, $10 FROM calls ",
+    "WHERE sid = $1 AND account_sid = $2 RETURNING ",
+    notification_columns!()
+);
+
+/// [`INSERT_SQL`] bound to a [`NewNotification`], for a pool or a transaction.
+macro_rules! insert_notification_query {
+    ($account:expr, $call:expr, $n:expr, $now:expr) => {
+        sqlx::query_as::<_, $crate::notifications::NotificationRow>(
+            $crate::notifications::INSERT_SQL,
+        )
+        .bind($call.to_string())
+        .bind($account.to_string())
+        .bind($n.sid.to_string())
+        .bind(i64::from($n.error_code.0))
+        .bind(i64::from($n.level.log_value()))
+        .bind($crate::convert::clean(&$n.message_text))
+        .bind($n.request_url.as_deref().map($crate::convert::clean))
+        .bind($n.request_method.as_deref().map($crate::convert::clean))
+        .bind($n.response_body.as_deref().map($crate::convert::clean))
+        .bind($crate::convert::db_time($now))
+    };
+}
+
 impl Store {
     /// Records a notification about call `call` of `account`.
     ///
@@ -113,27 +141,10 @@ impl Store {
         notification: &NewNotification,
         now: UnixMillis,
     ) -> Result<Notification, StoreError> {
-        const SQL: &str = concat!(
-            "INSERT INTO notifications (sid, account_sid, call_sid, error_code, log_level, ",
-            "message_text, request_url, request_method, response_body, date_created) ",
-            "SELECT $3, account_sid, sid, $4, $5, $6, $7, $8, $9, $10 FROM calls ",
-            "WHERE sid = $1 AND account_sid = $2 RETURNING ",
-            notification_columns!()
-        );
-        let n = notification;
-        let row: Option<NotificationRow> = on_write!(self, pool => sqlx::query_as(SQL)
-            .bind(call.to_string())
-            .bind(account.to_string())
-            .bind(n.sid.to_string())
-            .bind(i64::from(n.error_code.0))
-            .bind(i64::from(n.level.log_value()))
-            .bind(clean(&n.message_text))
-            .bind(n.request_url.as_deref().map(clean))
-            .bind(n.request_method.as_deref().map(clean))
-            .bind(n.response_body.as_deref().map(clean))
-            .bind(db_time(now))
-            .fetch_optional(pool)
-            .await)
+        let row: Option<NotificationRow> = on_write!(self, pool =>
+            insert_notification_query!(account, call, notification, now)
+                .fetch_optional(pool)
+                .await)
         .ctx_conflict("record notification", "a notification with this SID exists")?;
         Ok(row
             .ok_or(StoreError::NotFound("call"))?
