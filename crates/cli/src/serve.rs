@@ -11,6 +11,7 @@
 
 mod control;
 mod heard;
+mod messaging;
 mod simulator;
 mod system;
 mod templates;
@@ -256,7 +257,16 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     .with_public_url(&public_url)
     .with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())))
     .with_simulated_parties(Arc::new(heard::HeardPort(heard)))
-    .with_content_approvals(templates::approvals(&whatsapp, &config.simulator));
+    .with_content_approvals(templates::approvals(&whatsapp, &config.simulator))
+    .with_whatsapp_messaging(Arc::new(messaging::RuntimeMessaging {
+        runtime: runtime.clone(),
+        templates: simulator.as_ref().map(|_| {
+            dialtone_runtime::MessageTemplates::new(
+                whatsapp.connector.graph.clone(),
+                whatsapp.connector.request_timeout,
+            )
+        }),
+    }));
     if let Some(sim) = &simulator {
         state = state.with_whatsapp_simulator(Arc::new(simulator::SimulatorPort(sim.clone())));
     }
