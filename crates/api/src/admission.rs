@@ -43,8 +43,12 @@ impl Admission {
                 (n < self.limit).then_some(n + 1)
             })
             .map(|_| Admitted(Arc::clone(&self.in_flight)))
-            .map_err(|_| ApiError::TooManyRequests {
-                retry_after: self.retry_after,
+            .map_err(|_| {
+                metrics::counter!("dialtone_admission_rejections_total", "reason" => "in_flight")
+                    .increment(1);
+                ApiError::TooManyRequests {
+                    retry_after: self.retry_after,
+                }
             })
     }
 }

@@ -69,6 +69,10 @@ pub struct NewCallRequest {
     pub time_limit: Option<u32>,
     /// The application whose URLs are used, if any.
     pub application_sid: Option<Sid>,
+    /// `Record=true`: the call is recorded from its answer with these options
+    /// (`RecordingChannels`, `RecordingTrack`, `Trim` default `trim-silence`, the recording
+    /// status callback).
+    pub record: Option<RecordingStartRequest>,
 }
 
 /// The status a REST update asks a live call to move to.
@@ -208,6 +212,9 @@ pub struct ControlError {
     pub code: TwilioCode,
     /// What went wrong, for the client.
     pub message: String,
+    /// Set when the request may be retried later (429 with `Retry-After`): the account's
+    /// queue of calls waiting for their CPS turn is full.
+    pub retry_after: Option<Duration>,
 }
 
 /// What the API needs from the call engine.
@@ -280,6 +287,12 @@ pub trait CallControl: Send + Sync + 'static {
 
 impl From<ControlError> for crate::error::ApiError {
     fn from(e: ControlError) -> Self {
+        if let Some(retry_after) = e.retry_after {
+            return Self::Throttled {
+                message: e.message,
+                retry_after,
+            };
+        }
         Self::Refused {
             status: e.status,
             code: e.code,

@@ -106,6 +106,15 @@ pub enum ApiError {
         /// When to try again (sent in whole seconds, at least 1).
         retry_after: std::time::Duration,
     },
+    /// The engine refused a call create for load (20429, 429, with `Retry-After`): the
+    /// account's queue of calls waiting for their CPS turn is full. Nothing was stored.
+    #[error("{message}")]
+    Throttled {
+        /// Why, for the client.
+        message: String,
+        /// When to try again (sent in whole seconds, at least 1).
+        retry_after: std::time::Duration,
+    },
     /// Something broke on our side (20500, 500); the cause is logged, never shown.
     #[error("Internal Server Error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -151,7 +160,7 @@ impl ApiError {
             ),
             Self::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, None),
             Self::Timeout => (StatusCode::SERVICE_UNAVAILABLE, Some(codes::UNAVAILABLE)),
-            Self::TooManyRequests { .. } => (
+            Self::TooManyRequests { .. } | Self::Throttled { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 Some(codes::TOO_MANY_REQUESTS),
             ),
@@ -191,7 +200,7 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Basic realm=\"Twilio API\""),
                 );
             }
-            Self::TooManyRequests { retry_after } => {
+            Self::TooManyRequests { retry_after } | Self::Throttled { retry_after, .. } => {
                 // `Retry-After` is whole seconds; rounded up so a client never retries early.
                 let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
                 response

@@ -38,6 +38,51 @@ pub(crate) async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
+/// What `/readyz` and `/metrics` ask of the server around the API (the binary implements it
+/// with the runtime and the Prometheus recorder).
+pub trait Operations: Send + Sync + 'static {
+    /// Why the server cannot take calls now (shutting down, the database does not answer),
+    /// or `None` when it can.
+    fn not_ready(&self) -> crate::BoxFuture<'_, Option<String>>;
+
+    /// The metrics in Prometheus' text format, freshly sampled; `None` when `/metrics` is not
+    /// served on this port (disabled, or on a listener of its own).
+    fn metrics(&self) -> Option<crate::BoxFuture<'_, String>>;
+}
+
+/// `GET /readyz`: 200 when the server takes calls; 503 with the reason otherwise, so a load
+/// balancer sends nothing to a node that is stopping or has lost its database.
+pub(crate) async fn readyz(State(state): State<ApiState>) -> Response<Body> {
+    let reason = match &state.operations {
+        Some(ops) => ops.not_ready().await,
+        None => None,
+    };
+    match reason {
+        None => axum::Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Some(reason) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "unavailable", "reason": reason })),
+        )
+            .into_response(),
+    }
+}
+
+/// `GET /metrics`: Prometheus' text format, unauthenticated (as `/healthz`; see the README's
+/// "Metrics" for why and how to keep it off the public port); 404 when not served here.
+pub(crate) async fn metrics(State(state): State<ApiState>, req: Request) -> Response<Body> {
+    let Some(render) = state.operations.as_ref().and_then(|ops| ops.metrics()) else {
+        return ApiError::NotFound(req.uri().path().to_owned()).into_response();
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        render.await,
+    )
+        .into_response()
+}
+
 /// Any path that is not a resource: 20404 naming the path.
 pub(crate) async fn not_found(req: Request) -> ApiError {
     ApiError::NotFound(req.uri().path().to_owned())

@@ -6,7 +6,8 @@
 //! dates, Twilio's page envelope and Twilio's error body. Besides Twilio's resources it serves
 //! the Content API's `/v1/Content` (message templates and their WhatsApp approval), WhatsApp
 //! messages (`/Messages.json`, call permission requests), a sender's known call permissions,
-//! the softphone simulator (`/sim/v1/Clients`) and `GET /healthz`.
+//! the softphone simulator (`/sim/v1/Clients`), `GET /healthz`, `GET /readyz` and
+//! `GET /metrics`.
 //!
 //! The crate is the HTTP edge only. Records are read from [`dialtone_store`]; anything that
 //! touches a live call goes through the [`CallControl`] port, which the binary implements
@@ -48,6 +49,7 @@ pub use control::{
     SoftphoneCallRequest, TargetStatus,
 };
 pub use error::{ApiError, codes};
+pub use http::Operations;
 pub use messaging::{Outgoing, WhatsAppMessaging};
 pub use params::Params;
 pub use simulator::{
@@ -65,6 +67,8 @@ use axum::routing::get;
 pub fn router(state: ApiState) -> Router {
     let api = Router::new()
         .route("/healthz", get(http::healthz))
+        .route("/readyz", get(http::readyz))
+        .route("/metrics", get(http::metrics))
         .merge(resources::accounts(&state))
         .merge(resources::simulator(&state))
         .merge(resources::whatsapp_users::routes(&state))

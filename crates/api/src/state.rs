@@ -82,6 +82,9 @@ pub struct ApiState {
     pub(crate) content_approvals: crate::ContentApprovals,
     /// Sends WhatsApp messages (`/Messages.json`); without it a send answers 503.
     pub(crate) messaging: Option<Arc<dyn crate::WhatsAppMessaging>>,
+    /// Readiness and metrics (`/readyz`, `/metrics`); without it the server is always ready
+    /// and serves no metrics.
+    pub(crate) operations: Option<Arc<dyn crate::Operations>>,
 }
 
 impl fmt::Debug for ApiState {
@@ -116,6 +119,7 @@ impl ApiState {
             public_url: Arc::from("https://api.twilio.com"),
             content_approvals: crate::ContentApprovals::default(),
             messaging: None,
+            operations: None,
         }
     }
 
@@ -173,6 +177,13 @@ impl ApiState {
     #[must_use]
     pub fn with_whatsapp_messaging(mut self, messaging: Arc<dyn crate::WhatsAppMessaging>) -> Self {
         self.messaging = Some(messaging);
+        self
+    }
+
+    /// Answers `/readyz` and `/metrics` through `operations`.
+    #[must_use]
+    pub fn with_operations(mut self, operations: Arc<dyn crate::Operations>) -> Self {
+        self.operations = Some(operations);
         self
     }
 

@@ -63,6 +63,7 @@ fn body(call: Sid, n: u128, status: &str, channels: u8, track: &str) -> Value {
 
 fn refuse(rig: &Rig, code: u32, status: StatusCode, message: &str) {
     *rig.control.refuse_next.lock().unwrap() = Some(ControlError {
+        retry_after: None,
         status,
         code: TwilioCode(code),
         message: message.to_owned(),

@@ -76,6 +76,7 @@ async fn create_and_fetch() {
         "subresource_uris": {
             "events": format!("{base}/Events.json"),
             "notifications": format!("{base}/Notifications.json"),
+            "recordings": format!("{base}/Recordings.json"),
         },
         "to": "client:alice",
         "to_formatted": "client:alice",
@@ -105,6 +106,22 @@ async fn create_and_fetch() {
     assert_eq!(request.timeout, 30);
     assert_eq!(request.time_limit, None);
     assert_eq!(request.application_sid, None);
+    // `Record=true` alone: Twilio's defaults (mono, both, trim-silence, no callback).
+    let record = request.record.as_ref().expect("Record=true");
+    assert_eq!(
+        (
+            record.channels,
+            record.track,
+            record.trim,
+            record.callback.as_ref()
+        ),
+        (
+            1,
+            dialtone_twiml::RecordingTrack::Both,
+            dialtone_twiml::Trim::TrimSilence,
+            None
+        )
+    );
 }
 
 #[tokio::test]
@@ -456,6 +473,7 @@ async fn update_and_delete() {
 
     // The engine's refusal is passed through.
     *rig.control.refuse_next.lock().unwrap() = Some(ControlError {
+        retry_after: None,
         status: StatusCode::BAD_REQUEST,
         code: TwilioCode(21220),
         message: "Call is not in-progress. Cannot redirect.".into(),
@@ -472,6 +490,7 @@ async fn update_and_delete() {
     );
     // An engine that no longer holds a call the store knows: it has ended, 21220.
     *rig.control.refuse_next.lock().unwrap() = Some(ControlError {
+        retry_after: None,
         status: StatusCode::NOT_FOUND,
         code: TwilioCode(20404),
         message: "gone".into(),

@@ -77,6 +77,7 @@ impl SimulatedWhatsApp for FakeSim {
         Box::pin(async move {
             if to != SENDER {
                 return Err(ControlError {
+                    retry_after: None,
                     status: StatusCode::BAD_REQUEST,
                     code: TwilioCode(21211),
                     message: format!("{to} is not a WhatsApp sender of this account"),
@@ -165,12 +166,14 @@ impl SimulatedWhatsApp for FakeSim {
             .find(|(a, n, m)| *a == account && n == number && m.id == id)
             .map(|(_, _, m)| m)
             .ok_or_else(|| ControlError {
+                retry_after: None,
                 status: StatusCode::NOT_FOUND,
                 code: TwilioCode::NOT_FOUND,
                 message: "no such message of this WhatsApp user".to_owned(),
             })?;
         if message.reply == Some(reply) {
             return Err(ControlError {
+                retry_after: None,
                 status: StatusCode::CONFLICT,
                 code: TwilioCode(20001),
                 message: format!(

@@ -7,6 +7,7 @@
 //! a message naming the setting (exit code 2). Resolution is a pure function of its inputs,
 //! so it is unit-tested without touching the process environment.
 
+mod ops;
 mod recordings;
 mod simulator;
 mod tts;
@@ -21,6 +22,7 @@ use dialtone_types::{Sid, SidKind};
 use serde::Deserialize;
 use url::Url;
 
+pub use ops::{LimitsFile, MetricsFile, MetricsSettings};
 pub use recordings::{RecordingsFile, RecordingsSettings};
 pub use simulator::{SimulatorFile, SimulatorSettings};
 pub use tts::TtsFile;
@@ -138,6 +140,10 @@ pub struct FileConfig {
     pub recordings: Option<RecordingsFile>,
     /// The `[simulator]` table.
     pub simulator: Option<SimulatorFile>,
+    /// The `[limits]` table (per-account calls per second).
+    pub limits: Option<LimitsFile>,
+    /// The `[metrics]` table.
+    pub metrics: Option<MetricsFile>,
 }
 
 /// The bootstrap account's credentials from the environment (`DIALTONE_ACCOUNT_SID`,
@@ -215,6 +221,10 @@ pub struct ServeConfig {
     pub recordings: RecordingsSettings,
     /// The simulated WhatsApp's template review.
     pub simulator: SimulatorSettings,
+    /// Per-account pacing of REST creates (`[limits]`); `None`: not paced.
+    pub cps: Option<dialtone_runtime::CpsLimit>,
+    /// Where `/metrics` is served (`[metrics]`).
+    pub metrics: MetricsSettings,
 }
 
 /// A configuration problem, named precisely enough to fix it.
@@ -400,6 +410,8 @@ pub fn resolve(
 
     let max_call_requests =
         max_call_requests(args.max_call_requests.as_deref(), file.max_call_requests)?;
+    let cps = ops::cps(file.limits)?;
+    let metrics = ops::metrics(file.metrics)?;
 
     let (sid, token, origin) = match (env.sid, env.token) {
         (Some(sid), Some(token)) => (Some(sid), Some(token), "DIALTONE_ACCOUNT_SID"),
@@ -429,6 +441,8 @@ pub fn resolve(
         transcode_bridges: args.transcode_bridges,
         recordings,
         simulator,
+        cps,
+        metrics,
     })
 }
 

@@ -12,6 +12,7 @@
 mod control;
 mod heard;
 mod messaging;
+mod ops;
 mod simulator;
 mod system;
 mod templates;
@@ -189,6 +190,18 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
             source,
         })?;
     let bound = listener.local_addr()?;
+    let recorder = match config.metrics {
+        config::MetricsSettings::Disabled => None,
+        _ => ops::install_recorder(),
+    };
+    let metrics_listener = match config.metrics {
+        config::MetricsSettings::Listen(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServeError::Bind { addr, source })?,
+        ),
+        _ => None,
+    };
     let public_url = config.public_url.as_ref().map_or_else(
         || format!("http://{bound}"),
         |u| u.as_str().trim_end_matches('/').to_owned(),
@@ -224,6 +237,7 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     let mut engine = dialtone_runtime::RuntimeConfig::default().engine;
     // RecordingUrl points at this server.
     engine.api_base_url = Arc::from(public_url.as_str());
+    engine.cps = config.cps;
     let runtime_config = dialtone_runtime::RuntimeConfig {
         engine,
         recordings: Some(Arc::clone(&recordings)),
@@ -266,7 +280,25 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
                 whatsapp.connector.request_timeout,
             )
         }),
+    }))
+    .with_operations(Arc::new(ops::Ops {
+        runtime: runtime.clone(),
+        metrics: recorder.clone().filter(|_| metrics_listener.is_none()),
     }));
+    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    if let (Some(listener), Some(handle)) = (metrics_listener, recorder) {
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(%addr, "metrics listening");
+        }
+        tokio::spawn(ops::serve_metrics(
+            listener,
+            runtime.clone(),
+            handle,
+            async move {
+                let _ = metrics_stopped.await;
+            },
+        ));
+    }
     if let Some(sim) = &simulator {
         state = state.with_whatsapp_simulator(Arc::new(simulator::SimulatorPort(sim.clone())));
     }
@@ -302,6 +334,7 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
         .await;
     tracing::info!("no longer accepting requests; draining live calls");
     runtime.shutdown().await;
+    let _ = stop_metrics.send(());
     if let Some(sim) = &simulator {
         sim.shutdown().await;
     }

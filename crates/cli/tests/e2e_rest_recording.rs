@@ -5,6 +5,11 @@
 //! this test checks the file: 8 kHz mono, about 5 s (the 3 s pause cut out), and the caller's
 //! 440 Hz tone dominant (Goertzel). The prerequisites are those of `e2e.rs`
 //! (`DIALTONE_PYTHON`): without them the test fails.
+//!
+//! `tests/e2e/calls_record.py`: REST-created calls with `Record=true` (`OutboundAPI`) and a
+//! REST recording of one track; the softphones send 600 Hz and hear a 1 kHz `<Play>`. This
+//! test checks which track each file holds: dual = 600 Hz on channel 1 (the party), 1 kHz on
+//! channel 2 (what it was sent); `outbound` = 1 kHz alone, `inbound` = 600 Hz alone, both mono.
 
 mod e2e_common;
 
@@ -12,6 +17,7 @@ use dialtone_media::audio::{Wav, detect};
 use e2e_common::scripts::run_heard_script;
 
 const SCRIPT: &str = "tests/e2e/rest_recording.py";
+const RATE: u32 = 8000;
 
 #[test]
 fn a_rest_recording_with_a_skipped_pause_holds_the_callers_tone() {
@@ -42,4 +48,74 @@ fn a_rest_recording_with_a_skipped_pause_holds_the_callers_tone() {
             "{what}"
         );
     }
+}
+
+/// The share of 200 ms blocks of `samples` in which `hz` is present and dominates `other`,
+/// and the largest share `other` has in any block.
+fn blocks(samples: &[i16], hz: f32, other: f32) -> (f64, f64) {
+    let mut with = 0u32;
+    let mut total = 0u32;
+    let mut worst: f64 = 0.0;
+    for block in samples.chunks_exact(1600) {
+        total += 1;
+        if detect::dominant_tone(block, RATE, &[hz, other]) == Some(hz)
+            && detect::tone_present(block, RATE, hz)
+        {
+            with += 1;
+        }
+        worst = worst.max(detect::tone_share(block, RATE, other).unwrap_or(0.0));
+    }
+    (f64::from(with) / f64::from(total.max(1)), worst)
+}
+
+/// `samples` carries `hz` through most of it (the first blocks may be silent: the `<Play>`
+/// file is fetched after the answer) and `other` nowhere.
+fn track(what: &str, samples: &[i16], hz: f32, other: f32) {
+    let (share, worst) = blocks(samples, hz, other);
+    eprintln!(
+        "{what}: {} ms, {hz} Hz in {:.0}% of 200 ms blocks, {other} Hz share at most {worst:.3}",
+        samples.len() / 8,
+        share * 100.0
+    );
+    assert!(
+        samples.len() >= 3 * 8000,
+        "{what}: {} ms",
+        samples.len() / 8
+    );
+    assert!(
+        share >= 0.6,
+        "{what}: {hz} Hz in only {:.0}% of the blocks",
+        share * 100.0
+    );
+    assert!(worst < 0.1, "{what}: {other} Hz has a share of {worst:.3}");
+}
+
+fn wav(dir: &std::path::Path, name: &str, channels: u16) -> Wav {
+    let bytes = std::fs::read(dir.join(name)).expect(name);
+    let wav = Wav::read(&bytes).expect("a WAV file");
+    assert_eq!((wav.sample_rate, wav.channels), (RATE, channels), "{name}");
+    wav
+}
+
+#[test]
+fn record_true_and_recording_tracks_hold_the_right_tones() {
+    let heard = run_heard_script("tests/e2e/calls_record.py", &[]);
+    let dir = heard.path();
+
+    let dual = wav(dir, "dual.wav", 2);
+    let ch = |i: usize| -> Vec<i16> { dual.samples.iter().skip(i).step_by(2).copied().collect() };
+    track("dual, channel 1 (the party)", &ch(0), 600.0, 1000.0);
+    track("dual, channel 2 (sent to it)", &ch(1), 1000.0, 600.0);
+    track(
+        "outbound (mono)",
+        &wav(dir, "outbound.wav", 1).samples,
+        1000.0,
+        600.0,
+    );
+    track(
+        "inbound (mono)",
+        &wav(dir, "inbound.wav", 1).samples,
+        600.0,
+        1000.0,
+    );
 }

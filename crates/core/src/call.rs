@@ -113,6 +113,11 @@ pub(crate) struct Call {
     pub(crate) detached: bool,
     /// A bridged `<Dial>` child whose dial records: reported in its `completed` callback.
     pub(crate) recording: Option<DialRecording>,
+    /// REST `Record=true`: recorded from the answer with these options (taken then).
+    pub(crate) record: Option<Box<crate::input::RecordingOptions>>,
+    /// REST `Timeout`: how long a REST-created call rings once placed (it may wait for its
+    /// CPS turn first).
+    pub(crate) ring_secs: u32,
 }
 
 impl Call {
@@ -154,6 +159,8 @@ impl Call {
             noun: 0,
             detached: false,
             recording: None,
+            record: None,
+            ring_secs: 0,
         }
     }
 

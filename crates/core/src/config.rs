@@ -80,6 +80,9 @@ pub struct CallSetup {
     /// The TwiML App handling the call (REST create with `ApplicationSid`, a softphone calling
     /// into an application): sent as `ApplicationSid` on the call's webhooks, as Twilio does.
     pub application_sid: Option<Sid>,
+    /// REST `Record=true` (`OutboundApi` only): the call is recorded from its answer to its
+    /// end with these options (`RecordingSource=OutboundAPI`).
+    pub record: Option<crate::input::RecordingOptions>,
 }
 
 impl CallSetup {
@@ -100,6 +103,7 @@ impl CallSetup {
             timeout_secs: 60,
             time_limit_secs: 14_400,
             application_sid: None,
+            record: None,
         }
     }
 }
@@ -117,6 +121,9 @@ pub struct EngineConfig {
     /// Base of `RecordingUrl` (`{base}/2010-04-01/Accounts/{AC}/Recordings/{RE}`): the
     /// server's public API URL, without a trailing slash. Default `https://api.twilio.com`.
     pub api_base_url: std::sync::Arc<str>,
+    /// Per-account pacing of REST-created calls (Twilio's CPS); `None` starts every call at
+    /// once.
+    pub cps: Option<crate::CpsLimit>,
 }
 
 impl Default for EngineConfig {
@@ -126,6 +133,7 @@ impl Default for EngineConfig {
             max_document_bytes: 64 * 1024,
             document_cache_entries: 256,
             api_base_url: std::sync::Arc::from("https://api.twilio.com"),
+            cps: None,
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct Engine {
     /// Recordings not finished yet (until `Input::RecordingEnded`), by `RE` SID; they outlive
     /// their call.
     pub(crate) recordings: FastMap<Sid, crate::recording::RecordingRun>,
+    /// REST-created calls waiting for their account's CPS turn.
+    pub(crate) pacer: crate::pacing::Pacer,
 }
 
 impl Engine {
@@ -51,6 +53,7 @@ impl Engine {
             senders: FastMap::default(),
             docs: DocCache::new(config.document_cache_entries),
             urls: UrlCache::new(config.document_cache_entries * 4),
+            pacer: crate::pacing::Pacer::new(config.cps),
             config,
             recordings: FastMap::default(),
         }
@@ -94,13 +97,19 @@ impl Engine {
 
     /// When [`Self::handle_timeout`] should next be called; `None` when no timer is armed.
     pub fn poll_timeout(&mut self) -> Option<UnixMillis> {
+        let paced = self.pacer.next_due(self.io.now);
+        let mut timer_due = None;
         while let Some((at, sid, timer)) = self.io.timers.peek() {
             if self.is_armed(sid, timer, at) {
-                return Some(at);
+                timer_due = Some(at);
+                break;
             }
             self.io.timers.pop();
         }
-        None
+        match (timer_due, paced) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Fires every timer due at or before `now`. Afterwards, drain [`Self::poll_output`].
@@ -120,6 +129,9 @@ impl Engine {
             tracing::trace!(%sid, timer = timer.as_str(), "timer fired");
             self.fire(sid, timer);
         }
+        for sid in self.pacer.release(self.io.now) {
+            self.place(sid);
+        }
         self.sweep();
     }
 
@@ -133,9 +145,14 @@ impl Engine {
         self.calls.get(&sid).is_some_and(Call::is_live)
     }
 
-    /// How many calls are live.
+    /// How many calls are live (the queued ones included).
     pub fn live_calls(&self) -> usize {
         self.calls.len()
+    }
+
+    /// How many REST-created calls wait for their account's CPS turn (status `queued`).
+    pub fn queued_calls(&self) -> usize {
+        self.pacer.waiting()
     }
 
     /// Every armed timer: `(call, timer, deadline)`. Each belongs to a live call.

@@ -51,6 +51,15 @@ pub enum EngineError {
     /// A feature Dialtone does not implement (13750).
     #[error("not supported: {0}")]
     Unsupported(&'static str),
+    /// The account's queue of calls waiting for their CPS turn is full (Twilio 20429); a
+    /// place frees up at `retry_at`.
+    #[error("too many calls queued for this account: the queue holds {queue}; retry later")]
+    QueueFull {
+        /// The account's queue size.
+        queue: usize,
+        /// When the queue's head starts (and a place frees up).
+        retry_at: dialtone_types::UnixMillis,
+    },
     /// Inline TwiML that cannot run (its diagnostic code, e.g. 12100 or 32018).
     #[error("invalid TwiML ({code}): {message}")]
     InvalidTwiml {
@@ -73,6 +82,7 @@ impl EngineError {
             Self::PstnNotSupported => TwilioCode::DIAL_NUMBER_NOT_SUPPORTED,
             Self::Unsupported(_) => TwilioCode::VERB_NOT_SUPPORTED,
             Self::InvalidTwiml { code, .. } => *code,
+            Self::QueueFull { .. } => TwilioCode(20429),
         }
     }
 }

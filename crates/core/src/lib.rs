@@ -39,6 +39,7 @@ mod input;
 mod io;
 mod lifecycle;
 mod output;
+mod pacing;
 mod params;
 mod recording;
 mod rest;
@@ -60,6 +61,7 @@ pub use output::{
     Output, PauseBehavior, RecordingCallback, RecordingEnd, RecordingRequest, RecordingSource,
     RequestId, StartLeg, StatusCallback,
 };
+pub use pacing::{CpsLimit, TokenBucket};
 pub use params::{API_VERSION, Params, Value, sends_called_and_caller};
 pub use recording::{RECORDING_TOO_SHORT, RecordingFacts, recording_status_params};
 pub use sid::{SeededSids, SequentialSids, SidSource};

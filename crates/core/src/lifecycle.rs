@@ -17,6 +17,7 @@ use crate::engine::{Engine, Handled};
 use crate::error::EngineError;
 use crate::input::LegEvent;
 use crate::output::{FetchPurpose, MediaCommand, MediaRequest, Output, StartLeg};
+use crate::pacing::Pace;
 use crate::status_callback::CallbackSubscription;
 use crate::timer::Timer;
 
@@ -78,6 +79,18 @@ impl Engine {
             TwimlSource::Inline(text) => Some(Self::parse_inline(text)?),
             TwimlSource::Url { .. } => None,
         };
+        // Inbound calls are already there; only REST creates are paced.
+        let pace = if setup.direction == Direction::OutboundApi {
+            self.pacer.admit(setup.account, self.io.now)
+        } else {
+            Pace::Now
+        };
+        if let Pace::Full { retry_at } = pace {
+            return Err(EngineError::QueueFull {
+                queue: self.config.cps.map_or(0, |c| c.queue),
+                retry_at,
+            });
+        }
 
         let sid = self.io.new_call_sid();
         let mut call = Call::new(
@@ -94,6 +107,9 @@ impl Engine {
         };
         call.time_limit_secs = setup.time_limit_secs;
         call.application = setup.application_sid;
+        if setup.direction == Direction::OutboundApi {
+            call.record = setup.record.clone().map(Box::new);
+        }
         call.called_and_caller = crate::sends_called_and_caller(
             setup.direction,
             &call.from,
@@ -129,18 +145,36 @@ impl Engine {
             call.set_status(&mut self.io, CallStatus::Ringing);
             self.begin_twiml(sid);
         } else {
+            call.ring_secs = setup.timeout_secs;
             self.io.push(Output::CallUpdated(call.snapshot()));
-            call.set_status(&mut self.io, CallStatus::Initiated);
-            call.arm_in(&mut self.io, Timer::Ring, setup.timeout_secs);
-            self.io.push(Output::StartLeg(StartLeg {
-                call: sid,
-                parent: None,
-                from: Arc::clone(&call.from),
-                to: Arc::clone(&call.to),
-                parameters: Vec::new(),
-            }));
+            if pace == Pace::Wait {
+                self.pacer.enqueue(setup.account, sid);
+                tracing::debug!(%sid, "call queued for its account's CPS turn");
+            } else {
+                self.place(sid);
+            }
         }
         Ok(sid)
+    }
+
+    /// A REST-created call's turn: `initiated`, its leg placed, the ring timeout armed.
+    pub(crate) fn place(&mut self, sid: Sid) {
+        let Some(call) = self.calls.get_mut(&sid) else {
+            return;
+        };
+        if call.status != CallStatus::Queued {
+            return;
+        }
+        let ring = call.ring_secs;
+        call.set_status(&mut self.io, CallStatus::Initiated);
+        call.arm_in(&mut self.io, Timer::Ring, ring);
+        self.io.push(Output::StartLeg(StartLeg {
+            call: sid,
+            parent: None,
+            from: Arc::clone(&call.from),
+            to: Arc::clone(&call.to),
+            parameters: Vec::new(),
+        }));
     }
 
     /// Parses inline TwiML (REST `Twiml`, 4000 characters at most).
@@ -239,6 +273,7 @@ impl Engine {
                 call.set_status(&mut self.io, CallStatus::InProgress);
                 let limit = call.time_limit_secs;
                 call.arm_in(&mut self.io, Timer::TimeLimit, limit);
+                self.start_outbound_recording(sid);
                 self.begin_twiml(sid);
                 Handled::Applied
             }

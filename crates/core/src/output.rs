@@ -154,15 +154,18 @@ pub enum RecordingSource {
     DialVerb,
     /// REST `POST /Calls/{CA}/Recordings.json`.
     StartCallRecordingApi,
+    /// REST `POST /Calls.json` with `Record=true`: from the answer to the end of the call.
+    OutboundApi,
 }
 
 impl RecordingSource {
-    /// Twilio's value (`RecordVerb`, `DialVerb`, `StartCallRecordingAPI`).
+    /// Twilio's value (`RecordVerb`, `DialVerb`, `StartCallRecordingAPI`, `OutboundAPI`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::RecordVerb => "RecordVerb",
             Self::DialVerb => "DialVerb",
             Self::StartCallRecordingApi => "StartCallRecordingAPI",
+            Self::OutboundApi => "OutboundAPI",
         }
     }
 
@@ -172,6 +175,7 @@ impl RecordingSource {
             "RecordVerb" => Self::RecordVerb,
             "DialVerb" => Self::DialVerb,
             "StartCallRecordingAPI" => Self::StartCallRecordingApi,
+            "OutboundAPI" => Self::OutboundApi,
             _ => return None,
         })
     }

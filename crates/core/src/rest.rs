@@ -63,7 +63,10 @@ impl Engine {
             }
             RestCommand::Cancel if answered => Err(invalid),
             RestCommand::Cancel | RestCommand::Complete => {
-                if child {
+                if self.pacer.remove(call.account, sid) {
+                    // Canceled before its CPS turn: no leg was placed.
+                    self.end_parent(sid, CallStatus::Canceled, LegEnd::Gone);
+                } else if child {
                     self.hangup_call(sid);
                 } else if answered {
                     self.end_parent(sid, CallStatus::Completed, LegEnd::Hangup);

@@ -14,15 +14,35 @@
 //!   `in-progress`/`completed`/`absent` events are the only ones of a call recording.
 //! - A call that ends stops its REST recordings (`Hangup`); `RecordingEnded` then sends
 //!   `completed`/`absent` as for any recording (`RecordingSource=StartCallRecordingAPI`).
+//! - `Record=true` on `POST Calls.json` ([`CallSetup::record`](crate::CallSetup)): the same
+//!   recording, `OutboundAPI`, started when the call is answered (before its TwiML runs) and
+//!   stopped when it ends; its `RecordingUrl`, `RecordingDuration` and `RecordingSid` follow
+//!   `CallDuration` in the call's `completed` status callback, as for a recorded `<Dial>`
+//!   child. It can be paused, resumed and stopped over REST like a REST-started one.
+//! - `RecordingTrack`: `inbound` and `outbound` recordings are mono whatever
+//!   `RecordingChannels` says; the runtime records the track asked for.
 
+use std::sync::Arc;
+
+use dialtone_twiml::RecordingTrack;
 use dialtone_types::Sid;
 
 use crate::RecordingCallback;
+use crate::dial::DialRecording;
 use crate::engine::{Engine, Handled};
 use crate::error::EngineError;
 use crate::input::{RecordingChange, RecordingCommand, RecordingOptions, RecordingTarget};
 use crate::output::{Output, RecordingEnd, RecordingSource};
 use crate::recording::RecordingSpec;
+
+/// A recording's channel count: `channels` (1 or 2) for `both`; a single track (`inbound`,
+/// `outbound`) is always mono, as Twilio documents for `<Dial recordingTrack>`.
+pub(crate) fn track_channels(track: RecordingTrack, channels: u8) -> u8 {
+    match track {
+        RecordingTrack::Both => channels.clamp(1, 2),
+        RecordingTrack::Inbound | RecordingTrack::Outbound => 1,
+    }
+}
 
 impl Engine {
     pub(crate) fn on_recording(
@@ -56,15 +76,29 @@ impl Engine {
                 action: "recorded",
             });
         }
+        self.start_call_recording(sid, options, RecordingSource::StartCallRecordingApi)
+            .map(Handled::Recording)
+            .ok_or(EngineError::UnknownCall(sid))
+    }
+
+    /// Starts a whole-call recording of `sid` (REST create, or `Record=true` at the answer):
+    /// channel 2 is the party bridged to the call; a single track is always mono.
+    pub(crate) fn start_call_recording(
+        &mut self,
+        sid: Sid,
+        options: &RecordingOptions,
+        source: RecordingSource,
+    ) -> Option<Sid> {
+        let call = self.calls.get(&sid)?;
         let other = match (&call.dial, call.parent) {
             (Some(dial), _) if dial.bridged => dial.winner,
             (None, Some(parent)) if call.in_dial() => Some(parent),
             _ => None,
         };
         let spec = RecordingSpec {
-            source: RecordingSource::StartCallRecordingApi,
+            source,
             child: other,
-            channels: options.channels.clamp(1, 2),
+            channels: track_channels(options.track, options.channels),
             track: options.track,
             beep: false,
             trim: options.trim,
@@ -78,8 +112,31 @@ impl Engine {
             action: None,
         };
         self.start_recording(sid, spec)
-            .map(Handled::Recording)
-            .ok_or(EngineError::UnknownCall(sid))
+    }
+
+    /// `Record=true` on a REST-created call: its recording starts now, at the answer
+    /// (`OutboundAPI`), and the call's `completed` status callback reports it.
+    pub(crate) fn start_outbound_recording(&mut self, sid: Sid) {
+        let Some(options) = self.calls.get_mut(&sid).and_then(|c| c.record.take()) else {
+            return;
+        };
+        let Some(recording) =
+            self.start_call_recording(sid, &options, RecordingSource::OutboundApi)
+        else {
+            return;
+        };
+        let Some(url) = self.recordings.get(&recording).map(|r| Arc::clone(&r.url)) else {
+            return;
+        };
+        let now = self.io.now;
+        if let Some(call) = self.calls.get_mut(&sid) {
+            call.recording = Some(DialRecording {
+                sid: recording,
+                started: now,
+                url,
+                stopped: None,
+            });
+        }
     }
 
     fn update_rest_recording(
@@ -151,13 +208,24 @@ impl Engine {
                     });
                 }
             }
-            RecordingChange::Stop => self.stop_recording(recording, RecordingEnd::Stopped),
+            RecordingChange::Stop => {
+                self.stop_recording(recording, RecordingEnd::Stopped);
+                let now = self.io.now;
+                if let Some(rec) = self
+                    .calls
+                    .get_mut(&sid)
+                    .and_then(|c| c.recording.as_mut())
+                    .filter(|r| r.sid == recording)
+                {
+                    rec.stopped = Some(now);
+                }
+            }
         }
         tracing::debug!(call = %sid, %recording, action, "recording updated over REST");
         Ok(Handled::Recording(recording))
     }
 
-    /// `call` ended: its REST recordings stop (the verbs' ones are stopped by their verbs).
+    /// `call` ended: its REST and `Record=true` recordings stop (the verbs' ones are stopped by their verbs).
     pub(crate) fn stop_call_recordings(&mut self, call: Sid) {
         let mut going: Vec<Sid> = self
             .recordings
@@ -165,7 +233,10 @@ impl Engine {
             .filter(|(_, r)| {
                 r.call == call
                     && r.stop.is_none()
-                    && r.source == RecordingSource::StartCallRecordingApi
+                    && matches!(
+                        r.source,
+                        RecordingSource::StartCallRecordingApi | RecordingSource::OutboundApi
+                    )
             })
             .map(|(s, _)| *s)
             .collect();

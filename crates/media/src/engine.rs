@@ -218,6 +218,7 @@ impl Prepared {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();
         let stats = Arc::new(SharedStats::default());
+        crate::totals::register(&stats);
         let link = AudioLink::default();
         let driver = Driver {
             rtc: self.rtc,

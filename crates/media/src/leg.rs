@@ -68,6 +68,12 @@ pub(crate) struct SharedStats {
     pub(crate) dropped: AtomicBool,
 }
 
+impl Drop for SharedStats {
+    fn drop(&mut self) {
+        crate::totals::retire(self);
+    }
+}
+
 impl SharedStats {
     fn snapshot(&self) -> MediaStats {
         MediaStats {
@@ -252,6 +258,12 @@ impl LegControl {
     /// Gives every Opus payload this leg receives to `sink` as well (`None` removes it).
     pub fn tap(&self, sink: Option<Box<dyn PayloadSink>>) {
         self.port(PortCommand::Tap(sink));
+    }
+
+    /// Gives every Opus payload this leg sends (played sources, forwarded or transcoded audio;
+    /// not digits, not silence) to `sink` as well (`None` removes it): the leg's outbound track.
+    pub fn sent_tap(&self, sink: Option<Box<dyn PayloadSink>>) {
+        self.port(PortCommand::SentTap(sink));
     }
 
     /// Plays `source` over the background until it ends ([`MediaEvent::Played`] with the

@@ -36,6 +36,7 @@ mod playback;
 mod port;
 mod sdp;
 mod shard;
+mod totals;
 mod transcode;
 
 pub use config::{IceMode, MediaConfig};
@@ -44,4 +45,5 @@ pub use error::MediaError;
 pub use leg::{LegControl, MediaEvent, MediaLeg, MediaStats};
 pub use playback::{Encoded, PayloadLoop};
 pub use port::{AudioLink, Background, PayloadSink, PayloadSource};
+pub use totals::{MediaTotals, totals};
 pub use transcode::PcmSink;

@@ -125,6 +125,7 @@ pub(crate) enum PortCommand {
     DecodeTo(Option<AudioLink>),
     PcmTap(Option<Box<dyn PcmSink>>),
     Tap(Option<Box<dyn PayloadSink>>),
+    SentTap(Option<Box<dyn PayloadSink>>),
     Background(Background),
     Play(u64, Box<dyn PayloadSource>),
     Stop(u64),
@@ -136,6 +137,8 @@ pub(crate) struct Port {
     link: AudioLink,
     forward_to: Option<AudioLink>,
     tap: Option<Box<dyn PayloadSink>>,
+    /// Given every payload the leg sends (its outbound track: prompts, forwarded audio).
+    sent_tap: Option<Box<dyn PayloadSink>>,
     /// Where decoded frames go (a transcoding bridge's partner).
     decode_to: Option<AudioLink>,
     pcm_tap: Option<Box<dyn PcmSink>>,
@@ -172,6 +175,10 @@ impl Port {
             }
             PortCommand::Tap(sink) => {
                 self.tap = sink;
+                None
+            }
+            PortCommand::SentTap(sink) => {
+                self.sent_tap = sink;
                 None
             }
             PortCommand::DecodeTo(link) => {
@@ -240,8 +247,17 @@ impl Port {
         }
     }
 
-    /// What to send on the tick at `now` (and, when decoding, this tick's received frame).
+    /// What to send on the tick at `now` (and, when decoding, this tick's received frame);
+    /// the sent tap sees the payload (nothing on a silent tick).
     pub(crate) fn tick(&mut self, now: Instant) -> Tick {
+        let tick = self.next_tick(now);
+        if let (Some(sink), Some(payload)) = (&mut self.sent_tap, &tick.payload) {
+            sink.payload(payload);
+        }
+        tick
+    }
+
+    fn next_tick(&mut self, now: Instant) -> Tick {
         if let Some(frame) = self.decoding.as_mut().and_then(|d| d.pop(now)) {
             if let Some(sink) = &mut self.pcm_tap {
                 sink.frame(&frame);
@@ -339,6 +355,43 @@ mod tests {
         );
         assert_eq!(port.command(PortCommand::Stop(8)), None);
         assert_eq!(port.command(PortCommand::Stop(9)), Some(9));
+    }
+
+    #[derive(Debug, Clone, Default)]
+    struct Seen(Arc<Mutex<Vec<Vec<u8>>>>);
+
+    impl PayloadSink for Seen {
+        fn payload(&mut self, payload: &[u8]) {
+            self.0.lock().unwrap().push(payload.to_vec());
+        }
+    }
+
+    #[test]
+    fn the_sent_tap_sees_what_the_leg_sends_and_the_tap_what_it_receives() {
+        let link = AudioLink::default();
+        let mut port = Port::new(link.clone());
+        let (sent, received) = (Seen::default(), Seen::default());
+        port.command(PortCommand::SentTap(Some(Box::new(sent.clone()))));
+        port.command(PortCommand::Tap(Some(Box::new(received.clone()))));
+        port.command(PortCommand::Background(Background::Forwarded));
+        port.received(0, 0, &[9], Instant::now());
+        link.push(vec![5]);
+        port.command(PortCommand::Play(1, Box::new(Count(0, 1))));
+        let sent_now: Vec<_> = payloads(&mut port, 3)
+            .into_iter()
+            .map(|t| t.payload)
+            .collect();
+        assert_eq!(sent_now, [Some(vec![1]), None, None]);
+        // The forwarded payload was drained under the played one: only what went out is seen.
+        assert_eq!(*sent.0.lock().unwrap(), [vec![1]]);
+        link.push(vec![6]);
+        port.tick(Instant::now());
+        assert_eq!(*sent.0.lock().unwrap(), [vec![1], vec![6]]);
+        assert_eq!(*received.0.lock().unwrap(), [vec![9]]);
+        port.command(PortCommand::SentTap(None));
+        link.push(vec![7]);
+        port.tick(Instant::now());
+        assert_eq!(sent.0.lock().unwrap().len(), 2);
     }
 
     #[test]

@@ -57,4 +57,23 @@ pub trait PromptSource: Send + Sync + fmt::Debug {
     fn say<'a>(&'a self, request: &'a SayRequest) -> BoxFuture<'a, Result<Clip, PromptError>>;
     /// `<Play>`: the audio at `url`, decoded once.
     fn play<'a>(&'a self, url: &'a WebUrl) -> BoxFuture<'a, Result<Clip, PromptError>>;
+    /// How often the source's clip caches answered (for metrics); `None` without a cache.
+    fn cache_stats(&self) -> Option<CacheStats> {
+        None
+    }
+}
+
+/// Clip cache answers since start: a hit is an ask answered without making the clip (a
+/// cached clip, or one being made for another call); a miss made it (synthesis, a fetch or
+/// a revalidation).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// `<Say>` clips found.
+    pub say_hits: u64,
+    /// `<Say>` clips synthesised.
+    pub say_misses: u64,
+    /// `<Play>` clips found fresh.
+    pub play_hits: u64,
+    /// `<Play>` clips fetched or revalidated.
+    pub play_misses: u64,
 }

@@ -6,6 +6,9 @@ use std::time::Instant;
 use dialtone_types::{TwilioCode, WebUrl};
 use tokio::sync::Semaphore;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::CacheStats;
 use crate::cache::ClipCache;
 use crate::config::{PromptConfig, SpeechEngine};
 use crate::decode::{self, DataLength};
@@ -26,6 +29,16 @@ pub struct Prompts {
     synth: Arc<Semaphore>,
     says: ClipCache<SayKey, ()>,
     plays: ClipCache<String, Freshness>,
+    stats: Counters,
+}
+
+/// Asks and makes, counted for [`CacheStats`].
+#[derive(Debug, Default)]
+struct Counters {
+    says: AtomicU64,
+    says_made: AtomicU64,
+    plays: AtomicU64,
+    plays_made: AtomicU64,
 }
 
 impl Prompts {
@@ -52,6 +65,7 @@ impl Prompts {
             synth: Arc::new(Semaphore::new(config.synth_concurrency)),
             says: ClipCache::new(config.say_cache_frames),
             plays: ClipCache::new(config.play_cache_frames),
+            stats: Counters::default(),
             client,
             config,
         })
@@ -76,6 +90,7 @@ impl Prompts {
             ),
         };
         let key = (text, engine_voice);
+        self.stats.says.fetch_add(1, Ordering::Relaxed);
         let (clip, ()) = self
             .says
             .get_or_make(&key, |()| true, || self.synthesise(&key, request))
@@ -93,6 +108,7 @@ impl Prompts {
             .acquire()
             .await
             .map_err(|_| PromptError::Speech("synthesis pool closed".to_owned()))?;
+        self.stats.says_made.fetch_add(1, Ordering::Relaxed);
         let (text, engine_voice) = key;
         let timeout = self.config.synth_timeout;
         let pcm = match &self.config.engine {
@@ -124,6 +140,7 @@ impl Prompts {
     /// and decoded once however many calls ask at the same time.
     pub async fn fetch(&self, url: &WebUrl) -> Result<Clip, PromptError> {
         let key = url.without_fragment().to_owned();
+        self.stats.plays.fetch_add(1, Ordering::Relaxed);
         let (clip, _) = self
             .plays
             .get_or_make(&key, |f| f.is_fresh(Instant::now()), || self.download(&key))
@@ -133,6 +150,7 @@ impl Prompts {
 
     async fn download(&self, url: &str) -> Result<(Clip, Freshness), PromptError> {
         let timeout = self.config.fetch_timeout;
+        self.stats.plays_made.fetch_add(1, Ordering::Relaxed);
         let stale = self.plays.get(&url.to_owned());
         let mut request = self.client.get(url).header("accept", "audio/*");
         if let Some((_, fresh)) = &stale {
@@ -233,5 +251,23 @@ impl PromptSource for Prompts {
 
     fn play<'a>(&'a self, url: &'a WebUrl) -> BoxFuture<'a, Result<Clip, PromptError>> {
         Box::pin(self.fetch(url))
+    }
+
+    fn cache_stats(&self) -> Option<CacheStats> {
+        let c = &self.stats;
+        let (says, says_made) = (
+            c.says.load(Ordering::Relaxed),
+            c.says_made.load(Ordering::Relaxed),
+        );
+        let (plays, plays_made) = (
+            c.plays.load(Ordering::Relaxed),
+            c.plays_made.load(Ordering::Relaxed),
+        );
+        Some(CacheStats {
+            say_hits: says.saturating_sub(says_made),
+            say_misses: says_made,
+            play_hits: plays.saturating_sub(plays_made),
+            play_misses: plays_made,
+        })
     }
 }

@@ -37,6 +37,7 @@ use crate::persist::Write;
 use crate::playback::Report;
 use crate::shared::Shared;
 use crate::softphone::Softphones;
+use crate::telemetry;
 
 /// Inputs and commands the driver reads.
 #[derive(Debug)]
@@ -119,6 +120,10 @@ struct CallEntry {
     deferred: Vec<Write>,
     /// What the last snapshot stored.
     persisted: Option<CallUpdate>,
+    /// When the driver learnt of it, for the set-up latency.
+    created: std::time::Instant,
+    /// It rang or was answered already (its set-up latency is recorded).
+    set_up: bool,
 }
 
 impl CallEntry {
@@ -133,6 +138,8 @@ impl CallEntry {
             ended: false,
             deferred: Vec::new(),
             persisted: None,
+            created: std::time::Instant::now(),
+            set_up: false,
         }
     }
 }
@@ -324,6 +331,17 @@ impl Driver {
                 let _ = reply.send(Err(RuntimeError::internal("the call could not start")));
                 return;
             }
+            Err(EngineError::QueueFull { queue, retry_at }) => {
+                telemetry::cps_rejection();
+                let wait = clock::until(clock::now(), retry_at);
+                let _ = reply.send(Err(RuntimeError::queue_full(
+                    format!(
+                        "Too Many Requests: the account's {queue} queued calls wait for their calls-per-second turn"
+                    ),
+                    wait,
+                )));
+                return;
+            }
             Err(e) => {
                 let _ = reply.send(Err(e.into()));
                 return;
@@ -493,6 +511,7 @@ impl Driver {
         let recordings = &self.recordings;
         self.calls
             .retain(|sid, c| !c.ended || recordings.finishing(*sid));
+        telemetry::calls_now(self.engine.live_calls(), self.engine.queued_calls());
     }
 
     async fn dispatch(&mut self, outputs: Vec<Output>) {
@@ -761,6 +780,18 @@ impl Driver {
                 now,
             }
         };
+        if !entry.set_up
+            && matches!(
+                snapshot.status,
+                CallStatus::Ringing | CallStatus::InProgress
+            )
+        {
+            entry.set_up = true;
+            telemetry::call_set_up(snapshot.direction, entry.created.elapsed());
+        }
+        if snapshot.status.is_terminal() && !entry.ended {
+            telemetry::call_ended(snapshot.status, snapshot.direction);
+        }
         if snapshot.status.is_terminal() {
             entry.ended = true;
             self.media.forget(snapshot.sid);

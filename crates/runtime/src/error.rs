@@ -26,6 +26,8 @@ pub struct RuntimeError {
     pub http_status: u16,
     /// For people (`message` in the body); never contains secrets.
     pub message: String,
+    /// When a refusal for load may be retried (`Retry-After`); `None` otherwise.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl RuntimeError {
@@ -35,6 +37,16 @@ impl RuntimeError {
             code,
             http_status,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 429 (20429): the account's queue of calls waiting for their CPS turn is full; a place
+    /// frees up in `retry_after`.
+    pub fn queue_full(message: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(TwilioCode(20429), 429, message)
         }
     }
 
@@ -88,6 +100,7 @@ impl From<EngineError> for RuntimeError {
     fn from(e: EngineError) -> Self {
         let status = match e {
             EngineError::UnknownCall(_) | EngineError::UnknownRecording { .. } => 404,
+            EngineError::QueueFull { .. } => 429,
             _ => 400,
         };
         Self::new(e.code(), status, e.to_string())

@@ -58,6 +58,8 @@ pub struct CreateCall {
     pub time_limit: Option<u32>,
     /// The application the URLs came from.
     pub application_sid: Option<Sid>,
+    /// `Record=true`: recorded from the answer (`OutboundAPI`) with these options.
+    pub record: Option<dialtone_core::RecordingOptions>,
 }
 
 /// The `Status` a REST update may ask for.
@@ -187,6 +189,7 @@ impl Handle {
             setup.time_limit_secs = limit;
         }
         setup.application_sid = req.application_sid;
+        setup.record = req.record.clone();
         let record = NewCall {
             // The engine mints the call's SID; the driver fills it in.
             sid: req.account,
@@ -505,6 +508,38 @@ impl Handle {
             let _ = writer.await;
         }
         tracing::info!("runtime stopped");
+    }
+
+    /// Why the runtime cannot take calls now, if it cannot: it is shutting down, or the
+    /// store does not answer within `timeout`. For readiness checks.
+    pub async fn not_ready(&self, timeout: std::time::Duration) -> Option<String> {
+        if !self.inner.accepting.load(Ordering::SeqCst) {
+            return Some("shutting down".to_owned());
+        }
+        match tokio::time::timeout(timeout, self.inner.shared.store.ping()).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(format!("the database does not answer: {e}")),
+            Err(_) => Some(format!(
+                "the database did not answer within {} ms",
+                timeout.as_millis()
+            )),
+        }
+    }
+
+    /// Samples what is read rather than recorded into the metrics: the outbox's depth and
+    /// oldest age (from the store), the media legs' packets and the prompt caches; called when
+    /// the metrics are scraped. A store failure leaves the outbox gauges as they were.
+    pub async fn sample_metrics(&self) {
+        crate::telemetry::media_and_prompts(self.inner.shared.playback.prompt_stats());
+        match self.inner.shared.store.outbox_backlog().await {
+            Ok((depth, oldest)) => {
+                let age = oldest.map_or(std::time::Duration::ZERO, |at| {
+                    crate::clock::until(at, crate::clock::now())
+                });
+                crate::telemetry::outbox(depth, age);
+            }
+            Err(e) => tracing::debug!(error = %e, "cannot sample the outbox"),
+        }
     }
 
     pub(crate) fn check_accepting(&self) -> Result<(), RuntimeError> {

@@ -47,6 +47,7 @@ mod rest_recording;
 mod sender;
 mod shared;
 mod softphone;
+mod telemetry;
 mod whatsapp;
 
 use std::sync::Arc;
@@ -58,8 +59,8 @@ use tokio::sync::{Mutex, Notify, mpsc, watch};
 
 pub use config::{BridgeMode, MediaTiming, OutboxConfig, RuntimeConfig, SoftphoneTiming};
 pub use dialtone_core::{
-    Method, PauseBehavior, RecordingChange, RecordingCommand, RecordingEvents, RecordingOptions,
-    RecordingTarget, RecordingTrack, Trim,
+    CpsLimit, Method, PauseBehavior, RecordingChange, RecordingCommand, RecordingEvents,
+    RecordingOptions, RecordingTarget, RecordingTrack, Trim,
 };
 pub use dialtone_prompt::PromptSource;
 pub use dialtone_types::UnknownBehavior;

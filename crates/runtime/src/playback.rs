@@ -100,6 +100,11 @@ enum Ring {
 }
 
 impl Playback {
+    /// The prompt source's cache answers, for metrics.
+    pub(crate) fn prompt_stats(&self) -> Option<dialtone_prompt::CacheStats> {
+        self.prompts.cache_stats()
+    }
+
     pub(crate) fn new(
         prompts: Arc<dyn PromptSource>,
         timing: MediaTiming,

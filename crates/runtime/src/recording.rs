@@ -2,14 +2,17 @@
 //! become a task per recording that taps the calls' legs, decodes what they receive and feeds
 //! a [`Recorder`] on a 20 ms cadence, then answers `Input::RecordingEnded`.
 //!
-//! - Channel 1 is the parent (`call`), channel 2 the child (added at the `Bridge`); a mono
-//!   recording of two legs mixes them. A leg with nothing received that tick gives silence,
+//! - Channel 1 is the parent (`call`), channel 2 the child (added at the `Bridge`) or, for a
+//!   whole-call recording (REST, `Record=true`), what the call's leg sends; a mono recording
+//!   mixes the two. `RecordingTrack` `inbound`/`outbound` record one track, mono (see
+//!   [`plan`]). A leg with nothing received that tick gives silence,
 //!   so a call without media (a simulated softphone) records silence until it is stopped.
 //! - The store row is inserted at the start (`in-progress`) and finished at the end
 //!   (`completed` with the duration, or `absent`).
 //! - An I/O error (disk full) ends the capture: what was written is finished and
 //!   `RecordingEnded` is sent all the same, so the engine never waits forever.
-//! - A leg has one tap slot: the recording takes it and gives it back (`None`) at the end.
+//! - A leg has one tap slot for what it receives and one for what it sends: the recording
+//!   takes them and gives them back (`None`) at the end.
 //! - A call that ends while its recording is being finished keeps its driver entry until
 //!   `RecordingEnded`: the recording callbacks and `<Record>`'s `action` still go out.
 //! - REST control (`PauseRecording`, `ResumeRecording`, `StopRecording` with `Stopped`): the
@@ -22,7 +25,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use dialtone_core::{Input, PauseBehavior, RecordingEnd, RecordingRequest};
+use dialtone_core::{Input, PauseBehavior, RecordingEnd, RecordingRequest, RecordingSource};
 use dialtone_media::audio::{
     Frame, OpusDecoder, PauseMode, Recorder, RecorderConfig, RecorderEvent, beep,
 };
@@ -30,7 +33,7 @@ use dialtone_media::{Encoded, LegControl, PayloadSink};
 use dialtone_store::{
     NewRecording, Recording as StoredRecording, RecordingFinish, RecordingStatus, RecordingStore,
 };
-use dialtone_twiml::Trim;
+use dialtone_twiml::{RecordingTrack, Trim};
 use dialtone_types::Sid;
 use tokio::sync::{mpsc, oneshot};
 
@@ -150,8 +153,7 @@ impl Recordings {
     pub(crate) fn start(&mut self, request: RecordingRequest) {
         let (control, rx) = mpsc::unbounded_channel();
         self.unfinished.insert(request.recording, request.call);
-        let parent = self.shared.audio.leg(request.call);
-        let child = request.child.and_then(|c| self.shared.audio.leg(c));
+        let legs = plan(&request).map(|slot| slot.leg(&self.shared, &request).map(|l| (slot, l)));
         self.runs.insert(
             request.recording,
             Run {
@@ -171,7 +173,7 @@ impl Recordings {
             request,
             self.store.clone(),
             path,
-            [parent, child],
+            legs,
             (rx, ack),
         ));
     }
@@ -211,19 +213,70 @@ impl Recordings {
     }
 }
 
-/// One leg feeding a recording.
+/// What feeds one of a recording's two slots (channel 1 and 2, mixed when mono).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// What the call's party sends (its inbound track).
+    CallIn,
+    /// What the call's leg sends to its party (its outbound track).
+    CallOut,
+    /// What the party bridged to the call sends (`child` of the request).
+    ChildIn,
+    /// Silence.
+    Nothing,
+}
+
+impl Slot {
+    /// The leg this slot taps, once it is attached.
+    fn leg(self, shared: &Shared, request: &RecordingRequest) -> Option<LegControl> {
+        match self {
+            Self::CallIn | Self::CallOut => shared.audio.leg(request.call),
+            Self::ChildIn => request.child.and_then(|c| shared.audio.leg(c)),
+            Self::Nothing => None,
+        }
+    }
+}
+
+/// The slots of a recording, by `RecordingTrack`: `inbound` records the call's party only,
+/// `outbound` only what is sent to it (the bridged party, prompts, ringback), both mono. For
+/// `both`, `<Record>` and `<Dial record>` record the call and the bridged party's legs
+/// (channel 2 the child, as Twilio lays out a dial); a recording of the whole call (REST,
+/// `Record=true`) records its inbound and outbound tracks, so channel 2 carries its prompts
+/// as well as the party bridged to it.
+fn plan(request: &RecordingRequest) -> [Slot; 2] {
+    match (request.track, request.source) {
+        (RecordingTrack::Inbound, _) => [Slot::CallIn, Slot::Nothing],
+        (RecordingTrack::Outbound, _) => [Slot::CallOut, Slot::Nothing],
+        (
+            RecordingTrack::Both,
+            RecordingSource::StartCallRecordingApi | RecordingSource::OutboundApi,
+        ) => [Slot::CallIn, Slot::CallOut],
+        (RecordingTrack::Both, RecordingSource::RecordVerb | RecordingSource::DialVerb) => {
+            [Slot::CallIn, Slot::ChildIn]
+        }
+    }
+}
+
+/// One leg feeding a recording: what it receives, or what it sends (`sent`).
 struct Source {
     leg: LegControl,
+    sent: bool,
     queue: TapQueue,
     decoder: Option<OpusDecoder>,
 }
 
 impl Source {
-    fn new(leg: LegControl) -> Self {
+    fn new(leg: LegControl, sent: bool) -> Self {
         let queue = TapQueue::default();
-        leg.tap(Some(Box::new(queue.clone())));
+        let sink: Box<dyn PayloadSink> = Box::new(queue.clone());
+        if sent {
+            leg.sent_tap(Some(sink));
+        } else {
+            leg.tap(Some(sink));
+        }
         Self {
             leg,
+            sent,
             queue,
             decoder: OpusDecoder::new().ok(),
         }
@@ -245,7 +298,11 @@ impl Source {
 
 impl Drop for Source {
     fn drop(&mut self) {
-        self.leg.tap(None);
+        if self.sent {
+            self.leg.sent_tap(None);
+        } else {
+            self.leg.tap(None);
+        }
     }
 }
 
@@ -255,7 +312,7 @@ async fn capture(
     request: RecordingRequest,
     store: Option<Arc<dyn RecordingStore>>,
     path: Option<(String, PathBuf)>,
-    legs: [Option<LegControl>; 2],
+    legs: [Option<(Slot, LegControl)>; 2],
     (mut control, started): (mpsc::UnboundedReceiver<Control>, Ack),
 ) {
     let recording = request.recording;
@@ -307,7 +364,7 @@ async fn capture(
         // Nothing can be recorded: end at once, the call goes on.
         (0, RecordingEnd::Failed)
     } else {
-        let legs = legs.map(|l| l.map(Source::new));
+        let legs = legs.map(|l| l.map(|(slot, leg)| Source::new(leg, slot == Slot::CallOut)));
         record(
             &shared,
             &request,
@@ -403,6 +460,7 @@ async fn record(
 ) -> (u64, RecordingEnd) {
     let recording = request.recording;
     let channels = u16::from(request.channels.clamp(1, 2));
+    let plan = plan(request);
     if request.beep
         && let Some(source) = &sources[0]
         && let Ok(clip) = Encoded::new(beep())
@@ -437,8 +495,11 @@ async fn record(
                     set_status(shared, request.account, recording, RecordingStatus::InProgress, ack).await;
                 }
                 Some(Control::Leg(i, leg)) => {
-                    if let Some(slot) = sources.get_mut(i) {
-                        *slot = Some(Source::new(leg));
+                    // Only a slot that records the bridged party takes the child's leg.
+                    if plan.get(i) == Some(&Slot::ChildIn)
+                        && let Some(slot) = sources.get_mut(i)
+                    {
+                        *slot = Some(Source::new(leg, false));
                     }
                 }
                 None => break RecordingEnd::Hangup,
@@ -449,16 +510,12 @@ async fn record(
                 }
                 // A leg that connects after the start (a user's call is answered before
                 // its media is up) joins when it is attached.
-                if sources[0].is_none()
-                    && let Some(leg) = shared.audio.leg(request.call)
-                {
-                    sources[0] = Some(Source::new(leg));
-                }
-                if sources[1].is_none()
-                    && let Some(child) = request.child
-                    && let Some(leg) = shared.audio.leg(child)
-                {
-                    sources[1] = Some(Source::new(leg));
+                for (source, slot) in sources.iter_mut().zip(plan) {
+                    if source.is_none()
+                        && let Some(leg) = slot.leg(shared, request)
+                    {
+                        *source = Some(Source::new(leg, slot == Slot::CallOut));
+                    }
                 }
                 let a = sources[0].as_mut().map_or(Frame::SILENCE, Source::frame);
                 let b = sources[1].as_mut().map_or(Frame::SILENCE, Source::frame);

@@ -88,7 +88,14 @@ pub(crate) struct HttpSender {
 
 impl HttpSender {
     /// Sends `request` with its retries; never takes longer than its deadline (≤ 15 s).
+    /// Every attempt's latency and a failed webhook's code go to the metrics.
     pub(crate) async fn send(&self, request: &WebhookRequest, kind: Kind) -> Outcome {
+        let outcome = self.send_with_retries(request, kind).await;
+        crate::telemetry::webhook_sent(kind, &outcome);
+        outcome
+    }
+
+    async fn send_with_retries(&self, request: &WebhookRequest, kind: Kind) -> Outcome {
         let overrides = &request.overrides;
         let deadline = Instant::now() + overrides.deadline();
         let mut attempts = Vec::new();

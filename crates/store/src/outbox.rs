@@ -463,6 +463,30 @@ impl Store {
         due.map(|d| time(d, "webhook_outbox.due_at")).transpose()
     }
 
+    /// Answers once the database does (`SELECT 1`): readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let _: i64 = on_read!(self, pool => sqlx::query_scalar("SELECT 1")
+            .fetch_one(pool)
+            .await)
+        .ctx("ping the database")?;
+        Ok(())
+    }
+
+    /// How many items are owed (pending or in flight) and when the oldest was enqueued: the
+    /// outbox's depth and age, for metrics.
+    pub async fn outbox_backlog(&self) -> Result<(u64, Option<UnixMillis>), StoreError> {
+        const SQL: &str = "SELECT COUNT(*), MIN(created_at) FROM webhook_outbox \
+             WHERE state IN ('pending', 'in_flight')";
+        let (count, oldest): (i64, Option<i64>) = on_read!(self, pool => sqlx::query_as(SQL)
+            .fetch_one(pool)
+            .await)
+        .ctx("measure the outbox backlog")?;
+        let oldest = oldest
+            .map(|t| time(t, "webhook_outbox.created_at"))
+            .transpose()?;
+        Ok((u64::try_from(count).unwrap_or(0), oldest))
+    }
+
     /// Deletes delivered and given-up items last changed before `before`; returns how many.
     pub async fn outbox_purge(&self, before: UnixMillis) -> Result<u64, StoreError> {
         const SQL: &str = "DELETE FROM webhook_outbox \

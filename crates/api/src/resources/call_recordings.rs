@@ -87,7 +87,17 @@ fn choice<T: Copy>(
         })
 }
 
+/// `CreateCallRecording`'s parameters (`Trim` defaults to `do-not-trim`).
 pub(crate) fn start_request(p: &Params) -> Result<RecordingStartRequest, ApiError> {
+    recording_options(p, Trim::DoNotTrim)
+}
+
+/// The recording parameters shared by `CreateCallRecording` and `POST Calls.json`
+/// (`Record=true`), with `default_trim` when `Trim` is absent.
+pub(crate) fn recording_options(
+    p: &Params,
+    default_trim: Trim,
+) -> Result<RecordingStartRequest, ApiError> {
     Ok(RecordingStartRequest {
         callback: url_param(p, "RecordingStatusCallback")?,
         callback_method: method_param(p, "RecordingStatusCallbackMethod")?.unwrap_or_default(),
@@ -99,7 +109,7 @@ pub(crate) fn start_request(p: &Params) -> Result<RecordingStartRequest, ApiErro
                 ("trim-silence", Trim::TrimSilence),
                 ("do-not-trim", Trim::DoNotTrim),
             ],
-            Trim::DoNotTrim,
+            default_trim,
         )?,
         channels: choice(p, "RecordingChannels", &[("mono", 1), ("dual", 2)], 1)?,
         track: choice(

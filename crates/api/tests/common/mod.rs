@@ -139,6 +139,7 @@ pub fn new_call(sid: Sid, to: String, from: String, direction: Direction) -> New
 
 fn internal(e: impl std::fmt::Display) -> ControlError {
     ControlError {
+        retry_after: None,
         status: StatusCode::INTERNAL_SERVER_ERROR,
         code: TwilioCode(20500),
         message: e.to_string(),
@@ -271,6 +272,7 @@ impl FakeControl {
             .set_recording_status(account, sid, status, NOW)
             .await
             .map_err(|_| ControlError {
+                retry_after: None,
                 status: StatusCode::NOT_FOUND,
                 code: TwilioCode(20404),
                 message: "no such recording".to_owned(),

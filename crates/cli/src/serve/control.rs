@@ -16,6 +16,7 @@ pub struct RuntimeControl(pub rt::Handle);
 
 fn error(e: rt::RuntimeError) -> ControlError {
     ControlError {
+        retry_after: e.retry_after,
         status: axum::http::StatusCode::from_u16(e.http_status)
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
         code: e.code,
@@ -70,6 +71,17 @@ fn softphone(s: rt::Softphone) -> Softphone {
     }
 }
 
+fn recording_options(r: RecordingStartRequest) -> rt::RecordingOptions {
+    rt::RecordingOptions {
+        callback: r.callback,
+        callback_method: r.callback_method,
+        events: r.events,
+        trim: r.trim,
+        channels: r.channels,
+        track: r.track,
+    }
+}
+
 impl CallControl for RuntimeControl {
     fn create_call(
         &self,
@@ -90,6 +102,7 @@ impl CallControl for RuntimeControl {
                 timeout: r.timeout,
                 time_limit: r.time_limit,
                 application_sid: r.application_sid,
+                record: r.record.map(recording_options),
             };
             self.0
                 .submit_call(request)
@@ -134,15 +147,7 @@ impl CallControl for RuntimeControl {
         r: RecordingStartRequest,
     ) -> BoxFuture<'_, Result<Accepted<'_, Recording>, ControlError>> {
         Box::pin(async move {
-            let options = rt::RecordingOptions {
-                callback: r.callback,
-                callback_method: r.callback_method,
-                events: r.events,
-                trim: r.trim,
-                channels: r.channels,
-                track: r.track,
-            };
-            let command = rt::RecordingCommand::Start(Box::new(options));
+            let command = rt::RecordingCommand::Start(Box::new(recording_options(r)));
             self.0
                 .submit_recording(account, call, command)
                 .await

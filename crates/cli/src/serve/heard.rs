@@ -31,6 +31,7 @@ impl SimulatedParties for HeardPort {
             return Ok(None);
         };
         let samples = heard.decode().map_err(|e| ControlError {
+            retry_after: None,
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: TwilioCode(20500),
             message: format!("What the simulated party heard cannot be decoded: {e}"),

@@ -195,6 +195,7 @@ fn error(e: &SimError) -> ControlError {
         SimError::DuplicateReply(_) => (StatusCode::CONFLICT, TwilioCode(20001)),
     };
     ControlError {
+        retry_after: None,
         status,
         code,
         message: e.to_string(),

@@ -4,7 +4,8 @@
 //! - `record-from-ringing[-dual]`: `StartRecording` right after `Ringback`, when the dial
 //!   starts (no child yet: the runtime adds the one a later `Bridge` names).
 //! - `record-from-answer[-dual]`: `StartRecording` right after `Bridge`, with the child.
-//! - Dual: 2 channels (parent, child); otherwise 1. `recordingTrack` and `trim` are passed on.
+//! - Dual: 2 channels (parent, child); otherwise 1, and always 1 for a single
+//!   `recordingTrack` (`inbound`, `outbound`). `recordingTrack` and `trim` are passed on.
 //! - The recording stops (`StopRecording`, `dial-ended`) when the dial ends, whatever ends it.
 //! - `RecordingUrl`, `RecordingDuration` (seconds from the start to the end of the dial) and
 //!   `RecordingSid` follow `DialBridged` in the `action` request, and `CallDuration` in the
@@ -29,13 +30,17 @@ pub(crate) struct DialRecording {
     pub(crate) sid: Sid,
     pub(crate) started: UnixMillis,
     pub(crate) url: Arc<str>,
+    /// When it was stopped before the call ended (a `Record=true` recording stopped over
+    /// REST): its duration is counted to then.
+    pub(crate) stopped: Option<UnixMillis>,
 }
 
 impl DialRecording {
     /// `RecordingUrl`, `RecordingDuration`, `RecordingSid` as of `now`.
     pub(crate) fn push_params(&self, p: &mut Params, now: UnixMillis) {
         p.push("RecordingUrl", Arc::clone(&self.url));
-        p.push("RecordingDuration", elapsed_secs(self.started, now));
+        let end = self.stopped.map_or(now, |s| s.min(now));
+        p.push("RecordingDuration", elapsed_secs(self.started, end));
         p.push("RecordingSid", self.sid);
     }
 }
@@ -75,7 +80,8 @@ impl Engine {
             spec.recording_status_callback_events,
         );
         let (track, trim) = (spec.recording_track, spec.trim);
-        let channels = if mode.is_dual() { 2 } else { 1 };
+        let channels =
+            crate::rest_recording::track_channels(track, if mode.is_dual() { 2 } else { 1 });
         let callback =
             self.recording_callback(parent, base.as_ref(), raw.as_deref(), method, events);
         let spec = RecordingSpec {
@@ -100,6 +106,7 @@ impl Engine {
             sid,
             started: self.io.now,
             url,
+            stopped: None,
         };
         if let Some(child) = child
             && let Some(c) = self.calls.get_mut(&child)

@@ -40,6 +40,7 @@ pub fn call_request(to: &str, voice: dialtone_types::WebUrl) -> dialtone_runtime
         timeout: 60,
         time_limit: None,
         application_sid: None,
+        record: None,
     }
 }
 

@@ -317,6 +317,16 @@ impl World {
         self.start(setup)
     }
 
+    /// The setup of a REST-created call, to adjust before [`World::start`].
+    pub fn setup_outbound_api(
+        &self,
+        from: &str,
+        to: &str,
+        app: AppConfig,
+    ) -> Result<CallSetup, EngineError> {
+        self.setup(Direction::OutboundApi, from, to, app)
+    }
+
     fn setup(
         &self,
         direction: Direction,

@@ -5,14 +5,19 @@
 //! applies: `ApplicationSid`, then `Url`, then `Twiml`; with `ApplicationSid` the
 //! application's URLs, methods and status callback are used and `Method`, `FallbackUrl`,
 //! `StatusCallback` and `StatusCallbackEvent` are ignored, as Twilio documents.
+//! `Record=true` records the call from its answer (`OutboundAPI`) with `RecordingChannels`,
+//! `RecordingTrack`, `Trim` (default `trim-silence`) and the `RecordingStatusCallback*`
+//! parameters, checked as `CreateCallRecording` checks them; `RecordingConfigurationId` is
+//! accepted and ignored.
 
 use dialtone_store::StoreError;
-use dialtone_twiml::{Context, Method};
+use dialtone_twiml::{Context, Method, Trim};
 use dialtone_types::{Address, Sid, SidKind};
 
-use crate::control::{CallSource, NewCallRequest};
+use crate::control::{CallSource, NewCallRequest, RecordingStartRequest};
 use crate::error::{ApiError, codes};
 use crate::params::Params;
+use crate::resources::call_recordings::recording_options;
 use crate::state::ApiState;
 use crate::validate::{http_url, method_param, seconds_param, url_param};
 
@@ -54,6 +59,7 @@ pub(super) async fn new_call_request(
     let status_callback_events = events(p)?;
     let timeout = timeout(p)?;
     let time_limit = seconds_param(p, "TimeLimit", 1..=MAX_TIME_LIMIT, codes::INVALID_PARAMETER)?;
+    let record = record(p)?;
 
     let mut request = NewCallRequest {
         account,
@@ -69,6 +75,7 @@ pub(super) async fn new_call_request(
         timeout,
         time_limit,
         application_sid: None,
+        record,
     };
     if let Some(app) = p.get("ApplicationSid") {
         apply_application(state, account, app, &mut request).await?;
@@ -136,6 +143,25 @@ fn events(p: &Params) -> Result<Vec<String>, ApiError> {
         events.push("completed".to_owned());
     }
     Ok(events)
+}
+
+/// `Record` (`true`/`false`, any case) and the recording's parameters, checked whether or
+/// not `Record` is true (20001, 21205, 21209 as for `CreateCallRecording`); `Trim` defaults to
+/// `trim-silence` here, as Twilio documents for Calls.
+fn record(p: &Params) -> Result<Option<RecordingStartRequest>, ApiError> {
+    let options = recording_options(p, Trim::TrimSilence)?;
+    let on = match p.get("Record") {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(v) => {
+            return Err(ApiError::invalid(
+                codes::INVALID_PARAMETER,
+                format!("Record is not valid: {v:?}. Use true or false"),
+            ));
+        }
+    };
+    Ok(on.then_some(options))
 }
 
 /// `Timeout`: 60 when absent, at least 1, lowered to 600 above it.
@@ -230,6 +256,64 @@ mod tests {
             e.status_and_code().1,
             Some(codes::INVALID_STATUS_CALLBACK_EVENT)
         );
+    }
+
+    #[test]
+    fn record_and_its_parameters() {
+        assert_eq!(record(&Params::default()).unwrap(), None);
+        assert_eq!(
+            record(&Params::parse(b"Record=false&RecordingChannels=dual")).unwrap(),
+            None
+        );
+        let r = record(&Params::parse(
+            b"Record=True&RecordingChannels=dual&RecordingTrack=outbound\
+              &RecordingStatusCallback=https%3A%2F%2Fapp.test%2Frsc&RecordingStatusCallbackMethod=GET\
+              &RecordingStatusCallbackEvent=in-progress+absent",
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (r.channels, r.track, r.trim, r.callback_method),
+            (
+                2,
+                dialtone_twiml::RecordingTrack::Outbound,
+                Trim::TrimSilence,
+                Method::Get
+            )
+        );
+        assert_eq!(r.callback.unwrap().as_str(), "https://app.test/rsc");
+        assert_eq!(
+            (r.events.in_progress, r.events.completed, r.events.absent),
+            (true, false, true)
+        );
+        let r = record(&Params::parse(b"Record=true&Trim=do-not-trim"))
+            .unwrap()
+            .unwrap();
+        assert_eq!((r.channels, r.trim), (1, Trim::DoNotTrim));
+        for (bad, code) in [
+            ("Record=yes", codes::INVALID_PARAMETER),
+            (
+                "Record=true&RecordingChannels=stereo",
+                codes::INVALID_PARAMETER,
+            ),
+            ("RecordingTrack=left", codes::INVALID_PARAMETER),
+            ("Record=true&Trim=some", codes::INVALID_PARAMETER),
+            (
+                "Record=true&RecordingStatusCallbackEvent=paused",
+                codes::INVALID_PARAMETER,
+            ),
+            (
+                "Record=true&RecordingStatusCallback=nope",
+                codes::INVALID_URL,
+            ),
+            (
+                "Record=true&RecordingStatusCallbackMethod=PUT",
+                codes::INVALID_METHOD,
+            ),
+        ] {
+            let e = record(&Params::parse(bad.as_bytes())).unwrap_err();
+            assert_eq!(e.status_and_code().1, Some(code), "{bad}");
+        }
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub(crate) fn call_json(c: &Call) -> Value {
         "subresource_uris": {
             "events": format!("{base}/Events.json"),
             "notifications": format!("{base}/Notifications.json"),
+            "recordings": format!("{base}/Recordings.json"),
         },
         "to": c.to,
         "to_formatted": formatted(&c.to),
