@@ -30,7 +30,7 @@ pub enum Outgoing {
         params: Vec<(Option<String>, String)>,
         /// The template as submitted for approval (the simulator creates it on first use,
         /// since its verdict was given without Meta).
-        submission: TemplateSubmission,
+        submission: Box<TemplateSubmission>,
     },
 }
 

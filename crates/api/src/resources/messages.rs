@@ -126,12 +126,12 @@ fn typed(content: &Content) -> Option<(&'static str, &Value)> {
     Some((kind, &content.types[kind]))
 }
 
+/// What goes to Meta, or the failure (Twilio code and text) decided before Meta is asked.
+type Decided = Result<Outgoing, (u32, String)>;
+
 /// What a content becomes: the text stored as the message body, and what goes to Meta, or
 /// the failure (Twilio code and text) decided before Meta is asked.
-fn outgoing(
-    content: &Content,
-    given: &Map<String, Value>,
-) -> Result<(String, Result<Outgoing, (u32, String)>), ApiError> {
+fn outgoing(content: &Content, given: &Map<String, Value>) -> Result<(String, Decided), ApiError> {
     let (kind, object) = typed(content).ok_or_else(|| {
         ApiError::invalid(
             INVALID_CONTENT_SID,
@@ -153,7 +153,7 @@ fn outgoing(
     let mut body = text.to_owned();
     for name in &names {
         if let Some(v) = value(name) {
-            body = body.replace(&format!("{{{{{name}}}}}", name = name), &v);
+            body = body.replace(&format!("{{{{{name}}}}}"), &v);
         }
     }
     let approved = content.approval.as_ref().filter(|a| a.status == "approved");
@@ -196,7 +196,7 @@ fn outgoing(
                 name: approval.name.clone(),
                 language: content.language.clone(),
                 params,
-                submission,
+                submission: Box::new(submission),
             }),
         ));
     }
@@ -222,6 +222,12 @@ pub(crate) async fn create(
     caller: Caller,
     Form(params): Form,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    // Checked first: a message is never stored that nothing could send.
+    let messaging = state.messaging.clone().ok_or_else(|| ApiError::Refused {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: codes::UNAVAILABLE,
+        message: "WhatsApp messaging is not configured on this server".to_owned(),
+    })?;
     let to = whatsapp_address(&params, "To", codes::TO_REQUIRED, codes::INVALID_TO)?;
     if params.get("From").is_none() && params.get("MessagingServiceSid").is_some() {
         return Err(ApiError::invalid(
@@ -245,42 +251,37 @@ pub(crate) async fn create(
     let status_callback = url_param(&params, "StatusCallback")?;
     let method = method_param(&params, "StatusCallbackMethod")?;
     let variables = content_variables(&params)?;
-    let (body, send) = match params.get("ContentSid") {
-        Some(text) => {
-            let sid = Sid::parse_kind(text, SidKind::Content).map_err(|_| {
-                ApiError::invalid(
-                    INVALID_CONTENT_SID,
-                    format!("Invalid ContentSid {text:?}: expected HX followed by 32 hex digits"),
-                )
-            })?;
-            let content = match state.store.fetch_content(caller.account, sid).await {
-                Ok(c) => approvals::current(&state, c).await?,
-                Err(dialtone_store::StoreError::NotFound(_)) => {
-                    return Err(ApiError::Refused {
-                        status: StatusCode::NOT_FOUND,
-                        code: TwilioCode::NOT_FOUND,
-                        message: format!("Content {sid} was not found for this account"),
-                    });
-                }
-                Err(e) => return Err(ApiError::store(e)),
-            };
-            let (body, send) = outgoing(&content, &variables)?;
-            (body, send.map(|o| (o, Some(sid))))
-        }
-        None => {
-            let body = params
-                .get("Body")
-                .ok_or_else(|| ApiError::invalid(BODY_REQUIRED, "Message body is required."))?;
-            if body.chars().count() > MAX_BODY {
-                return Err(ApiError::invalid(
-                    TwilioCode(21617),
-                    format!(
-                        "The concatenated message body exceeds the {MAX_BODY} character limit."
-                    ),
-                ));
+    let (body, send) = if let Some(text) = params.get("ContentSid") {
+        let sid = Sid::parse_kind(text, SidKind::Content).map_err(|_| {
+            ApiError::invalid(
+                INVALID_CONTENT_SID,
+                format!("Invalid ContentSid {text:?}: expected HX followed by 32 hex digits"),
+            )
+        })?;
+        let content = match state.store.fetch_content(caller.account, sid).await {
+            Ok(c) => approvals::current(&state, c).await?,
+            Err(dialtone_store::StoreError::NotFound(_)) => {
+                return Err(ApiError::Refused {
+                    status: StatusCode::NOT_FOUND,
+                    code: TwilioCode::NOT_FOUND,
+                    message: format!("Content {sid} was not found for this account"),
+                });
             }
-            (body.to_owned(), Ok((Outgoing::Text(body.to_owned()), None)))
+            Err(e) => return Err(ApiError::store(e)),
+        };
+        let (body, send) = outgoing(&content, &variables)?;
+        (body, send.map(|o| (o, Some(sid))))
+    } else {
+        let body = params
+            .get("Body")
+            .ok_or_else(|| ApiError::invalid(BODY_REQUIRED, "Message body is required."))?;
+        if body.chars().count() > MAX_BODY {
+            return Err(ApiError::invalid(
+                TwilioCode(21617),
+                format!("The concatenated message body exceeds the {MAX_BODY} character limit."),
+            ));
         }
+        (body.to_owned(), Ok((Outgoing::Text(body.to_owned()), None)))
     };
     let content_sid = params
         .get("ContentSid")
@@ -304,11 +305,6 @@ pub(crate) async fn create(
         .create_message(caller.account, sid, &new, state.now())
         .await
         .map_err(ApiError::store)?;
-    let messaging = state.messaging.clone().ok_or_else(|| ApiError::Refused {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: codes::UNAVAILABLE,
-        message: "WhatsApp messaging is not configured on this server".to_owned(),
-    })?;
     let done = match send {
         Ok((mut outgoing, _)) => {
             if let Outgoing::Template { submission, .. } = &mut outgoing {

@@ -22,6 +22,7 @@ fn unavailable(message: String) -> ControlError {
         status: StatusCode::SERVICE_UNAVAILABLE,
         code: TwilioCode(20503),
         message,
+        retry_after: None,
     }
 }
 

@@ -119,11 +119,10 @@ impl Ctx {
 
     /// Hands a messaging event to the worker.
     pub(crate) fn messaging(&self, event: MessagingEvent) {
-        match self.messaging.get() {
-            Some(tx) => {
-                let _ = tx.send(event);
-            }
-            None => tracing::warn!("WhatsApp messaging webhook dropped: no worker"),
+        if let Some(tx) = self.messaging.get() {
+            let _ = tx.send(event);
+        } else {
+            tracing::warn!("WhatsApp messaging webhook dropped: no worker");
         }
     }
 

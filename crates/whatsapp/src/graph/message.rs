@@ -178,7 +178,7 @@ mod tests {
         let refused = br#"{"error":{"message":"limit","type":"OAuthException","code":138009,"fbtrace_id":"x"}}"#;
         match decode_message(400, refused) {
             Err(GraphFailure::Graph { status: 400, error }) => {
-                assert_eq!(error.code, Some(138_009))
+                assert_eq!(error.code, Some(138_009));
             }
             other => panic!("{other:?}"),
         }

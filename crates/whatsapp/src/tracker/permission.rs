@@ -169,7 +169,7 @@ impl PermissionCache {
             PermissionStatus::Permanent => self.insert(now, key, Known::Granted, None),
             PermissionStatus::Temporary => {
                 match response.permission.expires_at_secs().map(secs_to_millis) {
-                    Some(until) if now < until => self.insert_expiring(now, key, until),
+                    Some(until) if now < until => self.insert_expiring(now, &key, until),
                     Some(_) => self.deny(now, phone_number_id, user),
                     None => {
                         let until = Some(now.plus_millis(TEMPORARY_PERMISSION_MS));
@@ -204,7 +204,7 @@ impl PermissionCache {
                 secs_to_millis,
             );
             if now < until {
-                self.insert_expiring(now, key, until);
+                self.insert_expiring(now, &key, until);
             } else {
                 self.deny(now, phone_number_id, &reply.from);
             }
@@ -221,7 +221,7 @@ impl PermissionCache {
         until: UnixMillis,
     ) {
         let key = (phone_number_id.to_owned(), user.to_owned());
-        self.insert_expiring(now, key, until);
+        self.insert_expiring(now, &key, until);
     }
 
     /// Learns a permanent permission stored earlier.
@@ -245,9 +245,9 @@ impl PermissionCache {
         }
     }
 
-    fn insert_expiring(&mut self, now: UnixMillis, key: (String, String), until: UnixMillis) {
+    fn insert_expiring(&mut self, now: UnixMillis, key: &(String, String), until: UnixMillis) {
         self.insert(now, key.clone(), Known::Granted, Some(until));
-        if let Some(entry) = self.entries.get_mut(&key) {
+        if let Some(entry) = self.entries.get_mut(key) {
             entry.expires_into_denied = true;
         }
     }
