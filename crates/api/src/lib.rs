@@ -4,7 +4,8 @@
 //! paths (`/2010-04-01/Accounts/{AccountSid}/Calls.json`...), HTTP Basic auth with the
 //! account's auth token or an API key, urlencoded requests, JSON representations with RFC 2822
 //! dates, Twilio's page envelope and Twilio's error body. Besides Twilio's resources it serves
-//! the Content API's `/v1/Content` (message templates and their WhatsApp approval),
+//! the Content API's `/v1/Content` (message templates and their WhatsApp approval), WhatsApp
+//! messages (`/Messages.json`, call permission requests), a sender's known call permissions,
 //! the softphone simulator (`/sim/v1/Clients`), `GET /healthz`, `GET /readyz` and
 //! `GET /metrics`.
 //!
@@ -25,6 +26,7 @@ mod control;
 mod error;
 mod http;
 mod media;
+mod messaging;
 mod paging;
 mod params;
 mod render;
@@ -48,6 +50,7 @@ pub use control::{
 };
 pub use error::{ApiError, codes};
 pub use http::Operations;
+pub use messaging::{Outgoing, WhatsAppMessaging};
 pub use params::Params;
 pub use simulator::{
     DialtoneCall, HeardAudio, SimulatedParties, SimulatedWhatsApp, WhatsAppConsentReply,

@@ -80,6 +80,8 @@ pub struct ApiState {
     /// Who decides Content resources' WhatsApp approval requests (default: the simulator,
     /// approving at once).
     pub(crate) content_approvals: crate::ContentApprovals,
+    /// Sends WhatsApp messages (`/Messages.json`); without it a send answers 503.
+    pub(crate) messaging: Option<Arc<dyn crate::WhatsAppMessaging>>,
     /// Readiness and metrics (`/readyz`, `/metrics`); without it the server is always ready
     /// and serves no metrics.
     pub(crate) operations: Option<Arc<dyn crate::Operations>>,
@@ -116,6 +118,7 @@ impl ApiState {
             recordings: None,
             public_url: Arc::from("https://api.twilio.com"),
             content_approvals: crate::ContentApprovals::default(),
+            messaging: None,
             operations: None,
         }
     }
@@ -167,6 +170,13 @@ impl ApiState {
     #[must_use]
     pub fn with_content_approvals(mut self, approvals: crate::ContentApprovals) -> Self {
         self.content_approvals = approvals;
+        self
+    }
+
+    /// Sends the Messages API's WhatsApp messages through `messaging`.
+    #[must_use]
+    pub fn with_whatsapp_messaging(mut self, messaging: Arc<dyn crate::WhatsAppMessaging>) -> Self {
+        self.messaging = Some(messaging);
         self
     }
 

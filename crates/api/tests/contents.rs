@@ -660,6 +660,7 @@ async fn meta_mode_creates_the_template_and_reports_metas_verdict() {
         waba_id: Some("102290129340398".to_owned()),
         voice_application_sid: None,
         phone_number_id: "106540352242922".to_owned(),
+        webhook: dialtone_store::SenderWebhook::default(),
     };
     rig.store
         .create_sender(account(), Sid::new(SidKind::Sender, 9), &sender, NOW)

@@ -83,7 +83,15 @@ fn sender(voice: &Value, friendly_name: &Value, phone_number_id: &str) -> Value 
             "voice_application_sid": voice,
             "phone_number_id": phone_number_id,
         },
-        "webhook": null,
+        // Stored as created (`callback_url` only): where users' answers are posted.
+        "webhook": {
+            "callback_url": "https://app.test/wa",
+            "callback_method": "POST",
+            "fallback_url": null,
+            "fallback_method": null,
+            "status_callback_url": null,
+            "status_callback_method": null,
+        },
         "profile": null,
         "properties": null,
         "offline_reasons": null,

@@ -11,6 +11,7 @@
 
 mod control;
 mod heard;
+mod messaging;
 mod ops;
 mod simulator;
 mod system;
@@ -271,6 +272,15 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     .with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())))
     .with_simulated_parties(Arc::new(heard::HeardPort(heard)))
     .with_content_approvals(templates::approvals(&whatsapp, &config.simulator))
+    .with_whatsapp_messaging(Arc::new(messaging::RuntimeMessaging {
+        runtime: runtime.clone(),
+        templates: simulator.as_ref().map(|_| {
+            dialtone_runtime::MessageTemplates::new(
+                whatsapp.connector.graph.clone(),
+                whatsapp.connector.request_timeout,
+            )
+        }),
+    }))
     .with_operations(Arc::new(ops::Ops {
         runtime: runtime.clone(),
         metrics: recorder.clone().filter(|_| metrics_listener.is_none()),

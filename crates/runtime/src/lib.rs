@@ -64,7 +64,7 @@ pub use dialtone_core::{
 };
 pub use dialtone_prompt::PromptSource;
 pub use dialtone_types::UnknownBehavior;
-pub use dialtone_whatsapp::graph::GraphConfig;
+pub use dialtone_whatsapp::graph::{GraphConfig, OutgoingMessage};
 pub use dialtone_whatsapp::webhook::SignatureError;
 pub use error::RuntimeError;
 pub use handle::{Accepted, CallSource, CreateCall, Handle, TargetStatus, UpdateCall};
@@ -137,6 +137,14 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
         let media = whatsapp::WebRtcMedia(dialtone_media::MediaEngine::new(settings.media.clone()));
         WhatsApp::new(settings, Arc::clone(&shared), tx.clone(), Arc::new(media))
     });
+    if let Some(whatsapp) = &whatsapp {
+        // Users' call permissions as their answers gave them, before any call is placed.
+        match whatsapp.load_permissions().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(permissions = n, "WhatsApp call permissions loaded"),
+            Err(e) => tracing::warn!(error = %e, "WhatsApp call permissions not loaded"),
+        }
+    }
     let connector: Arc<dyn LegConnector> = match &whatsapp {
         Some(connector) => Arc::new(connector.clone()),
         None => Arc::new(WhatsAppUnsupported),

@@ -158,15 +158,18 @@ async fn deliver(shared: &Shared, config: OutboxConfig, item: OutboxItem) {
         }
     };
     let outcome = shared.http.send(&request, Kind::Callback).await;
-    shared
-        .record(
-            item.account_sid,
-            item.call_sid,
-            &request,
-            &item.params,
-            &outcome,
-        )
-        .await;
+    // A message's callbacks (`SM...`) have no call to record them on.
+    if item.call_sid.kind() == SidKind::Call {
+        shared
+            .record(
+                item.account_sid,
+                item.call_sid,
+                &request,
+                &item.params,
+                &outcome,
+            )
+            .await;
+    }
     let now = clock::now();
     let Err(failure) = outcome.result else {
         if let Err(e) = shared.store.outbox_mark_delivered(&item, now).await {
@@ -208,6 +211,10 @@ async fn give_up(shared: &Shared, item: &OutboxItem, code: TwilioCode, why: &str
         tracing::debug!(error = %e, "cannot give up the status callback");
     }
     let url = item.url.split('#').next().unwrap_or_default().to_owned();
+    if item.call_sid.kind() != SidKind::Call {
+        tracing::warn!(message = %item.call_sid, %url, why, "message webhook given up");
+        return;
+    }
     let notification = NewNotification {
         sid: shared.ids.sid(SidKind::Notification),
         error_code: code,

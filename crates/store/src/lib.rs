@@ -28,6 +28,7 @@ mod outbox;
 mod notifications;
 mod accounts;
 mod applications;
+mod call_permissions;
 mod calls;
 mod contents;
 mod convert;
@@ -35,6 +36,7 @@ mod error;
 mod events;
 mod keys;
 mod media;
+mod messages;
 mod object_media;
 mod page;
 mod recordings;
@@ -43,12 +45,14 @@ mod senders;
 pub use accounts::Account;
 pub use applications::{Application, ApplicationUpdate, NewApplication};
 pub use backend::{BackendKind, Store};
+pub use call_permissions::CallPermission;
 pub use calls::{Call, CallFilter, CallUpdate, DateOp, DateParseError, NewCall, TimeRange};
 pub use contents::{Approval, ApprovalUpdate, Content, NewContent};
 pub use error::StoreError;
 pub use events::{CallEvent, NewCallEvent, RESPONSE_BODY_EXCERPT_MAX};
 pub use keys::ApiKey;
 pub use media::{FsRecordingStore, MediaFuture, RecordingStore};
+pub use messages::{Message, MessageFilter, MessageUpdate, NewMessage};
 pub use notifications::{NewNotification, Notification};
 pub use object_media::{ObjectMediaError, ObjectRecordingStore, S3Settings, UploadRetry};
 /// The object store crate, for callers that build their own (tests: its in-memory store).
@@ -59,4 +63,4 @@ pub use recordings::{
     NewRecording, Recording, RecordingCallbackTarget, RecordingFilter, RecordingFinish,
     RecordingStatus,
 };
-pub use senders::{NewSender, Sender, SenderUpdate};
+pub use senders::{NewSender, Sender, SenderUpdate, SenderWebhook};

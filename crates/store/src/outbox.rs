@@ -62,7 +62,8 @@ impl OutboxState {
 /// A status callback to enqueue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOutboxItem {
-    /// The call the callback is about; items of one call are delivered in enqueue order.
+    /// The call (or message, `SM...`) the callback is about; items of one call are delivered
+    /// in enqueue order.
     pub call_sid: Sid,
     /// Where to send it (may carry a `#` connection-override fragment).
     pub url: String,
@@ -136,7 +137,7 @@ impl TryFrom<OutboxRow> for OutboxItem {
                 SidKind::Account,
                 "webhook_outbox.account_sid",
             )?,
-            call_sid: sid(&r.call_sid, SidKind::Call, "webhook_outbox.call_sid")?,
+            call_sid: queue_sid(&r.call_sid)?,
             seq: ulong(r.seq, "webhook_outbox.seq")?,
             url: r.url,
             method: r.method,
@@ -150,6 +151,12 @@ impl TryFrom<OutboxRow> for OutboxItem {
             updated_at: time(r.updated_at, "webhook_outbox.updated_at")?,
         })
     }
+}
+
+/// A queue's SID: a call's (`CA`) or a message's (`SM`).
+fn queue_sid(v: &str) -> Result<Sid, StoreError> {
+    sid(v, SidKind::Call, "webhook_outbox.call_sid")
+        .or_else(|_| sid(v, SidKind::Message, "webhook_outbox.call_sid"))
 }
 
 macro_rules! outbox_columns {

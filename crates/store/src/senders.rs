@@ -30,6 +30,8 @@ pub struct Sender {
     pub voice_application_sid: Option<Sid>,
     /// `configuration.phone_number_id`: Meta's id of the number (a Dialtone extension).
     pub phone_number_id: String,
+    /// `webhook`: where messages from users (and, by default, message statuses) are posted.
+    pub webhook: SenderWebhook,
     /// When it was created.
     pub date_created: UnixMillis,
     /// When it last changed.
@@ -51,6 +53,19 @@ pub struct NewSender {
     pub voice_application_sid: Option<Sid>,
     /// Meta's id of the number.
     pub phone_number_id: String,
+    /// Its messaging webhook.
+    pub webhook: SenderWebhook,
+}
+
+/// Twilio's `webhook` object of a sender (the fields Dialtone uses).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SenderWebhook {
+    /// `callback_url`: incoming messages (a user's answer to a call permission request).
+    pub callback_url: Option<String>,
+    /// `callback_method`: `POST` (default) or `GET`.
+    pub callback_method: Option<String>,
+    /// `status_callback_url`: status callbacks of messages sent without `StatusCallback`.
+    pub status_callback_url: Option<String>,
 }
 
 /// Changes to a sender: `None` keeps a field, `Some(None)` clears it.
@@ -64,6 +79,8 @@ pub struct SenderUpdate {
     pub voice_application_sid: Option<Option<Sid>>,
     /// New Meta phone number id.
     pub phone_number_id: Option<String>,
+    /// New messaging webhook (replaces the whole object).
+    pub webhook: Option<SenderWebhook>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -76,6 +93,9 @@ struct SenderRow {
     waba_id: Option<String>,
     voice_application_sid: Option<String>,
     phone_number_id: String,
+    webhook_callback_url: Option<String>,
+    webhook_callback_method: Option<String>,
+    webhook_status_callback_url: Option<String>,
     date_created: i64,
     date_updated: i64,
 }
@@ -97,6 +117,11 @@ impl TryFrom<SenderRow> for Sender {
                 "senders.voice_application_sid",
             )?,
             phone_number_id: r.phone_number_id,
+            webhook: SenderWebhook {
+                callback_url: r.webhook_callback_url,
+                callback_method: r.webhook_callback_method,
+                status_callback_url: r.webhook_status_callback_url,
+            },
             date_created: time(r.date_created, "senders.date_created")?,
             date_updated: time(r.date_updated, "senders.date_updated")?,
         })
@@ -106,8 +131,23 @@ impl TryFrom<SenderRow> for Sender {
 macro_rules! sender_columns {
     () => {
         "sid, account_sid, sender_id, friendly_name, status, waba_id, voice_application_sid, \
-         phone_number_id, date_created, date_updated"
+         phone_number_id, webhook_callback_url, webhook_callback_method, \
+         webhook_status_callback_url, date_created, date_updated"
     };
+}
+
+fn check_webhook(webhook: &SenderWebhook) -> Result<(), StoreError> {
+    check_text([
+        ("webhook.callback_url", webhook.callback_url.as_deref()),
+        (
+            "webhook.callback_method",
+            webhook.callback_method.as_deref(),
+        ),
+        (
+            "webhook.status_callback_url",
+            webhook.status_callback_url.as_deref(),
+        ),
+    ])
 }
 
 fn rows_to_senders(rows: Vec<SenderRow>) -> Result<Vec<Sender>, StoreError> {
@@ -129,7 +169,7 @@ impl Store {
         const SQL: &str = concat!(
             "INSERT INTO senders (",
             sender_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING ",
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $12, $9, $9) RETURNING ",
             sender_columns!()
         );
         check_text([
@@ -139,6 +179,7 @@ impl Store {
             ("waba_id", new.waba_id.as_deref()),
             ("phone_number_id", Some(new.phone_number_id.as_str())),
         ])?;
+        check_webhook(&new.webhook)?;
         let row: SenderRow = on_write!(self, pool => sqlx::query_as(SQL)
             .bind(sender.to_string())
             .bind(account.to_string())
@@ -149,6 +190,9 @@ impl Store {
             .bind(new.voice_application_sid.map(|s| s.to_string()))
             .bind(&new.phone_number_id)
             .bind(db_time(now))
+            .bind(new.webhook.callback_url.as_deref())
+            .bind(new.webhook.callback_method.as_deref())
+            .bind(new.webhook.status_callback_url.as_deref())
             .fetch_one(pool)
             .await)
         .ctx_conflict("create sender", "this sender already exists")?;
@@ -180,6 +224,9 @@ impl Store {
             "waba_id = CASE WHEN $5 THEN $6 ELSE waba_id END, ",
             "voice_application_sid = CASE WHEN $7 THEN $8 ELSE voice_application_sid END, ",
             "phone_number_id = COALESCE($9, phone_number_id), ",
+            "webhook_callback_url = CASE WHEN $11 THEN $12 ELSE webhook_callback_url END, ",
+            "webhook_callback_method = CASE WHEN $11 THEN $13 ELSE webhook_callback_method END, ",
+            "webhook_status_callback_url = CASE WHEN $11 THEN $14 ELSE webhook_status_callback_url END, ",
             "date_updated = $10 ",
             "WHERE sid = $1 AND account_sid = $2 RETURNING ",
             sender_columns!()
@@ -195,6 +242,10 @@ impl Store {
             ),
             ("phone_number_id", update.phone_number_id.as_deref()),
         ])?;
+        if let Some(webhook) = &update.webhook {
+            check_webhook(webhook)?;
+        }
+        let hook = update.webhook.clone().unwrap_or_default();
         let row: Option<SenderRow> = on_write!(self, pool => sqlx::query_as(SQL)
             .bind(sender.to_string())
             .bind(account.to_string())
@@ -206,6 +257,10 @@ impl Store {
             .bind(update.voice_application_sid.flatten().map(|s| s.to_string()))
             .bind(update.phone_number_id.as_deref())
             .bind(db_time(now))
+            .bind(update.webhook.is_some())
+            .bind(hook.callback_url.as_deref())
+            .bind(hook.callback_method.as_deref())
+            .bind(hook.status_callback_url.as_deref())
             .fetch_optional(pool)
             .await)
         .ctx("update sender")?;

@@ -24,6 +24,8 @@ pub enum SidKind {
     Recording,
     /// `HX`: content (a message template of the Content API).
     Content,
+    /// `SM`: message (Messages API).
+    Message,
 }
 
 impl SidKind {
@@ -39,6 +41,7 @@ impl SidKind {
             Self::Sender => "XE",
             Self::Recording => "RE",
             Self::Content => "HX",
+            Self::Message => "SM",
         }
     }
 
@@ -53,6 +56,7 @@ impl SidKind {
             "XE" => Self::Sender,
             "RE" => Self::Recording,
             "HX" => Self::Content,
+            "SM" => Self::Message,
             _ => return None,
         })
     }

@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod applications;
+pub(crate) mod call_permissions;
 pub(crate) mod call_recordings;
 pub(crate) mod calls;
 pub(crate) mod content_approvals;
@@ -9,6 +10,7 @@ mod content_types;
 pub(crate) mod contents;
 mod heard;
 pub(crate) mod keys;
+pub(crate) mod messages;
 pub(crate) mod recordings;
 pub(crate) mod senders;
 pub(crate) mod sim;
@@ -68,6 +70,14 @@ pub(crate) fn accounts(state: &ApiState) -> Router<ApiState> {
             &format!("{BASE}/Calls/{{call}}/Notifications/{{notification}}"),
             get(calls::notifications::fetch),
         )
+        .route(
+            &format!("{BASE}/Messages.json"),
+            post(messages::create).get(messages::list),
+        )
+        .route(
+            &format!("{BASE}/Messages/{{message}}"),
+            get(messages::fetch),
+        )
         .route(&format!("{BASE}/Recordings.json"), get(recordings::list))
         .route(
             &format!("{BASE}/Recordings/{{recording}}"),
@@ -99,6 +109,10 @@ pub(crate) fn senders(state: &ApiState) -> Router<ApiState> {
             get(senders::fetch)
                 .post(senders::update)
                 .delete(senders::delete),
+        )
+        .route(
+            "/v2/Channels/Senders/{sender}/CallPermissions",
+            get(call_permissions::list),
         )
         .route_layer(from_fn_with_state(state.clone(), any_account_auth))
 }

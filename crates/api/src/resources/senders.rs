@@ -5,14 +5,17 @@
 //! the credentials name. A sender with `configuration.voice_application_sid` is voice-enabled;
 //! after every change the account's voice-enabled senders are handed to the engine, which
 //! checks a `<Dial><WhatsApp>`'s `callerId` against them (37008). `configuration.phone_number_id`
-//! (Meta's id of the number) is a Dialtone extension, assigned when not given. `webhook` and
-//! `profile` are accepted and not kept: Dialtone sends no WhatsApp messages.
+//! (Meta's id of the number) is a Dialtone extension, assigned when not given. Of `webhook`,
+//! `callback_url`/`callback_method` (where a user's answer to a call permission request is
+//! posted) and `status_callback_url` (status callbacks of messages sent without
+//! `StatusCallback`) are kept; given on update, the object replaces the stored one. `profile`
+//! is accepted and not kept.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use dialtone_store::{NewSender, Sender, SenderUpdate, StoreError};
+use dialtone_store::{NewSender, Sender, SenderUpdate, SenderWebhook, StoreError};
 use dialtone_types::{E164, Sid, SidKind};
 use serde_json::{Map, Value, json};
 
@@ -44,13 +47,63 @@ fn sender_json(s: &Sender, origin: &str) -> Value {
             "voice_application_sid": s.voice_application_sid,
             "phone_number_id": s.phone_number_id,
         },
-        "webhook": null,
+        "webhook": webhook_json(&s.webhook),
         "profile": null,
         "properties": null,
         "offline_reasons": null,
         "compliance": null,
         "url": format!("{origin}{PATH}/{}", s.sid),
     })
+}
+
+fn webhook_json(w: &SenderWebhook) -> Value {
+    if w == &SenderWebhook::default() {
+        return Value::Null;
+    }
+    json!({
+        "callback_url": w.callback_url,
+        "callback_method": w.callback_url.as_ref().map(|_| w.callback_method.as_deref().unwrap_or("POST")),
+        "fallback_url": null,
+        "fallback_method": null,
+        "status_callback_url": w.status_callback_url,
+        "status_callback_method": w.status_callback_url.as_ref().map(|_| "POST"),
+    })
+}
+
+/// `webhook`: `None` when absent or null (keep), the object otherwise.
+fn webhook(object: &Map<String, Value>) -> Result<Option<SenderWebhook>, ApiError> {
+    let hook = match object.get("webhook") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(invalid("webhook must be an object")),
+    };
+    let url = |name: &str| -> Result<Option<String>, ApiError> {
+        match text_field(hook, name)?.value() {
+            Some(u) if crate::validate::http_url(&u).is_some() => Ok(Some(u)),
+            Some(u) => Err(ApiError::invalid(
+                codes::INVALID_URL,
+                format!("webhook.{name} is not a valid URL: {u}"),
+            )),
+            None => Ok(None),
+        }
+    };
+    let method = match text_field(hook, "callback_method")?.value() {
+        None => None,
+        Some(m) if m.eq_ignore_ascii_case("POST") || m.eq_ignore_ascii_case("GET") => {
+            Some(m.to_ascii_uppercase())
+        }
+        Some(m) => {
+            return Err(ApiError::invalid(
+                codes::INVALID_METHOD,
+                format!("webhook.callback_method is not valid: {m:?}. Use GET or POST"),
+            ));
+        }
+    };
+    Ok(Some(SenderWebhook {
+        callback_url: url("callback_url")?,
+        callback_method: method,
+        status_callback_url: url("status_callback_url")?,
+    }))
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -226,6 +279,7 @@ pub(crate) async fn create(
         waba_id: config.waba_id.value(),
         voice_application_sid: config.voice_application_sid.value(),
         phone_number_id,
+        webhook: webhook(&object)?.unwrap_or_default(),
     };
     let sender = match state
         .store
@@ -317,6 +371,7 @@ pub(crate) async fn update(
         waba_id: change!(config.waba_id),
         voice_application_sid: change!(config.voice_application_sid),
         phone_number_id: config.phone_number_id,
+        webhook: webhook(&object)?,
     };
     let sender = state
         .store

@@ -37,9 +37,9 @@ impl WhatsApp {
         commands: mpsc::Sender<Command>,
         media: Arc<dyn MediaBackend>,
     ) -> Self {
-        Self {
-            ctx: Arc::new(Ctx::new(config, shared, commands, media)),
-        }
+        let ctx = Arc::new(Ctx::new(config, shared, commands, media));
+        let _ = ctx.messaging.set(super::messaging::start_worker(&ctx));
+        Self { ctx }
     }
 
     /// Calls with a live task (business- or user-initiated).

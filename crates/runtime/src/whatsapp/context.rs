@@ -3,7 +3,7 @@
 //! sender ids read from the store.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use dialtone_store::StoreError;
@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use super::config::WhatsAppConfig;
 use super::graph_client::GraphClient;
 use super::media::MediaBackend;
+use super::messaging::{MessagingEvent, MessagingTx};
 use crate::driver::Command;
 use crate::legs::{LegEnd, LegEvents};
 use crate::shared::Shared;
@@ -72,6 +73,8 @@ pub(crate) struct Ctx {
     permissions: Mutex<PermissionCache>,
     senders: Mutex<HashMap<(Sid, String), (String, Instant)>>,
     routes: Mutex<Routes>,
+    /// The messaging worker (statuses, replies), set once the context is shared.
+    pub(crate) messaging: OnceLock<MessagingTx>,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -105,12 +108,22 @@ impl Ctx {
             media,
             senders: Mutex::new(HashMap::new()),
             routes: Mutex::new(Routes::default()),
+            messaging: OnceLock::new(),
         }
     }
 
     /// Graph requests for the business number `phone_number_id`.
     pub(crate) fn requests(&self, phone_number_id: &str) -> Result<GraphRequests, RequestError> {
         GraphRequests::new(self.config.graph.clone(), phone_number_id)
+    }
+
+    /// Hands a messaging event to the worker.
+    pub(crate) fn messaging(&self, event: MessagingEvent) {
+        if let Some(tx) = self.messaging.get() {
+            let _ = tx.send(event);
+        } else {
+            tracing::warn!("WhatsApp messaging webhook dropped: no worker");
+        }
     }
 
     /// The permission cache, locked for one operation.

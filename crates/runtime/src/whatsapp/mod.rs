@@ -16,6 +16,8 @@
 //!   CallSid) while the id is not known yet;
 //! - **templates** submits Content resources as Meta message templates and reads Meta's
 //!   verdict (`POST /{waba-id}/message_templates`, `GET /{template-id}`);
+//! - **messaging** sends messages (`POST /{phone-number-id}/messages`) and turns Meta's
+//!   message statuses and call permission replies into Twilio's callbacks and webhooks;
 //! - **connector** is the [`LegConnector`](crate::LegConnector) the driver uses for
 //!   `whatsapp:` legs.
 //!
@@ -31,6 +33,7 @@ mod graph_client;
 mod inbound;
 mod media;
 mod media_webrtc;
+mod messaging;
 
 pub(crate) use media_webrtc::WebRtcMedia;
 mod outbound;

@@ -18,6 +18,7 @@ use dialtone_whatsapp::webhook::{
 use super::connector::WhatsApp;
 use super::context::CallMsg;
 use super::inbound;
+use super::messaging::MessagingEvent;
 use crate::clock;
 
 /// Why a webhook request was refused.
@@ -81,14 +82,28 @@ impl WhatsApp {
         let ctx = &self.ctx;
         let (call_id, opaque) = match &event.kind {
             EventKind::PermissionReply(reply) => {
+                // At once, so that the next `<Dial><WhatsApp>` sees it; stored and posted to
+                // the sender's messaging webhook by the messaging worker.
                 ctx.permissions()
                     .record_reply(clock::now(), &event.phone_number_id, reply);
                 tracing::debug!(accepted = reply.accepted, "WhatsApp call permission reply");
+                ctx.messaging(MessagingEvent::Reply {
+                    phone_number_id: event.phone_number_id.clone(),
+                    contact: event.contact.clone(),
+                    reply: reply.clone(),
+                });
                 return;
             }
-            EventKind::MessageStatus(_) | EventKind::Text(_) => {
-                // Messaging webhooks: nothing in the calling connector consumes them.
-                tracing::debug!("WhatsApp messaging webhook ignored by the calling connector");
+            EventKind::MessageStatus(status) => {
+                ctx.messaging(MessagingEvent::Status {
+                    phone_number_id: event.phone_number_id.clone(),
+                    event: status.clone(),
+                });
+                return;
+            }
+            EventKind::Text(_) => {
+                // Incoming user texts are not turned into Twilio messages (yet).
+                tracing::debug!("WhatsApp user text ignored: incoming texts are not supported");
                 return;
             }
             EventKind::Errors(errors) => {

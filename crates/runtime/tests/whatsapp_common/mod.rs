@@ -204,6 +204,7 @@ pub async fn store_sender(store: &Store, voice_application: Option<Sid>) {
                 waba_id: Some("waba-1".to_owned()),
                 voice_application_sid: voice_application,
                 phone_number_id: PNID.to_owned(),
+                webhook: dialtone_store::SenderWebhook::default(),
             },
             UnixMillis(1_700_000_000_000),
         )

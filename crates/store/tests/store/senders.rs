@@ -21,6 +21,7 @@ fn new(number: &str, voice: Option<Sid>) -> NewSender {
         waba_id: Some("1234".to_owned()),
         voice_application_sid: voice,
         phone_number_id: "1001".to_owned(),
+        webhook: dialtone_store::SenderWebhook::default(),
     }
 }
 

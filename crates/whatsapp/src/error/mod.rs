@@ -7,9 +7,11 @@
 
 mod graph_error;
 mod mapping;
+mod messaging;
 
 pub use graph_error::GraphError;
 pub use mapping::{Failure, FailureReason, GRAPH_CODES, http_status, map_graph_code};
+pub use messaging::{MessageFailure, UNKNOWN_MESSAGE_ERROR, message_failure};
 
 /// Why a Graph request did not produce the documented success body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

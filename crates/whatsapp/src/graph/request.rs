@@ -211,6 +211,11 @@ impl GraphRequests {
         &self.phone_number_id
     }
 
+    /// Where and as whom the requests go.
+    pub fn config(&self) -> &GraphConfig {
+        &self.config
+    }
+
     /// `connect`: call `to` with `sdp_offer` (checked, normalised to CRLF).
     pub fn connect(
         &self,

@@ -47,6 +47,9 @@ struct Entry {
     known: Known,
     /// `None`: until told otherwise (permanent grants).
     until: Option<UnixMillis>,
+    /// A temporary grant whose end Meta gave: once it passed, the user is known to have no
+    /// permission (for as long as a refusal is remembered), not merely unknown.
+    expires_into_denied: bool,
 }
 
 /// Permissions per (business phone-number id, user WhatsApp id), bounded in size.
@@ -80,14 +83,20 @@ impl PermissionCache {
     /// What is known about `user` (digits, no `+`) calling from `phone_number_id` at `now`.
     pub fn check(&self, now: UnixMillis, phone_number_id: &str, user: &str) -> PermissionCheck {
         let key = (phone_number_id.to_owned(), user.to_owned());
-        let Some(entry) = self
-            .entries
-            .get(&key)
-            .filter(|e| e.until.is_none_or(|u| now < u))
-        else {
+        let Some(entry) = self.entries.get(&key) else {
             return PermissionCheck::Unknown;
         };
-        match entry.known {
+        let known = match entry.until {
+            Some(until) if now >= until => {
+                if entry.expires_into_denied && now < until.plus_millis(self.denied_ttl_ms) {
+                    Known::Denied
+                } else {
+                    return PermissionCheck::Unknown;
+                }
+            }
+            _ => entry.known,
+        };
+        match known {
             Known::Granted => PermissionCheck::Granted,
             Known::Denied => PermissionCheck::Denied(Failure::new(
                 FailureReason::NoPermission,
@@ -160,9 +169,7 @@ impl PermissionCache {
             PermissionStatus::Permanent => self.insert(now, key, Known::Granted, None),
             PermissionStatus::Temporary => {
                 match response.permission.expires_at_secs().map(secs_to_millis) {
-                    Some(until) if now < until => {
-                        self.insert(now, key, Known::Granted, Some(until));
-                    }
+                    Some(until) if now < until => self.insert_expiring(now, &key, until),
                     Some(_) => self.deny(now, phone_number_id, user),
                     None => {
                         let until = Some(now.plus_millis(TEMPORARY_PERMISSION_MS));
@@ -197,8 +204,51 @@ impl PermissionCache {
                 secs_to_millis,
             );
             if now < until {
-                self.insert(now, key, Known::Granted, Some(until));
+                self.insert_expiring(now, &key, until);
+            } else {
+                self.deny(now, phone_number_id, &reply.from);
             }
+        }
+    }
+
+    /// Learns a temporary permission stored earlier (a restart): granted until `until`, known
+    /// denied after it. `until` in the past is a refusal remembered from `until`.
+    pub fn record_temporary(
+        &mut self,
+        now: UnixMillis,
+        phone_number_id: &str,
+        user: &str,
+        until: UnixMillis,
+    ) {
+        let key = (phone_number_id.to_owned(), user.to_owned());
+        self.insert_expiring(now, &key, until);
+    }
+
+    /// Learns a permanent permission stored earlier.
+    pub fn record_permanent(&mut self, now: UnixMillis, phone_number_id: &str, user: &str) {
+        let key = (phone_number_id.to_owned(), user.to_owned());
+        self.insert(now, key, Known::Granted, None);
+    }
+
+    /// Learns a refusal stored earlier, made at `at`: remembered from then.
+    pub fn record_denied(
+        &mut self,
+        now: UnixMillis,
+        phone_number_id: &str,
+        user: &str,
+        at: UnixMillis,
+    ) {
+        let key = (phone_number_id.to_owned(), user.to_owned());
+        let until = at.plus_millis(self.denied_ttl_ms);
+        if now < until {
+            self.insert(now, key, Known::Denied, Some(until));
+        }
+    }
+
+    fn insert_expiring(&mut self, now: UnixMillis, key: &(String, String), until: UnixMillis) {
+        self.insert(now, key.clone(), Known::Granted, Some(until));
+        if let Some(entry) = self.entries.get_mut(key) {
+            entry.expires_into_denied = true;
         }
     }
 
@@ -210,7 +260,17 @@ impl PermissionCache {
 
     /// Drops every expired entry.
     pub fn purge(&mut self, now: UnixMillis) {
-        self.entries.retain(|_, e| e.until.is_none_or(|u| now < u));
+        let ttl = self.denied_ttl_ms;
+        self.entries.retain(|_, e| {
+            e.until.is_none_or(|u| {
+                let end = if e.expires_into_denied {
+                    u.plus_millis(ttl)
+                } else {
+                    u
+                };
+                now < end
+            })
+        });
     }
 
     fn deny(&mut self, now: UnixMillis, phone_number_id: &str, user: &str) {
@@ -240,7 +300,14 @@ impl PermissionCache {
                 }
             }
         }
-        self.entries.insert(key, Entry { known, until });
+        self.entries.insert(
+            key,
+            Entry {
+                known,
+                until,
+                expires_into_denied: false,
+            },
+        );
     }
 }
 

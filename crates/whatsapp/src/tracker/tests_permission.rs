@@ -68,7 +68,16 @@ fn call_permissions_answers_set_the_state() {
         )),
     );
     assert_eq!(cache.check(at(3599), PNID, USER), PermissionCheck::Granted);
-    assert_eq!(cache.check(at(3600), PNID, USER), PermissionCheck::Unknown);
+    // Meta said when it ends: after that the user is known to have none (for the refusal
+    // TTL), so a dial fails at once instead of asking Meta.
+    assert!(matches!(
+        cache.check(at(3600), PNID, USER),
+        PermissionCheck::Denied(_)
+    ));
+    assert_eq!(
+        cache.check(at(3600 + 600), PNID, USER),
+        PermissionCheck::Unknown
+    );
 
     cache.record_permissions(
         T0,
@@ -146,8 +155,12 @@ fn permission_replies_grant_and_refuse() {
         cache.check(at(seven_days - 1), PNID, USER),
         PermissionCheck::Granted
     );
-    assert_eq!(
+    assert!(matches!(
         cache.check(at(seven_days), PNID, USER),
+        PermissionCheck::Denied(_)
+    ));
+    assert_eq!(
+        cache.check(at(seven_days + 600), PNID, USER),
         PermissionCheck::Unknown
     );
     reply.accepted = false;
@@ -165,6 +178,27 @@ fn permission_replies_grant_and_refuse() {
     );
     cache.forget(PNID, USER);
     assert_eq!(cache.check(at(6), PNID, USER), PermissionCheck::Unknown);
+
+    // Stored answers loaded after a restart.
+    cache.record_temporary(at(10), PNID, USER, at(20));
+    assert_eq!(cache.check(at(19), PNID, USER), PermissionCheck::Granted);
+    assert!(matches!(
+        cache.check(at(20), PNID, USER),
+        PermissionCheck::Denied(_)
+    ));
+    cache.record_permanent(at(30), PNID, USER);
+    assert_eq!(
+        cache.check(at(9_999_999), PNID, USER),
+        PermissionCheck::Granted
+    );
+    cache.record_denied(at(40), PNID, USER, at(0));
+    assert!(matches!(
+        cache.check(at(41), PNID, USER),
+        PermissionCheck::Denied(_)
+    ));
+    cache.forget(PNID, USER);
+    cache.record_denied(at(700), PNID, USER, at(0));
+    assert_eq!(cache.check(at(701), PNID, USER), PermissionCheck::Unknown);
 }
 
 #[test]
