@@ -24,6 +24,8 @@ pub enum SidKind {
     Recording,
     /// `HX`: content (a message template of the Content API).
     Content,
+    /// `MZ`: media stream (`<Stream>`, REST `Streams.json`).
+    Stream,
 }
 
 impl SidKind {
@@ -39,6 +41,7 @@ impl SidKind {
             Self::Sender => "XE",
             Self::Recording => "RE",
             Self::Content => "HX",
+            Self::Stream => "MZ",
         }
     }
 
@@ -53,6 +56,7 @@ impl SidKind {
             "XE" => Self::Sender,
             "RE" => Self::Recording,
             "HX" => Self::Content,
+            "MZ" => Self::Stream,
             _ => return None,
         })
     }
