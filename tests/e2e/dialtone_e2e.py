@@ -35,7 +35,7 @@ AUTH_TOKEN = os.environ["DIALTONE_AUTH_TOKEN"]
 OTHER_ACCOUNT_SID = os.environ.get("DIALTONE_OTHER_ACCOUNT_SID", "")
 OTHER_AUTH_TOKEN = os.environ.get("DIALTONE_OTHER_AUTH_TOKEN", "")
 
-SID_RE = {kind: re.compile("^" + kind + "[0-9a-f]{32}$") for kind in ("CA", "AP", "AC", "NO", "SK", "XE", "SM", "HX")}
+SID_RE = {kind: re.compile("^" + kind + "[0-9a-f]{32}$") for kind in ("CA", "AP", "AC", "NO", "SK", "XE", "SM", "HX", "MZ")}
 # RFC 2822 as Twilio writes it: `Tue, 31 Aug 2010 20:36:28 +0000`.
 RFC2822_RE = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "

@@ -48,6 +48,8 @@ pub(crate) enum Wait {
     Gather(Box<GatherRun>),
     /// A `<Record>`: its recording (`RE...`) to finish.
     Record(Sid),
+    /// `<Connect><Stream>`: until this stream ends.
+    Stream(Sid),
     /// The parent's `<Dial>` (see `Call::dial`).
     Dial,
     /// A child in the bridge, after its whisper.

@@ -124,6 +124,9 @@ pub struct EngineConfig {
     /// Per-account pacing of REST-created calls (Twilio's CPS); `None` starts every call at
     /// once.
     pub cps: Option<crate::CpsLimit>,
+    /// Refuse `ws://` stream URLs with 31922, as Twilio does (Dialtone connects to them by
+    /// default, for local development).
+    pub streams_require_wss: bool,
 }
 
 impl Default for EngineConfig {
@@ -134,6 +137,7 @@ impl Default for EngineConfig {
             document_cache_entries: 256,
             api_base_url: std::sync::Arc::from("https://api.twilio.com"),
             cps: None,
+            streams_require_wss: false,
         }
     }
 }

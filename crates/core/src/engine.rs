@@ -23,6 +23,8 @@ pub enum Handled {
     Applied,
     /// A REST recording command was applied to this recording (`RE...`).
     Recording(Sid),
+    /// A REST stream command was applied to this stream (`MZ...`).
+    Stream(Sid),
     /// The input was absorbed without effect: a late fetch result, an event for a call that
     /// already ended, a duplicate answer...
     Stale,
@@ -42,6 +44,8 @@ pub struct Engine {
     pub(crate) recordings: FastMap<Sid, crate::recording::RecordingRun>,
     /// REST-created calls waiting for their account's CPS turn.
     pub(crate) pacer: crate::pacing::Pacer,
+    /// Media streams running, by `MZ` SID.
+    pub(crate) streams: FastMap<Sid, crate::stream::StreamRun>,
 }
 
 impl Engine {
@@ -56,6 +60,7 @@ impl Engine {
             pacer: crate::pacing::Pacer::new(config.cps),
             config,
             recordings: FastMap::default(),
+            streams: FastMap::default(),
         }
     }
 
@@ -75,6 +80,8 @@ impl Engine {
             Input::Leg { call, event } => Ok(self.on_leg_event(call, event)),
             Input::Rest { call, command } => self.on_rest(call, command),
             Input::Recording { call, command } => self.on_recording(call, command),
+            Input::Stream { stream, event } => Ok(self.on_stream_event(stream, event)),
+            Input::StreamCommand { call, command } => self.on_stream_command(call, command),
             Input::SetSenders { account, senders } => {
                 self.senders.insert(account, senders);
                 Ok(Handled::Applied)

@@ -42,6 +42,22 @@ pub enum EngineError {
         /// What was asked.
         action: &'static str,
     },
+    /// A REST stream update names no running stream of the call (SID or name): 20404.
+    #[error("call {call} has no running stream {stream}")]
+    UnknownStream {
+        /// The call.
+        call: Sid,
+        /// The SID or name given.
+        stream: String,
+    },
+    /// A stream that cannot start (bad URL 31922/31923, bad track 31941, name in use 20001).
+    #[error("{message}")]
+    StreamRefused {
+        /// Twilio's code.
+        code: TwilioCode,
+        /// Why.
+        message: String,
+    },
     /// A WhatsApp call whose `From` is not a voice-enabled sender of the account (Twilio 37008).
     #[error("from must be whatsapp: followed by a voice-enabled WhatsApp sender of the account")]
     InvalidWhatsAppFrom,
@@ -74,14 +90,16 @@ impl EngineError {
     /// The Twilio code a REST API should answer with.
     pub fn code(&self) -> TwilioCode {
         match self {
-            Self::UnknownCall(_) | Self::UnknownRecording { .. } => TwilioCode::NOT_FOUND,
+            Self::UnknownCall(_) | Self::UnknownRecording { .. } | Self::UnknownStream { .. } => {
+                TwilioCode::NOT_FOUND
+            }
             Self::InvalidState { .. } | Self::RecordingState { .. } => {
                 TwilioCode::INVALID_CALL_STATE
             }
             Self::InvalidWhatsAppFrom => TwilioCode::WHATSAPP_INVALID_FROM,
             Self::PstnNotSupported => TwilioCode::DIAL_NUMBER_NOT_SUPPORTED,
             Self::Unsupported(_) => TwilioCode::VERB_NOT_SUPPORTED,
-            Self::InvalidTwiml { code, .. } => *code,
+            Self::InvalidTwiml { code, .. } | Self::StreamRefused { code, .. } => *code,
             Self::QueueFull { .. } => TwilioCode(20429),
         }
     }

@@ -44,6 +44,21 @@ pub enum Input {
         /// What to do.
         command: RecordingCommand,
     },
+    /// What the runtime reports about a media stream (`MZ...`).
+    Stream {
+        /// The stream.
+        stream: Sid,
+        /// What happened.
+        event: crate::stream::StreamEvent,
+    },
+    /// A REST stream command on a live call (`POST /Calls/{CA}/Streams.json`, `POST
+    /// /Calls/{CA}/Streams/{MZ|name}.json`). Accepted: `Handled::Stream`.
+    StreamCommand {
+        /// The call.
+        call: Sid,
+        /// What to do.
+        command: crate::stream::StreamCommand,
+    },
     /// The account's voice-enabled WhatsApp senders (replaces the previous set); a `<Dial>`
     /// `callerId` for `<WhatsApp>` must be one of them (else 37008).
     SetSenders {

@@ -46,6 +46,7 @@ mod rest;
 mod rest_recording;
 mod sid;
 mod status_callback;
+mod stream;
 mod timer;
 mod urls;
 
@@ -66,9 +67,12 @@ pub use params::{API_VERSION, Params, Value, sends_called_and_caller};
 pub use recording::{RECORDING_TOO_SHORT, RecordingFacts, recording_status_params};
 pub use sid::{SeededSids, SequentialSids, SidSource};
 pub use status_callback::CallbackSubscription;
+pub use stream::{
+    StreamClosed, StreamCommand, StreamEvent, StreamOptions, StreamRequest, stream_status_params,
+};
 pub use timer::Timer;
 
 /// Re-exported so users of the engine need not depend on `dialtone-twiml` for these.
 pub use dialtone_twiml::{
-    Method, RecordingEvents, RecordingTrack, RejectReason, StatusCallbackEvents, Trim,
+    Method, RecordingEvents, RecordingTrack, RejectReason, StatusCallbackEvents, StreamTrack, Trim,
 };

@@ -326,6 +326,7 @@ impl Engine {
             (d, outcome)
         });
         let recording = self.record_hung_up(sid);
+        self.stop_call_streams(sid);
         let Some(call) = self.calls.get_mut(&sid) else {
             return;
         };

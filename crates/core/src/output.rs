@@ -116,6 +116,25 @@ pub enum Output {
         /// Skip or silence.
         behavior: PauseBehavior,
     },
+    /// Open a media stream (`<Connect><Stream>`, `<Start><Stream>`, REST); the runtime
+    /// reports with [`Input::Stream`](crate::Input::Stream).
+    StartStream(crate::stream::StreamRequest),
+    /// Close a stream the engine ended (send `stop`, close the socket); nothing comes back.
+    StopStream {
+        /// The call.
+        call: Sid,
+        /// The stream (`MZ...`).
+        stream: Sid,
+    },
+    /// Digits pressed during `<Connect><Stream>`: one `dtmf` message per digit.
+    StreamDtmf {
+        /// The call.
+        call: Sid,
+        /// The stream.
+        stream: Sid,
+        /// The digits, in order.
+        digits: String,
+    },
     /// Resume a paused recording (REST `Status=in-progress`).
     ResumeRecording {
         /// The call the recording belongs to.

@@ -200,6 +200,9 @@ impl Engine {
     fn interrupt(&mut self, sid: Sid) {
         self.abort_dial(sid);
         self.record_interrupted(sid);
+        if let Some(stream) = self.connect_stream(sid) {
+            self.stop_stream(stream);
+        }
         let Some(call) = self.calls.get_mut(&sid) else {
             return;
         };

@@ -160,6 +160,7 @@ pub(crate) struct Driver {
     /// Inputs produced while dispatching (a leg refused at once), fed before sleeping.
     local: VecDeque<Input>,
     recordings: crate::recording::Recordings,
+    streams: crate::stream::Streams,
 }
 
 impl std::fmt::Debug for Driver {
@@ -187,12 +188,14 @@ impl Driver {
         whatsapp: Arc<dyn LegConnector>,
         recordings: crate::recording::Recordings,
     ) -> Self {
+        let streams = crate::stream::Streams::new(Arc::clone(&shared), tx.clone());
         Self {
             engine,
             rx,
             played,
             tx,
             shared,
+            streams,
             calls: HashMap::new(),
             media: MediaClock::default(),
             timing,
@@ -289,6 +292,13 @@ impl Driver {
             Command::Input(input) => {
                 if let Input::RecordingEnded { recording, .. } = &input {
                     self.recordings.ended(*recording);
+                }
+                if let Input::Stream {
+                    stream,
+                    event: dialtone_core::StreamEvent::Ended(_),
+                } = &input
+                {
+                    self.streams.ended(*stream);
                 }
                 self.input(input);
             }
@@ -653,6 +663,9 @@ impl Driver {
                     ..
                 } => self.recordings.pause(recording, behavior),
                 Output::ResumeRecording { recording, .. } => self.recordings.resume(recording),
+                Output::StartStream(request) => self.streams.start(request),
+                Output::StopStream { stream, .. } => self.streams.stop(stream),
+                Output::StreamDtmf { stream, digits, .. } => self.streams.dtmf(stream, digits),
                 // Only a call that has (or will have) a media leg hears it.
                 Output::Ringback { call, tone } => {
                     if self.carries_media(call) {

@@ -47,6 +47,7 @@ mod rest_recording;
 mod sender;
 mod shared;
 mod softphone;
+mod stream;
 mod telemetry;
 mod whatsapp;
 

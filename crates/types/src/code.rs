@@ -119,6 +119,34 @@ codes! {
     DIAL_INVALID_RECORDING_EVENT = 13621;
     /// TwiML verb not supported.
     VERB_NOT_SUPPORTED = 13750;
+    /// Stream: WebSocket connection timeout (no answer to TCP, TLS or the upgrade).
+    STREAM_CONNECT_TIMEOUT = 31901;
+    /// Stream: WebSocket connection refused.
+    STREAM_CONNECTION_REFUSED = 31902;
+    /// Stream: WebSocket broken pipe (the socket died mid-stream).
+    STREAM_BROKEN_PIPE = 31903;
+    /// Stream: WebSocket host unreachable (DNS or route failure).
+    STREAM_HOST_UNREACHABLE = 31904;
+    /// Stream: WebSocket TLS error.
+    STREAM_TLS_ERROR = 31910;
+    /// Stream: WebSocket handshake error (the server did not answer 101).
+    STREAM_HANDSHAKE_ERROR = 31920;
+    /// Stream: the application closed the WebSocket.
+    STREAM_CLOSE_ERROR = 31921;
+    /// Stream: URL scheme not supported (not `wss`).
+    STREAM_URL_SCHEME = 31922;
+    /// Stream: malformed URL.
+    STREAM_MALFORMED_URL = 31923;
+    /// Stream: WebSocket protocol error.
+    STREAM_PROTOCOL_ERROR = 31924;
+    /// Stream: buffer overflow (audio discarded).
+    STREAM_BUFFER_OVERFLOW = 31930;
+    /// Stream: invalid track configuration.
+    STREAM_INVALID_TRACK = 31941;
+    /// Stream: malformed message (a binary frame, an undecodable payload).
+    STREAM_MALFORMED_MESSAGE = 31950;
+    /// Stream: invalid message (not JSON, unknown event, wrong `streamSid`...).
+    STREAM_INVALID_MESSAGE = 31951;
     /// Service unavailable (Dialtone: the WhatsApp side answered 5xx or did not answer in time).
     SERVICE_UNAVAILABLE = 20503;
     /// Invalid call state for the requested update.

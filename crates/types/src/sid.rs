@@ -26,6 +26,8 @@ pub enum SidKind {
     Content,
     /// `SM`: message (Messages API).
     Message,
+    /// `MZ`: media stream (`<Stream>`, REST `Streams.json`).
+    Stream,
 }
 
 impl SidKind {
@@ -42,6 +44,7 @@ impl SidKind {
             Self::Recording => "RE",
             Self::Content => "HX",
             Self::Message => "SM",
+            Self::Stream => "MZ",
         }
     }
 
@@ -57,6 +60,7 @@ impl SidKind {
             "RE" => Self::Recording,
             "HX" => Self::Content,
             "SM" => Self::Message,
+            "MZ" => Self::Stream,
             _ => return None,
         })
     }

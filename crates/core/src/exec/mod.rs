@@ -12,6 +12,7 @@ mod record;
 mod redirect;
 mod reject;
 mod say;
+mod stream;
 mod unsupported;
 
 use dialtone_twiml::{Method, Verb};
@@ -82,6 +83,9 @@ impl Engine {
                 Verb::Redirect(redirect) => self.exec_redirect(sid, redirect),
                 Verb::Dial(dial) => self.exec_dial(sid, &doc, index, dial),
                 Verb::Record(record) => self.exec_record(sid, record),
+                Verb::Connect(connect) => self.exec_connect(sid, connect),
+                Verb::Start(start) => self.exec_start(sid, start),
+                Verb::Stop(stop) => self.exec_stop(sid, stop),
                 other => self.exec_unsupported(sid, other),
             };
             if flow == Flow::Wait {
@@ -208,6 +212,9 @@ impl Engine {
         };
         if matches!(call.wait, Wait::Gather(_)) {
             self.gather_digits(sid, digits);
+            return Handled::Applied;
+        }
+        if self.stream_digits(sid, digits) {
             return Handled::Applied;
         }
         if self.record_digits(sid, digits) {

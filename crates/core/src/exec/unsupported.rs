@@ -1,5 +1,4 @@
-//! Verbs Dialtone does not run yet (`<Enqueue>`, `<Leave>`, `<Connect>`,
-//! `<Start>`, `<Stop>`, `<Refer>`, `<Pay>`, `<Echo>`, `<Sms>`): a 13750 error notification,
+//! Verbs Dialtone does not run yet (`<Enqueue>`, `<Leave>`, `<Refer>`, `<Pay>`, `<Echo>`, `<Sms>`): a 13750 error notification,
 //! then the verb is skipped and the document goes on. Unknown elements were already reported
 //! by the parser (12200) and are skipped silently.
 

@@ -651,7 +651,11 @@ impl World {
             | Output::HangupLeg { .. }
             | Output::Unbridge { .. }
             | Output::Ringback { .. }
-            | Output::StopRingback { .. } => {}
+            | Output::StopRingback { .. }
+            // Streams are driven by the test (`Input::Stream`), as a WebSocket would.
+            | Output::StartStream(_)
+            | Output::StopStream { .. }
+            | Output::StreamDtmf { .. } => {}
             Output::CallUpdated(snapshot) => {
                 if snapshot.status.is_terminal() {
                     self.counters.ended_calls += 1;

@@ -55,7 +55,7 @@ mod tests {
     #[test]
     fn stream_and_other_nouns() {
         let Verb::Connect(c) = only_verb(
-            r#"<Response><Connect action="/after" method="GET"><Stream name="s1" url="wss://m/s" track="both_tracks"><Parameter name="a" value="1"/></Stream><Room participantIdentity="x">r1</Room></Connect></Response>"#,
+            r#"<Response><Connect action="/after" method="GET"><Stream name="s1" url="wss://m/s"><Parameter name="a" value="1"/></Stream><Room participantIdentity="x">r1</Room></Connect></Response>"#,
         ) else {
             panic!("not a Connect")
         };
@@ -68,7 +68,7 @@ mod tests {
             StreamNoun::Stream(Stream {
                 url: Some("wss://m/s".into()),
                 name: Some("s1".into()),
-                track: StreamTrack::Both,
+                track: StreamTrack::Inbound,
                 parameters: vec![("a".into(), "1".into())],
                 ..Stream::default()
             })
@@ -88,8 +88,63 @@ mod tests {
             [(12200, 1, 20)]
         );
         assert_eq!(
-            codes(r#"<Response><Connect><Stream track="x"/></Connect></Response>"#),
-            [(12200, 1, 28)]
+            codes(r#"<Response><Connect><Stream url="wss://m/s" track="x"/></Connect></Response>"#),
+            [(31941, 1, 44)]
+        );
+    }
+
+    #[test]
+    fn stream_checks() {
+        // Connect streams the inbound track only; a url is required.
+        assert_eq!(
+            codes(
+                r#"<Response><Connect><Stream url="wss://m/s" track="both_tracks"/></Connect></Response>"#
+            ),
+            [(31941, 1, 20)]
+        );
+        assert_eq!(
+            codes("<Response><Connect><Stream/></Connect></Response>"),
+            [(31923, 1, 20)]
+        );
+        assert_eq!(
+            codes(
+                r#"<Response><Start><Stream url="wss://m/s" track="both_tracks"/></Start></Response>"#
+            ),
+            []
+        );
+        // Schemes: wss; ws with a warning; anything else an error; malformed URLs.
+        assert_eq!(
+            codes(r#"<Response><Start><Stream url="ws://m/s"/></Start></Response>"#),
+            [(31922, 1, 26)]
+        );
+        assert_eq!(
+            codes(r#"<Response><Start><Stream url="https://m/s"/></Start></Response>"#),
+            [(31922, 1, 26)]
+        );
+        assert_eq!(
+            codes(r#"<Response><Start><Stream url="wss://"/></Start></Response>"#),
+            [(31923, 1, 26), (21205, 1, 26)]
+        );
+        assert_eq!(
+            codes(r#"<Response><Start><Stream url="/media?x=1"/></Start></Response>"#),
+            [(31920, 1, 26)]
+        );
+        // A parameter of 500 characters or more.
+        let long = "v".repeat(499);
+        assert_eq!(
+            codes(&format!(
+                r#"<Response><Start><Stream url="/m"><Parameter name="k" value="{long}"/></Stream></Start></Response>"#
+            )),
+            [(12200, 1, 35)]
+        );
+        // <Stop> needs a name, not a url.
+        assert_eq!(
+            codes(r#"<Response><Stop><Stream name="n"/></Stop></Response>"#),
+            []
+        );
+        assert_eq!(
+            codes("<Response><Stop><Stream/></Stop></Response>"),
+            [(12200, 1, 17)]
         );
     }
 }

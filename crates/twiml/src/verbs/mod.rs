@@ -41,7 +41,9 @@ pub use say::Say;
 pub use sms::Sms;
 pub use start::Start;
 pub use stop::Stop;
-pub use stream::{Stream, StreamNoun, StreamTrack};
+pub use stream::{
+    MAX_PARAMETER_LEN, MalformedStreamUrl, Stream, StreamNoun, StreamTrack, stream_scheme,
+};
 
 use dialtone_types::TwilioCode;
 
