@@ -83,6 +83,8 @@ pub struct ApiState {
     /// Readiness and metrics (`/readyz`, `/metrics`); without it the server is always ready
     /// and serves no metrics.
     pub(crate) operations: Option<Arc<dyn crate::Operations>>,
+    /// Voice SDK Devices (`/signal`); without it the socket answers 31000 and closes.
+    pub(crate) devices: Option<Arc<dyn crate::voice_sdk::DevicePort>>,
 }
 
 impl fmt::Debug for ApiState {
@@ -117,6 +119,7 @@ impl ApiState {
             public_url: Arc::from("https://api.twilio.com"),
             content_approvals: crate::ContentApprovals::default(),
             operations: None,
+            devices: None,
         }
     }
 
@@ -170,7 +173,14 @@ impl ApiState {
         self
     }
 
-    /// Answers `/readyz` and `/metrics` through `operations`.
+    /// Serves the Voice SDK's `/signal` WebSocket, ringing and calling through `devices`.
+    #[must_use]
+    pub fn with_devices(mut self, devices: Arc<dyn crate::voice_sdk::DevicePort>) -> Self {
+        self.devices = Some(devices);
+        self
+    }
+
+    /// Serves readiness and metrics through `operations`.
     #[must_use]
     pub fn with_operations(mut self, operations: Arc<dyn crate::Operations>) -> Self {
         self.operations = Some(operations);

@@ -37,6 +37,7 @@ mod notifications;
 mod object_media;
 mod page;
 mod recordings;
+mod sealed;
 mod senders;
 
 pub use accounts::Account;
@@ -58,4 +59,5 @@ pub use recordings::{
     NewRecording, Recording, RecordingCallbackTarget, RecordingFilter, RecordingFinish,
     RecordingStatus,
 };
+pub use sealed::{SealError, SecretKey};
 pub use senders::{NewSender, Sender, SenderUpdate};
