@@ -8,6 +8,9 @@
 #   - DIALTONE_TEST_POSTGRES_URL: a PostgreSQL server the tests may create databases on (a
 #     throwaway cluster from Debian's postgresql server binaries, in a temporary directory);
 #   - /usr/bin/python3 with aiortc (Debian's python3-aiortc), the WebRTC interop peer;
+#   - Debian's chromium and nodejs/npm, and DIALTONE_SDK_MODULES: a node_modules (npm install into
+#     $DIALTONE_NPM, by default $HOME/.cache/dialtone-npm) with puppeteer-core and the published
+#     @twilio/voice-sdk, for the Voice SDK browser test (crates/cli/tests/e2e_voice_sdk.rs);
 #   - libopus-dev and pkg-config (the Opus codec is linked from the system), espeak-ng (<Say>), lame
 #     (recordings as MP3).
 # Values already in the environment are used as they are. Missing Debian packages are
@@ -65,6 +68,13 @@ missing_packages() {
     # Recordings are served as MP3 by the lame encoder (the LGPL library is not linked).
     if ! command -v lame >/dev/null; then
         need+=(lame)
+    fi
+    # The Voice SDK browser test: headless Chromium driven by puppeteer-core from npm.
+    if ! command -v chromium >/dev/null; then
+        need+=(chromium)
+    fi
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        need+=(nodejs npm)
     fi
     # <Say> speaks with espeak-ng; its absence is a tested fault, not a skip.
     if ! command -v espeak-ng >/dev/null; then
@@ -184,11 +194,31 @@ check_aiortc() {
     echo "aiortc $("$AIORTC_PYTHON" -c 'import aiortc; print(aiortc.__version__)') for $AIORTC_PYTHON"
 }
 
+# npm packages of the Voice SDK browser test, into a cache dir. Exports DIALTONE_SDK_MODULES.
+NPM_DIR="${DIALTONE_NPM:-$HOME/.cache/dialtone-npm}"
+NPM_SPECS=(puppeteer-core@24 @twilio/voice-sdk@2)
+setup_npm() {
+    if [ -n "${DIALTONE_SDK_MODULES:-}" ]; then
+        echo "using DIALTONE_SDK_MODULES=$DIALTONE_SDK_MODULES"
+        return
+    fi
+    local modules="$NPM_DIR/node_modules"
+    if [ ! -d "$modules/puppeteer-core" ] || [ ! -f "$modules/@twilio/voice-sdk/dist/twilio.min.js" ]; then
+        mkdir -p "$NPM_DIR"
+        [ -f "$NPM_DIR/package.json" ] || echo '{"name":"dialtone-e2e-npm","private":true}' >"$NPM_DIR/package.json"
+        (cd "$NPM_DIR" && npm install --silent --no-audit --no-fund "${NPM_SPECS[@]}") ||
+            die "could not npm install ${NPM_SPECS[*]} into $NPM_DIR (the npm registry must be reachable)"
+    fi
+    export DIALTONE_SDK_MODULES="$modules"
+    echo "Voice SDK $(node -p "require('$modules/@twilio/voice-sdk/package.json').version") in $modules"
+}
+
 # Everything above, in order; Debian packages first, in one apt-get.
 provision() {
     # shellcheck disable=SC2046 # the list is words
     install_packages $(missing_packages)
     setup_python
+    setup_npm
     setup_postgres
     check_aiortc
 }

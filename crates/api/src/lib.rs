@@ -36,6 +36,7 @@ mod state;
 mod target;
 mod transcode;
 mod validate;
+pub mod voice_sdk;
 mod whatsapp_webhook;
 
 pub use approvals::{
@@ -69,6 +70,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .route("/metrics", get(http::metrics))
+        .route("/signal", get(voice_sdk::signal::upgrade))
         .merge(resources::accounts(&state))
         .merge(resources::simulator(&state))
         .merge(resources::whatsapp_users::routes(&state))

@@ -85,6 +85,8 @@ pub struct ApiState {
     /// Readiness and metrics (`/readyz`, `/metrics`); without it the server is always ready
     /// and serves no metrics.
     pub(crate) operations: Option<Arc<dyn crate::Operations>>,
+    /// Voice SDK Devices (`/signal`); without it the socket answers 31000 and closes.
+    pub(crate) devices: Option<Arc<dyn crate::voice_sdk::DevicePort>>,
 }
 
 impl fmt::Debug for ApiState {
@@ -120,6 +122,7 @@ impl ApiState {
             content_approvals: crate::ContentApprovals::default(),
             messaging: None,
             operations: None,
+            devices: None,
         }
     }
 
@@ -170,6 +173,13 @@ impl ApiState {
     #[must_use]
     pub fn with_content_approvals(mut self, approvals: crate::ContentApprovals) -> Self {
         self.content_approvals = approvals;
+        self
+    }
+
+    /// Serves the Voice SDK's `/signal` WebSocket, ringing and calling through `devices`.
+    #[must_use]
+    pub fn with_devices(mut self, devices: Arc<dyn crate::voice_sdk::DevicePort>) -> Self {
+        self.devices = Some(devices);
         self
     }
 

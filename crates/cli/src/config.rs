@@ -11,6 +11,7 @@ mod ops;
 mod recordings;
 mod simulator;
 mod tts;
+mod voice_sdk;
 mod whatsapp;
 
 use std::fmt;
@@ -110,6 +111,11 @@ pub struct ServeArgs {
     /// Opus untouched: costs CPU; for measuring it (`dialtone bench --whatsapp --audio`)
     #[arg(long)]
     pub transcode_bridges: bool,
+    /// Also serve the API, and the Voice SDK's `wss://…/signal`, over TLS on this address
+    /// (the SDK's `chunderw` is this host:port); self-signed unless [voice_sdk] names a
+    /// certificate [default: off]
+    #[arg(long, env = "DIALTONE_SDK_LISTEN", value_name = "ADDR")]
+    pub sdk_listen: Option<String>,
 }
 
 /// The config file's keys; unknown keys are an error (a typo must not be ignored).
@@ -144,6 +150,10 @@ pub struct FileConfig {
     pub limits: Option<LimitsFile>,
     /// The `[metrics]` table.
     pub metrics: Option<MetricsFile>,
+    /// The `[voice_sdk]` table.
+    pub voice_sdk: Option<voice_sdk::VoiceSdkFile>,
+    /// The `[security]` table.
+    pub security: Option<voice_sdk::SecurityFile>,
 }
 
 /// The bootstrap account's credentials from the environment (`DIALTONE_ACCOUNT_SID`,
@@ -225,6 +235,8 @@ pub struct ServeConfig {
     pub cps: Option<dialtone_runtime::CpsLimit>,
     /// Where `/metrics` is served (`[metrics]`).
     pub metrics: MetricsSettings,
+    /// The Voice SDK's TLS listener and the secret key (`[voice_sdk]`, `[security]`).
+    pub voice_sdk: voice_sdk::VoiceSdkSettings,
 }
 
 /// A configuration problem, named precisely enough to fix it.
@@ -412,6 +424,14 @@ pub fn resolve(
         max_call_requests(args.max_call_requests.as_deref(), file.max_call_requests)?;
     let cps = ops::cps(file.limits)?;
     let metrics = ops::metrics(file.metrics)?;
+    let voice_sdk = voice_sdk::resolve(
+        args.sdk_listen.as_deref(),
+        file.voice_sdk,
+        file.security,
+        std::env::var("DIALTONE_SECRET_KEY")
+            .ok()
+            .filter(|v| !v.is_empty()),
+    )?;
 
     let (sid, token, origin) = match (env.sid, env.token) {
         (Some(sid), Some(token)) => (Some(sid), Some(token), "DIALTONE_ACCOUNT_SID"),
@@ -443,6 +463,7 @@ pub fn resolve(
         simulator,
         cps,
         metrics,
+        voice_sdk,
     })
 }
 

@@ -10,12 +10,14 @@
 //! runtime (live calls ended, status callbacks delivered or left in the outbox).
 
 mod control;
+mod devices;
 mod heard;
 mod messaging;
 mod ops;
 mod simulator;
 mod system;
 mod templates;
+mod tls;
 mod whatsapp;
 
 use std::io::Write as _;
@@ -58,6 +60,42 @@ enum ServeError {
     Runtime(#[from] dialtone_runtime::RuntimeError),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("Voice SDK: {0}")]
+    VoiceSdk(String),
+}
+
+/// The key that seals API key secrets: configured, or kept in `{data_dir}/secret.key`
+/// (generated on first start, mode 0600).
+fn secret_key(config: &ServeConfig) -> Result<dialtone_store::SecretKey, ServeError> {
+    if let Some(key) = &config.voice_sdk.secret_key {
+        return Ok(key.clone());
+    }
+    let path = config.data_dir.join("secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => dialtone_store::SecretKey::from_hex(&text).ok_or_else(|| {
+            ServeError::VoiceSdk(format!(
+                "{} is not 64 hex digits; restore it or set DIALTONE_SECRET_KEY",
+                path.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = dialtone_store::SecretKey::generate()
+                .map_err(|e| ServeError::VoiceSdk(e.to_string()))?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&path)?;
+            file.write_all(key.to_hex().as_bytes())?;
+            tracing::info!(path = %path.display(), "generated the key that seals API key secrets");
+            Ok(key)
+        }
+        Err(e) => Err(ServeError::VoiceSdk(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 /// A non-empty environment variable.
@@ -180,7 +218,9 @@ async fn load_whatsapp_senders(
 async fn run(config: ServeConfig) -> Result<(), ServeError> {
     let entropy = OsEntropy::check().map_err(ServeError::Entropy)?;
     let clock = SystemClock;
-    let store = Store::connect(&config.database_url).await?;
+    let store = Store::connect(&config.database_url)
+        .await?
+        .with_secret_key(secret_key(&config)?);
     let (account, bootstrap) = bootstrap_account(&store, &config.account, entropy, &clock).await?;
 
     let listener = TcpListener::bind(config.listen)
@@ -190,6 +230,17 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
             source,
         })?;
     let bound = listener.local_addr()?;
+    let sdk_listener = match config.voice_sdk.listen {
+        Some(addr) => {
+            let tls =
+                tls::server_config(config.voice_sdk.tls.as_ref()).map_err(ServeError::VoiceSdk)?;
+            let tcp = TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServeError::Bind { addr, source })?;
+            Some(tls::TlsListener::new(tcp, tls)?)
+        }
+        None => None,
+    };
     let recorder = match config.metrics {
         config::MetricsSettings::Disabled => None,
         _ => ops::install_recorder(),
@@ -271,6 +322,7 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     .with_public_url(&public_url)
     .with_whatsapp_webhooks(Arc::new(whatsapp::WebhookReceiver(runtime.clone())))
     .with_simulated_parties(Arc::new(heard::HeardPort(heard)))
+    .with_devices(Arc::new(devices::RuntimeDevices(runtime.clone())))
     .with_content_approvals(templates::approvals(&whatsapp, &config.simulator))
     .with_whatsapp_messaging(Arc::new(messaging::RuntimeMessaging {
         runtime: runtime.clone(),
@@ -308,12 +360,30 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     }
 
     let shutdown = shutdown_signal();
+    let (stop_sdk, sdk_stopped) = tokio::sync::watch::channel(false);
+    let sdk_bound = match sdk_listener {
+        Some(sdk) => {
+            let addr = axum::serve::Listener::local_addr(&sdk)?;
+            let app = app.clone();
+            let mut stopped = sdk_stopped.clone();
+            tokio::spawn(async move {
+                let _ = axum::serve(sdk, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    })
+                    .await;
+            });
+            Some(addr)
+        }
+        None => None,
+    };
     print_banner(
         bound,
         &public_url,
         account,
         &bootstrap,
         &config.database_url,
+        sdk_bound,
     );
     match whatsapp.mode {
         config::WhatsAppMode::Meta => tracing::info!(
@@ -332,6 +402,7 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    let _ = stop_sdk.send(true);
     tracing::info!("no longer accepting requests; draining live calls");
     runtime.shutdown().await;
     let _ = stop_metrics.send(());
@@ -349,6 +420,7 @@ fn print_banner(
     account: Sid,
     bootstrap: &Bootstrap,
     database_url: &str,
+    sdk: Option<std::net::SocketAddr>,
 ) {
     let token = match bootstrap {
         Bootstrap::Configured(origin) => format!("(set by {origin})"),
@@ -375,6 +447,12 @@ fn print_banner(
          Database:    {database}\n\
          Point a Twilio helper library at it: client.api.base_url = \"{public_url}\""
     );
+    if let Some(sdk) = sdk {
+        let _ = writeln!(
+            out,
+            "Voice SDK:   wss://{sdk}/signal   (Device option chunderw: \"{sdk}\")"
+        );
+    }
     let _ = out.flush();
 }
 

@@ -46,6 +46,11 @@ impl MediaEngine {
         &self.config
     }
 
+    /// True when remote SDPs without candidates are accepted (ICE-lite and `learn_remote`).
+    fn learns_remote(&self) -> bool {
+        self.config.learn_remote && self.config.ice == IceMode::Lite
+    }
+
     /// Binds a UDP socket and makes an SDP offer; media starts once the answer is accepted.
     pub async fn offer(&self) -> Result<MediaOffer, MediaError> {
         let codecs = Codecs {
@@ -59,7 +64,7 @@ impl MediaEngine {
 
     /// Answers a remote offer: returns the running leg and our SDP answer.
     pub async fn answer(&self, remote_offer: &str) -> Result<(MediaLeg, String), MediaError> {
-        let remote = RemoteSdp::parse(remote_offer, true)?;
+        let remote = RemoteSdp::parse(remote_offer, true, self.learns_remote())?;
         let codecs = Codecs {
             opus: remote.opus_pt,
             telephone_event: remote.telephone_event(),
@@ -99,7 +104,7 @@ impl MediaOffer {
 
     /// Applies the remote answer and starts the leg (needs a tokio runtime).
     pub fn accept(self, remote_answer: &str) -> Result<MediaLeg, MediaError> {
-        let remote = RemoteSdp::parse(remote_answer, false)?;
+        let remote = RemoteSdp::parse(remote_answer, false, self.prepared.config.learn_remote)?;
         let ours = self.prepared.codecs;
         if remote.opus_pt != ours.opus {
             return Err(MediaError::Sdp(format!(
@@ -208,7 +213,8 @@ impl Prepared {
 
     /// Spawns the leg task with `remote` applied.
     fn start(self, remote: Remote) -> Result<MediaLeg, MediaError> {
-        if remote.sdp.usable_candidates(self.local).is_empty() {
+        let learns = self.config.learn_remote && self.config.ice == IceMode::Lite;
+        if !learns && remote.sdp.usable_candidates(self.local).is_empty() {
             return Err(MediaError::Sdp(format!(
                 "no remote candidate of the same address family as our socket {}",
                 self.local.ip()

@@ -127,6 +127,7 @@ pub(crate) struct Inner {
     pub(crate) commands: mpsc::Sender<Command>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) softphones: Softphones,
+    pub(crate) devices: crate::devices::Devices,
     pub(crate) whatsapp: Option<crate::WhatsApp>,
     pub(crate) accepting: AtomicBool,
     pub(crate) grace: std::time::Duration,
@@ -262,6 +263,57 @@ impl Handle {
             Some(Caller::Softphone(identity.to_owned())),
         )
         .await
+    }
+
+    /// A call Device `device` placed into `application` (the SDK's `invite`): answers the
+    /// browser's SDP `offer` on the media plane, then starts the call as
+    /// [`submit_softphone_call`](Self::submit_softphone_call) does (`From=client:{identity}`,
+    /// `To` as sent, `params` with the voice URL request). The Device hears `ringing` with
+    /// the CallSid at once (and is matched by `temp`, its `TJS…` id, until then), and `answer`
+    /// with our SDP when the application answers. An offer the media plane refuses is 31100.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn submit_device_call(
+        &self,
+        device: dialtone_types::DeviceId,
+        temp: &str,
+        account: Sid,
+        identity: &str,
+        application: Application,
+        to: Option<String>,
+        params: Vec<(String, String)>,
+        offer: &str,
+    ) -> Result<Accepted, RuntimeError> {
+        self.check_accepting()?;
+        let from: Address = format!("client:{identity}").parse().map_err(|e| {
+            RuntimeError::invalid(INVALID_FROM, format!("Invalid client identity: {e}"))
+        })?;
+        let to_text = to.unwrap_or_default();
+        if to_text.contains('\0') {
+            return Err(dialtone_store::StoreError::InvalidText("To").into());
+        }
+        let to_addr = Address::as_sent(&to_text);
+        let (setup, record) = application_call(account, &from, &to_addr, &application)?;
+        let devices = self.inner.devices.clone();
+        let (leg, answer) = devices.inner.media.answer(offer).await.map_err(|e| {
+            RuntimeError::invalid(
+                dialtone_types::TwilioCode(31100),
+                format!("the SDP offer was refused: {e}"),
+            )
+        })?;
+        let temp = temp.to_owned();
+        let attach_devices = devices.clone();
+        let caller = Caller::Connector {
+            connector: Arc::new(devices),
+            attach: Box::new(move |events| {
+                attach_devices.placed(device, &temp, events, leg, answer);
+            }),
+        };
+        self.start(setup, record, params, Some(caller)).await
+    }
+
+    /// The Voice SDK Devices connected over signalling.
+    pub fn devices(&self) -> &crate::devices::Devices {
+        &self.inner.devices
     }
 
     async fn start(

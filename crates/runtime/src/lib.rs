@@ -30,6 +30,7 @@
 mod audio;
 mod clock;
 mod config;
+mod devices;
 mod driver;
 mod error;
 mod fetch;
@@ -59,6 +60,7 @@ use dialtone_store::Store;
 use tokio::sync::{Mutex, Notify, mpsc, watch};
 
 pub use config::{BridgeMode, MediaTiming, OutboxConfig, RuntimeConfig, SoftphoneTiming};
+pub use devices::{DeviceSender, Devices};
 pub use dialtone_core::{
     CpsLimit, Method, PauseBehavior, RecordingChange, RecordingCommand, RecordingEvents,
     RecordingOptions, RecordingTarget, RecordingTrack, Trim,
@@ -125,12 +127,20 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
         .whatsapp
         .as_ref()
         .map_or_else(dialtone_media::MediaConfig::full, |w| w.media.clone());
-    let softphones = Softphones::new(
+    let devices = devices::Devices::new(
+        dialtone_media::MediaConfig {
+            ip: softphone_media.ip,
+            ..dialtone_media::MediaConfig::browser()
+        },
+        Arc::clone(&shared),
+    );
+    let softphones = Softphones::with_devices(
         config.softphone,
         Some(softphone::SoftphoneMedia::new(
             softphone_media,
             Arc::clone(&shared),
         )),
+        Some(devices.clone()),
     );
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let engine = Engine::new(config.engine.clone(), SeededSids::new(ids::random_seed()));
@@ -167,6 +177,7 @@ pub async fn start(store: Store, config: RuntimeConfig) -> Result<Handle, Runtim
             commands: tx,
             shared,
             softphones,
+            devices,
             whatsapp,
             accepting: AtomicBool::new(true),
             grace: config.shutdown_grace,

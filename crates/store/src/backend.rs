@@ -50,6 +50,8 @@ pub(crate) enum Pools {
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) pools: Pools,
+    /// Seals API key secrets ([`Store::with_secret_key`]); without it secrets are not kept.
+    pub(crate) secret_key: Option<std::sync::Arc<crate::SecretKey>>,
 }
 
 /// Runs `$body` with `$pool` bound to the pool for reads of the store's backend.
@@ -75,6 +77,14 @@ macro_rules! on_write {
 }
 
 impl Store {
+    /// Seals API key secrets created from now on with `key`, and opens them with it
+    /// ([`Store::key_secret`]), so that access tokens can be verified.
+    #[must_use]
+    pub fn with_secret_key(mut self, key: crate::SecretKey) -> Self {
+        self.secret_key = Some(std::sync::Arc::new(key));
+        self
+    }
+
     /// Runs `sql`, a `SELECT` of record `sid` (`$1`) of `account` (`$2`), and converts the row;
     /// `NotFound(what)` when nothing matched, so another account's record is indistinguishable
     /// from a missing one.
@@ -214,6 +224,7 @@ impl Store {
                 read: pool.clone(),
                 write: pool,
             },
+            secret_key: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -246,6 +257,7 @@ impl Store {
             .map_err(|e| StoreError::backend("open SQLite database for reading", e))?;
         let store = Self {
             pools: Pools::Sqlite { read, write },
+            secret_key: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -268,6 +280,7 @@ impl Store {
             .map_err(|e| StoreError::backend("connect to PostgreSQL", e))?;
         let store = Self {
             pools: Pools::Postgres(pool),
+            secret_key: None,
         };
         store.migrate().await?;
         Ok(store)

@@ -28,6 +28,10 @@ pub enum StoreError {
         /// What is wrong with it.
         detail: String,
     },
+    /// A sealed secret could not be made or opened (the store's secret key changed, or no
+    /// randomness for a nonce).
+    #[error("sealed secret: {0}")]
+    Sealed(String),
     /// The database failed; `context` says what the store was doing.
     #[error("{context}: {source}")]
     Backend {

@@ -1,8 +1,10 @@
 //! API keys (`SK...`): a second kind of credential for HTTP Basic auth, `KeySid:Secret`.
 //!
-//! Only a SHA-256 digest of the secret is stored: Twilio shows a key's secret once, at
-//! creation, and never needs it again. A slow password hash is not needed because secrets are
-//! long random strings, not something a person chose.
+//! HTTP Basic auth checks a SHA-256 digest of the secret: a slow password hash is not needed
+//! because secrets are long random strings, not something a person chose. Access tokens (the
+//! Voice SDK's JWTs) are HMACs keyed with the secret itself, so the secret is also kept sealed
+//! ([`crate::SecretKey`], AES-256-GCM) when the store has a secret key; it is shown once, at
+//! creation, and otherwise leaves the store only to verify a token.
 
 use dialtone_types::{Sid, SidKind, UnixMillis};
 use sha2::{Digest, Sha256};
@@ -26,6 +28,7 @@ pub struct ApiKey {
     /// When it last changed.
     pub date_updated: UnixMillis,
     secret_sha256: String,
+    secret_sealed: Option<String>,
 }
 
 impl ApiKey {
@@ -61,6 +64,7 @@ struct KeyRow {
     account_sid: String,
     friendly_name: String,
     secret_sha256: String,
+    secret_sealed: Option<String>,
     date_created: i64,
     date_updated: i64,
 }
@@ -76,18 +80,20 @@ impl TryFrom<KeyRow> for ApiKey {
             date_created: time(r.date_created, "api_keys.date_created")?,
             date_updated: time(r.date_updated, "api_keys.date_updated")?,
             secret_sha256: r.secret_sha256,
+            secret_sealed: r.secret_sealed,
         })
     }
 }
 
 macro_rules! key_columns {
     () => {
-        "sid, account_sid, friendly_name, secret_sha256, date_created, date_updated"
+        "sid, account_sid, friendly_name, secret_sha256, secret_sealed, date_created, date_updated"
     };
 }
 
 impl Store {
-    /// Stores a new key `key` of `account` with `secret` (kept only as a digest).
+    /// Stores a new key `key` of `account` with `secret` (its digest, and the secret sealed
+    /// when the store has a secret key).
     ///
     /// `Conflict` if the SID exists; `NotFound("account")` if the account does not.
     pub async fn create_key(
@@ -101,20 +107,42 @@ impl Store {
         const SQL: &str = concat!(
             "INSERT INTO api_keys (",
             key_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $5) RETURNING ",
+            ") VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ",
             key_columns!()
         );
         check_text([("FriendlyName", Some(friendly_name))])?;
+        let sealed = match &self.secret_key {
+            Some(k) => Some(
+                k.seal(secret, &key.to_string())
+                    .map_err(|e| StoreError::Sealed(e.to_string()))?,
+            ),
+            None => None,
+        };
         let row: KeyRow = on_write!(self, pool => sqlx::query_as(SQL)
             .bind(key.to_string())
             .bind(account.to_string())
             .bind(friendly_name)
             .bind(secret_digest(secret))
+            .bind(sealed)
             .bind(db_time(now))
             .fetch_one(pool)
             .await)
         .ctx_conflict("create key", "an API key with this SID exists")?;
         row.try_into()
+    }
+
+    /// The secret of `key`, unsealed, to verify an access token it signed: `None` when the key
+    /// was stored without a sealed secret (before secrets were kept, or by a server without a
+    /// secret key, [`Store::with_secret_key`]). `Sealed` when the store's secret key does not
+    /// open it (the key changed). Never log what this returns.
+    pub fn key_secret(&self, key: &ApiKey) -> Result<Option<String>, StoreError> {
+        let (Some(sealed), Some(secret_key)) = (&key.secret_sealed, &self.secret_key) else {
+            return Ok(None);
+        };
+        secret_key
+            .open(sealed, &key.sid.to_string())
+            .map(Some)
+            .map_err(|e| StoreError::Sealed(e.to_string()))
     }
 
     /// The key `key` of `account`: what authentication looks up.
@@ -197,6 +225,7 @@ mod tests {
             date_created: UnixMillis(0),
             date_updated: UnixMillis(0),
             secret_sha256: secret_digest(secret),
+            secret_sealed: None,
         }
     }
 

@@ -40,6 +40,7 @@ mod messages;
 mod object_media;
 mod page;
 mod recordings;
+mod sealed;
 mod senders;
 
 pub use accounts::Account;
@@ -63,4 +64,5 @@ pub use recordings::{
     NewRecording, Recording, RecordingCallbackTarget, RecordingFilter, RecordingFinish,
     RecordingStatus,
 };
+pub use sealed::{SealError, SecretKey};
 pub use senders::{NewSender, Sender, SenderUpdate, SenderWebhook};

@@ -8,6 +8,7 @@
 
 mod address;
 mod code;
+mod device;
 mod redact;
 mod sid;
 mod simulated;
@@ -18,6 +19,7 @@ mod web_url;
 
 pub use address::{Address, AddressError, E164};
 pub use code::{Level, TwilioCode};
+pub use device::{DeviceId, FromDevice, ToDevice};
 pub use redact::Redacted;
 pub use sid::{Sid, SidError, SidKind};
 pub use simulated::{SimulatedBehavior, UnknownBehavior};

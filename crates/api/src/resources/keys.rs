@@ -1,7 +1,7 @@
 //! API keys: `/2010-04-01/Accounts/{AccountSid}/Keys.json` and `/Keys/{Sid}.json`.
 //!
-//! A key's secret is shown once, in the response that creates it; the store keeps only a
-//! digest. Managing keys needs the auth token, as with Twilio's standard keys.
+//! A key's secret is shown once, in the response that creates it; the store keeps a digest (for
+//! Basic auth) and the secret sealed with the server's secret key (to verify access tokens). Managing keys needs the auth token, as with Twilio's standard keys.
 
 use axum::Json;
 use axum::extract::State;

@@ -53,8 +53,9 @@ impl RemoteSdp {
             .collect()
     }
 
-    /// Parses `sdp`; `is_offer` decides which `a=setup` values are valid.
-    pub(crate) fn parse(sdp: &str, is_offer: bool) -> Result<Self, MediaError> {
+    /// Parses `sdp`; `is_offer` decides which `a=setup` values are valid; `learn_remote`
+    /// accepts an SDP without candidates (the peer is learnt from its checks).
+    pub(crate) fn parse(sdp: &str, is_offer: bool, learn_remote: bool) -> Result<Self, MediaError> {
         let scan = Scan::of(sdp);
         let mut problems: Vec<String> = Vec::new();
         if !scan.has_version {
@@ -112,7 +113,10 @@ impl RemoteSdp {
         if let Err(problem) = &setup {
             problems.push(problem.clone());
         }
-        let candidates = scan.candidates(audio);
+        let candidates = match scan.candidates(audio) {
+            Err(_) if learn_remote && scan.candidates.is_empty() => Ok(Vec::new()),
+            other => other,
+        };
         if let Err(problem) = &candidates {
             problems.push(problem.clone());
         }

@@ -94,6 +94,8 @@ struct Inner {
     timing: SoftphoneTiming,
     /// Real media legs; `None` (unit tests) leaves calls without media.
     media: Option<SoftphoneMedia>,
+    /// Voice SDK Devices: a `client:` leg whose identity has a registered Device rings it.
+    devices: Option<crate::devices::Devices>,
 }
 
 /// The registry of simulated softphones and their live legs; cheap to clone.
@@ -109,15 +111,30 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Softphones {
+    #[cfg(test)]
     pub(crate) fn new(timing: SoftphoneTiming, media: Option<SoftphoneMedia>) -> Self {
+        Self::with_devices(timing, media, None)
+    }
+
+    pub(crate) fn with_devices(
+        timing: SoftphoneTiming,
+        media: Option<SoftphoneMedia>,
+        devices: Option<crate::devices::Devices>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 registry: Mutex::new(HashMap::new()),
                 legs: Mutex::new(HashMap::new()),
                 timing,
                 media,
+                devices,
             }),
         }
+    }
+
+    /// The Devices that take `call` (a Device call), if any.
+    fn device_call(&self, call: Sid) -> Option<&crate::devices::Devices> {
+        self.inner.devices.as_ref().filter(|d| d.owns(call))
     }
 
     /// Keeps what the browser side of each softphone call hears in `log`, found by the call's
@@ -254,6 +271,14 @@ impl LegConnector for Softphones {
 
     fn start_leg(&self, leg: LegStart, events: LegEvents) {
         let identity = leg.to.strip_prefix("client:").unwrap_or(&leg.to);
+        if let Some(devices) = &self.inner.devices {
+            let registered = devices.registered(leg.account, identity);
+            if !registered.is_empty() {
+                tracing::debug!(call = %leg.call, devices = registered.len(), "ringing Voice SDK Devices");
+                devices.ring(&leg, registered, events);
+                return;
+            }
+        }
         let config = self.get(leg.account, identity).map_or_else(
             || SoftphoneConfig {
                 behavior: Behavior::Unreachable,
@@ -276,6 +301,10 @@ impl LegConnector for Softphones {
     }
 
     fn answer_leg(&self, call: Sid) {
+        if let Some(devices) = self.device_call(call) {
+            devices.answer_leg(call);
+            return;
+        }
         let state = lock(&self.inner.legs)
             .get(&call)
             .map(|leg| (leg.account, leg.config.clone(), leg.events.clone()));
@@ -286,6 +315,10 @@ impl LegConnector for Softphones {
     }
 
     fn end_leg(&self, call: Sid, how: LegEnd) {
+        if let Some(devices) = self.device_call(call) {
+            devices.end_leg(call, how);
+            return;
+        }
         tracing::trace!(%call, ?how, "softphone leg ended");
         self.drop_leg(call);
     }
@@ -299,6 +332,9 @@ impl LegConnector for Softphones {
     }
 
     fn release(&self, call: Sid) {
+        if let Some(devices) = self.device_call(call) {
+            devices.release(call);
+        }
         self.drop_leg(call);
     }
 }

@@ -1,6 +1,7 @@
-//! API keys: secrets kept as digests, scoped to their account.
+//! API keys: secrets kept as digests (and sealed with the store's secret key), scoped to their
+//! account.
 
-use dialtone_store::{PageRequest, PageSize, StoreError};
+use dialtone_store::{PageRequest, PageSize, SecretKey, StoreError};
 use dialtone_types::{Sid, SidKind};
 
 use crate::common::{ACCOUNT, Harness, OTHER, at, backend_tests, open_with_accounts};
@@ -124,4 +125,45 @@ async fn update_list_delete(h: &Harness) {
     assert_eq!(left.next, None);
 }
 
-backend_tests!(create_fetch_verify, update_list_delete);
+async fn secrets_are_sealed_with_the_secret_key(h: &Harness) {
+    let key = SecretKey::new([42; 32]);
+    let store = open_with_accounts(h).await.with_secret_key(key.clone());
+    let created = store
+        .create_key(ACCOUNT, key_sid(1), "sdk", "voice-s3cret", at(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.key_secret(&created).unwrap().as_deref(),
+        Some("voice-s3cret")
+    );
+    let fetched = store.fetch_key(ACCOUNT, key_sid(1)).await.unwrap();
+    assert_eq!(
+        store.key_secret(&fetched).unwrap().as_deref(),
+        Some("voice-s3cret")
+    );
+    // Basic auth still checks the digest.
+    assert!(fetched.verify_secret("voice-s3cret"));
+    // The secret is not in the row in clear (the Debug of the key holds the sealed value).
+    assert!(!format!("{fetched:?}").contains("voice-s3cret"));
+    // Another secret key cannot open it.
+    let other = h.open().await.with_secret_key(SecretKey::new([1; 32]));
+    let fetched = other.fetch_key(ACCOUNT, key_sid(1)).await.unwrap();
+    assert!(matches!(
+        other.key_secret(&fetched),
+        Err(StoreError::Sealed(_))
+    ));
+    // A store without a secret key keeps only the digest.
+    let plain = h.open().await;
+    let unsealed = plain
+        .create_key(ACCOUNT, key_sid(2), "old", "other-s3cret", at(2))
+        .await
+        .unwrap();
+    assert_eq!(plain.key_secret(&unsealed).unwrap(), None);
+    assert_eq!(store.key_secret(&unsealed).unwrap(), None);
+}
+
+backend_tests!(
+    create_fetch_verify,
+    update_list_delete,
+    secrets_are_sealed_with_the_secret_key
+);
