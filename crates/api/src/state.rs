@@ -83,6 +83,8 @@ pub struct ApiState {
     /// Readiness and metrics (`/readyz`, `/metrics`); without it the server is always ready
     /// and serves no metrics.
     pub(crate) operations: Option<Arc<dyn crate::Operations>>,
+    /// The web console's sign-in sessions and failed-attempt counts (`/console`).
+    pub(crate) console: Arc<crate::console::Sessions>,
 }
 
 impl fmt::Debug for ApiState {
@@ -117,6 +119,7 @@ impl ApiState {
             public_url: Arc::from("https://api.twilio.com"),
             content_approvals: crate::ContentApprovals::default(),
             operations: None,
+            console: Arc::new(crate::console::Sessions::default()),
         }
     }
 

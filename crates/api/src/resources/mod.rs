@@ -7,7 +7,7 @@ pub(crate) mod calls;
 pub(crate) mod content_approvals;
 mod content_types;
 pub(crate) mod contents;
-mod heard;
+pub(crate) mod heard;
 pub(crate) mod keys;
 pub(crate) mod recordings;
 pub(crate) mod senders;
