@@ -9,7 +9,9 @@
 #     throwaway cluster from Debian's postgresql server binaries, in a temporary directory);
 #   - /usr/bin/python3 with aiortc (Debian's python3-aiortc), the WebRTC interop peer;
 #   - libopus-dev and pkg-config (the Opus codec is linked from the system), espeak-ng (<Say>), lame
-#     (recordings as MP3).
+#     (recordings as MP3);
+#   - the console's browser test: Debian's chromium, node with npm, and puppeteer-core (from npm,
+#     into $DIALTONE_NPM, by default $HOME/.cache/dialtone-npm; it downloads no browser).
 # Values already in the environment are used as they are. Missing Debian packages are
 # installed with apt-get when running as root; otherwise the run fails, naming them.
 #
@@ -19,6 +21,8 @@ VENV="${DIALTONE_VENV:-$HOME/.cache/dialtone-venv}"
 TWILIO_SPEC='twilio>=9.13,<10'
 MOTO_SPEC='moto[server]>=5.1,<6'
 AIORTC_PYTHON=/usr/bin/python3
+NPM_DIR="${DIALTONE_NPM:-$HOME/.cache/dialtone-npm}"
+PUPPETEER_SPEC='puppeteer-core@25'
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
@@ -69,6 +73,16 @@ missing_packages() {
     # <Say> speaks with espeak-ng; its absence is a tested fault, not a skip.
     if ! command -v espeak-ng >/dev/null; then
         need+=(espeak-ng)
+    fi
+    # The console's browser test (crates/cli/tests/e2e_console.rs).
+    if ! command -v chromium >/dev/null; then
+        need+=(chromium)
+    fi
+    if ! command -v node >/dev/null; then
+        need+=(nodejs)
+    fi
+    if ! command -v npm >/dev/null; then
+        need+=(npm)
     fi
     echo "${need[*]}"
 }
@@ -184,11 +198,26 @@ check_aiortc() {
     echo "aiortc $("$AIORTC_PYTHON" -c 'import aiortc; print(aiortc.__version__)') for $AIORTC_PYTHON"
 }
 
+# puppeteer-core for the console's browser test, in $NPM_DIR (the test finds it there through
+# DIALTONE_NPM). PUPPETEER_SKIP_DOWNLOAD: the test drives Debian's chromium, nothing else.
+setup_npm() {
+    if [ -f "$NPM_DIR/node_modules/puppeteer-core/package.json" ]; then
+        echo "reusing puppeteer-core $(node -p "require('$NPM_DIR/node_modules/puppeteer-core/package.json').version") in $NPM_DIR"
+    else
+        mkdir -p "$NPM_DIR"
+        PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix "$NPM_DIR" --no-audit --no-fund --silent \
+            "$PUPPETEER_SPEC" || die "could not npm install $PUPPETEER_SPEC into $NPM_DIR (the npm registry must be reachable)"
+        echo "installed $PUPPETEER_SPEC into $NPM_DIR"
+    fi
+    export DIALTONE_NPM="$NPM_DIR"
+}
+
 # Everything above, in order; Debian packages first, in one apt-get.
 provision() {
     # shellcheck disable=SC2046 # the list is words
     install_packages $(missing_packages)
     setup_python
+    setup_npm
     setup_postgres
     check_aiortc
 }
