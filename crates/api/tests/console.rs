@@ -32,6 +32,7 @@ struct Console {
     app: axum::Router,
     store: Store,
     clock: Arc<Movable>,
+    control: Arc<FakeControl>,
 }
 
 struct Answer {
@@ -88,9 +89,10 @@ impl Console {
             .await
             .unwrap();
         let clock = Arc::new(Movable(AtomicU64::new(NOW.0)));
+        let control = Arc::new(FakeControl::new(store.clone()));
         let state = ApiState::new(
             store.clone(),
-            Arc::new(FakeControl::new(store.clone())),
+            control.clone(),
             clock.clone(),
             Arc::new(Counter::default()),
         );
@@ -98,6 +100,7 @@ impl Console {
             app: dialtone_api::router(f(state)),
             store,
             clock,
+            control,
         }
     }
 
@@ -789,4 +792,239 @@ async fn ten_thousand_calls_page_quickly() {
     let bad = c.get(&b, "/console/calls?date=yesterday").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("invalid date"));
+}
+
+#[tokio::test]
+async fn applications_are_created_edited_and_deleted_through_their_forms() {
+    let c = Console::new().await;
+    let b = c.sign_in().await;
+    // A refusal shows the API's code and message, and keeps what was typed.
+    let bad = c
+        .post(
+            &b,
+            "/console/applications",
+            "FriendlyName=Support&VoiceUrl=not-a-url",
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body
+            .contains("Error 21205: VoiceUrl is not a valid URL: not-a-url"),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("value=\"not-a-url\""));
+    let made = c
+        .post(
+            &b,
+            "/console/applications",
+            "FriendlyName=Support&VoiceUrl=https%3A%2F%2Fapp.test%2Fvoice&VoiceMethod=GET",
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let edit_path = made.location().to_owned();
+    let sid: Sid = edit_path.rsplit('/').next().unwrap().parse().unwrap();
+    let edit = c.get(&b, &edit_path).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert!(edit.body.contains("value=\"https://app.test/voice\""));
+    assert!(
+        edit.body
+            .contains("<option value=\"GET\" selected>GET</option>")
+    );
+    let saved = c
+        .post(
+            &b,
+            &edit_path,
+            "FriendlyName=Sales&VoiceUrl=https%3A%2F%2Fapp.test%2Fsales&VoiceMethod=POST\
+             &VoiceFallbackUrl=&VoiceFallbackMethod=POST&StatusCallback=&StatusCallbackMethod=POST",
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stored = c.store.fetch_application(account(), sid).await.unwrap();
+    assert_eq!(
+        (
+            stored.friendly_name.as_str(),
+            stored.voice_url.as_deref(),
+            stored.voice_method.as_str()
+        ),
+        ("Sales", Some("https://app.test/sales"), "POST")
+    );
+    let deleted = c.post(&b, &format!("{edit_path}/delete"), "").await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(c.store.fetch_application(account(), sid).await.is_err());
+    let again = c.post(&b, &format!("{edit_path}/delete"), "").await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    // Another account's application cannot be edited either.
+    let theirs = c
+        .store
+        .create_application(
+            other_account(),
+            &dialtone_store::NewApplication {
+                sid: Sid::new(SidKind::Application, 0xbb),
+                friendly_name: "theirs".into(),
+                voice_url: None,
+                voice_method: "POST".into(),
+                voice_fallback_url: None,
+                voice_fallback_method: "POST".into(),
+                status_callback: None,
+                status_callback_method: "POST".into(),
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    let path = format!("/console/applications/{}", theirs.sid);
+    assert_eq!(c.get(&b, &path).await.status, StatusCode::NOT_FOUND);
+    let post = c.post(&b, &path, "FriendlyName=mine").await;
+    assert_eq!(post.status, StatusCode::NOT_FOUND);
+    let del = c.post(&b, &format!("{path}/delete"), "").await;
+    assert_eq!(del.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        c.store
+            .fetch_application(other_account(), theirs.sid)
+            .await
+            .unwrap()
+            .friendly_name,
+        "theirs"
+    );
+}
+
+#[tokio::test]
+async fn keys_are_created_renamed_and_deleted() {
+    let c = Console::new().await;
+    let b = c.sign_in().await;
+    let made = c.post(&b, "/console/keys", "FriendlyName=ci").await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let key_start = made.body.find("Key <code>").unwrap() + 10;
+    let key: Sid = made.body[key_start..key_start + 34].parse().unwrap();
+    // The secret is on the creation page only.
+    let list = c.get(&b, "/console/keys").await;
+    assert!(!list.body.contains("class=\"secret\""));
+    assert!(list.body.contains(&key.to_string()));
+    let renamed = c
+        .post(&b, &format!("/console/keys/{key}"), "FriendlyName=deploy")
+        .await;
+    assert_eq!(renamed.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        c.store
+            .fetch_key(account(), key)
+            .await
+            .unwrap()
+            .friendly_name,
+        "deploy"
+    );
+    let deleted = c.post(&b, &format!("/console/keys/{key}/delete"), "").await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(c.store.fetch_key(account(), key).await.is_err());
+    let missing = c.post(&b, &format!("/console/keys/{key}/delete"), "").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_call_page_shows_its_parent_and_children() {
+    let c = Console::new().await;
+    let parent = call_sid(0x10);
+    c.store
+        .insert_call(
+            account(),
+            &new_call(
+                parent,
+                "client:agent".into(),
+                "+15550001111".into(),
+                Direction::OutboundApi,
+            ),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let child = call_sid(0x11);
+    let mut dialed = new_call(
+        child,
+        "whatsapp:+15550002222".into(),
+        "whatsapp:+15550003333".into(),
+        Direction::OutboundDial,
+    );
+    dialed.parent_call_sid = Some(parent);
+    c.store.insert_call(account(), &dialed, NOW).await.unwrap();
+    let b = c.sign_in().await;
+    let page = c.get(&b, &format!("/console/calls/{parent}")).await;
+    assert!(page.body.contains("Parent and children"));
+    assert!(page.body.contains(&format!("id=\"call-{child}\"")));
+    let page = c.get(&b, &format!("/console/calls/{child}")).await;
+    assert!(page.body.contains(&format!("id=\"call-{parent}\"")));
+    assert!(page.body.contains("whatsapp:+15550002222"));
+}
+
+#[tokio::test]
+async fn softphones_are_registered_and_place_calls_from_the_console() {
+    let c = Console::new().await;
+    let b = c.sign_in().await;
+    let page = c.get(&b, "/console/whatsapp").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("Simulated users exist in simulator mode only.")
+    );
+    let bad = c
+        .post(
+            &b,
+            "/console/softphones",
+            "Identity=alice&Behavior=sing&AnswerAfter=1&HangupAfter=",
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Behavior is not valid"), "{}", bad.body);
+    let ok = c
+        .post(
+            &b,
+            "/console/softphones",
+            "Identity=alice&Behavior=busy&AnswerAfter=2&HangupAfter=&Audio=tone%3A440",
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    {
+        let phones = c.control.phones.lock().unwrap();
+        let alice = phones
+            .get(&(account(), "alice".to_owned()))
+            .expect("registered");
+        assert_eq!(alice.behavior.as_str(), "busy");
+        assert_eq!(alice.answer_after, Duration::from_secs(2));
+        assert_eq!(alice.hangup_after, None);
+    }
+    let page = c.get(&b, "/console/whatsapp").await;
+    assert!(page.body.contains("client:alice"));
+    // A call from the softphone into an application.
+    let made = c
+        .post(
+            &b,
+            "/console/applications",
+            "FriendlyName=IVR&VoiceUrl=https%3A%2F%2Fapp.test%2Fivr",
+        )
+        .await;
+    let app = made.location().rsplit('/').next().unwrap().to_owned();
+    let call = c
+        .post(
+            &b,
+            "/console/softphones/call",
+            &format!("Identity=alice&ApplicationSid={app}&To="),
+        )
+        .await;
+    assert_eq!(call.status, StatusCode::SEE_OTHER, "{}", call.body);
+    assert!(
+        call.location().starts_with("/console/calls/CA"),
+        "{}",
+        call.location()
+    );
+    let sent = c.control.recorded.lock().unwrap().softphone_calls.clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].identity, "alice");
+    assert!(sent[0].params.is_empty(), "{:?}", sent[0].params);
+    let removed = c
+        .post(&b, "/console/softphones/delete", "Identity=alice")
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    let gone = c
+        .post(&b, "/console/softphones/delete", "Identity=alice")
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
