@@ -293,6 +293,10 @@ async fn wrong_credentials_are_401_and_the_sixth_try_is_429() {
         a.body
             .contains("Too many failed sign-ins. Try again in 15 minute(s).")
     );
+    // Writing the SID's hex digits in capitals is the same account.
+    let shouted = format!("AC{}", ac[2..].to_ascii_uppercase());
+    let a = c.sign_in_form(&shouted, TOKEN, "").await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
     // Another account is not locked out by failures on this one (no client address here).
     let other = c
         .sign_in_form(&other_account().to_string(), OTHER_TOKEN, "")
@@ -302,6 +306,7 @@ async fn wrong_credentials_are_401_and_the_sixth_try_is_429() {
     c.advance(Duration::from_mins(15));
     let a = c.sign_in_form(&ac, TOKEN, "").await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
+
     // Garbage is a wrong credential like any other, never a 500.
     for user in ["", "AC", "not a sid", "<script>", "SK123"] {
         let a = c.sign_in_form(user, "x", "").await;
@@ -1027,4 +1032,82 @@ async fn softphones_are_registered_and_place_calls_from_the_console() {
         .post(&b, "/console/softphones/delete", "Identity=alice")
         .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn senders_say_whether_they_are_voice_enabled_and_why() {
+    let c = Console::new().await;
+    let b = c.sign_in().await;
+    let made = c
+        .post(
+            &b,
+            "/console/applications",
+            "FriendlyName=Support&VoiceUrl=https%3A%2F%2Fapp.test%2Fvoice",
+        )
+        .await;
+    let app: Sid = made.location().rsplit('/').next().unwrap().parse().unwrap();
+    let silent = c
+        .post(&b, "/console/applications", "FriendlyName=Silent")
+        .await;
+    let silent: Sid = silent
+        .location()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    for (n, number, voice) in [
+        (1, "+15550000001", Some(app)),
+        (2, "+15550000002", None),
+        (3, "+15550000003", Some(silent)),
+    ] {
+        c.store
+            .create_sender(
+                account(),
+                Sid::new(SidKind::Sender, n),
+                &dialtone_store::NewSender {
+                    sender_id: format!("whatsapp:{number}"),
+                    friendly_name: Some(format!("<b>sender {n}</b>")),
+                    status: "ONLINE".into(),
+                    waba_id: None,
+                    voice_application_sid: voice,
+                    phone_number_id: format!("pn{n}"),
+                },
+                NOW,
+            )
+            .await
+            .unwrap();
+    }
+    let page = c.get(&b, "/console/whatsapp").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!(
+        "<span class=\"badge ok\">voice-enabled</span> calls run application {app} (Support)"
+    )));
+    assert!(page.body.contains(
+        "<span class=\"badge bad\">not voice-enabled</span> no voice application \
+         (configuration.voice_application_sid is not set)"
+    ));
+    assert!(page.body.contains(&format!(
+        "<span class=\"badge bad\">not voice-enabled</span> its voice application {silent} has no Voice URL"
+    )));
+    assert!(page.body.contains("&lt;b&gt;sender 1&lt;/b&gt;"));
+}
+
+#[tokio::test]
+async fn a_successful_sign_in_forgets_the_accounts_failures() {
+    let c = Console::new().await;
+    let ac = account().to_string();
+    for _ in 0..4 {
+        let a = c.sign_in_form(&ac, "wrong", "").await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    }
+    let ok = c.sign_in_form(&ac, TOKEN, "").await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    // Five more wrong tries are 401 (they would be 429 from the sixth failure on otherwise).
+    for _ in 0..5 {
+        let a = c.sign_in_form(&ac, "wrong", "").await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    }
+    let a = c.sign_in_form(&ac, "wrong", "").await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
 }

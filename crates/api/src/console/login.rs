@@ -88,7 +88,11 @@ fn attempt_keys(params: &Params, peer: Option<SocketAddr>) -> Vec<String> {
         .map(str::trim)
         .filter(|a| !a.is_empty())
         .unwrap_or(user);
-    let mut keys = vec![format!("account:{}", account.to_ascii_uppercase())];
+    // Canonical, so that writing the hex digits in another case is the same account.
+    let account = account
+        .parse::<Sid>()
+        .map_or_else(|_| account.to_ascii_lowercase(), |sid| sid.to_string());
+    let mut keys = vec![format!("account:{account}")];
     if let Some(peer) = peer {
         keys.push(format!("ip:{}", peer.ip()));
     }
@@ -210,4 +214,26 @@ pub(crate) async fn logout(State(state): State<ApiState>, session: Session) -> R
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_count_against_the_account_tried_and_the_address() {
+        let peer: SocketAddr = "192.0.2.7:5555".parse().unwrap();
+        let sid = Sid::new(SidKind::Account, 0xab);
+        let upper = format!("AC{}", &sid.to_string()[2..].to_ascii_uppercase());
+        let p = Params::parse(format!("Username={upper}&Password=x").as_bytes());
+        assert_eq!(
+            attempt_keys(&p, Some(peer)),
+            [format!("account:{sid}"), "ip:192.0.2.7".to_owned()]
+        );
+        // With an API key, the account named (else the key) is what is limited.
+        let p = Params::parse(format!("Username=SK1&AccountSid={sid}").as_bytes());
+        assert_eq!(attempt_keys(&p, None), [format!("account:{sid}")]);
+        let p = Params::parse(b"Username=Not-A-Sid&AccountSid=");
+        assert_eq!(attempt_keys(&p, None), ["account:not-a-sid"]);
+    }
 }
