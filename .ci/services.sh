@@ -8,9 +8,9 @@
 #   - DIALTONE_TEST_POSTGRES_URL: a PostgreSQL server the tests may create databases on (a
 #     throwaway cluster from Debian's postgresql server binaries, in a temporary directory);
 #   - /usr/bin/python3 with aiortc (Debian's python3-aiortc), the WebRTC interop peer;
-#   - Debian's chromium and nodejs/npm, and DIALTONE_SDK_MODULES: a node_modules (npm install into
-#     $DIALTONE_NPM, by default $HOME/.cache/dialtone-npm) with puppeteer-core and the published
-#     @twilio/voice-sdk, for the Voice SDK browser test (crates/cli/tests/e2e_voice_sdk.rs);
+#   - Debian's chromium and nodejs/npm, and DIALTONE_NPM / DIALTONE_SDK_MODULES: a node_modules
+#     (npm install into $DIALTONE_NPM, by default $HOME/.cache/dialtone-npm) with puppeteer-core
+#     and the published @twilio/voice-sdk, for the browser tests (the console, the Voice SDK);
 #   - libopus-dev and pkg-config (the Opus codec is linked from the system), espeak-ng (<Say>), lame
 #     (recordings as MP3).
 # Values already in the environment are used as they are. Missing Debian packages are
@@ -22,6 +22,8 @@ VENV="${DIALTONE_VENV:-$HOME/.cache/dialtone-venv}"
 TWILIO_SPEC='twilio>=9.13,<10'
 MOTO_SPEC='moto[server]>=5.1,<6'
 AIORTC_PYTHON=/usr/bin/python3
+NPM_DIR="${DIALTONE_NPM:-$HOME/.cache/dialtone-npm}"
+NPM_SPECS=(puppeteer-core@25 @twilio/voice-sdk@2)
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
@@ -69,7 +71,7 @@ missing_packages() {
     if ! command -v lame >/dev/null; then
         need+=(lame)
     fi
-    # The Voice SDK browser test: headless Chromium driven by puppeteer-core from npm.
+    # The browser tests (the console, the Voice SDK): headless Chromium driven by puppeteer-core.
     if ! command -v chromium >/dev/null; then
         need+=(chromium)
     fi
@@ -194,23 +196,22 @@ check_aiortc() {
     echo "aiortc $("$AIORTC_PYTHON" -c 'import aiortc; print(aiortc.__version__)') for $AIORTC_PYTHON"
 }
 
-# npm packages of the Voice SDK browser test, into a cache dir. Exports DIALTONE_SDK_MODULES.
-NPM_DIR="${DIALTONE_NPM:-$HOME/.cache/dialtone-npm}"
-NPM_SPECS=(puppeteer-core@24 @twilio/voice-sdk@2)
+# npm packages of the browser tests, into $NPM_DIR: puppeteer-core (drives Debian's chromium;
+# PUPPETEER_SKIP_DOWNLOAD, it fetches no browser of its own) and the published
+# @twilio/voice-sdk. Exports DIALTONE_NPM (the console test) and DIALTONE_SDK_MODULES (the Voice
+# SDK test); a DIALTONE_SDK_MODULES already set is used as it is.
 setup_npm() {
-    if [ -n "${DIALTONE_SDK_MODULES:-}" ]; then
-        echo "using DIALTONE_SDK_MODULES=$DIALTONE_SDK_MODULES"
-        return
-    fi
     local modules="$NPM_DIR/node_modules"
-    if [ ! -d "$modules/puppeteer-core" ] || [ ! -f "$modules/@twilio/voice-sdk/dist/twilio.min.js" ]; then
+    if [ ! -f "$modules/puppeteer-core/package.json" ] || [ ! -f "$modules/@twilio/voice-sdk/dist/twilio.min.js" ]; then
         mkdir -p "$NPM_DIR"
         [ -f "$NPM_DIR/package.json" ] || echo '{"name":"dialtone-e2e-npm","private":true}' >"$NPM_DIR/package.json"
-        (cd "$NPM_DIR" && npm install --silent --no-audit --no-fund "${NPM_SPECS[@]}") ||
+        (cd "$NPM_DIR" && PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund "${NPM_SPECS[@]}") ||
             die "could not npm install ${NPM_SPECS[*]} into $NPM_DIR (the npm registry must be reachable)"
     fi
-    export DIALTONE_SDK_MODULES="$modules"
-    echo "Voice SDK $(node -p "require('$modules/@twilio/voice-sdk/package.json').version") in $modules"
+    export DIALTONE_NPM="$NPM_DIR"
+    export DIALTONE_SDK_MODULES="${DIALTONE_SDK_MODULES:-$modules}"
+    echo "puppeteer-core $(node -p "require('$modules/puppeteer-core/package.json').version")," \
+        "Voice SDK $(node -p "require('$DIALTONE_SDK_MODULES/@twilio/voice-sdk/package.json').version")"
 }
 
 # Everything above, in order; Debian packages first, in one apt-get.

@@ -109,7 +109,19 @@ async fn authenticate(
     account: Option<Sid>,
 ) -> Result<Caller, ApiError> {
     let (user, password) = basic_credentials(headers).ok_or(ApiError::Unauthenticated)?;
-    let user: Sid = user.parse().map_err(|_| ApiError::Unauthenticated)?;
+    verify(state, &user, &password, account).await
+}
+
+/// Checks `user` (an account SID or an API key SID) and `password` (the auth token or the
+/// key's secret); `account` is the account the request is about, when known. The one check
+/// behind both HTTP Basic and the console's sign-in form.
+pub(crate) async fn verify(
+    state: &ApiState,
+    user: &str,
+    password: &str,
+    account: Option<Sid>,
+) -> Result<Caller, ApiError> {
+    let user: Sid = user.trim().parse().map_err(|_| ApiError::Unauthenticated)?;
     match user.kind() {
         SidKind::Account => {
             if account.is_some_and(|a| a != user) {
@@ -148,7 +160,7 @@ async fn authenticate(
             };
             for candidate in candidates {
                 match state.store.fetch_key(candidate, user).await {
-                    Ok(key) if key.verify_secret(&password) => {
+                    Ok(key) if key.verify_secret(password) => {
                         return Ok(Caller {
                             account: candidate,
                             key: Some(user),

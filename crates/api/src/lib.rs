@@ -6,7 +6,8 @@
 //! dates, Twilio's page envelope and Twilio's error body. Besides Twilio's resources it serves
 //! the Content API's `/v1/Content` (message templates and their WhatsApp approval), WhatsApp
 //! messages (`/Messages.json`, call permission requests), a sender's known call permissions,
-//! the softphone simulator (`/sim/v1/Clients`), `GET /healthz`, `GET /readyz` and
+//! the softphone simulator (`/sim/v1/Clients`), the web console (`/console`),
+//! `GET /healthz`, `GET /readyz` and
 //! `GET /metrics`.
 //!
 //! The crate is the HTTP edge only. Records are read from [`dialtone_store`]; anything that
@@ -22,6 +23,7 @@
 mod admission;
 mod approvals;
 mod auth;
+mod console;
 mod control;
 mod error;
 mod http;
@@ -77,6 +79,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(resources::senders(&state))
         .merge(resources::content(&state))
         .merge(whatsapp_webhook::routes(&state))
+        .merge(console::routes(&state))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed);
     http::layers(api, &state).with_state(state)

@@ -87,6 +87,8 @@ pub struct ApiState {
     pub(crate) operations: Option<Arc<dyn crate::Operations>>,
     /// Voice SDK Devices (`/signal`); without it the socket answers 31000 and closes.
     pub(crate) devices: Option<Arc<dyn crate::voice_sdk::DevicePort>>,
+    /// The web console's sign-in sessions and failed-attempt counts (`/console`).
+    pub(crate) console: Arc<crate::console::Sessions>,
 }
 
 impl fmt::Debug for ApiState {
@@ -123,6 +125,7 @@ impl ApiState {
             messaging: None,
             operations: None,
             devices: None,
+            console: Arc::new(crate::console::Sessions::default()),
         }
     }
 

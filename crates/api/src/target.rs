@@ -21,6 +21,16 @@ pub struct Target {
 }
 
 impl Target {
+    /// A target for `path` with `params` as its captured segments: how the console hands a
+    /// REST handler the resource a form names.
+    pub(crate) fn new(path: String, params: &[(&str, &str)]) -> Self {
+        let params = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self { path, params }
+    }
+
     /// The request path, e.g. `/2010-04-01/Accounts/AC.../Calls/CA....json`.
     pub fn path(&self) -> &str {
         &self.path

@@ -399,9 +399,13 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     }
     tracing::info!(%bound, "listening");
 
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    // The peer address reaches handlers (the console counts failed sign-ins per address).
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     let _ = stop_sdk.send(true);
     tracing::info!("no longer accepting requests; draining live calls");
     runtime.shutdown().await;

@@ -217,6 +217,8 @@ pub struct CallFilter {
     pub parent_call_sid: Option<Sid>,
     /// `Status`.
     pub status: Option<CallStatus>,
+    /// The call's direction (not a Twilio list filter; the console filters by it).
+    pub direction: Option<Direction>,
     /// `StartTime`, `StartTime<`, `StartTime>`.
     pub start_time: TimeRange,
     /// `EndTime`, `EndTime<`, `EndTime>`.
@@ -716,6 +718,7 @@ impl Store {
             "AND ($8 IS NULL OR end_time >= $8) ",
             "AND ($9 IS NULL OR end_time < $9) ",
             "AND ($10 IS NULL OR date_created < $10 OR (date_created = $10 AND sid < $11)) ",
+            "AND ($14 IS NULL OR direction = $14) ",
             "ORDER BY date_created DESC, sid DESC LIMIT $12 OFFSET $13"
         );
         if [&filter.to, &filter.from]
@@ -743,6 +746,7 @@ impl Store {
             .bind(after_sid)
             .bind(page.limit())
             .bind(page.offset())
+            .bind(filter.direction.map(Direction::as_str))
             .fetch_all(pool)
             .await)
         .ctx("list calls")?;

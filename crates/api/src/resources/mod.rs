@@ -8,7 +8,7 @@ pub(crate) mod calls;
 pub(crate) mod content_approvals;
 mod content_types;
 pub(crate) mod contents;
-mod heard;
+pub(crate) mod heard;
 pub(crate) mod keys;
 pub(crate) mod messages;
 pub(crate) mod recordings;

@@ -203,7 +203,7 @@ fn path_number(target: &Target) -> Result<E164, ApiError> {
     E164::parse(target.segment("number")?).map_err(|_| target.not_found())
 }
 
-async fn put(
+pub(crate) async fn put(
     State(state): State<ApiState>,
     caller: Caller,
     Form(params): Form,
@@ -236,7 +236,7 @@ async fn fetch(
     Ok(Json(user_json(caller.account, &user)))
 }
 
-async fn remove(
+pub(crate) async fn remove(
     State(state): State<ApiState>,
     caller: Caller,
     target: Target,
@@ -267,7 +267,7 @@ async fn list_calls(
     ))
 }
 
-async fn call(
+pub(crate) async fn call(
     State(state): State<ApiState>,
     caller: Caller,
     target: Target,

@@ -326,6 +326,32 @@ async fn list_filters(h: &Harness) {
         .await,
         sids(&[5])
     );
+    // Direction (the console's filter): 2 and 3 were dialed, the rest created over REST.
+    assert_eq!(
+        list(CallFilter {
+            direction: Some(Direction::OutboundDial),
+            ..CallFilter::default()
+        })
+        .await,
+        sids(&[3, 2])
+    );
+    assert_eq!(
+        list(CallFilter {
+            direction: Some(Direction::OutboundApi),
+            status: Some(CallStatus::Completed),
+            ..CallFilter::default()
+        })
+        .await,
+        sids(&[4, 1])
+    );
+    assert_eq!(
+        list(CallFilter {
+            direction: Some(Direction::Inbound),
+            ..CallFilter::default()
+        })
+        .await,
+        sids(&[])
+    );
 
     // at(0) is 2024-06-01T00:00:00Z.
     assert_eq!(at(0), UnixMillis(1_717_200_000_000));
