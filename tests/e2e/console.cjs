@@ -145,6 +145,8 @@ async function main() {
     check(page.url() === `${BASE}/console/calls/${sid2}`, "the call's page opens from the list");
     const entries = await page.$$eval("#timeline li", (lis) => lis.map((l) => l.textContent));
     check(entries.some((t) => t.includes("Created")) && entries.some((t) => t.includes("TwiML fetch")), `the timeline shows the creation and the TwiML fetch (${entries.length} entries)`);
+    const statuses = await page.$$eval("#timeline li .badge[data-status]", (bs) => bs.map((b) => b.dataset.status));
+    check(JSON.stringify(statuses) === JSON.stringify(["queued", "ringing", "in-progress", "completed"]), `the timeline shows every status in order: ${statuses.join(", ")}`);
     const diag = await page.$eval('#documents li[data-line="4"] .diag', (d) => d.textContent);
     check(diag.includes("line 4"), `the broken document's diagnostic is at line 4: ${diag.trim()}`);
     const line4 = await page.$eval('#documents li[data-line="4"] code', (c) => c.textContent);

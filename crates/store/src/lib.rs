@@ -42,6 +42,7 @@ mod page;
 mod recordings;
 mod sealed;
 mod senders;
+mod transitions;
 
 pub use accounts::Account;
 pub use applications::{Application, ApplicationUpdate, NewApplication};
@@ -66,3 +67,4 @@ pub use recordings::{
 };
 pub use sealed::{SealError, SecretKey};
 pub use senders::{NewSender, Sender, SenderUpdate, SenderWebhook};
+pub use transitions::CallTransition;

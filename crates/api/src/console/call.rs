@@ -3,17 +3,16 @@
 //! `X-Twilio-Signature` it carried), the TwiML documents it ran with their diagnostics at
 //! their lines, and its recordings with a player and a download.
 //!
-//! Everything comes from what the engine recorded: the call row, its Events (one per webhook
-//! attempt) and Notifications. State changes between webhooks are not stored one by one, so
-//! the timeline shows those the records prove: creation, each `CallStatus` a webhook
-//! reported, the start and the end.
+//! Everything comes from what the engine recorded: the call row, every status it took (the
+//! store's call transitions, written by the schema on each change), its Events (one per
+//! webhook attempt) and Notifications.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dialtone_store::{
-    Call, CallEvent, CallFilter, Notification, PageRequest, PageSize, Recording, RecordingFilter,
-    StoreError,
+    Call, CallEvent, CallFilter, CallTransition, Notification, PageRequest, PageSize, Recording,
+    RecordingFilter, StoreError,
 };
 use dialtone_twiml::Context;
 use dialtone_types::{Level, Sid, SidKind, UnixMillis};
@@ -91,6 +90,7 @@ struct Loaded {
     call: Call,
     parent: Option<Call>,
     children: Vec<Call>,
+    transitions: Vec<CallTransition>,
     events: Vec<CallEvent>,
     notifications: Vec<Notification>,
     recordings: Vec<Recording>,
@@ -115,6 +115,7 @@ async fn load(state: &ApiState, account: Sid, sid: Sid) -> Result<Loaded, StoreE
         )
         .await?
         .items;
+    let transitions = store.list_call_transitions(account, sid).await?;
     let events = store
         .list_events(account, sid, &PageRequest::first(rows()))
         .await?
@@ -139,6 +140,7 @@ async fn load(state: &ApiState, account: Sid, sid: Sid) -> Result<Loaded, StoreE
         call,
         parent,
         children,
+        transitions,
         events,
         notifications,
         recordings,
@@ -254,31 +256,29 @@ struct Entry {
 
 fn timeline(l: &Loaded) -> Markup {
     let c = &l.call;
-    let mut entries = vec![Entry {
-        at: c.date_created,
-        what: html! { "Created (" (c.direction.as_str()) ")" },
-        class: "state",
-    }];
+    let mut entries: Vec<Entry> = l
+        .transitions
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Entry {
+            at: t.at,
+            what: if i == 0 {
+                html! { "Created (" (c.direction.as_str()) ") " (status_badge(t.status)) }
+            } else {
+                html! { "Status " (status_badge(t.status)) }
+            },
+            class: "state",
+        })
+        .collect();
     if let Some(t) = c.start_time {
         entries.push(Entry {
             at: t,
-            what: html! { "Dialing started" },
+            what: html! { "Answered" },
             class: "state",
         });
     }
-    let mut last_status: Option<&str> = None;
     for (i, e) in l.events.iter().enumerate() {
         let k = kind(e);
-        if let Some(status) = param(e, "CallStatus")
-            && last_status != Some(status)
-        {
-            last_status = Some(status);
-            entries.push(Entry {
-                at: e.requested_at,
-                what: html! { "Status " span.badge data-status=(status) { (status) } },
-                class: "state",
-            });
-        }
         let outcome = e
             .response_status
             .map_or_else(|| html! { "no response" }, |s| html! { "HTTP " (s) });
@@ -306,7 +306,9 @@ fn timeline(l: &Loaded) -> Markup {
     if let Some(t) = c.end_time {
         entries.push(Entry {
             at: t,
-            what: html! { "Ended: " (status_badge(c.status)) },
+            what: html! {
+                "Ended" @if let Some(d) = c.duration { " after " (d) " s" }
+            },
             class: "state",
         });
     }

@@ -20,3 +20,4 @@ mod outbox;
 mod recordings;
 mod senders;
 mod throughput;
+mod transitions;
