@@ -657,14 +657,7 @@ impl Store {
                     let Some(row) = row else {
                         return Ok(None);
                     };
-                    let mut items = Vec::with_capacity(callbacks.len());
-                    for item in callbacks {
-                        let queued = enqueue_query!(account, item, now)
-                            .fetch_one(&mut *tx)
-                            .await
-                            .ctx("enqueue status callback")?;
-                        items.push(queued);
-                    }
+                    let items = enqueue_all!(tx, account, callbacks, now, "enqueue status callback");
                     if let Some(n) = notification {
                         insert_notification_query!(account, call, n, now)
                             .fetch_one(&mut *tx)

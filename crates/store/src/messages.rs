@@ -360,14 +360,7 @@ impl Store {
                     let Some(row) = row else {
                         return Ok(None);
                     };
-                    let mut items = Vec::with_capacity(callbacks.len());
-                    for item in callbacks {
-                        let queued = enqueue_query!(account, item, now)
-                            .fetch_one(&mut *tx)
-                            .await
-                            .ctx("enqueue message callback")?;
-                        items.push(queued);
-                    }
+                    let items = enqueue_all!(tx, account, callbacks, now, "enqueue message callback");
                     tx.commit().await.ctx("commit message update")?;
                     Ok(Some((row, items)))
                 }

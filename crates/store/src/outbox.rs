@@ -199,6 +199,23 @@ macro_rules! enqueue_query {
     };
 }
 
+/// Enqueues every item of `$items` (in order) in transaction `$tx`; the stored rows, or the
+/// error (`?`) of the first that failed, its context `$what`.
+macro_rules! enqueue_all {
+    ($tx:ident, $account:expr, $items:expr, $now:expr, $what:literal) => {{
+        let mut queued = Vec::with_capacity($items.len());
+        for item in $items {
+            queued.push(
+                enqueue_query!($account, item, $now)
+                    .fetch_one(&mut *$tx)
+                    .await
+                    .ctx($what)?,
+            );
+        }
+        queued
+    }};
+}
+
 /// Undelivered heads of their call's queue that are due at `$1`, soonest first.
 const CANDIDATES_SQL: &str = "SELECT o.id FROM webhook_outbox o \
      WHERE o.state IN ('pending', 'in_flight') AND o.due_at <= $1 \

@@ -15,6 +15,19 @@ fn status(s: CallStatus) -> CallUpdate {
     }
 }
 
+/// The notification recovery writes with the end of a call.
+fn restarted(n: u128) -> NewNotification {
+    NewNotification {
+        sid: Sid::new(SidKind::Notification, n),
+        error_code: TwilioCode::INTERNAL_FAILURE,
+        level: Level::Error,
+        message_text: "restarted".to_owned(),
+        request_url: None,
+        request_method: None,
+        response_body: None,
+    }
+}
+
 async fn every_status_change_in_order(h: &Harness) {
     let store = open_with_accounts(h).await;
     store
@@ -55,15 +68,7 @@ async fn every_status_change_in_order(h: &Harness) {
         duration: Some(4),
         ..CallUpdate::default()
     };
-    let why = NewNotification {
-        sid: Sid::new(SidKind::Notification, 1),
-        error_code: TwilioCode::INTERNAL_FAILURE,
-        level: Level::Error,
-        message_text: "restarted".to_owned(),
-        request_url: None,
-        request_method: None,
-        response_body: None,
-    };
+    let why = restarted(1);
     store
         .update_call_and_notify(ACCOUNT, call_sid(1), &end, &[], &why, at(9))
         .await
@@ -127,15 +132,7 @@ async fn a_failed_end_records_nothing(h: &Harness) {
         .unwrap();
     // Ended already: the second end conflicts, and neither a transition nor the
     // notification is written.
-    let why = NewNotification {
-        sid: Sid::new(SidKind::Notification, 2),
-        error_code: TwilioCode::INTERNAL_FAILURE,
-        level: Level::Error,
-        message_text: "restarted".to_owned(),
-        request_url: None,
-        request_method: None,
-        response_body: None,
-    };
+    let why = restarted(2);
     assert!(matches!(
         store
             .update_call_and_notify(
